@@ -1,0 +1,314 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Item states.
+const (
+	StateReceived    = "received"
+	StateProcessed   = "processed"
+	StateQuarantined = "quarantined"
+)
+
+// Item is a stored email or voicemail with its processing state.
+type Item struct {
+	ID            int64          `db:"id"`
+	Kind          string         `db:"kind"`
+	MessageID     string         `db:"message_id"`
+	ContentHash   string         `db:"content_hash"`
+	Raw           []byte         `db:"raw"`
+	RawSize       int64          `db:"raw_size"`
+	RawTruncated  bool           `db:"raw_truncated"`
+	Meta          string         `db:"meta"`
+	ReceivedAt    time.Time      `db:"received_at"`
+	State         string         `db:"state"`
+	Attempts      int            `db:"attempts"`
+	NextAttemptAt time.Time      `db:"next_attempt_at"`
+	ClaimedBy     string         `db:"claimed_by"`
+	LastError     string         `db:"last_error"`
+	ProcessedAt   sql.NullTime   `db:"processed_at"`
+	Sender        string         `db:"sender"`
+	RepID         sql.NullInt64  `db:"rep_id"`
+	Subject       string         `db:"subject"`
+	BodyText      string         `db:"body_text"`
+	Transcript    sql.NullString `db:"transcript"`
+	AutoReason    string         `db:"auto_reason"`
+	Warnings      string         `db:"warnings"`
+}
+
+const itemCols = `id, kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at,
+	state, attempts, next_attempt_at, claimed_by, last_error, processed_at, sender, rep_id, subject,
+	body_text, transcript, auto_reason, warnings`
+
+// Claim leases up to n due items to worker for lease. An item whose worker
+// dies becomes due again when the lease ends. Concurrent workers never get
+// the same item: PostgreSQL skips rows other transactions locked, SQLite
+// has a single writer.
+func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]Item, error) {
+	now := ts(s.now())
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " for update skip locked"
+	}
+	var items []Item
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		items = nil
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from items
+			where state = 'received' and next_attempt_at <= ?
+			order by next_attempt_at, id limit ?`+lock), now, n); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		q, args, err := sqlx.In(`update items set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
+			where id in (?)`, worker, now.Add(lease), ids)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+			return err
+		}
+		q, args, err = sqlx.In(`select `+itemCols+` from items where id in (?) order by id`, ids)
+		if err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &items, s.rebind(q), args...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim items: %w", err)
+	}
+	return items, nil
+}
+
+// ErrNotClaimed means the item is no longer claimed by this worker: its
+// lease ran out and another worker took it.
+var ErrNotClaimed = errors.New("item is not claimed by this worker")
+
+// Processed is what processing an item found, stored when it completes.
+type Processed struct {
+	Sender     string
+	RepID      int64 // 0 when the sender is not a registered rep
+	Subject    string
+	BodyText   string
+	FullText   string
+	AutoReason string
+	Warnings   []string
+	// Normalized is the JSON of the normalized message.
+	Normalized string
+	// Tags replace the item's rule tags; tags a manager set are kept.
+	Tags []Tag
+	// Assignments are added; existing ones (and their triage) are kept.
+	Assignments []Assignment
+}
+
+// Tag is a label on an item with the evidence that set it.
+type Tag struct {
+	ItemID int64  `db:"item_id"`
+	Kind   string `db:"kind"`
+	Value  string `db:"value"`
+	// Evidence is a JSON array of the phrases that set the tag.
+	Evidence string `db:"evidence"`
+	// Origin is the rule that set it, or "manager:NAME".
+	Origin string `db:"origin"`
+}
+
+// Assignment routes an item to an owner.
+type Assignment struct {
+	ItemID int64  `db:"item_id"`
+	Owner  string `db:"owner"`
+	// Route is the path through the route tree that chose the owner.
+	Route string `db:"route"`
+}
+
+// Complete marks a claimed item processed and stores what processing
+// found, all in one transaction.
+func (s *Store) Complete(ctx context.Context, id int64, worker string, p Processed) error {
+	warn, err := jsonText(p.Warnings)
+	if err != nil {
+		return err
+	}
+	norm := p.Normalized
+	if norm == "" {
+		norm = "{}"
+	}
+	var rep any
+	if p.RepID != 0 {
+		rep = p.RepID
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'processed', processed_at = ?,
+			claimed_by = '', last_error = '', sender = ?, rep_id = ?, subject = ?, body_text = ?, full_text = ?,
+			auto_reason = ?, warnings = ?, normalized = ?
+			where id = ? and claimed_by = ? and state = 'received'`),
+			ts(s.now()), p.Sender, rep, p.Subject, p.BodyText, p.FullText, p.AutoReason, warn, norm, id, worker)
+		if err != nil {
+			return fmt.Errorf("complete item %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("complete item %d: %w", id, ErrNotClaimed)
+		}
+		return s.writeResults(ctx, tx, id, p)
+	})
+}
+
+func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Processed) error {
+	if _, err := tx.ExecContext(ctx, s.rebind(`delete from tags where item_id = ? and origin not like 'manager%'`), id); err != nil {
+		return fmt.Errorf("item %d: replace tags: %w", id, err)
+	}
+	for _, t := range p.Tags {
+		ev := t.Evidence
+		if ev == "" {
+			ev = "[]"
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`insert into tags (item_id, kind, value, evidence, origin)
+			values (?, ?, ?, ?, ?) on conflict (item_id, kind, value) do nothing`), id, t.Kind, t.Value, ev, t.Origin); err != nil {
+			return fmt.Errorf("item %d: tag %s=%s: %w", id, t.Kind, t.Value, err)
+		}
+	}
+	for _, a := range p.Assignments {
+		if _, err := tx.ExecContext(ctx, s.rebind(`insert into assignments (item_id, owner, route, created_at)
+			values (?, ?, ?, ?) on conflict (item_id, owner) do nothing`), id, a.Owner, a.Route, ts(s.now())); err != nil {
+			return fmt.Errorf("item %d: assign %s: %w", id, a.Owner, err)
+		}
+	}
+	return nil
+}
+
+// Tags returns an item's tags.
+func (s *Store) Tags(ctx context.Context, itemID int64) ([]Tag, error) {
+	var out []Tag
+	err := s.db.SelectContext(ctx, &out, s.rebind(`select item_id, kind, value, evidence, origin from tags
+		where item_id = ? order by kind, value`), itemID)
+	if err != nil {
+		return nil, fmt.Errorf("item %d tags: %w", itemID, err)
+	}
+	return out, nil
+}
+
+// Assignments returns an item's assignments.
+func (s *Store) Assignments(ctx context.Context, itemID int64) ([]Assignment, error) {
+	var out []Assignment
+	err := s.db.SelectContext(ctx, &out, s.rebind(`select item_id, owner, route from assignments
+		where item_id = ? order by id`), itemID)
+	if err != nil {
+		return nil, fmt.Errorf("item %d assignments: %w", itemID, err)
+	}
+	return out, nil
+}
+
+// Mailboxes returns the addresses of the mailboxes an item arrived in.
+func (s *Store) Mailboxes(ctx context.Context, itemID int64) ([]string, error) {
+	var out []string
+	err := s.db.SelectContext(ctx, &out, s.rebind(`select distinct mailbox from receipts
+		where item_id = ? and mailbox <> '' order by mailbox`), itemID)
+	if err != nil {
+		return nil, fmt.Errorf("item %d mailboxes: %w", itemID, err)
+	}
+	return out, nil
+}
+
+// Backoff is the delay before attempt n+1 after n failed attempts: 30 s
+// doubling to at most 1 h, with ±20% jitter.
+func Backoff(attempts int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	d = min(d, time.Hour)
+	j := time.Duration(rand.Int64N(int64(d) / 5 * 2))
+	return d - d/5 + j
+}
+
+// Fail records a failed attempt on a claimed item. After maxAttempts the
+// item is quarantined; otherwise it is due again after Backoff.
+func (s *Store) Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (quarantined bool, err error) {
+	msg := strings.TrimSpace(cause.Error())
+	if len(msg) > 2000 {
+		msg = msg[:2000]
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var attempts int
+		err := tx.GetContext(ctx, &attempts, s.rebind(
+			`select attempts from items where id = ? and claimed_by = ? and state = 'received'`), id, worker)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("fail item %d: %w", id, ErrNotClaimed)
+		}
+		if err != nil {
+			return err
+		}
+		state := StateReceived
+		if attempts >= maxAttempts {
+			state = StateQuarantined
+			quarantined = true
+		}
+		_, err = tx.ExecContext(ctx, s.rebind(`update items set state = ?, claimed_by = '', last_error = ?,
+			next_attempt_at = ? where id = ?`), state, msg, ts(s.now().Add(Backoff(attempts))), id)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("fail item %d: %w", id, err)
+	}
+	return quarantined, nil
+}
+
+// Reprocess makes items due again at once with a fresh attempt count:
+// quarantined ones, or the given ids whatever their state.
+func (s *Store) Reprocess(ctx context.Context, ids []int64) (int64, error) {
+	var (
+		q    = `update items set state = 'received', attempts = 0, claimed_by = '', next_attempt_at = ? where state = 'quarantined'`
+		args = []any{ts(s.now())}
+	)
+	if len(ids) > 0 {
+		var err error
+		q, args, err = sqlx.In(`update items set state = 'received', attempts = 0, claimed_by = '', next_attempt_at = ?
+			where id in (?)`, ts(s.now()), ids)
+		if err != nil {
+			return 0, err
+		}
+	}
+	res, err := s.db.ExecContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return 0, fmt.Errorf("reprocess: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// Item returns one item by id.
+func (s *Store) Item(ctx context.Context, id int64) (Item, error) {
+	var it Item
+	err := s.db.GetContext(ctx, &it, s.rebind(`select `+itemCols+` from items where id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, fmt.Errorf("item %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return it, fmt.Errorf("item %d: %w", id, err)
+	}
+	return it, nil
+}
+
+// StateCounts counts items per state.
+func (s *Store) StateCounts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		State string `db:"state"`
+		N     int64  `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `select state, count(*) as n from items group by state`); err != nil {
+		return nil, fmt.Errorf("count items: %w", err)
+	}
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.State] = r.N
+	}
+	return out, nil
+}

@@ -1,0 +1,196 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+func seed(t *testing.T, s *store.Store, n int) {
+	t.Helper()
+	ctx := context.Background()
+	s.EnsureSource(ctx, "feedback", "imap")
+	for start := 0; start < n; start += 500 {
+		var items []store.RawItem
+		for i := start; i < min(n, start+500); i++ {
+			items = append(items, raw(i))
+		}
+		if _, err := s.Receive(ctx, store.Batch{Source: "feedback", Items: items}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestClaimCompleteFail(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 3)
+		got, err := s.Claim(ctx, "w1", 2, time.Minute)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("claim = %d items, %v; want 2", len(got), err)
+		}
+		if got[0].Attempts != 1 || got[0].ClaimedBy != "w1" {
+			t.Fatalf("claimed item = %+v", got[0])
+		}
+		// The third is still due; the claimed two are not.
+		more, _ := s.Claim(ctx, "w2", 10, time.Minute)
+		if len(more) != 1 || more[0].ID != 3 {
+			t.Fatalf("second claim = %v; want only item 3", more)
+		}
+		if err := s.Complete(ctx, got[0].ID, "w1", store.Processed{Subject: "hi", RepID: 0, Warnings: []string{"x"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Complete(ctx, got[0].ID, "w1", store.Processed{}); !errors.Is(err, store.ErrNotClaimed) {
+			t.Fatalf("completing twice: %v; want ErrNotClaimed", err)
+		}
+		// A failure makes the item due after a backoff; after the limit it
+		// is quarantined with its error kept.
+		id := got[1].ID
+		q, err := s.Fail(ctx, id, "w1", errors.New("tagging failed: boom"), 2)
+		if err != nil || q {
+			t.Fatalf("first failure: quarantined=%v err=%v", q, err)
+		}
+		if again, _ := s.Claim(ctx, "w1", 10, time.Minute); len(again) != 0 {
+			t.Fatalf("item due before its backoff: %v", again)
+		}
+		clk.Add(2 * time.Hour)
+		again, _ := s.Claim(ctx, "w1", 10, time.Minute)
+		if len(again) != 2 { // item 2 after backoff, item 3 after its lease ran out
+			t.Fatalf("after backoff and lease expiry: %d items; want 2", len(again))
+		}
+		for _, it := range again {
+			if it.ID != id {
+				continue
+			}
+			q, err = s.Fail(ctx, id, "w1", errors.New("tagging failed again"), 2)
+			if err != nil || !q {
+				t.Fatalf("second failure: quarantined=%v err=%v", q, err)
+			}
+		}
+		it, _ := s.Item(ctx, id)
+		if it.State != store.StateQuarantined || it.LastError != "tagging failed again" || it.Attempts != 2 {
+			t.Fatalf("quarantined item = state %s attempts %d error %q", it.State, it.Attempts, it.LastError)
+		}
+		n, err := s.Reprocess(ctx, nil)
+		if err != nil || n != 1 {
+			t.Fatalf("reprocess = %d, %v", n, err)
+		}
+		it, _ = s.Item(ctx, id)
+		if it.State != store.StateReceived || it.Attempts != 0 {
+			t.Fatalf("reprocessed item = %s/%d", it.State, it.Attempts)
+		}
+	})
+}
+
+// Eight workers claim 2,000 items concurrently; every item is processed
+// exactly once.
+func TestConcurrentWorkers(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		const items, workers = 2000, 8
+		seed(t, s, items)
+		ctx := context.Background()
+		var (
+			mu    sync.Mutex
+			seen  = map[int64]string{}
+			dupes []string
+			wg    sync.WaitGroup
+		)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("w%d", w)
+				for {
+					batch, err := s.Claim(ctx, name, 25, time.Hour)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(batch) == 0 {
+						return
+					}
+					for _, it := range batch {
+						mu.Lock()
+						if prev, ok := seen[it.ID]; ok {
+							dupes = append(dupes, fmt.Sprintf("item %d by %s and %s", it.ID, prev, name))
+						}
+						seen[it.ID] = name
+						mu.Unlock()
+						if err := s.Complete(ctx, it.ID, name, store.Processed{Subject: name}); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(dupes) > 0 {
+			t.Fatalf("%d items claimed twice, e.g. %s", len(dupes), dupes[0])
+		}
+		counts, _ := s.StateCounts(ctx)
+		if len(seen) != items || counts[store.StateProcessed] != items || counts[store.StateReceived] != 0 {
+			t.Fatalf("processed %d distinct items, states %v; want %d processed", len(seen), counts, items)
+		}
+		per := map[string]int{}
+		for _, w := range seen {
+			per[w]++
+		}
+		t.Logf("%d items over %d workers: %v", items, len(per), per)
+	})
+}
+
+// Processing again replaces rule tags but keeps a manager's tags and the
+// existing assignments.
+func TestCompleteResults(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		process := func(p store.Processed) {
+			t.Helper()
+			got, err := s.Claim(ctx, "w", 1, time.Minute)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("claim: %v %v", got, err)
+			}
+			if err := s.Complete(ctx, got[0].ID, "w", p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		process(store.Processed{
+			Tags: []store.Tag{{Kind: "category", Value: "intel", Origin: "mailbox"},
+				{Kind: "competitor", Value: "Acme", Evidence: `[{"phrase":"Acme"}]`, Origin: "alias"}},
+			Assignments: []store.Assignment{{Owner: "ci-lead", Route: "root > intel"}},
+		})
+		if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`insert into tags (item_id, kind, value, origin) values (1, 'product', 'Billing', 'manager:kim')`)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.Reprocess(ctx, []int64{1}); err != nil || n != 1 {
+			t.Fatalf("reprocess: %d %v", n, err)
+		}
+		process(store.Processed{
+			Tags:        []store.Tag{{Kind: "category", Value: "feedback", Origin: "mailbox"}},
+			Assignments: []store.Assignment{{Owner: "ci-lead", Route: "other"}, {Owner: "pm", Route: "root"}},
+		})
+		tags, _ := s.Tags(ctx, 1)
+		var got []string
+		for _, tg := range tags {
+			got = append(got, tg.Kind+"="+tg.Value+"/"+tg.Origin)
+		}
+		if want := "category=feedback/mailbox product=Billing/manager:kim"; strings.Join(got, " ") != want {
+			t.Errorf("tags = %v, want %s", got, want)
+		}
+		as, _ := s.Assignments(ctx, 1)
+		if len(as) != 2 || as[0].Route != "root > intel" || as[1].Owner != "pm" {
+			t.Errorf("assignments = %+v", as)
+		}
+		mbs, _ := s.Mailboxes(ctx, 1)
+		if len(mbs) != 1 || mbs[0] != "feedback@example.test" {
+			t.Errorf("mailboxes = %v", mbs)
+		}
+	})
+}

@@ -1,0 +1,153 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+func raw(n int) store.RawItem {
+	return store.RawItem{
+		SourceKey:   fmt.Sprintf("7:%d", n),
+		Kind:        "email",
+		Mailbox:     "feedback@example.test",
+		MessageID:   fmt.Sprintf("m%d@example.test", n),
+		ContentHash: fmt.Sprintf("hash-%d", n),
+		Raw:         []byte(fmt.Sprintf("Subject: %d\r\n\r\nbody \x00\xff %d\r\n", n, n)),
+	}
+}
+
+func TestReceive(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		for _, name := range []string{"feedback", "intel"} {
+			if err := s.EnsureSource(ctx, name, "imap"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.EnsureSource(ctx, "feedback", "imap"); err != nil {
+			t.Fatalf("ensure is idempotent: %v", err)
+		}
+		c, err := s.SourceCursor(ctx, "feedback")
+		if err != nil || string(c) != "{}" {
+			t.Fatalf("new cursor = %q, %v; want {}", c, err)
+		}
+
+		b := store.Batch{Source: "feedback", Cursor: `{"uidvalidity":7,"last_uid":3}`,
+			Items: []store.RawItem{raw(1), raw(2), raw(3)}}
+		res, err := s.Receive(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != (store.ReceiveResult{Inserted: 3}) {
+			t.Fatalf("first receive = %+v", res)
+		}
+		// A retry of the same batch (the source crashed before it learnt
+		// of the commit) stores nothing new.
+		res, err = s.Receive(ctx, b)
+		if err != nil || res != (store.ReceiveResult{Repeated: 3}) {
+			t.Fatalf("retry = %+v, %v; want 3 repeated", res, err)
+		}
+		c, _ = s.SourceCursor(ctx, "feedback")
+		var cur struct {
+			LastUID int `json:"last_uid"`
+		}
+		if err := json.Unmarshal(c, &cur); err != nil || cur.LastUID != 3 {
+			t.Fatalf("cursor not advanced: %s (%v)", c, err)
+		}
+
+		// The same message in the intel mailbox is a receipt, not an item.
+		dup := raw(2)
+		dup.Mailbox = "intel@example.test"
+		dup.SourceKey = "9:1"
+		res, err = s.Receive(ctx, store.Batch{Source: "intel", Items: []store.RawItem{dup}})
+		if err != nil || res != (store.ReceiveResult{Linked: 1}) {
+			t.Fatalf("second mailbox = %+v, %v; want 1 linked", res, err)
+		}
+		counts, err := s.StateCounts(ctx)
+		if err != nil || counts[store.StateReceived] != 3 {
+			t.Fatalf("items = %v, %v; want 3 received", counts, err)
+		}
+		it, err := s.Item(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(it.Raw) != string(raw(1).Raw) {
+			t.Fatalf("raw bytes changed: %q", it.Raw)
+		}
+		src, err := s.Source(ctx, "intel")
+		if err != nil || src.Items != 1 {
+			t.Fatalf("intel source = %+v, %v", src, err)
+		}
+	})
+}
+
+// A batch with a bad item stores none of the batch and leaves the cursor.
+func TestReceiveAtomic(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		s.EnsureSource(ctx, "feedback", "imap")
+		bad := raw(2)
+		bad.ContentHash = ""
+		_, err := s.Receive(ctx, store.Batch{Source: "feedback", Cursor: `{"last_uid":2}`,
+			Items: []store.RawItem{raw(1), bad}})
+		if err == nil {
+			t.Fatal("want an error for an item without a content hash")
+		}
+		counts, _ := s.StateCounts(ctx)
+		c, _ := s.SourceCursor(ctx, "feedback")
+		if len(counts) != 0 || string(c) != "{}" {
+			t.Fatalf("after failed batch: items %v, cursor %s; want none and {}", counts, c)
+		}
+	})
+}
+
+func TestLeases(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		s.EnsureSource(ctx, "intel", "imap")
+		got := func(holder string) bool {
+			ok, err := s.AcquireLease(ctx, "intel", holder, 30*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if !got("a") {
+			t.Fatal("a should take a free source")
+		}
+		if got("b") {
+			t.Fatal("b must not take a source a holds")
+		}
+		if !got("a") {
+			t.Fatal("a renews its own lease")
+		}
+		// a's batch goes through; b's is refused.
+		if _, err := s.Receive(ctx, store.Batch{Source: "intel", Holder: "a", Items: []store.RawItem{raw(1)}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Receive(ctx, store.Batch{Source: "intel", Holder: "b", Items: []store.RawItem{raw(2)}})
+		if !errors.Is(err, store.ErrLeaseLost) {
+			t.Fatalf("receive by non-holder: %v; want ErrLeaseLost", err)
+		}
+		clk.Add(31 * time.Second)
+		if !got("b") {
+			t.Fatal("b takes the source after a's lease expired")
+		}
+		_, err = s.Receive(ctx, store.Batch{Source: "intel", Holder: "a", Items: []store.RawItem{raw(3)}})
+		if !errors.Is(err, store.ErrLeaseLost) {
+			t.Fatalf("receive by expired holder: %v; want ErrLeaseLost", err)
+		}
+		if err := s.ReleaseLease(ctx, "intel", "b"); err != nil {
+			t.Fatal(err)
+		}
+		if !got("c") {
+			t.Fatal("c takes a released source at once")
+		}
+	})
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Rep is a sales rep who earns points for contributions.
+type Rep struct {
+	ID      int64  `db:"id"`
+	Name    string `db:"name"`
+	Team    string `db:"team"`
+	Manager string `db:"manager"`
+	// Emails are folded addresses; Phones are E.164 numbers.
+	Emails []string `db:"-"`
+	Phones []string `db:"-"`
+	// Line is where the rep came from in an import file, for errors.
+	Line int `db:"-"`
+}
+
+// ImportResult counts what an import did.
+type ImportResult struct{ Created, Updated int }
+
+// ImportReps creates or updates reps by name (case-insensitive) and adds
+// their contacts, all in one transaction: a conflicting row imports
+// nothing. A contact that belongs to another rep is an error naming the line.
+func (s *Store) ImportReps(ctx context.Context, reps []Rep) (ImportResult, error) {
+	var res ImportResult
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res = ImportResult{}
+		for _, r := range reps {
+			id, created, err := s.upsertRep(ctx, tx, r)
+			if err != nil {
+				return fmt.Errorf("line %d: %w", r.Line, err)
+			}
+			if created {
+				res.Created++
+			} else {
+				res.Updated++
+			}
+			for _, c := range contacts(r) {
+				var owner int64
+				err := tx.GetContext(ctx, &owner, s.rebind(
+					`select rep_id from rep_contacts where kind = ? and value = ?`), c[0], c[1])
+				switch {
+				case err == nil && owner != id:
+					return fmt.Errorf("line %d: %s %s already belongs to another rep", r.Line, c[0], c[1])
+				case err == nil:
+					continue
+				case !errors.Is(err, sql.ErrNoRows):
+					return fmt.Errorf("line %d: %w", r.Line, err)
+				}
+				if _, err := tx.ExecContext(ctx, s.rebind(
+					`insert into rep_contacts (rep_id, kind, value) values (?, ?, ?)`), id, c[0], c[1]); err != nil {
+					return fmt.Errorf("line %d: %w", r.Line, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("import reps: %w", err)
+	}
+	return res, nil
+}
+
+func contacts(r Rep) [][2]string {
+	var out [][2]string
+	for _, e := range r.Emails {
+		out = append(out, [2]string{"email", e})
+	}
+	for _, p := range r.Phones {
+		out = append(out, [2]string{"phone", p})
+	}
+	return out
+}
+
+func (s *Store) upsertRep(ctx context.Context, tx *sqlx.Tx, r Rep) (id int64, created bool, err error) {
+	err = tx.GetContext(ctx, &id, s.rebind(`select id from reps where lower(name) = lower(?)`), r.Name)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, s.rebind(`update reps set team = ?, manager = ? where id = ?`), r.Team, r.Manager, id)
+		return id, false, err
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, err
+	}
+	err = tx.GetContext(ctx, &id, s.rebind(
+		`insert into reps (name, team, manager) values (?, ?, ?) returning id`), r.Name, r.Team, r.Manager)
+	return id, true, err
+}
+
+// RepByContact finds the rep with a folded email address or E.164 phone.
+func (s *Store) RepByContact(ctx context.Context, kind, value string) (Rep, error) {
+	var r Rep
+	err := s.db.GetContext(ctx, &r, s.rebind(`select r.id, r.name, r.team, r.manager from reps r
+		join rep_contacts c on c.rep_id = r.id where c.kind = ? and c.value = ?`), kind, value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("rep with %s %s: %w", kind, value, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("rep with %s %s: %w", kind, value, err)
+	}
+	return r, nil
+}
+
+// Reps lists every rep with contacts, ordered by name.
+func (s *Store) Reps(ctx context.Context) ([]Rep, error) {
+	var reps []Rep
+	if err := s.db.SelectContext(ctx, &reps, `select id, name, team, manager from reps order by name, id`); err != nil {
+		return nil, fmt.Errorf("list reps: %w", err)
+	}
+	var cs []struct {
+		RepID int64  `db:"rep_id"`
+		Kind  string `db:"kind"`
+		Value string `db:"value"`
+	}
+	if err := s.db.SelectContext(ctx, &cs, `select rep_id, kind, value from rep_contacts order by value`); err != nil {
+		return nil, fmt.Errorf("list rep contacts: %w", err)
+	}
+	idx := map[int64]int{}
+	for i, r := range reps {
+		idx[r.ID] = i
+	}
+	for _, c := range cs {
+		i := idx[c.RepID]
+		if c.Kind == "email" {
+			reps[i].Emails = append(reps[i].Emails, c.Value)
+		} else {
+			reps[i].Phones = append(reps[i].Phones, c.Value)
+		}
+	}
+	return reps, nil
+}
