@@ -1,0 +1,227 @@
+package intake
+
+import (
+	"io"
+	"mime"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-message"
+)
+
+// maxForwardDepth bounds how deeply message/rfc822 parts are parsed; deeper
+// ones are listed as attachments.
+const maxForwardDepth = 8
+
+// walker collects the parts of one MIME tree as message.Entity.Walk visits
+// them.
+type walker struct {
+	opts      Options
+	depth     int // message/rfc822 nesting depth of this tree
+	w         *warnings
+	plain     []string
+	html      []string
+	forwards  []Forward
+	attach    []Attachment
+	structure structure
+}
+
+// visit handles one entity. It never returns an error: a problem with a part
+// is a warning, and the walk goes on.
+func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
+	where := partName(p)
+	if err != nil {
+		wk.w.add("%s: %v; body kept undecoded", where, err)
+	}
+	mediaType, params := contentType(ent.Header, where, wk.w)
+	switch {
+	case strings.HasPrefix(mediaType, "multipart/"):
+		if params["boundary"] == "" {
+			wk.w.add("%s: %s without boundary", where, mediaType)
+		}
+		if mediaType == "multipart/report" && wk.structure.reportType == "" {
+			wk.structure.reportType = strings.ToLower(strings.TrimSpace(params["report-type"]))
+			if wk.structure.reportType == "" {
+				wk.structure.reportType = "unspecified"
+			}
+		}
+		return nil
+	case mediaType == "message/rfc822" || mediaType == "message/global":
+		wk.forwarded(where, ent, mediaType)
+		return nil
+	case mediaType == "message/delivery-status" || mediaType == "message/global-delivery-status":
+		wk.structure.deliveryStatus = true
+	case mediaType == "message/feedback-report":
+		wk.structure.feedbackReport = true
+	}
+
+	disp, filename := disposition(ent.Header, params)
+	isText := mediaType == "text/plain" || mediaType == "text/html"
+	if isText && disp != "attachment" && (filename == "" || disp == "inline" || p == nil) {
+		b, rerr := io.ReadAll(ent.Body)
+		if rerr != nil {
+			wk.w.add("%s: decoding stopped after %d bytes: %v", where, len(b), rerr)
+		}
+		text := toUTF8(b, where, wk.w)
+		if mediaType == "text/html" {
+			wk.html = append(wk.html, text)
+		} else {
+			if strings.EqualFold(params["format"], "flowed") {
+				text = unflow(text, strings.EqualFold(params["delsp"], "yes"))
+			}
+			wk.plain = append(wk.plain, text)
+		}
+		return nil
+	}
+	wk.attachment(where, ent, mediaType, filename)
+	return nil
+}
+
+// forwarded parses a message/rfc822 part as a forwarded message. Its
+// attachments and the forwards inside it join the outer message's lists.
+func (wk *walker) forwarded(where string, ent *message.Entity, mediaType string) {
+	if wk.depth >= maxForwardDepth {
+		wk.w.add("%s: forwarded messages nested deeper than %d, listed as attachment", where, maxForwardDepth)
+		wk.attachment(where, ent, mediaType, "")
+		return
+	}
+	b, err := io.ReadAll(ent.Body)
+	if err != nil {
+		wk.w.add("%s: decoding stopped after %d bytes: %v", where, len(b), err)
+	}
+	inner := normalizeRaw(b, wk.opts, wk.depth+1)
+	wk.forwards = append(wk.forwards, Forward{
+		From:    inner.From,
+		Date:    inner.Date,
+		Subject: inner.Subject,
+		Text:    inner.FullText,
+	})
+	wk.forwards = append(wk.forwards, inner.Forwarded...)
+	wk.attach = append(wk.attach, inner.Attachments...)
+	for _, iw := range inner.Warnings {
+		wk.w.add("%s (forwarded message): %s", where, iw)
+	}
+}
+
+// attachment lists a non-body part, keeping the bytes of audio.
+func (wk *walker) attachment(where string, ent *message.Entity, mediaType, filename string) {
+	if mediaType == "" {
+		mediaType = "application/octet-stream"
+	}
+	a := Attachment{Filename: filename, ContentType: mediaType, Audio: isAudio(mediaType, filename)}
+	var err error
+	if a.Audio {
+		limit := wk.opts.MaxAudioBytes
+		var data []byte
+		data, err = io.ReadAll(io.LimitReader(ent.Body, limit+1))
+		a.Size = int64(len(data))
+		if a.Size > limit {
+			var more int64
+			more, err = io.Copy(io.Discard, ent.Body)
+			a.Size += more
+			wk.w.add("%s: audio attachment %q is %d bytes, over the %d byte limit; data not kept", where, excerpt(filename), a.Size, limit)
+		} else if err == nil {
+			a.Data = data
+		}
+	} else {
+		a.Size, err = io.Copy(io.Discard, ent.Body)
+	}
+	if err != nil {
+		wk.w.add("%s: attachment %q decoding stopped after %d bytes: %v", where, excerpt(filename), a.Size, err)
+	}
+	wk.attach = append(wk.attach, a)
+}
+
+// partName names a part for warnings: "body" for the root, else its
+// 1-based position, "part 1.2".
+func partName(p []int) string {
+	if len(p) == 0 {
+		return "body"
+	}
+	parts := make([]string, len(p))
+	for i, n := range p {
+		parts[i] = strconv.Itoa(n + 1)
+	}
+	return "part " + strings.Join(parts, ".")
+}
+
+// contentType returns the lowercased media type and the parameters of an
+// entity. A value mime.ParseMediaType rejects (duplicate or malformed
+// parameters) is parsed leniently, with a warning.
+func contentType(h message.Header, where string, w *warnings) (string, map[string]string) {
+	v := h.Get("Content-Type")
+	if strings.TrimSpace(v) == "" {
+		return "text/plain", map[string]string{}
+	}
+	t, params, err := h.ContentType()
+	if err == nil {
+		return strings.ToLower(t), params
+	}
+	w.add("%s: malformed content-type %q: %v", where, excerpt(v), err)
+	t, params = lenientParams(v)
+	return t, params
+}
+
+// lenientParams splits "type/sub; a=b; c="d"" without failing: the first
+// value of a repeated parameter wins and unparseable pieces are skipped.
+func lenientParams(v string) (string, map[string]string) {
+	pieces := strings.Split(v, ";")
+	t := strings.ToLower(strings.TrimSpace(pieces[0]))
+	if f := strings.Fields(t); len(f) > 0 {
+		t = f[0]
+	}
+	params := map[string]string{}
+	for _, piece := range pieces[1:] {
+		k, val, ok := strings.Cut(piece, "=")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		val = strings.Trim(strings.TrimSpace(val), `"`)
+		if _, dup := params[k]; !dup && k != "" {
+			params[k] = val
+		}
+	}
+	return t, params
+}
+
+// disposition returns the lowercased Content-Disposition and the part's
+// filename, taken from the disposition or else from the type's name.
+func disposition(h message.Header, ctParams map[string]string) (disp, filename string) {
+	v := h.Get("Content-Disposition")
+	var params map[string]string
+	if v != "" {
+		var err error
+		disp, params, err = mime.ParseMediaType(v)
+		if err != nil {
+			disp, params = lenientParams(v)
+		}
+		disp = strings.ToLower(disp)
+	}
+	filename = params["filename"]
+	if filename == "" {
+		filename = ctParams["name"]
+	}
+	if dec, err := decodeWords(filename); err == nil {
+		filename = dec
+	}
+	return disp, oneLine(filename)
+}
+
+// audioExtensions are filename extensions of audio formats PBX systems and
+// phones send.
+var audioExtensions = map[string]bool{
+	".wav": true, ".mp3": true, ".m4a": true, ".ogg": true, ".oga": true, ".opus": true,
+	".amr": true, ".awb": true, ".gsm": true, ".aac": true, ".flac": true, ".wma": true,
+	".au": true, ".snd": true, ".aif": true, ".aiff": true, ".caf": true, ".spx": true,
+	".vox": true, ".3ga": true, ".weba": true,
+}
+
+// isAudio reports whether a part is audio, by media type or filename.
+func isAudio(mediaType, filename string) bool {
+	if strings.HasPrefix(mediaType, "audio/") {
+		return true
+	}
+	return audioExtensions[strings.ToLower(path.Ext(filename))]
+}
