@@ -110,6 +110,10 @@ type Processed struct {
 	Tags []Tag
 	// Assignments are added; existing ones (and their triage) are kept.
 	Assignments []Assignment
+	// Ledger entries are appended once per (item, reason).
+	Ledger []LedgerEntry
+	// Outbox messages are enqueued once per (item, kind, recipient).
+	Outbox []OutboxMessage
 }
 
 // Tag is a label on an item with the evidence that set it.
@@ -182,7 +186,10 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 			return fmt.Errorf("item %d: assign %s: %w", id, a.Owner, err)
 		}
 	}
-	return nil
+	if err := s.writeLedger(ctx, tx, id, p.Ledger); err != nil {
+		return err
+	}
+	return s.writeOutbox(ctx, tx, id, p.Outbox)
 }
 
 // Tags returns an item's tags.

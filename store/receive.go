@@ -130,9 +130,11 @@ func (s *Store) receiveOne(ctx context.Context, tx *sqlx.Tx, srcID int64, it *Ra
 		}
 		res.Linked++
 		// A receipt from a new mailbox may add a category: process again.
-		// Processing is idempotent, so this changes tags, never doubles points.
-		if _, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'received', next_attempt_at = ?
-			where id = ? and state = 'processed' and not exists
+		// Processing is idempotent, so this changes tags, never doubles
+		// points. Clearing the claim also voids a worker that is processing
+		// the item right now with the old list of mailboxes.
+		if _, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'received', claimed_by = '', next_attempt_at = ?
+			where id = ? and state in ('received', 'processed') and not exists
 			(select 1 from receipts r where r.item_id = items.id and r.mailbox = ?)`),
 			now, itemID, it.Mailbox); err != nil {
 			return err

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/store"
+)
+
+// configError marks a configuration that cannot be used (exit status 2).
+type configError struct{ err error }
+
+func (e configError) Error() string { return e.err.Error() }
+func (e configError) Unwrap() error { return e.err }
+
+// flags makes a flag set with the -c flag every command takes.
+func flags(name string, e *env) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("earshot "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	def := e.getenv("EARSHOT_CONFIG")
+	if def == "" {
+		def = "earshot.yaml"
+	}
+	path := fs.String("c", def, "config `file` (env EARSHOT_CONFIG)")
+	return fs, path
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, configError{err}
+	}
+	return c, nil
+}
+
+// openStore connects to the configured database, giving up after 5 s.
+func openStore(ctx context.Context, c *config.Config) (*store.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 6*time.Second)
+	defer cancel()
+	s, err := store.Open(ctx, c.Database.Value(), &store.Options{ConnectTimeout: 5 * time.Second})
+	if err != nil {
+		if strings.Contains(err.Error(), "database url") {
+			return nil, configError{err}
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func cmdCheckConfig(_ context.Context, e *env, args []string) error {
+	fs, path := flags("check-config", e)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	out, err := c.Print()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "# %s is valid; this is what earshot understood:\n%s", *path, out)
+	printWarnings(e.stdout, c)
+	return nil
+}
+
+func printWarnings(w io.Writer, c *config.Config) {
+	for _, p := range c.Warnings() {
+		fmt.Fprintf(w, "# warning: %s\n", p)
+	}
+}

@@ -1,0 +1,86 @@
+package imap
+
+import (
+	"testing"
+	"time"
+
+	goimap "github.com/emersion/go-imap/v2"
+)
+
+func TestPlanBatches(t *testing.T) {
+	msgs := func(sizes ...int64) []meta {
+		out := make([]meta, len(sizes))
+		for i, s := range sizes {
+			out[i] = meta{uid: goimap.UID(i + 1), size: s}
+		}
+		return out
+	}
+	lens := func(bs [][]meta) []int {
+		var out []int
+		for _, b := range bs {
+			out = append(out, len(b))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		msgs []meta
+		size int
+		max  int64
+		want []int
+	}{
+		{"none", nil, 10, 1 << 20, nil},
+		{"by count", msgs(1, 1, 1, 1, 1), 2, 1 << 20, []int{2, 2, 1}},
+		{"by bytes", msgs(40<<20, 40<<20, 10<<20), 10, 50 << 20, []int{1, 2}},
+		{"oversized counts as header", msgs(40<<20, 200<<20, 20<<20), 10, 50 << 20, []int{3}},
+		{"one big message alone", msgs(1, 100<<20, 1), 10, 200 << 20, []int{1, 1, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := lens(planBatches(tc.msgs, tc.size, tc.max))
+			if len(got) != len(tc.want) {
+				t.Fatalf("batches %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("batches %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestCursorJSON(t *testing.T) {
+	for _, raw := range []string{"", "{}"} {
+		c, err := parseCursor([]byte(raw))
+		if err != nil || c != (Cursor{}) {
+			t.Fatalf("parse %q: %+v, %v", raw, c, err)
+		}
+	}
+	c := Cursor{UIDValidity: 1700000000, LastUID: 42}
+	if c.String() != `{"uidvalidity":1700000000,"last_uid":42}` {
+		t.Fatalf("encoded %s", c)
+	}
+	back, err := parseCursor([]byte(c.String()))
+	if err != nil || back != c {
+		t.Fatalf("round trip %+v, %v", back, err)
+	}
+	if _, err := parseCursor([]byte(`{"last_uid":"x"}`)); err == nil {
+		t.Fatal("a malformed cursor parsed")
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	b := backoff{min: time.Second, max: 5 * time.Minute}
+	ceiling := time.Second
+	for i := range 20 {
+		d := b.next()
+		if d < ceiling/2 || d > ceiling {
+			t.Fatalf("attempt %d: wait %s outside [%s, %s]", i, d, ceiling/2, ceiling)
+		}
+		ceiling = min(ceiling*2, 5*time.Minute)
+	}
+	b.reset()
+	if d := b.next(); d > time.Second {
+		t.Fatalf("after reset: %s, want at most 1 s", d)
+	}
+}

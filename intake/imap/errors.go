@@ -1,0 +1,97 @@
+package imap
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net/http"
+
+	goimap "github.com/emersion/go-imap/v2"
+	"golang.org/x/oauth2"
+)
+
+// PermanentError is a failure that retrying soon cannot fix: a rejected
+// password or token, a missing folder, a certificate that does not verify.
+// The source is disabled with Reason and retried only slowly.
+type PermanentError struct {
+	// Reason says what an operator has to fix, e.g. "authentication failed".
+	Reason string
+	Err    error
+}
+
+// Error returns the reason and the underlying error.
+func (e *PermanentError) Error() string { return e.Reason + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err disables the source.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
+
+// permanent wraps err as a PermanentError with reason.
+func permanent(reason string, err error) error {
+	return &PermanentError{Reason: reason, Err: err}
+}
+
+// classifyLogin decides whether a failed LOGIN or AUTHENTICATE is
+// permanent. A NO answer is, unless the server says it is temporarily
+// unavailable; a broken connection is not.
+func classifyLogin(err error) error {
+	var imapErr *goimap.Error
+	if !errors.As(err, &imapErr) || imapErr.Type != goimap.StatusResponseTypeNo {
+		return err
+	}
+	switch imapErr.Code {
+	case goimap.ResponseCodeUnavailable, goimap.ResponseCodeServerBug, goimap.ResponseCodeInUse,
+		goimap.ResponseCodeLimit:
+		return err
+	}
+	return permanent("authentication failed", err)
+}
+
+// classifySelect decides whether a failed SELECT is permanent: the folder
+// does not exist or may not be read.
+func classifySelect(err error) error {
+	var imapErr *goimap.Error
+	if !errors.As(err, &imapErr) || imapErr.Type != goimap.StatusResponseTypeNo {
+		return err
+	}
+	switch imapErr.Code {
+	case goimap.ResponseCodeUnavailable, goimap.ResponseCodeServerBug, goimap.ResponseCodeInUse,
+		goimap.ResponseCodeLimit:
+		return err
+	}
+	return permanent("folder cannot be selected", err)
+}
+
+// classifyToken decides whether a failed token refresh is permanent: the
+// token endpoint rejected the client or the refresh token.
+func classifyToken(err error) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		return err
+	}
+	switch re.Response.StatusCode {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+		return permanent("oauth2 refresh token or client rejected", err)
+	}
+	return err
+}
+
+// classifyDial marks certificate failures as permanent; everything else on
+// the network is worth retrying.
+func classifyDial(err error) error {
+	var (
+		verify   *tls.CertificateVerificationError
+		hostname x509.HostnameError
+		unknown  x509.UnknownAuthorityError
+		invalid  x509.CertificateInvalidError
+	)
+	if errors.As(err, &verify) || errors.As(err, &hostname) || errors.As(err, &unknown) || errors.As(err, &invalid) {
+		return permanent("tls certificate rejected", err)
+	}
+	return err
+}

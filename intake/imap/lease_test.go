@@ -1,0 +1,72 @@
+package imap
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+// Two replicas share one store: only the lease holder polls, and the other
+// takes over when the holder stops.
+func TestLeaseStandbyAndTakeover(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	a := newSource(t, st, cfg, &Options{Holder: "replica-a", LeaseTTL: 600 * time.Millisecond})
+	b := newSource(t, st, cfg, &Options{Holder: "replica-b", LeaseTTL: 600 * time.Millisecond})
+
+	ctxA, stopA := context.WithCancel(context.Background())
+	var errA error
+	doneA := make(chan struct{})
+	go func() { errA = a.Run(ctxA); close(doneA) }()
+	t.Cleanup(func() { stopA(); <-doneA })
+	eventually(t, 5*time.Second, "a idle", func() bool { return a.Status().State == StateIdle })
+	runSource(t, b)
+	eventually(t, 5*time.Second, "b standby", func() bool { return b.Status().State == StateStandby })
+
+	// a keeps its lease across several renewals while idling.
+	time.Sleep(time.Second)
+	if a.Status().State != StateIdle || b.Status().State != StateStandby || b.Status().Connected {
+		t.Fatalf("a %s, b %s (connected %v); want a idle and b standing by", a.Status().State, b.Status().State, b.Status().Connected)
+	}
+	srv.add(t, "INBOX", message(1), time.Now())
+	eventually(t, 2*time.Second, "a ingests", func() bool { return countItems(t, st) == 1 })
+
+	stopA()
+	<-doneA
+	if errA != nil {
+		t.Fatalf("a: %v", errA)
+	}
+	eventually(t, 2*time.Second, "b takes over", func() bool { return b.Status().State == StateIdle })
+	srv.add(t, "INBOX", message(2), time.Now())
+	eventually(t, 2*time.Second, "b ingests", func() bool { return countItems(t, st) == 2 })
+	if n := countReceipts(t, st, "feedback"); n != 2 {
+		t.Fatalf("%d receipts, want 2", n)
+	}
+}
+
+// A batch is refused when another replica holds the lease, and SyncOnce
+// reports it without disabling the source.
+func TestSyncOnceWithoutLease(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	srv.add(t, "INBOX", message(1), time.Now())
+	st := openSQLite(t)
+	ctx := context.Background()
+	if err := st.EnsureSource(ctx, "feedback", Kind); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.AcquireLease(ctx, "feedback", "someone-else", time.Hour); !ok || err != nil {
+		t.Fatalf("acquire: %v %v", ok, err)
+	}
+	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, memPass), &Options{Holder: "me"})
+	_, err := s.SyncOnce(ctx)
+	if !errors.Is(err, store.ErrLeaseLost) || IsPermanent(err) {
+		t.Fatalf("sync: %v, want a lease error", err)
+	}
+	if n := countItems(t, st); n != 0 {
+		t.Fatalf("%d items stored without the lease", n)
+	}
+}

@@ -1,0 +1,423 @@
+package imap
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	goimap "github.com/emersion/go-imap/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestBacklogIngest(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	date := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	for i := range 250 {
+		srv.add(t, "INBOX", message(i), date.Add(time.Duration(i)*time.Minute))
+	}
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	cfg.BatchSize = 100
+	reg := prometheus.NewRegistry()
+	s := newSource(t, st, cfg, &Options{Registerer: reg})
+
+	res, err := s.SyncOnce(context.Background())
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if res.Fetched != 250 || res.Inserted != 250 || res.Linked != 0 || res.Repeated != 0 {
+		t.Fatalf("result %+v, want 250 fetched and inserted", res)
+	}
+	if want := (Cursor{UIDValidity: 1, LastUID: 250}); res.Cursor != want || storedCursor(t, st, "feedback") != want {
+		t.Fatalf("cursor %+v, stored %+v, want %+v", res.Cursor, storedCursor(t, st, "feedback"), want)
+	}
+	if n := countItems(t, st); n != 250 {
+		t.Fatalf("%d items, want 250", n)
+	}
+	if n := countReceipts(t, st, "feedback"); n != 250 {
+		t.Fatalf("%d receipts, want 250", n)
+	}
+	if got := testutil.ToFloat64(s.metrics.ingested); got != 250 {
+		t.Fatalf("ingested metric %v, want 250", got)
+	}
+	if got := testutil.ToFloat64(s.metrics.lastSuccess); got < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Fatalf("last success metric %v is not recent", got)
+	}
+
+	var it struct {
+		Raw        []byte    `db:"raw"`
+		Meta       string    `db:"meta"`
+		ReceivedAt time.Time `db:"received_at"`
+		Truncated  bool      `db:"raw_truncated"`
+		Mailbox    string    `db:"mailbox"`
+		Key        string    `db:"source_key"`
+	}
+	err = st.DB().Get(&it, `select i.raw, i.meta, i.received_at, i.raw_truncated, r.mailbox, r.source_key
+		from items i join receipts r on r.item_id = i.id where r.source_key = '1:7'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(it.Raw, message(6)) || it.Truncated {
+		t.Fatalf("uid 7 stored as %q (truncated %v), want message 6 whole", it.Raw, it.Truncated)
+	}
+	if !it.ReceivedAt.Equal(date.Add(6 * time.Minute)) {
+		t.Fatalf("received at %v, want the INTERNALDATE %v", it.ReceivedAt, date.Add(6*time.Minute))
+	}
+	if it.Mailbox != memUser {
+		t.Fatalf("receipt mailbox %q, want %q", it.Mailbox, memUser)
+	}
+	var m itemMeta
+	if err := json.Unmarshal([]byte(it.Meta), &m); err != nil || m.UID != 7 || m.UIDValidity != 1 || m.Folder != "INBOX" {
+		t.Fatalf("meta %s (%v)", it.Meta, err)
+	}
+	// keep mode changes nothing upstream, and BODY.PEEK sets no \Seen.
+	if fs := inspect(t, srv.addr, memUser, memPass, "INBOX"); len(fs.uids) != 250 || len(fs.seen) != 0 {
+		t.Fatalf("server has %d messages, %d seen; want 250 and none seen", len(fs.uids), len(fs.seen))
+	}
+}
+
+func TestRestartFromCursor(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	for i := range 5 {
+		srv.add(t, "INBOX", message(i), time.Now())
+	}
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	ctx := context.Background()
+
+	first := newSource(t, st, cfg, nil)
+	if res, err := first.SyncOnce(ctx); err != nil || res.Inserted != 5 {
+		t.Fatalf("first sync: %+v, %v", res, err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new source on the same store starts from the stored cursor.
+	second := newSource(t, st, cfg, nil)
+	res, err := second.SyncOnce(ctx)
+	if err != nil || res.Fetched != 0 || res.Repeated != 0 {
+		t.Fatalf("restart sync: %+v, %v; want nothing fetched", res, err)
+	}
+	srv.add(t, "INBOX", message(5), time.Now())
+	srv.add(t, "INBOX", message(6), time.Now())
+	res, err = second.SyncOnce(ctx)
+	if err != nil || res.Fetched != 2 || res.Inserted != 2 || res.Cursor.LastUID != 7 {
+		t.Fatalf("sync after two new: %+v, %v", res, err)
+	}
+	if n := countItems(t, st); n != 7 {
+		t.Fatalf("%d items, want 7", n)
+	}
+}
+
+// After the last message is stored, "UID 6:*" still names message 5 (RFC
+// 3501: * is the highest UID); the source must not fetch it again.
+func TestUIDRangeNamesLastMessage(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	for i := range 5 {
+		srv.add(t, "INBOX", message(i), time.Now())
+	}
+	st := openSQLite(t)
+	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, memPass), nil)
+	ctx := context.Background()
+	if _, err := s.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := newMessages(s.sess.c, 5)
+	if err != nil || len(msgs) != 0 {
+		t.Fatalf("new messages above uid 5: %+v, %v; want none", msgs, err)
+	}
+	res, err := s.SyncOnce(ctx)
+	if err != nil || res.Fetched != 0 || res.Repeated != 0 {
+		t.Fatalf("second sync %+v, %v; want nothing fetched", res, err)
+	}
+}
+
+func TestEmptyFolder(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	st := openSQLite(t)
+	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, memPass), nil)
+	ctx := context.Background()
+	res, err := s.SyncOnce(ctx)
+	if err != nil || res.Fetched != 0 {
+		t.Fatalf("sync of empty folder: %+v, %v", res, err)
+	}
+	if c := storedCursor(t, st, "feedback"); c != (Cursor{UIDValidity: 1}) {
+		t.Fatalf("cursor %+v, want uidvalidity 1 remembered", c)
+	}
+	srv.add(t, "INBOX", message(1), time.Now())
+	if res, err := s.SyncOnce(ctx); err != nil || res.Inserted != 1 {
+		t.Fatalf("sync after one message: %+v, %v", res, err)
+	}
+}
+
+func TestAfterIngestSeen(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	for i := range 12 {
+		srv.add(t, "INBOX", message(i), time.Now())
+	}
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	cfg.AfterIngest, cfg.BatchSize = AfterSeen, 5
+	s := newSource(t, st, cfg, nil)
+	res, err := s.SyncOnce(context.Background())
+	if err != nil || res.Inserted != 12 || res.AfterIngest != 12 {
+		t.Fatalf("sync: %+v, %v", res, err)
+	}
+	fs := inspect(t, srv.addr, memUser, memPass, "INBOX")
+	if len(fs.uids) != 12 || len(fs.seen) != 12 {
+		t.Fatalf("%d messages, %d seen; want 12 seen", len(fs.uids), len(fs.seen))
+	}
+}
+
+func TestAfterIngestMove(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		caps []goimap.Cap
+	}{
+		{"move", []goimap.Cap{goimap.CapMove, goimap.CapUIDPlus}},
+		{"copy and uid expunge", []goimap.Cap{goimap.CapUIDPlus}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startMemIMAP(t, tc.caps, nil)
+			for i := range 7 {
+				srv.add(t, "INBOX", message(i), time.Now())
+			}
+			st := openSQLite(t)
+			cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+			cfg.AfterIngest, cfg.MoveTo, cfg.BatchSize = AfterMove, "Earshot/Done", 3
+			s := newSource(t, st, cfg, nil)
+			res, err := s.SyncOnce(context.Background())
+			if err != nil || res.Inserted != 7 || res.AfterIngest != 7 {
+				t.Fatalf("sync: %+v, %v", res, err)
+			}
+			if fs := inspect(t, srv.addr, memUser, memPass, "INBOX"); len(fs.uids) != 0 {
+				t.Fatalf("INBOX still has %d messages", len(fs.uids))
+			}
+			if fs := inspect(t, srv.addr, memUser, memPass, "Earshot/Done"); len(fs.uids) != 7 {
+				t.Fatalf("Earshot/Done has %d messages, want 7", len(fs.uids))
+			}
+			if c := storedCursor(t, st, "feedback"); c.LastUID != 7 {
+				t.Fatalf("cursor %+v, want last uid 7", c)
+			}
+		})
+	}
+}
+
+// A failed move leaves the stored messages in the folder; later syncs must
+// move them without storing them again.
+func TestAfterIngestRetried(t *testing.T) {
+	srv := startMemIMAP(t, []goimap.Cap{goimap.CapMove}, nil)
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	cfg.AfterIngest, cfg.MoveTo = AfterMove, "Done"
+	reg := prometheus.NewRegistry()
+	s := newSource(t, st, cfg, &Options{Registerer: reg})
+	ctx := context.Background()
+	if _, err := s.SyncOnce(ctx); err != nil { // connects and creates Done
+		t.Fatal(err)
+	}
+	if err := srv.user.Delete("Done"); err != nil {
+		t.Fatal(err)
+	}
+	srv.add(t, "INBOX", message(1), time.Now())
+	srv.add(t, "INBOX", message(2), time.Now())
+	res, err := s.SyncOnce(ctx)
+	if err != nil || res.Inserted != 2 || res.AfterFailed != 2 {
+		t.Fatalf("sync with missing Done: %+v, %v; want 2 stored and 2 failed moves", res, err)
+	}
+	if got := testutil.ToFloat64(s.metrics.afterFailed); got != 2 {
+		t.Fatalf("after_ingest failure metric %v, want 2", got)
+	}
+	if err := srv.user.Create("Done", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.SyncOnce(ctx)
+	if err != nil || res.Fetched != 0 || res.AfterIngest != 2 {
+		t.Fatalf("retry sync: %+v, %v; want nothing fetched and 2 moved", res, err)
+	}
+	if fs := inspect(t, srv.addr, memUser, memPass, "Done"); len(fs.uids) != 2 {
+		t.Fatalf("Done has %d messages, want 2", len(fs.uids))
+	}
+	if n := countItems(t, st); n != 2 {
+		t.Fatalf("%d items, want 2", n)
+	}
+}
+
+func TestOversizedMessageStoredAsHeader(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	header := "From: rep@example.test\r\nTo: feedback@example.test\r\nSubject: Big deck\r\n" +
+		"Message-ID: <big@example.test>\r\nContent-Type: application/octet-stream\r\n\r\n"
+	big := []byte(header + strings.Repeat("0123456789abcdef", 1024) + "\r\n")
+	srv.add(t, "INBOX", message(1), time.Now())
+	srv.add(t, "INBOX", big, time.Now())
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	cfg.MaxMessageBytes = 4096
+	s := newSource(t, st, cfg, nil)
+	res, err := s.SyncOnce(context.Background())
+	if err != nil || res.Inserted != 2 || res.Truncated != 1 {
+		t.Fatalf("sync: %+v, %v; want 2 stored, 1 truncated", res, err)
+	}
+	var it struct {
+		Raw       []byte `db:"raw"`
+		Truncated bool   `db:"raw_truncated"`
+		Meta      string `db:"meta"`
+		MessageID string `db:"message_id"`
+	}
+	if err := st.DB().Get(&it, `select raw, raw_truncated, meta, message_id from items i
+		join receipts r on r.item_id = i.id where r.source_key = '1:2'`); err != nil {
+		t.Fatal(err)
+	}
+	if string(it.Raw) != header || !it.Truncated {
+		t.Fatalf("stored %d bytes (truncated %v), want the %d-byte header only", len(it.Raw), it.Truncated, len(header))
+	}
+	if !strings.Contains(it.Meta, "exceeds max_message_bytes 4096") {
+		t.Fatalf("meta %s has no size warning", it.Meta)
+	}
+	if it.MessageID != "big@example.test" {
+		t.Fatalf("message id %q, want big@example.test", it.MessageID)
+	}
+}
+
+func TestWrongPasswordDisables(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, "wrong")
+	reg := prometheus.NewRegistry()
+	s := newSource(t, st, cfg, &Options{Registerer: reg})
+	_, err := s.SyncOnce(context.Background())
+	if !IsPermanent(err) {
+		t.Fatalf("sync error %v, want a permanent error", err)
+	}
+	status := s.Status()
+	if status.State != StateDisabled || status.DisabledReason != "authentication failed" {
+		t.Fatalf("status %+v, want disabled by authentication failure", status)
+	}
+	src, err := st.Source(context.Background(), "feedback")
+	if err != nil || src.DisabledReason != "authentication failed" || !strings.Contains(src.LastError, "AUTHENTICATIONFAILED") {
+		t.Fatalf("stored source %+v, %v", src, err)
+	}
+	if testutil.ToFloat64(s.metrics.disabled) != 1 {
+		t.Fatal("disabled metric is not 1")
+	}
+}
+
+func TestMissingFolderDisables(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	cfg.Folder = "Field Notes"
+	s := newSource(t, st, cfg, nil)
+	_, err := s.SyncOnce(context.Background())
+	if !IsPermanent(err) || s.Status().DisabledReason != "folder cannot be selected" {
+		t.Fatalf("sync: %v, status %+v; want disabled by the missing folder", err, s.Status())
+	}
+	// Once the folder exists the next attempt succeeds and enables the source.
+	if err := srv.user.Create("Field Notes", nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.add(t, "Field Notes", message(1), time.Now())
+	if res, err := s.SyncOnce(context.Background()); err != nil || res.Inserted != 1 || s.Status().DisabledReason != "" {
+		t.Fatalf("sync after create: %+v, %v, status %+v", res, err, s.Status())
+	}
+	if src, err := st.Source(context.Background(), "feedback"); err != nil || src.DisabledReason != "" {
+		t.Fatalf("stored source %+v, %v; want enabled", src, err)
+	}
+}
+
+// Run must not retry a permanent error at the transient backoff pace.
+func TestRunWaitsAfterPermanentError(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	st := openSQLite(t)
+	reg := prometheus.NewRegistry()
+	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, "wrong"), &Options{Registerer: reg, DisabledRetry: time.Hour})
+	runSource(t, s)
+	eventually(t, 5*time.Second, "disabled", func() bool { return s.Status().State == StateDisabled && !s.Status().RetryAt.IsZero() })
+	time.Sleep(300 * time.Millisecond) // several transient backoffs long
+	if got := testutil.ToFloat64(s.metrics.errors); got != 1 {
+		t.Fatalf("%v login attempts, want 1 while disabled", got)
+	}
+	if wait := time.Until(s.Status().RetryAt); wait < 50*time.Minute {
+		t.Fatalf("next attempt in %s, want about an hour", wait)
+	}
+}
+
+func TestIdleDelivery(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	srv.add(t, "INBOX", message(0), time.Now())
+	st := openSQLite(t)
+	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, memPass), nil)
+	runSource(t, s)
+	eventually(t, 5*time.Second, "first sync and idle", func() bool { return s.Status().State == StateIdle })
+	if n := countItems(t, st); n != 1 {
+		t.Fatalf("%d items after the first sync, want 1", n)
+	}
+	for i := 1; i <= 3; i++ {
+		srv.add(t, "INBOX", message(i), time.Now())
+		eventually(t, 2*time.Second, "delivery in idle", func() bool { return countItems(t, st) == i+1 })
+	}
+	if c := s.Status().Cursor; c.LastUID != 4 {
+		t.Fatalf("status cursor %+v, want last uid 4", c)
+	}
+}
+
+// With a short idle refresh the source leaves and re-enters IDLE several
+// times and still gets new mail.
+func TestIdleRefresh(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	cfg.IdleRefresh = time.Second
+	s := newSource(t, st, cfg, nil)
+	runSource(t, s)
+	eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == StateIdle })
+	before := s.Status().LastSuccess
+	eventually(t, 5*time.Second, "two idle refreshes", func() bool {
+		return s.Status().LastSuccess.Sub(before) >= 1500*time.Millisecond
+	})
+	srv.add(t, "INBOX", message(1), time.Now())
+	eventually(t, 2*time.Second, "delivery after idle refreshes", func() bool { return countItems(t, st) == 1 })
+}
+
+// Where the server lacks IDLE the source waits for the poll interval, and
+// notices a closed connection at once.
+func TestPollWait(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	st := openSQLite(t)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	cfg.PollInterval = time.Second
+	s := newSource(t, st, cfg, nil)
+	ctx := context.Background()
+	if _, err := s.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.sess.idle = false
+	start := time.Now()
+	if err := s.waitForNews(ctx, s.sess); err != nil {
+		t.Fatalf("poll wait: %v", err)
+	}
+	if d := time.Since(start); d < time.Second || d > 2*time.Second {
+		t.Fatalf("poll wait took %s, want the 1 s interval", d)
+	}
+	if s.Status().State != StatePolling {
+		t.Fatalf("state %s, want polling", s.Status().State)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = s.sess.c.Close()
+	}()
+	start = time.Now()
+	if err := s.waitForNews(ctx, s.sess); !errors.Is(err, errConnClosed) || time.Since(start) > 900*time.Millisecond {
+		t.Fatalf("poll wait on a closed connection: %v after %s", err, time.Since(start))
+	}
+	srv.add(t, "INBOX", message(1), time.Now())
+	if res, err := s.SyncOnce(ctx); err != nil || res.Inserted != 1 {
+		t.Fatalf("sync after reconnect: %+v, %v", res, err)
+	}
+}

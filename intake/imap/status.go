@@ -1,0 +1,121 @@
+package imap
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+// State is what a source is doing.
+type State string
+
+// The states of a source.
+const (
+	StateStopped    State = "stopped"    // Run is not running
+	StateConnecting State = "connecting" // dialing, logging in, selecting
+	StateSyncing    State = "syncing"    // fetching and storing new messages
+	StateIdle       State = "idle"       // waiting in IMAP IDLE for new mail
+	StatePolling    State = "polling"    // waiting for the next poll (no IDLE)
+	StateBackoff    State = "backoff"    // waiting to reconnect after an error
+	StateDisabled   State = "disabled"   // a permanent error; retried slowly
+	StateStandby    State = "standby"    // another replica holds the lease
+)
+
+// Status is a snapshot of a source for the dashboard and /readyz.
+type Status struct {
+	Name    string
+	Mailbox string
+	State   State
+	// Connected is true while a logged-in connection is open.
+	Connected bool
+	// LastSuccess is the end of the last successful sync.
+	LastSuccess time.Time
+	// LastError and LastErrorAt describe the last failure.
+	LastError   string
+	LastErrorAt time.Time
+	// DisabledReason is set while a permanent error disables the source.
+	DisabledReason string
+	// RetryAt is when the next attempt starts in backoff, disabled and
+	// standby states.
+	RetryAt time.Time
+	// Cursor is the last stored cursor.
+	Cursor Cursor
+}
+
+// Status returns the source's current status.
+func (s *Source) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+func (s *Source) setState(st State, retryAt time.Time) {
+	s.mu.Lock()
+	s.status.State, s.status.RetryAt = st, retryAt
+	s.mu.Unlock()
+}
+
+func (s *Source) setCursor(c Cursor) {
+	s.mu.Lock()
+	s.status.Cursor = c
+	s.mu.Unlock()
+}
+
+func (s *Source) setConnected() {
+	s.metrics.connected.Set(1)
+	s.mu.Lock()
+	s.status.Connected = true
+	s.mu.Unlock()
+}
+
+// succeeded records a successful sync.
+func (s *Source) succeeded(ctx context.Context) error {
+	now := s.opts.Now()
+	s.metrics.lastSuccess.Set(float64(now.UnixNano()) / 1e9)
+	s.metrics.disabled.Set(0)
+	s.mu.Lock()
+	wasDisabled := s.status.DisabledReason != ""
+	s.status.LastSuccess, s.status.DisabledReason = now, ""
+	s.mu.Unlock()
+	if wasDisabled {
+		s.log.Info("source enabled again")
+	}
+	return s.sink.RecordSourceSuccess(ctx, s.name)
+}
+
+// fail records a failed connection, sync or wait and returns err. A
+// permanent error disables the source with a visible reason. Errors caused
+// by the end of ctx are not recorded.
+func (s *Source) fail(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	if errors.Is(err, store.ErrLeaseLost) {
+		s.log.Debug("another replica holds the source", "err", err)
+		return err
+	}
+	s.metrics.errors.Inc()
+	var perm *PermanentError
+	reason := ""
+	if errors.As(err, &perm) {
+		reason = perm.Reason
+	}
+	s.mu.Lock()
+	s.status.LastError, s.status.LastErrorAt, s.status.DisabledReason = err.Error(), s.opts.Now(), reason
+	if reason != "" {
+		s.status.State = StateDisabled
+	}
+	s.mu.Unlock()
+	if reason != "" {
+		s.metrics.disabled.Set(1)
+		s.log.Error("source disabled", "reason", reason, "err", err)
+	} else {
+		s.log.Warn("imap error", "err", err)
+	}
+	if rerr := s.sink.RecordSourceError(ctx, s.name, err.Error(), reason); rerr != nil {
+		s.log.Error("cannot record source error", "err", rerr)
+	}
+	return err
+}

@@ -1,0 +1,209 @@
+package imap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+// SyncResult counts what one sync did.
+type SyncResult struct {
+	// Fetched messages were read from the server and handed to the store.
+	Fetched int
+	// Inserted, Linked and Repeated are the store's verdicts (see
+	// store.ReceiveResult).
+	Inserted, Linked, Repeated int
+	// Truncated messages were stored as their header only.
+	Truncated int
+	// AfterIngest counts messages flagged or moved after commit, including
+	// ones left over from an earlier failure; AfterFailed those whose step
+	// failed and will be retried.
+	AfterIngest, AfterFailed int
+	// UIDValidityChanged is set when the folder's UIDVALIDITY changed and
+	// the folder was re-scanned.
+	UIDValidityChanged bool
+	// Cursor is the stored cursor after the sync.
+	Cursor Cursor
+}
+
+// SyncOnce connects if needed, stores every message that arrived since the
+// cursor, and runs the after_ingest step. It keeps the connection for the
+// next call (Close ends it). It must not run while Run does.
+func (s *Source) SyncOnce(ctx context.Context) (SyncResult, error) {
+	if !s.busy.CompareAndSwap(false, true) {
+		return SyncResult{}, fmt.Errorf("imap %s: already running", s.name)
+	}
+	defer s.busy.Store(false)
+	return s.syncOnce(ctx)
+}
+
+// syncOnce connects when there is no live connection and syncs. Any error
+// drops the connection, so the next attempt starts clean.
+func (s *Source) syncOnce(ctx context.Context) (SyncResult, error) {
+	if !s.ensured {
+		if err := s.sink.EnsureSource(ctx, s.name, Kind); err != nil {
+			return SyncResult{}, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
+		}
+		s.ensured = true
+	}
+	if err := s.renewLease(ctx); err != nil {
+		s.dropSession()
+		return SyncResult{}, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
+	}
+	if s.sess != nil && !s.sess.alive() {
+		s.dropSession()
+	}
+	if s.sess == nil {
+		s.setState(StateConnecting, time.Time{})
+		ss, err := s.connect(ctx)
+		if err != nil {
+			return SyncResult{}, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
+		}
+		s.sess = ss
+		s.setConnected()
+		s.log.Info("connected", "folder", s.cfg.Folder, "uidvalidity", ss.validity, "idle", ss.idle)
+	}
+	s.setState(StateSyncing, time.Time{})
+	ss := s.sess
+	stop := context.AfterFunc(ctx, func() { _ = ss.c.Close() })
+	res, err := s.sync(ctx, ss)
+	stop()
+	if err != nil {
+		s.dropSession()
+		return res, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
+	}
+	if err := s.succeeded(ctx); err != nil {
+		return res, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
+	}
+	return res, nil
+}
+
+// sync stores what is new in the folder, batch by batch, each batch with
+// the cursor that follows it; upstream changes come only after a commit.
+func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
+	var res SyncResult
+	// NOOP makes the server bring the session's view of the folder up to
+	// date (Dovecot evaluates "UID n:*" against the view as of the last
+	// command) and proves the connection alive.
+	if err := ss.c.Noop().Wait(); err != nil {
+		return res, fmt.Errorf("noop: %w", err)
+	}
+	raw, err := s.sink.SourceCursor(ctx, s.name)
+	if err != nil {
+		return res, err
+	}
+	cur, err := parseCursor(raw)
+	if err != nil {
+		return res, err
+	}
+	stale := cur.UIDValidity != ss.validity
+	if stale {
+		if cur.UIDValidity != 0 {
+			s.log.Warn("uidvalidity changed: re-scanning the folder",
+				"old_uidvalidity", cur.UIDValidity, "new_uidvalidity", ss.validity, "last_uid", cur.LastUID)
+			s.metrics.uidValidity.Inc()
+			res.UIDValidityChanged = true
+		}
+		cur = Cursor{UIDValidity: ss.validity}
+	}
+	s.setCursor(cur)
+	if ss.reconcile {
+		if err := s.finishAfterIngest(ss, cur.LastUID, &res); err != nil {
+			return res, err
+		}
+	}
+	msgs, err := newMessages(ss.c, cur.LastUID)
+	if err != nil {
+		return res, err
+	}
+	if len(msgs) == 0 && stale {
+		// Remember the new UIDVALIDITY even when the folder is empty.
+		if _, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: s.opts.Holder, Cursor: cur.String()}); err != nil {
+			return res, fmt.Errorf("store cursor: %w", err)
+		}
+	}
+	if len(msgs) > s.cfg.BatchSize {
+		s.log.Info("ingesting backlog", "messages", len(msgs), "last_uid", cur.LastUID)
+	}
+	for _, batch := range planBatches(msgs, s.cfg.BatchSize, s.cfg.MaxMessageBytes) {
+		if err := s.renewLease(ctx); err != nil {
+			return res, err
+		}
+		if cur, err = s.ingest(ctx, ss, cur, batch, &res); err != nil {
+			return res, err
+		}
+		if len(msgs) > s.cfg.BatchSize {
+			s.log.Info("ingest progress", "ingested", fmt.Sprintf("%d/%d", res.Fetched, len(msgs)), "last_uid", cur.LastUID)
+		}
+	}
+	res.Cursor = cur
+	return res, nil
+}
+
+// ingest fetches one batch, stores it with the cursor after it, and then
+// runs the after_ingest step. It returns the new cursor.
+func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, batch []meta, res *SyncResult) (Cursor, error) {
+	items, err := s.fetchBatch(ss.c, cur.UIDValidity, batch)
+	if err != nil {
+		return cur, err
+	}
+	next := Cursor{UIDValidity: cur.UIDValidity, LastUID: uint32(batch[len(batch)-1].uid)}
+	r, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: s.opts.Holder, Cursor: next.String(), Items: items})
+	if err != nil {
+		return cur, fmt.Errorf("store messages up to uid %d: %w", next.LastUID, err)
+	}
+	s.setCursor(next)
+	res.Fetched += len(items)
+	res.Inserted += r.Inserted
+	res.Linked += r.Linked
+	res.Repeated += r.Repeated
+	for _, it := range items {
+		if it.Truncated {
+			res.Truncated++
+		}
+	}
+	s.metrics.ingested.Add(float64(r.Inserted + r.Linked))
+	if err := s.afterIngest(ss, uidsOf(batch), res); err != nil {
+		return next, err
+	}
+	return next, nil
+}
+
+// errNoLease reports that another replica holds the source.
+var errNoLease = fmt.Errorf("lease not acquired: %w", store.ErrLeaseLost)
+
+// renewLease acquires or renews the source's lease when a holder is set
+// and a third of the lease time has passed since the last renewal.
+func (s *Source) renewLease(ctx context.Context) error {
+	if s.opts.Holder == "" {
+		return nil
+	}
+	now := s.opts.Now()
+	if now.Before(s.leaseTill.Add(-s.opts.LeaseTTL * 2 / 3)) {
+		return nil
+	}
+	ok, err := s.sink.AcquireLease(ctx, s.name, s.opts.Holder, s.opts.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.leaseTill = time.Time{}
+		return errNoLease
+	}
+	s.leaseTill = now.Add(s.opts.LeaseTTL)
+	return nil
+}
+
+// releaseLease gives the lease up so another replica can take over at once.
+func (s *Source) releaseLease(ctx context.Context) {
+	if s.opts.Holder == "" || s.leaseTill.IsZero() {
+		return
+	}
+	s.leaseTill = time.Time{}
+	if err := s.sink.ReleaseLease(ctx, s.name, s.opts.Holder); err != nil && !errors.Is(err, context.Canceled) {
+		s.log.Warn("cannot release lease", "err", err)
+	}
+}

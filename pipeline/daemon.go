@@ -1,0 +1,211 @@
+// Package pipeline is the daemon: it runs the sources, the item workers
+// and the HTTP server, and stops them in a fixed order.
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/intake/imap"
+	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/web"
+)
+
+// Daemon is one running Earshot replica.
+type Daemon struct {
+	cfg      *config.Config
+	store    *store.Store
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	name     string
+	wake     chan struct{}
+	sources  []*imap.Source
+	workers  *Workers
+	listener net.Listener
+}
+
+// Options tunes New. A nil *Options means the defaults.
+type Options struct {
+	// Listener replaces listening on cfg.HTTP.Listen (tests pass :0).
+	Listener net.Listener
+	// Name names this replica in leases and claims; hostname-pid-random
+	// when empty.
+	Name string
+}
+
+// New wires a daemon from a validated configuration and an open store.
+func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (*Daemon, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Name == "" {
+		o.Name = replicaName()
+	}
+	d := &Daemon{cfg: cfg, store: st, log: log, reg: prometheus.NewRegistry(), name: o.Name,
+		wake: make(chan struct{}, 1), listener: o.Listener}
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	router, err := NewRouter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sink := &wakingSink{Store: st, wake: d.wake}
+	for _, m := range cfg.Mailboxes {
+		src, err := imap.New(m.Name, m.Address, imapConfig(m.IMAP), sink, &imap.Options{
+			Logger:     log.With("component", "imap", "source", m.Name),
+			Registerer: d.reg,
+			Holder:     d.name,
+			LeaseTTL:   cfg.Workers.Lease,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mailbox %s: %w", m.Name, err)
+		}
+		d.sources = append(d.sources, src)
+	}
+	d.workers = &Workers{
+		Store:       st,
+		Processor:   &Processor{Store: st, Router: router},
+		Name:        d.name,
+		Count:       cfg.Workers.Items,
+		Batch:       cfg.Workers.Batch,
+		Lease:       cfg.Workers.Lease,
+		MaxAttempts: cfg.Workers.MaxAttempts,
+		Log:         log.With("component", "worker"),
+		Wake:        d.wake,
+	}
+	d.workers.Register(d.reg)
+	return d, nil
+}
+
+// imapConfig turns the configured mailbox into the IMAP source's settings.
+func imapConfig(c config.IMAP) imap.Config {
+	out := imap.Config{
+		Host: c.Host, Port: c.Port, TLS: c.TLS, Insecure: c.Insecure, Username: c.Username,
+		Password: c.Password.Value(), Folder: c.Folder, AfterIngest: c.AfterIngest, MoveTo: c.MoveTo,
+		PollInterval: c.PollInterval, IdleRefresh: c.IdleRefresh, BatchSize: c.BatchSize,
+		MaxMessageBytes: c.MaxMessageBytes,
+	}
+	if o := c.OAuth2; o != nil {
+		out.Password = ""
+		out.OAuth2 = imap.OAuth2Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret.Value(),
+			RefreshToken: o.RefreshToken.Value(), TokenURL: o.TokenURL, Scopes: o.Scopes}
+	}
+	return out
+}
+
+// wakingSink tells idle workers that new items arrived.
+type wakingSink struct {
+	*store.Store
+	wake chan struct{}
+}
+
+func (s *wakingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveResult, error) {
+	res, err := s.Store.Receive(ctx, b)
+	if err == nil && res.Inserted+res.Linked > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	return res, err
+}
+
+// Registry is the daemon's private Prometheus registry.
+func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
+
+// Handler returns the HTTP handler: health, metrics and (later) the dashboard.
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth})
+	return mux
+}
+
+func (d *Daemon) sourceHealth(ctx context.Context) []web.SourceHealth {
+	var out []web.SourceHealth
+	for _, s := range d.sources {
+		st := s.Status()
+		out = append(out, web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
+			LastError: st.LastError, Disabled: st.DisabledReason})
+	}
+	return out
+}
+
+// Run runs the daemon until ctx is done. The shutdown order is fixed:
+// stop accepting HTTP, stop the sources (nothing new arrives), drain the
+// workers (items in hand finish), and return so the caller closes the
+// database.
+func (d *Daemon) Run(ctx context.Context) error {
+	ln := d.listener
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", d.cfg.HTTP.Listen)
+		if err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+	}
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+	d.log.Info("earshot running", "replica", d.name, "http", ln.Addr().String(),
+		"mailboxes", len(d.sources), "database", string(d.store.Dialect()))
+
+	srcCtx, stopSources := context.WithCancel(ctx)
+	var srcWG sync.WaitGroup
+	for _, s := range d.sources {
+		srcWG.Add(1)
+		go func() {
+			defer srcWG.Done()
+			if err := s.Run(srcCtx); err != nil && !errors.Is(err, context.Canceled) {
+				d.log.Error("source stopped", "source", s.Name(), "err", err)
+			}
+		}()
+	}
+	workCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	workDone := make(chan struct{})
+	go func() { d.workers.Run(workCtx); close(workDone) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http: %w", err)
+	}
+	d.log.Info("shutting down: http")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	srv.Shutdown(sctx)
+	cancel()
+	d.log.Info("shutting down: sources")
+	stopSources()
+	srcWG.Wait()
+	for _, s := range d.sources {
+		s.Close()
+	}
+	d.log.Info("shutting down: workers")
+	stopWorkers()
+	<-workDone
+	d.log.Info("stopped")
+	return runErr
+}
+
+// replicaName is hostname-pid-random: unique per process, readable in
+// `earshot sources`.
+func replicaName() string {
+	h, _ := os.Hostname()
+	var b [3]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", h, os.Getpid(), hex.EncodeToString(b[:]))
+}

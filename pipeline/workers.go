@@ -1,0 +1,135 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+// WorkStore is what item workers need of the store.
+type WorkStore interface {
+	Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]store.Item, error)
+	Complete(ctx context.Context, id int64, worker string, p store.Processed) error
+	Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (bool, error)
+}
+
+// Workers process received items: claim a batch, process each item,
+// store the result or the failure.
+type Workers struct {
+	Store     WorkStore
+	Processor interface {
+		Process(ctx context.Context, it store.Item) (store.Processed, error)
+	}
+	Name        string // replica name; workers are Name/0, Name/1, …
+	Count       int
+	Batch       int
+	Lease       time.Duration
+	MaxAttempts int
+	// Poll is how often idle workers look for due items (default 1 s).
+	Poll   time.Duration
+	Log    *slog.Logger
+	Wake   <-chan struct{} // a receive makes idle workers look at once
+	metric *prometheus.CounterVec
+}
+
+// Register adds the workers' metrics to reg.
+func (w *Workers) Register(reg prometheus.Registerer) {
+	w.metric = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "earshot", Name: "items_processed_total",
+		Help: "Items processed, by result (processed, failed, quarantined).",
+	}, []string{"result"})
+	reg.MustRegister(w.metric)
+}
+
+func (w *Workers) count(result string) {
+	if w.metric != nil {
+		w.metric.WithLabelValues(result).Inc()
+	}
+}
+
+// Run processes items until ctx is done, then lets items in hand finish.
+func (w *Workers) Run(ctx context.Context) {
+	poll := w.Poll
+	if poll == 0 {
+		poll = time.Second
+	}
+	var wg sync.WaitGroup
+	for i := range max(1, w.Count) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := w.Name + "/" + strconv.Itoa(i)
+			for ctx.Err() == nil {
+				n, err := w.RunOnce(ctx, name)
+				if err != nil && ctx.Err() == nil {
+					w.Log.Error("claim items", "err", err)
+				}
+				if n > 0 && err == nil {
+					continue
+				}
+				t := time.NewTimer(poll)
+				select {
+				case <-ctx.Done():
+				case <-w.Wake:
+				case <-t.C:
+				}
+				t.Stop()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// RunOnce claims one batch for worker and processes it. It returns how
+// many items it claimed. An item in hand is finished even after ctx is
+// done, within the lease.
+func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
+	items, err := w.Store.Claim(ctx, worker, max(1, w.Batch), w.Lease)
+	if err != nil {
+		return 0, err
+	}
+	// Items already claimed are finished with a context of their own, so
+	// that a shutdown does not waste the claim.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease)
+	defer cancel()
+	for _, it := range items {
+		w.one(fctx, worker, it)
+	}
+	return len(items), nil
+}
+
+func (w *Workers) one(ctx context.Context, worker string, it store.Item) {
+	log := w.Log.With("item", it.ID, "kind", it.Kind, "attempt", it.Attempts)
+	res, err := w.Processor.Process(ctx, it)
+	if err == nil {
+		err = w.Store.Complete(ctx, it.ID, worker, res)
+		if errors.Is(err, store.ErrNotClaimed) {
+			log.Warn("item was taken over by another worker after its lease ran out")
+			return
+		}
+	}
+	if err == nil {
+		w.count("processed")
+		log.Debug("item processed", "tags", len(res.Tags), "owners", len(res.Assignments))
+		return
+	}
+	quarantined, ferr := w.Store.Fail(ctx, it.ID, worker, err, w.MaxAttempts)
+	if ferr != nil {
+		log.Error("record failure", "err", ferr, "cause", err)
+		return
+	}
+	if quarantined {
+		w.count("quarantined")
+		log.Error("item quarantined", "err", err)
+		return
+	}
+	w.count("failed")
+	log.Warn("item failed, will retry", "err", err)
+}

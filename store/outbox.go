@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Outbox states.
+const (
+	OutboxPending    = "pending"
+	OutboxSent       = "sent"
+	OutboxFailed     = "failed"
+	OutboxSuppressed = "suppressed"
+)
+
+// OutboxMessage is a rendered message waiting to be sent (or suppressed,
+// with the reason decided when it was enqueued).
+type OutboxMessage struct {
+	ID        int64         `db:"id"`
+	ItemID    sql.NullInt64 `db:"item_id"`
+	Kind      string        `db:"kind"`    // ack, owner_notice, reminder, digest
+	Channel   string        `db:"channel"` // email or sms
+	Recipient string        `db:"recipient"`
+	Subject   string        `db:"subject"`
+	// Body is the whole RFC 5322 message for email, the text for SMS.
+	Body   []byte `db:"body"`
+	State  string `db:"state"`
+	Reason string `db:"reason"`
+	// Attempts counts send attempts; NextAttemptAt is when the next is due.
+	Attempts      int       `db:"attempts"`
+	NextAttemptAt time.Time `db:"next_attempt_at"`
+	ClaimedBy     string    `db:"claimed_by"`
+	// LastError is the last failure, e.g. the SMTP server's answer.
+	LastError string `db:"last_error"`
+	// ProviderID is the SMTP queue id or Message-ID, or the Twilio SID.
+	ProviderID string       `db:"provider_id"`
+	CreatedAt  time.Time    `db:"created_at"`
+	SentAt     sql.NullTime `db:"sent_at"`
+}
+
+const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state, reason, attempts,
+	next_attempt_at, claimed_by, last_error, provider_id, created_at, sent_at`
+
+// writeOutbox enqueues messages for item id; a message already enqueued
+// for the same (item, kind, recipient) is kept as it is.
+func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []OutboxMessage) error {
+	for _, m := range msgs {
+		state := m.State
+		if state == "" {
+			state = OutboxPending
+		}
+		body := m.Body
+		if body == nil {
+			body = []byte{}
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`insert into outbox (item_id, kind, channel, recipient, subject, body,
+			state, reason, next_attempt_at, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			on conflict (item_id, kind, recipient) do nothing`),
+			id, m.Kind, m.Channel, m.Recipient, m.Subject, body, state, m.Reason, ts(s.now()), ts(s.now())); err != nil {
+			return fmt.Errorf("item %d: enqueue %s to %s: %w", id, m.Kind, m.Recipient, err)
+		}
+	}
+	return nil
+}
+
+// ClaimOutbox leases up to n due pending messages to worker for lease,
+// oldest first. A message whose worker dies becomes due again when the
+// lease ends, so it may be sent twice but is never skipped. Concurrent
+// workers never get the same message: PostgreSQL skips rows other
+// transactions locked, SQLite has a single writer.
+func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]OutboxMessage, error) {
+	now := ts(s.now())
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " for update skip locked"
+	}
+	var msgs []OutboxMessage
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		msgs = nil
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from outbox
+			where state = 'pending' and next_attempt_at <= ?
+			order by next_attempt_at, id limit ?`+lock), now, n); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		q, args, err := sqlx.In(`update outbox set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
+			where id in (?)`, worker, now.Add(lease), ids)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+			return err
+		}
+		q, args, err = sqlx.In(`select `+outboxCols+` from outbox where id in (?) order by id`, ids)
+		if err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &msgs, s.rebind(q), args...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	return msgs, nil
+}
+
+// MarkOutboxSent records that a pending message was sent, with the
+// provider's id. It holds even when the worker's lease ran out: the
+// message did go out, and recording it spares a second copy.
+func (s *Store) MarkOutboxSent(ctx context.Context, id int64, providerID string) error {
+	now := ts(s.now())
+	res, err := s.db.ExecContext(ctx, s.rebind(`update outbox set state = 'sent', provider_id = ?, sent_at = ?,
+		claimed_by = '', last_error = '' where id = ? and state = 'pending'`), providerID, now, id)
+	if err != nil {
+		return fmt.Errorf("mark outbox %d sent: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("mark outbox %d sent: %w", id, ErrNotClaimed)
+	}
+	return nil
+}
+
+// FailOutbox records a failed send of a claimed message. A permanent
+// failure, or a temporary one on the maxAttempts-th attempt, makes the
+// message failed; otherwise it is due again after Backoff. It returns the
+// message's new state.
+func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (string, error) {
+	msg := strings.TrimSpace(cause.Error())
+	if len(msg) > 2000 {
+		msg = msg[:2000]
+	}
+	var state string
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var attempts int
+		err := tx.GetContext(ctx, &attempts, s.rebind(
+			`select attempts from outbox where id = ? and claimed_by = ? and state = 'pending'`), id, worker)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotClaimed
+		}
+		if err != nil {
+			return err
+		}
+		state = OutboxPending
+		if permanent || attempts >= maxAttempts {
+			state = OutboxFailed
+		}
+		_, err = tx.ExecContext(ctx, s.rebind(`update outbox set state = ?, claimed_by = '', last_error = ?,
+			next_attempt_at = ? where id = ?`), state, msg, ts(s.now().Add(Backoff(attempts))), id)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("fail outbox %d: %w", id, err)
+	}
+	return state, nil
+}
+
+// AcksSince counts the acks enqueued to recipient since a time that were
+// not suppressed: the per-recipient daily cap counts them.
+func (s *Store) AcksSince(ctx context.Context, recipient string, since time.Time) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.rebind(`select count(*) from outbox
+		where kind = 'ack' and recipient = ? and created_at >= ? and state <> 'suppressed'`), recipient, ts(since))
+	if err != nil {
+		return 0, fmt.Errorf("count acks to %s: %w", recipient, err)
+	}
+	return n, nil
+}
+
+// ItemOutbox returns the messages enqueued for an item, in order.
+func (s *Store) ItemOutbox(ctx context.Context, itemID int64) ([]OutboxMessage, error) {
+	var out []OutboxMessage
+	err := s.db.SelectContext(ctx, &out, s.rebind(`select `+outboxCols+` from outbox
+		where item_id = ? order by id`), itemID)
+	if err != nil {
+		return nil, fmt.Errorf("item %d outbox: %w", itemID, err)
+	}
+	return out, nil
+}
+
+// OutboxByID returns one outbox message.
+func (s *Store) OutboxByID(ctx context.Context, id int64) (OutboxMessage, error) {
+	var m OutboxMessage
+	err := s.db.GetContext(ctx, &m, s.rebind(`select `+outboxCols+` from outbox where id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("outbox %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return m, fmt.Errorf("outbox %d: %w", id, err)
+	}
+	return m, nil
+}

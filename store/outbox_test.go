@@ -1,0 +1,224 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+func ack(rcpt string) store.OutboxMessage {
+	return store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: rcpt, Subject: "Re: hi", Body: []byte("msg")}
+}
+
+func TestOutboxClaimSendFail(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		supp := ack("bot@example.test")
+		supp.State, supp.Reason = store.OutboxSuppressed, "auto-generated (dsn)"
+		item, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{
+			ack("ana@example.test"), ack("bo@example.test"), ack("cy@example.test"), supp,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ClaimOutbox(ctx, "w1", 10, time.Minute)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("claim = %d messages, %v; want the 3 pending ones", len(got), err)
+		}
+		if got[0].Attempts != 1 || got[0].ClaimedBy != "w1" || !got[0].ItemID.Valid || string(got[0].Body) != "msg" {
+			t.Errorf("claimed message = %+v", got[0])
+		}
+		if more, _ := s.ClaimOutbox(ctx, "w2", 10, time.Minute); len(more) != 0 {
+			t.Fatalf("claimed messages were claimed again: %v", more)
+		}
+
+		// Sent: the provider id and time are kept.
+		if err := s.MarkOutboxSent(ctx, got[0].ID, "queue-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkOutboxSent(ctx, got[0].ID, "queue-1"); !errors.Is(err, store.ErrNotClaimed) {
+			t.Errorf("marking twice = %v, want ErrNotClaimed", err)
+		}
+		// A permanent failure is final, with the server's answer.
+		st, err := s.FailOutbox(ctx, got[1].ID, "w1", errors.New("550 5.1.1 no such user"), true, 5)
+		if err != nil || st != store.OutboxFailed {
+			t.Fatalf("permanent failure: %q %v", st, err)
+		}
+		// A temporary failure retries after a backoff, until the limit.
+		st, err = s.FailOutbox(ctx, got[2].ID, "w1", errors.New("451 try later"), false, 2)
+		if err != nil || st != store.OutboxPending {
+			t.Fatalf("temporary failure: %q %v", st, err)
+		}
+		if again, _ := s.ClaimOutbox(ctx, "w1", 10, time.Minute); len(again) != 0 {
+			t.Fatalf("message due before its backoff: %v", again)
+		}
+		if _, err := s.FailOutbox(ctx, got[2].ID, "w1", errors.New("x"), false, 2); !errors.Is(err, store.ErrNotClaimed) {
+			t.Errorf("failing an unclaimed message = %v, want ErrNotClaimed", err)
+		}
+		clk.Add(2 * time.Minute)
+		again, _ := s.ClaimOutbox(ctx, "w2", 10, time.Minute)
+		if len(again) != 1 || again[0].Attempts != 2 || again[0].LastError != "451 try later" {
+			t.Fatalf("retry = %+v", again)
+		}
+		if st, _ := s.FailOutbox(ctx, again[0].ID, "w2", errors.New("451 still"), false, 2); st != store.OutboxFailed {
+			t.Errorf("failure at the attempt limit = %q, want failed", st)
+		}
+
+		msgs, err := s.ItemOutbox(ctx, item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []struct{ state, rcpt, detail string }{
+			{"sent", "ana@example.test", "queue-1"},
+			{"failed", "bo@example.test", "550 5.1.1 no such user"},
+			{"failed", "cy@example.test", "451 still"},
+			{"suppressed", "bot@example.test", "auto-generated (dsn)"},
+		}
+		for i, w := range want {
+			m := msgs[i]
+			detail := m.LastError + m.ProviderID + m.Reason
+			if m.State != w.state || m.Recipient != w.rcpt || detail != w.detail {
+				t.Errorf("message %d = %s to %s (%q), want %s to %s (%q)", i, m.State, m.Recipient, detail, w.state, w.rcpt, w.detail)
+			}
+		}
+		if !msgs[0].SentAt.Valid || msgs[1].SentAt.Valid {
+			t.Errorf("sent_at = %v, %v; want set only when sent", msgs[0].SentAt, msgs[1].SentAt)
+		}
+	})
+}
+
+func TestOutboxLeaseExpiry(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		if _, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{ack("ana@example.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		first, _ := s.ClaimOutbox(ctx, "dead", 1, time.Minute)
+		if len(first) != 1 {
+			t.Fatal("nothing claimed")
+		}
+		// The worker died after sending: the message is sent again once
+		// its lease ends, never skipped.
+		clk.Add(61 * time.Second)
+		second, _ := s.ClaimOutbox(ctx, "alive", 1, time.Minute)
+		if len(second) != 1 || second[0].ID != first[0].ID || second[0].Attempts != 2 {
+			t.Fatalf("after the lease = %+v", second)
+		}
+		if err := s.MarkOutboxSent(ctx, second[0].ID, "id-2"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestOutboxEnqueueOnce(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		item, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{ack("ana@example.test")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Reprocess(ctx, []int64{item}); err != nil {
+			t.Fatal(err)
+		}
+		second := ack("ana@example.test")
+		second.Subject = "changed"
+		if _, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{second}}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, _ := s.ItemOutbox(ctx, item)
+		if len(msgs) != 1 || msgs[0].Subject != "Re: hi" {
+			t.Errorf("after reprocessing = %+v; want the first ack only", msgs)
+		}
+		if m, err := s.OutboxByID(ctx, msgs[0].ID); err != nil || m.Recipient != "ana@example.test" {
+			t.Errorf("by id = %+v %v", m, err)
+		}
+	})
+}
+
+func TestAcksSince(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 3)
+		supp := ack("ana@example.test")
+		supp.State, supp.Reason = store.OutboxSuppressed, "daily cap of 20 acks reached"
+		notice := store.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: "ana@example.test", Body: []byte("n")}
+		for _, msgs := range [][]store.OutboxMessage{{ack("ana@example.test")}, {ack("ana@example.test"), notice}, {supp}} {
+			if _, err := completeNext(t, s, store.Processed{Outbox: msgs}); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(time.Hour)
+		}
+		start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		cases := []struct {
+			name  string
+			rcpt  string
+			since time.Time
+			want  int
+		}{
+			{"acks enqueued since the start, not notices or suppressed rows", "ana@example.test", start, 2},
+			{"only the later one", "ana@example.test", start.Add(30 * time.Minute), 1},
+			{"another recipient", "bo@example.test", start, 0},
+		}
+		for _, c := range cases {
+			if n, err := s.AcksSince(ctx, c.rcpt, c.since); err != nil || n != c.want {
+				t.Errorf("%s: %d %v, want %d", c.name, n, err, c.want)
+			}
+		}
+	})
+}
+
+func TestOutboxConcurrentWorkers(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		var msgs []store.OutboxMessage
+		for i := range 60 {
+			msgs = append(msgs, ack(fmt.Sprintf("r%d@example.test", i)))
+		}
+		if _, err := completeNext(t, s, store.Processed{Outbox: msgs}); err != nil {
+			t.Fatal(err)
+		}
+		var (
+			mu   sync.Mutex
+			seen = map[int64]string{}
+			wg   sync.WaitGroup
+		)
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("w%d", w)
+				for {
+					got, err := s.ClaimOutbox(ctx, name, 5, time.Minute)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, m := range got {
+						if prev, dup := seen[m.ID]; dup {
+							t.Errorf("message %d claimed by %s and %s", m.ID, prev, name)
+						}
+						seen[m.ID] = name
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(seen) != 60 {
+			t.Errorf("claimed %d messages, want 60", len(seen))
+		}
+	})
+}

@@ -1,0 +1,321 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/store"
+)
+
+// importReps registers reps named by their emails and returns their ids
+// in order.
+func importReps(t *testing.T, s *store.Store, emails ...string) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	var reps []store.Rep
+	for i, e := range emails {
+		reps = append(reps, store.Rep{Name: e[:len(e)-len("@example.test")], Emails: []string{e}, Line: i + 2})
+	}
+	if _, err := s.ImportReps(ctx, reps); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, e := range emails {
+		r, err := s.RepByContact(ctx, "email", e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// completeNext claims the next due item and completes it with p.
+func completeNext(t *testing.T, s *store.Store, p store.Processed) (int64, error) {
+	t.Helper()
+	got, err := s.Claim(context.Background(), "w", 1, time.Minute)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claim: %v %v", got, err)
+	}
+	return got[0].ID, s.Complete(context.Background(), got[0].ID, "w", p)
+}
+
+func entry(rep int64, points int, reason, month string) store.LedgerEntry {
+	return store.LedgerEntry{RepID: rep, Points: points, Reason: reason, Month: month}
+}
+
+func TestTallyRanksTiesAndPending(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		ids := importReps(t, s, "ana@example.test", "bo@example.test", "cy@example.test", "di@example.test", "ed@example.test")
+		seed(t, s, 4)
+		// March totals 10, 7, 7, 3 (ed has nothing in March); February
+		// entries count all time only.
+		for _, p := range []store.Processed{
+			{RepID: ids[0], Ledger: []store.LedgerEntry{entry(ids[0], 3, "category:intel", "2026-03"), entry(ids[0], 7, "bonus:x", "2026-03")}},
+			{RepID: ids[1], Ledger: []store.LedgerEntry{entry(ids[1], 7, "category:intel", "2026-03")}},
+			{RepID: ids[2], Ledger: []store.LedgerEntry{entry(ids[2], 7, "category:feedback", "2026-03")}},
+			{RepID: ids[3], Ledger: []store.LedgerEntry{entry(ids[3], 3, "category:feedback", "2026-03"), entry(ids[3], 50, "category:intel", "2026-02")}},
+		} {
+			if _, err := completeNext(t, s, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases := []struct {
+			name                      string
+			q                         store.TallyQuery
+			points, rank, ranked, all int
+		}{
+			{"leader ranks first", store.TallyQuery{RepID: ids[0], Month: "2026-03"}, 10, 1, 4, 10},
+			{"a tie shares second place", store.TallyQuery{RepID: ids[1], Month: "2026-03"}, 7, 2, 4, 7},
+			{"the other of the tie", store.TallyQuery{RepID: ids[2], Month: "2026-03"}, 7, 2, 4, 7},
+			{"after a tie of two comes fourth", store.TallyQuery{RepID: ids[3], Month: "2026-03"}, 3, 4, 4, 53},
+			{"pending points move a rep up", store.TallyQuery{RepID: ids[3], Month: "2026-03", Pending: 5}, 8, 2, 4, 58},
+			{"no entries this month: unranked", store.TallyQuery{RepID: ids[4], Month: "2026-03"}, 0, 0, 4, 0},
+			{"pending points rank a newcomer", store.TallyQuery{RepID: ids[4], Month: "2026-03", Pending: 7}, 7, 2, 5, 7},
+			{"another month", store.TallyQuery{RepID: ids[3], Month: "2026-02"}, 50, 1, 1, 53},
+		}
+		for _, c := range cases {
+			got, err := s.Tally(ctx, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.MonthPoints != c.points || got.Rank != c.rank || got.Ranked != c.ranked || got.AllTime != c.all {
+				t.Errorf("%s: tally = %d points, rank %d of %d, %d all time; want %d, %d of %d, %d",
+					c.name, got.MonthPoints, got.Rank, got.Ranked, got.AllTime, c.points, c.rank, c.ranked, c.all)
+			}
+		}
+		board, err := s.Leaderboard(ctx, "2026-03", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ranks []int
+		for _, b := range board {
+			ranks = append(ranks, b.Rank)
+		}
+		if len(ranks) != 4 || ranks[0] != 1 || ranks[1] != 2 || ranks[2] != 2 || ranks[3] != 4 {
+			t.Errorf("leaderboard ranks = %v, want [1 2 2 4]", ranks)
+		}
+		if top, _ := s.Leaderboard(ctx, "2026-03", 1); len(top) != 1 || top[0].Name != "ana" || top[0].Points != 10 {
+			t.Errorf("top 1 = %+v", top)
+		}
+		got, err := s.Tally(ctx, store.TallyQuery{RepID: ids[0], Month: "2026-03", Reasons: []string{"category:intel", "category:feedback"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Counts["category:intel"] != 1 || got.Counts["category:feedback"] != 0 {
+			t.Errorf("goal counts = %v, want one intel", got.Counts)
+		}
+	})
+}
+
+func TestLedgerPaysOncePerItemAndReason(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		ids := importReps(t, s, "ana@example.test")
+		seed(t, s, 1)
+		p := store.Processed{RepID: ids[0], Ledger: []store.LedgerEntry{entry(ids[0], 3, "category:intel", "2026-03")}}
+		item, err := completeNext(t, s, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Reprocessing pays the same reason nothing more, a new reason once.
+		if _, err := s.Reprocess(ctx, []int64{item}); err != nil {
+			t.Fatal(err)
+		}
+		p.Ledger = append(p.Ledger, entry(ids[0], 2, "bonus:first-intel-of-month", "2026-03"))
+		if _, err := completeNext(t, s, p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ItemLedger(ctx, item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Points != 3 || got[1].Reason != "bonus:first-intel-of-month" || got[0].Actor != "earshot" {
+			t.Errorf("item ledger = %+v", got)
+		}
+		had, err := s.HasLedgerReason(ctx, ids[0], "2026-03", "category:intel", item)
+		if err != nil || had {
+			t.Errorf("the item's own entry counts as another item's: %v %v", had, err)
+		}
+		had, err = s.HasLedgerReason(ctx, ids[0], "2026-03", "category:intel", item+1)
+		if err != nil || !had {
+			t.Errorf("HasLedgerReason for another item = %v %v, want true", had, err)
+		}
+	})
+}
+
+func TestFirstIntelBonusOncePerRepAndMonth(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ids := importReps(t, s, "ana@example.test")
+		seed(t, s, 2)
+		bonus := []store.LedgerEntry{entry(ids[0], 2, "bonus:first-intel-of-month", "2026-03")}
+		if _, err := completeNext(t, s, store.Processed{RepID: ids[0], Ledger: bonus}); err != nil {
+			t.Fatal(err)
+		}
+		// A second item processed at the same time computed the bonus too:
+		// its transaction fails and the item is retried.
+		if _, err := completeNext(t, s, store.Processed{RepID: ids[0], Ledger: bonus}); err == nil {
+			t.Fatal("a second first-intel bonus in one month was written")
+		}
+	})
+}
+
+func TestAdjustPoints(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		ids := importReps(t, s, "ana@example.test", "bo@example.test")
+		bad := []struct {
+			name string
+			e    store.LedgerEntry
+		}{
+			{"no reason", store.LedgerEntry{RepID: ids[0], Points: 5, Month: "2026-03", Actor: "kim"}},
+			{"blank reason", store.LedgerEntry{RepID: ids[0], Points: 5, Reason: " adjust: ", Month: "2026-03", Actor: "kim"}},
+			{"zero points", store.LedgerEntry{RepID: ids[0], Reason: "x", Month: "2026-03", Actor: "kim"}},
+			{"bad month", store.LedgerEntry{RepID: ids[0], Points: 5, Reason: "x", Month: "2026-13", Actor: "kim"}},
+			{"no actor", store.LedgerEntry{RepID: ids[0], Points: 5, Reason: "x", Month: "2026-03"}},
+		}
+		for _, c := range bad {
+			if _, err := s.AdjustPoints(ctx, c.e); err == nil {
+				t.Errorf("%s: adjustment accepted", c.name)
+			}
+		}
+		for i, pts := range []int{4, -1, 2} {
+			e, err := s.AdjustPoints(ctx, store.LedgerEntry{RepID: ids[i%2], Points: pts, Reason: "won the Globex deal", Month: "2026-03", Actor: "kim"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.ID == 0 || e.Reason != "adjust:won the Globex deal" || e.ItemID.Valid {
+				t.Errorf("adjustment = %+v", e)
+			}
+		}
+		// Adjustments have no item, so the same reason may repeat.
+		got, _ := s.Tally(ctx, store.TallyQuery{RepID: ids[0], Month: "2026-03"})
+		if got.MonthPoints != 6 || got.Rank != 1 || got.Ranked != 2 {
+			t.Errorf("tally after adjustments = %+v, want 6 points, rank 1 of 2", got)
+		}
+		ledger, _ := s.RepLedger(ctx, ids[1], "2026-03")
+		if len(ledger) != 1 || ledger[0].Points != -1 || ledger[0].Actor != "kim" {
+			t.Errorf("bo's ledger = %+v", ledger)
+		}
+	})
+}
+
+func TestFindRep(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		ids := importReps(t, s, "ana@example.test", "bo@example.test")
+		for _, who := range []string{"ANA", "ana@example.test", "Ana@Example.test"} {
+			r, err := s.FindRep(ctx, who)
+			if err != nil || r.ID != ids[0] || len(r.Emails) != 1 {
+				t.Errorf("FindRep(%q) = %+v, %v", who, r, err)
+			}
+		}
+		if _, err := s.FindRep(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("FindRep(nobody) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestReleaseWaitingPoints(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 2)
+		for _, sender := range []string{"new@example.test", "stranger@example.test"} {
+			if _, err := completeNext(t, s, store.Processed{Sender: sender}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := s.ReleaseWaitingPoints(ctx); err != nil || n != 0 {
+			t.Fatalf("release before anyone registered = %d, %v", n, err)
+		}
+		importReps(t, s, "new@example.test")
+		if n, err := s.ReleaseWaitingPoints(ctx); err != nil || n != 1 {
+			t.Fatalf("release after registering = %d, %v; want 1", n, err)
+		}
+		got, err := s.Claim(ctx, "w", 10, time.Minute)
+		if err != nil || len(got) != 1 || got[0].Sender != "new@example.test" {
+			t.Fatalf("due again = %+v, %v; want the new rep's item", got, err)
+		}
+	})
+}
+
+func TestCompetitorReported(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 1) // received 2026-03-01 12:00 UTC
+		acme := []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}}
+		item, err := completeNext(t, s, store.Processed{Tags: acme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		cases := []struct {
+			name       string
+			competitor string
+			from, to   time.Time
+			except     int64
+			want       bool
+		}{
+			{"reported within the window", "Acme", at.AddDate(0, 0, -30), at.Add(time.Hour), 0, true},
+			{"the item itself does not count", "Acme", at.AddDate(0, 0, -30), at.Add(time.Hour), item, false},
+			{"older than the window", "Acme", at.Add(time.Hour), at.AddDate(0, 0, 30), 0, false},
+			{"another competitor", "Globex", at.AddDate(0, 0, -30), at.Add(time.Hour), 0, false},
+		}
+		for _, c := range cases {
+			got, err := s.CompetitorReported(ctx, c.competitor, c.from, c.to, c.except)
+			if err != nil || got != c.want {
+				t.Errorf("%s: %v %v, want %v", c.name, got, err, c.want)
+			}
+		}
+	})
+}
+
+func TestItemDuplicateOf(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 2)
+		if dup, err := s.ItemDuplicateOf(ctx, 2); err != nil || dup != 0 {
+			t.Errorf("duplicate of an original = %d %v, want 0", dup, err)
+		}
+		if _, err := s.DB().ExecContext(ctx, `update items set duplicate_of = 1 where id = 2`); err != nil {
+			t.Fatal(err)
+		}
+		if dup, err := s.ItemDuplicateOf(ctx, 2); err != nil || dup != 1 {
+			t.Errorf("duplicate of = %d %v, want 1", dup, err)
+		}
+		if _, err := s.ItemDuplicateOf(ctx, 99); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing item: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// BenchmarkTallyPostgres measures one rep's tally with a million ledger
+// rows spread over 5,000 reps and 24 months (run with -bench Tally).
+func BenchmarkTallyPostgres(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, testenv.Postgres(b), &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	db := s.DB()
+	for _, q := range []string{
+		`insert into reps (name) select 'rep ' || g from generate_series(1, 5000) g`,
+		`insert into points_ledger (rep_id, item_id, points, reason, month, actor, created_at)
+			select 1 + (g % 5000), null, 1 + (g % 7), case when g % 3 = 0 then 'category:intel' else 'category:feedback' end,
+			to_char(date '2025-04-01' + ((g % 24) || ' months')::interval, 'YYYY-MM'), 'earshot', now()
+			from generate_series(1, 1000000) g`,
+		`analyze points_ledger`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		q := store.TallyQuery{RepID: int64(1 + i%5000), Month: "2026-03", Pending: 3, Reasons: []string{"category:intel"}}
+		if _, err := s.Tally(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
