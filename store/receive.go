@@ -2,9 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -70,9 +69,10 @@ func (s *Store) Receive(ctx context.Context, b Batch) (ReceiveResult, error) {
 		if err != nil {
 			return err
 		}
-		for i := range b.Items {
-			if err := s.receiveOne(ctx, tx, srcID, &b.Items[i], &res); err != nil {
-				return fmt.Errorf("source %s: item %s: %w", b.Source, b.Items[i].SourceKey, err)
+		for start := 0; start < len(b.Items); start += receiveChunk {
+			chunk := b.Items[start:min(start+receiveChunk, len(b.Items))]
+			if err := s.receiveChunk(ctx, tx, srcID, chunk, &res); err != nil {
+				return fmt.Errorf("source %s: %w", b.Source, err)
 			}
 		}
 		if b.Cursor != "" {
@@ -90,44 +90,120 @@ func (s *Store) Receive(ctx context.Context, b Batch) (ReceiveResult, error) {
 	return res, err
 }
 
-func (s *Store) receiveOne(ctx context.Context, tx *sqlx.Tx, srcID int64, it *RawItem, res *ReceiveResult) error {
-	if it.SourceKey == "" || it.ContentHash == "" {
-		return errors.New("source key and content hash are required")
+// receiveChunk is the most items one set of statements handles: 9
+// parameters each stays far below both databases' parameter limits.
+const receiveChunk = 500
+
+// receiveChunk stores items with a handful of set-based statements: find
+// the keys already received, insert the new contents, link the contents
+// already stored, and record a receipt for every new key.
+func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, items []RawItem, res *ReceiveResult) error {
+	keys := make([]string, 0, len(items))
+	for _, it := range items {
+		if it.SourceKey == "" || it.ContentHash == "" {
+			return fmt.Errorf("item %q: source key and content hash are required", it.SourceKey)
+		}
+		keys = append(keys, it.SourceKey)
 	}
-	var itemID int64
-	err := tx.GetContext(ctx, &itemID, s.rebind(
-		`select item_id from receipts where source_id = ? and source_key = ?`), srcID, it.SourceKey)
-	if err == nil {
-		res.Repeated++
-		return nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	q, args, err := sqlx.In(`select source_key from receipts where source_id = ? and source_key in (?)`, srcID, keys)
+	if err != nil {
 		return err
 	}
-	now := ts(s.now())
-	recv := now
-	if !it.ReceivedAt.IsZero() {
-		recv = ts(it.ReceivedAt)
+	var seen []string
+	if err := tx.SelectContext(ctx, &seen, s.rebind(q), args...); err != nil {
+		return fmt.Errorf("find received keys: %w", err)
 	}
-	meta := it.Meta
-	if meta == "" {
-		meta = "{}"
+	done := make(map[string]bool, len(seen))
+	for _, k := range seen {
+		done[k] = true
 	}
-	err = tx.GetContext(ctx, &itemID, s.rebind(`insert into items
-		(kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at)
-		values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		on conflict (content_hash) do nothing returning id`),
-		it.Kind, it.MessageID, it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv, now)
-	switch {
-	case err == nil:
-		res.Inserted++
-	case errors.Is(err, sql.ErrNoRows):
-		// The same content is stored already: another mailbox, or the
-		// folder was re-scanned after a UIDVALIDITY change.
-		if err := tx.GetContext(ctx, &itemID, s.rebind(
-			`select id from items where content_hash = ?`), it.ContentHash); err != nil {
-			return err
+	var fresh []*RawItem
+	for i := range items {
+		if done[items[i].SourceKey] {
+			res.Repeated++
+			continue
 		}
+		done[items[i].SourceKey] = true // a key twice in one batch counts once
+		fresh = append(fresh, &items[i])
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+
+	now := ts(s.now())
+	recv := func(it *RawItem) time.Time {
+		if it.ReceivedAt.IsZero() {
+			return now
+		}
+		return ts(it.ReceivedAt)
+	}
+	var (
+		sb   strings.Builder
+		vals []any
+	)
+	sb.WriteString(`insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at) values `)
+	for i, it := range fresh {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		meta := it.Meta
+		if meta == "" {
+			meta = "{}"
+		}
+		vals = append(vals, it.Kind, it.MessageID, it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
+	}
+	sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
+	var inserted []string
+	if err := tx.SelectContext(ctx, &inserted, s.rebind(sb.String()), vals...); err != nil {
+		return fmt.Errorf("insert items: %w", err)
+	}
+	isNew := make(map[string]bool, len(inserted))
+	for _, h := range inserted {
+		isNew[h] = true
+	}
+
+	hashes := make([]string, 0, len(fresh))
+	for _, it := range fresh {
+		hashes = append(hashes, it.ContentHash)
+	}
+	q, args, err = sqlx.In(`select id, content_hash from items where content_hash in (?)`, hashes)
+	if err != nil {
+		return err
+	}
+	var rows []struct {
+		ID   int64  `db:"id"`
+		Hash string `db:"content_hash"`
+	}
+	if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+		return fmt.Errorf("find item ids: %w", err)
+	}
+	ids := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		ids[r.Hash] = r.ID
+	}
+
+	sb.Reset()
+	vals = vals[:0]
+	sb.WriteString(`insert into receipts (source_id, source_key, item_id, mailbox, received_at) values `)
+	counted := map[string]bool{}
+	for i, it := range fresh {
+		id, ok := ids[it.ContentHash]
+		if !ok {
+			return fmt.Errorf("item %q: content %s neither inserted nor found", it.SourceKey, it.ContentHash)
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, ?)")
+		vals = append(vals, srcID, it.SourceKey, id, it.Mailbox, recv(it))
+		if isNew[it.ContentHash] && !counted[it.ContentHash] {
+			counted[it.ContentHash] = true
+			res.Inserted++
+			continue
+		}
+		// The same content is stored already: another mailbox, the folder
+		// re-scanned after a UIDVALIDITY change, or twice in this batch.
 		res.Linked++
 		// A receipt from a new mailbox may add a category: process again.
 		// Processing is idempotent, so this changes tags, never doubles
@@ -136,13 +212,12 @@ func (s *Store) receiveOne(ctx context.Context, tx *sqlx.Tx, srcID int64, it *Ra
 		if _, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'received', claimed_by = '', next_attempt_at = ?
 			where id = ? and state in ('received', 'processed') and not exists
 			(select 1 from receipts r where r.item_id = items.id and r.mailbox = ?)`),
-			now, itemID, it.Mailbox); err != nil {
-			return err
+			now, id, it.Mailbox); err != nil {
+			return fmt.Errorf("item %d: mark for reprocessing: %w", id, err)
 		}
-	default:
-		return err
 	}
-	_, err = tx.ExecContext(ctx, s.rebind(`insert into receipts (source_id, source_key, item_id, mailbox, received_at)
-		values (?, ?, ?, ?, ?)`), srcID, it.SourceKey, itemID, it.Mailbox, recv)
-	return err
+	if _, err := tx.ExecContext(ctx, s.rebind(sb.String()), vals...); err != nil {
+		return fmt.Errorf("insert receipts: %w", err)
+	}
+	return nil
 }
