@@ -8,47 +8,78 @@ import (
 	"strings"
 )
 
-// fingerprintFields are the header fields a fingerprint covers. Trace fields
-// (Received, Delivered-To, Return-Path, X-Original-To ...) are left out on
-// purpose: they differ between the mailboxes a message reaches.
-var fingerprintFields = []string{"message-id", "from", "date", "subject"}
+// isTraceField reports header fields that the receiving side adds or
+// rewrites per mailbox (trace, delivery, spam filtering, mailbox state).
+// A fingerprint leaves them out and covers every other field, so that the
+// same message in two mailboxes matches while two messages that differ in
+// any header of their own never do. An unknown per-mailbox field only costs
+// a missed match (two items), never a false one.
+func isTraceField(name string) bool {
+	switch name {
+	case "received", "return-path", "delivered-to", "x-original-to", "x-delivered-to", "envelope-to",
+		"x-envelope-from", "x-envelope-to", "authentication-results", "received-spf", "x-received",
+		"status", "x-status", "x-keywords", "x-uid", "content-length", "lines", "x-mozilla-status",
+		"x-mozilla-status2", "x-mailbox", "x-rcpt-to", "x-orig-to":
+		return true
+	}
+	for _, p := range []string{"arc-", "x-spam", "x-virus", "x-ms-exchange-organization-", "x-ms-exchange-transport-",
+		"x-forefront-", "x-microsoft-antispam", "x-gm-", "x-rspamd", "x-ham-", "x-proofpoint-", "x-mimecast-",
+		"x-barracuda", "x-ironport", "x-sophos", "x-mailgun-"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // Fingerprint returns the Message-ID (without angle brackets) of raw and a
 // content hash (hex SHA-256) that is the same for the same message received
 // through two mailboxes or fetched again after a UIDVALIDITY reset. The hash
-// covers the Message-ID, From, Date and Subject values (unfolded, white
-// space collapsed) and the body after the header section with line endings
-// normalized to LF and trailing blank lines removed. It does not parse MIME.
+// covers every header field but the trace fields (see isTraceField), in
+// order, names lower-cased and values unfolded with white space collapsed,
+// and the body after the header section with line endings normalized to LF
+// and trailing blank lines removed. It does not parse MIME.
 func Fingerprint(raw []byte) (messageID, hash string) {
-	values, body := scanHeader(raw)
+	fields, body := scanHeader(raw)
 	h := sha256.New()
-	for _, k := range fingerprintFields {
-		h.Write([]byte(k))
+	for _, f := range fields {
+		h.Write([]byte(f[0]))
 		h.Write([]byte{':'})
-		h.Write([]byte(values[k]))
+		h.Write([]byte(f[1]))
 		h.Write([]byte{'\n'})
 	}
 	h.Write([]byte{'\n'})
 	writeNormalized(h, bytes.TrimRight(body, "\r\n"))
-	if ids := msgIDs(values["message-id"]); len(ids) > 0 {
+	if ids := msgIDs(firstField(fields, "message-id")); len(ids) > 0 {
 		messageID = ids[0]
 	}
 	return messageID, hex.EncodeToString(h.Sum(nil))
 }
 
-// scanHeader returns the first value of each fingerprint field, unfolded
-// and with white space collapsed, and the body that follows the header
-// section. A line that is neither a header field nor a continuation ends
-// the header; raw that does not start with a header is all body.
-func scanHeader(raw []byte) (map[string]string, []byte) {
-	values := make(map[string]string, len(fingerprintFields))
-	var cur string // field being collected, "" when not wanted
-	var b strings.Builder
+// firstField returns the value of the first field called name.
+func firstField(fields [][2]string, name string) string {
+	for _, f := range fields {
+		if f[0] == name {
+			return f[1]
+		}
+	}
+	return ""
+}
+
+// scanHeader returns the header fields that are not trace fields, in
+// order, unfolded and with white space collapsed, and the body that
+// follows the header section. A line that is neither a header field nor a
+// continuation ends the header; raw that does not start with a header is
+// all body.
+func scanHeader(raw []byte) ([][2]string, []byte) {
+	var (
+		fields [][2]string
+		cur    string // field being collected, "" when not wanted
+		b      strings.Builder
+	)
 	flush := func() {
 		if cur != "" {
-			if _, seen := values[cur]; !seen {
-				values[cur] = strings.Join(strings.Fields(b.String()), " ")
-			}
+			fields = append(fields, [2]string{cur, strings.Join(strings.Fields(b.String()), " ")})
 		}
 		cur = ""
 		b.Reset()
@@ -60,7 +91,7 @@ func scanHeader(raw []byte) (map[string]string, []byte) {
 		switch {
 		case len(content) == 0:
 			flush()
-			return values, next
+			return fields, next
 		case content[0] == ' ' || content[0] == '\t':
 			if cur != "" {
 				b.WriteByte(' ')
@@ -70,20 +101,18 @@ func scanHeader(raw []byte) (map[string]string, []byte) {
 			flush()
 			i := bytes.IndexByte(content, ':')
 			name := strings.ToLower(string(bytes.TrimSpace(content[:i])))
-			for _, k := range fingerprintFields {
-				if name == k {
-					cur = k
-					b.Write(content[i+1:])
-				}
+			if !isTraceField(name) {
+				cur = name
+				b.Write(content[i+1:])
 			}
 		default:
 			flush()
-			return values, rest
+			return fields, rest
 		}
 		rest = next
 	}
 	flush()
-	return values, nil
+	return fields, nil
 }
 
 // writeNormalized writes b to w with CRLF and lone CR turned into LF.

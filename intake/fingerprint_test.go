@@ -26,6 +26,8 @@ func TestFingerprint(t *testing.T) {
 		{"same header, different body", other, false},
 		{"different subject", bytes.Replace(feedback, []byte("Subject: Acme"), []byte("Subject: Acne"), 1), false},
 		{"different message id", bytes.Replace(feedback, []byte("<fp-1@"), []byte("<fp-2@"), 1), false},
+		{"same everything but one header of its own (To)", bytes.Replace(feedback, []byte("\r\nTo: "), []byte("\r\nTo: someone-else@example.com, "), 1), false},
+		{"spam filter headers added by the receiving side", append([]byte("X-Spam-Status: No, score=-1.0\r\nAuthentication-Results: mx.example.com; spf=pass\r\nARC-Seal: i=1; a=rsa-sha256\r\n"), feedback...), true},
 	}
 	for _, tt := range tests {
 		_, h := Fingerprint(tt.raw)
