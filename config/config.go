@@ -25,6 +25,9 @@ type Config struct {
 	DatabaseFile string `yaml:"database_file,omitempty"`
 	// TimeZone is the IANA zone months are counted in (default UTC).
 	TimeZone string `yaml:"timezone"`
+	// PhoneRegion reads phone numbers written without a country code, as
+	// in a PBX's voicemail mail or the rep roster (default US).
+	PhoneRegion string `yaml:"phone_region"`
 
 	Log        Log        `yaml:"log"`
 	HTTP       HTTP       `yaml:"http"`
@@ -77,8 +80,13 @@ type Workers struct {
 	Batch int `yaml:"batch"`
 	// MaxAttempts is how often an item is tried before quarantine (default 8).
 	MaxAttempts int `yaml:"max_attempts"`
-	// Lease is how long a claim or a source lease lasts (default 1m).
+	// Lease is how long a worker's claim on an item lasts (default 5m);
+	// it must outlast the transcription timeout.
 	Lease time.Duration `yaml:"lease"`
+	// SourceLease is how long a replica holds a mailbox or the Twilio
+	// account without renewing it, so the time a dead replica's sources
+	// take to move to another (default 1m).
+	SourceLease time.Duration `yaml:"source_lease"`
 }
 
 // SMTP configures the mail sender for acknowledgments and notices.

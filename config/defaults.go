@@ -26,7 +26,9 @@ func (c *Config) defaults() {
 	defInt(&c.Workers.Items, 4)
 	defInt(&c.Workers.Batch, 20)
 	defInt(&c.Workers.MaxAttempts, 8)
-	defDur(&c.Workers.Lease, time.Minute)
+	defDur(&c.Workers.Lease, 5*time.Minute)
+	defDur(&c.Workers.SourceLease, time.Minute)
+	def(&c.PhoneRegion, "US")
 	for i := range c.Mailboxes {
 		m := &c.Mailboxes[i].IMAP
 		def(&m.TLS, "implicit")
@@ -48,7 +50,10 @@ func (c *Config) defaults() {
 	if t := c.Twilio; t != nil {
 		defDur(&t.PollInterval, time.Minute)
 		def(&t.MediaFormat, "wav")
+		defDur(&t.MaxRecordingLength, 5*time.Minute)
 	}
+	defDur(&c.Transcribe.Twilio.Wait, 10*time.Minute)
+	def(&c.Transcribe.OpenAI.ResponseFormat, "json")
 	def(&c.Transcribe.Engine, "none")
 	defDur(&c.Transcribe.Timeout, 2*time.Minute)
 	if s := c.SMTP; s != nil {

@@ -91,6 +91,7 @@ func (c *Config) Validate() error {
 var (
 	twilioSID = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 	e164      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	alnum     = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 )
 
 func (c *Config) check() *validator {
@@ -114,6 +115,15 @@ func (c *Config) check() *validator {
 	}
 	if c.Workers.Lease < 10*time.Second {
 		v.errf("workers.lease", "must be at least 10s")
+	}
+	if c.Workers.SourceLease < 10*time.Second {
+		v.errf("workers.source_lease", "must be at least 10s")
+	}
+	if c.Transcribe.Engine != "none" && c.Transcribe.Timeout >= c.Workers.Lease {
+		v.errf("transcribe.timeout", "must be shorter than workers.lease (%s): a claim must outlast a transcription", c.Workers.Lease)
+	}
+	if len(c.PhoneRegion) != 2 {
+		v.errf("phone_region", "want a two-letter region code like US or GB")
 	}
 	v.mailboxes()
 	v.twilio()
@@ -290,6 +300,18 @@ func (v *validator) twilio() {
 	if t.PhoneNumber != "" && !e164.MatchString(t.PhoneNumber) {
 		v.errf("twilio.phone_number", "want E.164, like +14155550100")
 	}
+	if tok := t.AuthToken.Value(); tok != "" && !alnum.MatchString(tok) {
+		v.errf("twilio.auth_token", "must be letters and digits only, as Twilio's tokens are")
+	}
+	if t.MaxRecordingLength < time.Second || t.MaxRecordingLength > 4*time.Hour {
+		v.errf("twilio.max_recording_length", "must be between 1s and 4h")
+	}
+	if v.c.HTTP.PublicURL == "" {
+		v.warnf("twilio", "without http.public_url Twilio's webhooks cannot be verified or pointed at earshot")
+	}
+	if v.c.Transcribe.Engine == "twilio" && t.MaxRecordingLength > 2*time.Minute {
+		v.warnf("twilio.max_recording_length", "Twilio transcribes at most 2 minutes of a recording")
+	}
 }
 
 func (v *validator) transcribe() {
@@ -312,7 +334,16 @@ func (v *validator) transcribe() {
 	case "command":
 		if len(t.Command.Argv) == 0 {
 			v.errf("transcribe.command.argv", "required for engine command")
+		} else if !strings.Contains(strings.Join(t.Command.Argv, " "), "{audio}") {
+			v.errf("transcribe.command.argv", "must contain {audio}, where the audio file goes")
 		}
+		if r := t.Command.SampleRate; r != 0 && (r < 4000 || r > 192000) {
+			v.errf("transcribe.command.sample_rate", "must be 0 (no resampling) or 4000-192000")
+		}
+	}
+	oneOf(v, "transcribe.openai.response_format", t.OpenAI.ResponseFormat, "json", "verbose_json")
+	if t.Twilio.Wait < time.Minute {
+		v.errf("transcribe.twilio.wait", "must be at least 1m")
 	}
 	if t.Timeout < time.Second {
 		v.errf("transcribe.timeout", "must be at least 1s")

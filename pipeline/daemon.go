@@ -20,7 +20,9 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake/imap"
+	"github.com/earshot-dev/earshot/intake/voicemail"
 	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/transcribe"
 	"github.com/earshot-dev/earshot/web"
 )
 
@@ -32,9 +34,37 @@ type Daemon struct {
 	reg      *prometheus.Registry
 	name     string
 	wake     chan struct{}
-	sources  []*imap.Source
+	sources  []source
+	twilio   *voicemail.Source // nil without a Twilio account
 	workers  *Workers
 	listener net.Listener
+}
+
+// source is a running intake: an IMAP mailbox or the Twilio account.
+type source interface {
+	Name() string
+	Run(ctx context.Context) error
+	Close() error
+	health() web.SourceHealth
+}
+
+type imapSource struct{ *imap.Source }
+
+func (s imapSource) health() web.SourceHealth {
+	st := s.Status()
+	return web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
+		LastError: st.LastError, Disabled: st.DisabledReason}
+}
+
+type twilioSource struct{ *voicemail.Source }
+
+func (s twilioSource) Name() string { return s.Status().Name }
+func (s twilioSource) Close() error { return nil }
+
+func (s twilioSource) health() web.SourceHealth {
+	st := s.Status()
+	return web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
+		LastError: st.LastError, Disabled: st.DisabledReason}
 }
 
 // Options tunes New. A nil *Options means the defaults.
@@ -69,16 +99,37 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 			Logger:     log.With("component", "imap", "source", m.Name),
 			Registerer: d.reg,
 			Holder:     d.name,
-			LeaseTTL:   cfg.Workers.Lease,
+			LeaseTTL:   cfg.Workers.SourceLease,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("mailbox %s: %w", m.Name, err)
 		}
-		d.sources = append(d.sources, src)
+		d.sources = append(d.sources, imapSource{src})
+	}
+	var twilioClient transcribe.TwilioTranscriptions
+	if cfg.Twilio != nil {
+		src, err := voicemail.New("twilio", voicemail.FromConfig(cfg), sink, &voicemail.Options{
+			Logger:     log.With("component", "twilio", "source", "twilio"),
+			Registerer: d.reg,
+			Holder:     d.name,
+			LeaseTTL:   cfg.Workers.SourceLease,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("twilio: %w", err)
+		}
+		d.twilio = src
+		d.sources = append(d.sources, twilioSource{src})
+		twilioClient = src.Client()
+	}
+	tr, err := transcribe.New(cfg.Transcribe, &transcribe.Options{Vocabulary: transcribe.VocabularyFrom(cfg),
+		Twilio: twilioClient, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("transcription: %w", err)
 	}
 	d.workers = &Workers{
-		Store:       st,
-		Processor:   &Processor{Store: st, Router: router},
+		Store: st,
+		Processor: &Processor{Store: st, Router: router,
+			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router}},
 		Name:        d.name,
 		Count:       cfg.Workers.Items,
 		Batch:       cfg.Workers.Batch,
@@ -131,15 +182,18 @@ func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth})
+	if d.twilio != nil {
+		h := d.twilio.Handler()
+		mux.Handle("POST "+voicemail.RecordingPath, h)
+		mux.Handle("POST "+voicemail.VoicePath, h)
+	}
 	return mux
 }
 
 func (d *Daemon) sourceHealth(ctx context.Context) []web.SourceHealth {
 	var out []web.SourceHealth
 	for _, s := range d.sources {
-		st := s.Status()
-		out = append(out, web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
-			LastError: st.LastError, Disabled: st.DisabledReason})
+		out = append(out, s.health())
 	}
 	return out
 }

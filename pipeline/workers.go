@@ -16,6 +16,7 @@ import (
 // WorkStore is what item workers need of the store.
 type WorkStore interface {
 	Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]store.Item, error)
+	ExtendClaim(ctx context.Context, id int64, worker string, lease time.Duration) error
 	Complete(ctx context.Context, id int64, worker string, p store.Processed) error
 	Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (bool, error)
 }
@@ -95,14 +96,30 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Items already claimed are finished with a context of their own, so
-	// that a shutdown does not waste the claim.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease)
-	defer cancel()
-	for _, it := range items {
-		w.one(fctx, worker, it)
+	for i, it := range items {
+		if i > 0 && ctx.Err() != nil {
+			// Shutting down: leave the rest; their claims run out and
+			// another worker or replica takes them.
+			break
+		}
+		w.oneWithLease(ctx, worker, it, i > 0)
 	}
 	return len(items), nil
+}
+
+// oneWithLease processes one claimed item within a lease of its own: the
+// claim is renewed when the item's turn comes, and the item is finished
+// with a context of its own so that a shutdown does not waste the work.
+func (w *Workers) oneWithLease(ctx context.Context, worker string, it store.Item, renew bool) {
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease)
+	defer cancel()
+	if renew {
+		if err := w.Store.ExtendClaim(ictx, it.ID, worker, w.Lease); err != nil {
+			w.Log.Warn("item no longer claimed", "item", it.ID, "err", err)
+			return
+		}
+	}
+	w.one(ictx, worker, it)
 }
 
 func (w *Workers) one(ctx context.Context, worker string, it store.Item) {

@@ -91,6 +91,20 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 	return items, nil
 }
 
+// ExtendClaim renews worker's claim on an item for lease from now, when a
+// worker starts on it: a batch's later items keep a full lease.
+func (s *Store) ExtendClaim(ctx context.Context, id int64, worker string, lease time.Duration) error {
+	res, err := s.db.ExecContext(ctx, s.rebind(`update items set next_attempt_at = ?
+		where id = ? and claimed_by = ? and state = 'received'`), ts(s.now().Add(lease)), id, worker)
+	if err != nil {
+		return fmt.Errorf("extend claim on item %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("extend claim on item %d: %w", id, ErrNotClaimed)
+	}
+	return nil
+}
+
 // ErrNotClaimed means the item is no longer claimed by this worker: its
 // lease ran out and another worker took it.
 var ErrNotClaimed = errors.New("item is not claimed by this worker")

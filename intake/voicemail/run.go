@@ -1,0 +1,121 @@
+package voicemail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+// Run polls until ctx ends: a poll, a pause of PollInterval (renewing the
+// lease), another poll. Transient errors retry after a capped, jittered
+// backoff; a permanent one disables the source and retries only every
+// DisabledRetry; with a Holder it waits in standby while another replica
+// holds the lease. It returns nil when ctx ends, after releasing the
+// lease.
+func (s *Source) Run(ctx context.Context) error {
+	if !s.busy.CompareAndSwap(false, true) {
+		return fmt.Errorf("twilio %s: already running", s.name)
+	}
+	defer s.busy.Store(false)
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		s.releaseLease(rctx)
+		cancel()
+		s.setState(StateStopped, time.Time{})
+		s.log.Info("stopped")
+	}()
+	bo := backoff{min: s.opts.MinBackoff, max: s.opts.MaxBackoff}
+	for ctx.Err() == nil {
+		res, err := s.syncOnce(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		wait, state := s.cfg.PollInterval, StatePolling
+		if err != nil {
+			wait, state = s.retryAfter(err, &bo)
+			s.log.Info("retrying later", "state", state, "wait", wait.Round(time.Millisecond))
+		} else {
+			bo.reset()
+			if res.Stored > 0 || res.Failed > 0 {
+				s.log.Info("poll done", "listed", res.Listed, "stored", res.Stored, "waiting", res.Waiting)
+			}
+		}
+		s.setState(state, s.opts.Now().Add(wait))
+		if !s.pause(ctx, wait, state == StatePolling) {
+			break
+		}
+	}
+	return nil
+}
+
+// pause waits for d or until ctx ends, renewing the lease on the way when
+// asked so another replica does not take over between polls. It reports
+// whether d passed.
+func (s *Source) pause(ctx context.Context, d time.Duration, keepLease bool) bool {
+	step := d
+	if keepLease && s.opts.Holder != "" {
+		step = min(d, s.opts.LeaseTTL/3)
+	}
+	for left := d; left > 0; left -= step {
+		if !sleep(ctx, min(step, left)) {
+			return false
+		}
+		if keepLease && left > step {
+			if err := s.renewLease(ctx); err != nil {
+				return true // poll now: it reports the lost lease
+			}
+		}
+	}
+	return true
+}
+
+// retryAfter chooses the wait and state after a failed poll.
+func (s *Source) retryAfter(err error, bo *backoff) (time.Duration, State) {
+	switch {
+	case errors.Is(err, store.ErrLeaseLost):
+		s.leaseTill = time.Time{}
+		return s.opts.LeaseTTL / 3, StateStandby
+	case IsPermanent(err):
+		return s.opts.DisabledRetry, StateDisabled
+	}
+	return bo.next(), StateBackoff
+}
+
+// sleep waits for d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// backoff grows the wait between failed attempts from min to max,
+// doubling each time, with jitter.
+type backoff struct {
+	min, max time.Duration
+	failures int
+}
+
+// next returns a random wait between half and all of min·2^failures,
+// capped at max.
+func (b *backoff) next() time.Duration {
+	d := b.min
+	for i := 0; i < b.failures && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	b.failures++
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// reset starts over after a success.
+func (b *backoff) reset() { b.failures = 0 }
