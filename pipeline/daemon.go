@@ -21,6 +21,7 @@ import (
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake/imap"
 	"github.com/earshot-dev/earshot/intake/voicemail"
+	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/transcribe"
 	"github.com/earshot-dev/earshot/web"
@@ -28,16 +29,19 @@ import (
 
 // Daemon is one running Earshot replica.
 type Daemon struct {
-	cfg      *config.Config
-	store    *store.Store
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	name     string
-	wake     chan struct{}
-	sources  []source
-	twilio   *voicemail.Source // nil without a Twilio account
-	workers  *Workers
-	listener net.Listener
+	cfg   *config.Config
+	store *store.Store
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	name  string
+	wake  chan struct{}
+	// outboxWake tells the outbox worker that processing enqueued messages.
+	outboxWake chan struct{}
+	sources    []source
+	twilio     *voicemail.Source // nil without a Twilio account
+	workers    *Workers
+	outbox     *outbound.Worker
+	listener   net.Listener
 }
 
 // source is a running intake: an IMAP mailbox or the Twilio account.
@@ -86,7 +90,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		o.Name = replicaName()
 	}
 	d := &Daemon{cfg: cfg, store: st, log: log, reg: prometheus.NewRegistry(), name: o.Name,
-		wake: make(chan struct{}, 1), listener: o.Listener}
+		wake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1), listener: o.Listener}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	router, err := NewRouter(cfg)
@@ -126,10 +130,34 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if err != nil {
 		return nil, fmt.Errorf("transcription: %w", err)
 	}
+	awarder, err := NewAwarder(cfg, st, log.With("component", "award"))
+	if err != nil {
+		return nil, fmt.Errorf("acks: %w", err)
+	}
+	senders := map[string]outbound.Sender{}
+	if cfg.SMTP != nil {
+		m, err := outbound.NewMailer(*cfg.SMTP)
+		if err != nil {
+			return nil, fmt.Errorf("smtp: %w", err)
+		}
+		senders["email"] = m
+	}
+	if cfg.Twilio != nil && cfg.SMS.Enabled {
+		sms, err := outbound.NewSMS(*cfg.Twilio)
+		if err != nil {
+			return nil, fmt.Errorf("sms: %w", err)
+		}
+		senders["sms"] = sms
+	}
+	d.outbox = &outbound.Worker{Store: st, Senders: senders, Name: d.name, Wake: d.outboxWake,
+		Log: log.With("component", "outbox")}
+	d.outbox.Register(d.reg)
 	d.workers = &Workers{
 		Store: st,
-		Processor: &Processor{Store: st, Router: router,
-			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router}},
+		Processor: &Processor{Store: st, Router: router, PhoneRegion: cfg.PhoneRegion,
+			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router},
+			Awarder:    awarder},
+		Processed:   d.outboxWake,
 		Name:        d.name,
 		Count:       cfg.Workers.Items,
 		Batch:       cfg.Workers.Batch,
@@ -200,7 +228,8 @@ func (d *Daemon) sourceHealth(ctx context.Context) []web.SourceHealth {
 
 // Run runs the daemon until ctx is done. The shutdown order is fixed:
 // stop accepting HTTP, stop the sources (nothing new arrives), drain the
-// workers (items in hand finish), and return so the caller closes the
+// item workers (items in hand finish), drain the outbox worker (messages
+// in hand are sent and marked), and return so the caller closes the
 // database.
 func (d *Daemon) Run(ctx context.Context) error {
 	ln := d.listener
@@ -231,6 +260,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	workCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan struct{})
 	go func() { d.workers.Run(workCtx); close(workDone) }()
+	outCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
+	outDone := make(chan struct{})
+	go func() { d.outbox.Run(outCtx); close(outDone) }()
 
 	var runErr error
 	select {
@@ -251,6 +283,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("shutting down: workers")
 	stopWorkers()
 	<-workDone
+	d.log.Info("shutting down: outbox")
+	stopOutbox()
+	<-outDone
 	d.log.Info("stopped")
 	return runErr
 }

@@ -28,6 +28,11 @@ type Processor struct {
 	// Voicemails processes voicemail items and the audio attachments of
 	// voicemail-to-email messages.
 	Voicemails *Voicemails
+	// PhoneRegion reads caller numbers written without a country code.
+	PhoneRegion string
+	// Awarder pays points and enqueues the ack and owner notices; nil
+	// leaves both out.
+	Awarder *Awarder
 }
 
 // normalized is the JSON kept with a processed item: the message without
@@ -62,17 +67,30 @@ type attachmentSummary struct {
 // retried later (a database error); bad input is never an error: it is
 // recorded in the result's warnings.
 func (p *Processor) Process(ctx context.Context, it store.Item) (store.Processed, error) {
+	var (
+		res store.Processed
+		err error
+	)
 	switch it.Kind {
 	case "email":
-		return p.email(ctx, it)
+		res, err = p.email(ctx, it)
 	case "voicemail":
 		if p.Voicemails == nil {
 			return store.Processed{}, fmt.Errorf("item %d: voicemail processing is not configured", it.ID)
 		}
-		return p.Voicemails.Process(ctx, it)
+		res, err = p.Voicemails.Process(ctx, it)
 	default:
-		return store.Processed{}, fmt.Errorf("item %d: no processing for kind %q yet", it.ID, it.Kind)
+		return store.Processed{}, fmt.Errorf("item %d: unknown kind %q", it.ID, it.Kind)
 	}
+	if err != nil {
+		return res, err
+	}
+	if p.Awarder != nil {
+		if err := p.Awarder.Award(ctx, it, &res); err != nil {
+			return res, fmt.Errorf("award: %w", err)
+		}
+	}
+	return res, nil
 }
 
 func (p *Processor) email(ctx context.Context, it store.Item) (store.Processed, error) {
@@ -103,7 +121,7 @@ func (p *Processor) email(ctx context.Context, it store.Item) (store.Processed, 
 	// A phone system's voicemail-to-email comes from the PBX: the caller
 	// number in the message says who called.
 	if out.RepID == 0 && msg.HasAudio() && msg.CallerNumber != "" {
-		if num, err := reps.NormalizePhone(msg.CallerNumber, "US"); err == nil {
+		if num, err := reps.NormalizePhone(msg.CallerNumber, p.PhoneRegion); err == nil {
 			if out.RepID, err = p.repBy(ctx, "phone", num); err != nil {
 				return store.Processed{}, err
 			}

@@ -34,10 +34,13 @@ type Workers struct {
 	Lease       time.Duration
 	MaxAttempts int
 	// Poll is how often idle workers look for due items (default 1 s).
-	Poll   time.Duration
-	Log    *slog.Logger
-	Wake   <-chan struct{} // a receive makes idle workers look at once
-	metric *prometheus.CounterVec
+	Poll time.Duration
+	Log  *slog.Logger
+	Wake <-chan struct{} // a receive makes idle workers look at once
+	// Processed, when set, is signalled after an item completes, so that
+	// the outbox worker sends its messages at once.
+	Processed chan<- struct{}
+	metric    *prometheus.CounterVec
 }
 
 // Register adds the workers' metrics to reg.
@@ -134,6 +137,12 @@ func (w *Workers) one(ctx context.Context, worker string, it store.Item) {
 	}
 	if err == nil {
 		w.count("processed")
+		if w.Processed != nil && len(res.Outbox) > 0 {
+			select {
+			case w.Processed <- struct{}{}:
+			default:
+			}
+		}
 		log.Debug("item processed", "tags", len(res.Tags), "owners", len(res.Assignments))
 		return
 	}

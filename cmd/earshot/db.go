@@ -54,7 +54,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 
 func cmdReps(ctx context.Context, e *env, args []string) error {
 	fs, path := flags("reps", e)
-	region := fs.String("region", "US", "`region` of phone numbers written without a country code")
+	region := fs.String("region", "", "`region` of phone numbers written without a country code (default: phone_region of the config)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -78,6 +78,9 @@ func cmdReps(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
+	if *region == "" {
+		*region = c.PhoneRegion
+	}
 	roster, err := reps.ParseCSV(f, *region)
 	if err != nil {
 		return fmt.Errorf("%s: nothing imported:\n%w", fs.Arg(0), err)
@@ -95,6 +98,15 @@ func cmdReps(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s: nothing imported: %w", fs.Arg(0), err)
 	}
 	fmt.Fprintf(e.stdout, "imported %d reps: %d new, %d updated\n", len(roster), res.Created, res.Updated)
+	// Contributions of senders who were unregistered until now are
+	// processed again, which pays their waiting points.
+	n, err := s.ReleaseWaitingPoints(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintf(e.stdout, "%d earlier contributions of newly registered reps queued to earn their points\n", n)
+	}
 	return nil
 }
 

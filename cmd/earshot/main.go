@@ -43,6 +43,8 @@ func commands() []command {
 		{"reps", "-c FILE import [-region US] FILE.csv", "import reps from a CSV roster", cmdReps},
 		{"sources", "-c FILE", "show each source's cursor, last success, lag and state", cmdSources},
 		{"route", "-c FILE test (FILE.eml | -text T)", "show the tags and the route a message would take", cmdRoute},
+		{"points", "-c FILE adjust -rep R -points N -reason T", "adjust a rep's points (kept in the ledger with the reason)", cmdPoints},
+		{"templates", "-c FILE preview [-item ID] [-kind K]", "render an ack, notice or digest to stdout", cmdTemplates},
 		{"reprocess", "-c FILE [ID…]", "retry quarantined items, or the given items", cmdReprocess},
 		{"healthcheck", "[-c FILE] [-url URL]", "exit 0 when the running daemon answers /healthz", cmdHealthcheck},
 		{"version", "", "print the version", cmdVersion},

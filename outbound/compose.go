@@ -1,0 +1,257 @@
+package outbound
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	gomail "github.com/emersion/go-message/mail"
+
+	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/points"
+	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/templates"
+)
+
+// Outbox kinds and channels.
+const (
+	KindAck         = "ack"
+	KindOwnerNotice = "owner_notice"
+	ChannelEmail    = "email"
+	ChannelSMS      = "sms"
+)
+
+// Contribution is everything an ack or an owner notice says about one
+// processed item.
+type Contribution struct {
+	// Item is the stored item (id, kind, received time, raw message).
+	Item store.Item
+	// Subject and Text are the normalized subject and the rep's own words
+	// (or the voicemail transcript).
+	Subject string
+	Text    string
+	// From is the sender as written; for voicemail, the caller's number
+	// is in CallerNumber.
+	From         intake.Address
+	CallerNumber string
+	// Rep is the registered rep, nil for an unregistered sender.
+	Rep *store.Rep
+	// Tags and Owners are what routing found.
+	Tags   []store.Tag
+	Owners []string
+	// Award is what the item earned; Tally the rep's standing with it.
+	Award points.Award
+	Tally points.Tally
+	// MessageID and References of the incoming message, for threading.
+	MessageID  string
+	References []string
+	// Mailbox is the address the item arrived at: acks come from it.
+	Mailbox string
+}
+
+// Composer turns contributions into outbox messages with the templates.
+type Composer struct {
+	Templates *templates.Set
+	// Hostname is the right-hand side of Message-IDs (smtp.hostname).
+	Hostname string
+	// NoticeFrom sends notices (smtp.from), and acks when the item came
+	// through no mailbox.
+	NoticeFrom *mail.Address
+	// AckName is the display name on acks (default "Earshot").
+	AckName string
+	// PublicURL is the dashboard's address for links; empty for none.
+	PublicURL string
+	// Location is the zone times are shown in.
+	Location *time.Location
+	// Now is the clock for the Date header; time.Now when nil.
+	Now func() time.Time
+}
+
+// NewComposer builds a composer from a configuration and a template set.
+func NewComposer(cfg *config.Config, set *templates.Set) (*Composer, error) {
+	c := &Composer{Templates: set, Hostname: "localhost", AckName: "Earshot", Location: cfg.Location,
+		PublicURL: strings.TrimRight(cfg.HTTP.PublicURL, "/")}
+	if cfg.SMTP != nil {
+		from, err := mail.ParseAddress(cfg.SMTP.From)
+		if err != nil {
+			return nil, fmt.Errorf("smtp.from: %w", err)
+		}
+		c.NoticeFrom, c.Hostname = from, cfg.SMTP.Hostname
+	}
+	return c, nil
+}
+
+func (c *Composer) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Data is the template data of a contribution.
+func (c *Composer) Data(ct Contribution) templates.Data {
+	loc := c.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	d := templates.Data{
+		Rep:   c.rep(ct),
+		Item:  c.item(ct, loc),
+		Links: templates.Links{Dashboard: c.PublicURL},
+	}
+	if c.PublicURL != "" {
+		d.Links.Leaderboard = c.PublicURL + "/leaderboard"
+	}
+	a, t := ct.Award, ct.Tally
+	d.Points = templates.Points{
+		Awarded: a.Points, Withheld: a.Withheld, Waiting: a.Waiting, Month: points.MonthName(a.Month),
+		MonthTotal: t.Points, Rank: t.Rank, Ranked: t.Ranked, AllTime: t.AllTime,
+	}
+	for _, l := range a.Lines {
+		d.Points.Lines = append(d.Points.Lines, templates.Line{Label: points.Label(l.Reason), Points: l.Points})
+	}
+	for _, g := range t.Goals {
+		d.Points.Goals = append(d.Points.Goals, templates.Goal{Name: g.Name, Done: g.Done, Target: g.Target, Met: g.Met()})
+	}
+	return d
+}
+
+func (c *Composer) rep(ct Contribution) templates.Rep {
+	r := templates.Rep{Name: ct.From.Name, Address: ct.From.Addr}
+	if ct.Item.Kind == "voicemail" && ct.CallerNumber != "" {
+		r.Address = ct.CallerNumber
+	}
+	if ct.Rep != nil {
+		r.Name, r.Registered = ct.Rep.Name, true
+	}
+	if f := strings.Fields(r.Name); len(f) > 0 {
+		r.FirstName = strings.Trim(f[0], `",`)
+	}
+	return r
+}
+
+func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
+	it := templates.Item{
+		ID: ct.Item.ID, Kind: ct.Item.Kind, Subject: ct.Subject, Text: ct.Text,
+		Received: ct.Item.ReceivedAt.In(loc), Owners: ct.Owners,
+	}
+	var intel, feedback bool
+	for _, t := range ct.Tags {
+		tag := templates.Tag{Value: t.Value, Evidence: phrases(t.Evidence)}
+		switch t.Kind {
+		case "category":
+			intel = intel || t.Value == points.Intel
+			feedback = feedback || t.Value == points.Feedback
+		case "competitor":
+			it.Competitors = append(it.Competitors, tag)
+		case "product":
+			it.Products = append(it.Products, tag)
+		case "topic":
+			it.Topics = append(it.Topics, tag)
+		}
+	}
+	switch {
+	case intel && feedback:
+		it.Category = "both"
+	case intel:
+		it.Category = points.Intel
+	case feedback:
+		it.Category = points.Feedback
+	}
+	if c.PublicURL != "" {
+		it.URL = c.PublicURL + "/items/" + strconv.FormatInt(ct.Item.ID, 10)
+		if ct.Item.Kind == "voicemail" {
+			it.AudioURL = it.URL + "/audio"
+		}
+	}
+	return it
+}
+
+// phrases extracts the phrases of a tag's evidence JSON.
+func phrases(evidence string) []string {
+	var ev []struct{ Phrase string }
+	if json.Unmarshal([]byte(evidence), &ev) != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ev {
+		if p := strings.Join(strings.Fields(e.Phrase), " "); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// AckEmail renders the email ack to the sender: from the mailbox the item
+// arrived at, "Re:" its subject, threaded under it, marked
+// Auto-Submitted: auto-replied.
+func (c *Composer) AckEmail(ct Contribution, to string) (store.OutboxMessage, error) {
+	d := c.Data(ct)
+	r, err := c.Templates.Ack(d)
+	if err != nil {
+		return store.OutboxMessage{}, err
+	}
+	from := &gomail.Address{Name: c.AckName, Address: ct.Mailbox}
+	if ct.Mailbox == "" && c.NoticeFrom != nil {
+		from.Address = c.NoticeFrom.Address
+	}
+	env := templates.Envelope{
+		From: from, To: []*gomail.Address{{Name: d.Rep.Name, Address: to}},
+		Subject: templates.ReplySubject(ct.Subject), AutoSubmitted: templates.AutoReplied,
+		Date: c.now(), Hostname: c.Hostname,
+	}
+	if ct.MessageID != "" {
+		env.InReplyTo = []string{ct.MessageID}
+		env.References = append(append([]string(nil), ct.References...), ct.MessageID)
+	}
+	raw, _, err := templates.BuildEmail(env, r)
+	if err != nil {
+		return store.OutboxMessage{}, err
+	}
+	return store.OutboxMessage{Kind: KindAck, Channel: ChannelEmail, Recipient: to, Subject: env.Subject, Body: raw}, nil
+}
+
+// AckSMS renders the SMS ack to a phone number.
+func (c *Composer) AckSMS(ct Contribution, to string) (store.OutboxMessage, error) {
+	text, err := c.Templates.SMS(c.Data(ct))
+	if err != nil {
+		return store.OutboxMessage{}, err
+	}
+	return store.OutboxMessage{Kind: KindAck, Channel: ChannelSMS, Recipient: to, Body: []byte(text)}, nil
+}
+
+// Notice renders the immediate notice to an owner: from smtp.from,
+// Reply-To the rep, with the original email attached as message/rfc822
+// (a voicemail's audio is linked instead).
+func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (store.OutboxMessage, error) {
+	if c.NoticeFrom == nil {
+		return store.OutboxMessage{}, fmt.Errorf("notice to %s: smtp.from is not configured", owner.Name)
+	}
+	d := c.Data(ct)
+	d.Owner = templates.Owner{Name: owner.Name, Email: owner.Email}
+	r, err := c.Templates.Notice(d)
+	if err != nil {
+		return store.OutboxMessage{}, err
+	}
+	env := templates.Envelope{
+		From:    &gomail.Address{Name: c.NoticeFrom.Name, Address: c.NoticeFrom.Address},
+		To:      []*gomail.Address{{Name: owner.Name, Address: owner.Email}},
+		Subject: r.Subject, AutoSubmitted: templates.AutoGenerated, Date: c.now(), Hostname: c.Hostname,
+	}
+	if replyTo != "" {
+		env.ReplyTo = []*gomail.Address{{Name: d.Rep.Name, Address: replyTo}}
+	}
+	var att []templates.Attachment
+	if ct.Item.Kind == "email" && len(ct.Item.Raw) > 0 {
+		att = append(att, templates.Attachment{ContentType: "message/rfc822", Filename: "original.eml", Data: ct.Item.Raw})
+	}
+	raw, _, err := templates.BuildEmail(env, r, att...)
+	if err != nil {
+		return store.OutboxMessage{}, err
+	}
+	return store.OutboxMessage{Kind: KindOwnerNotice, Channel: ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw}, nil
+}

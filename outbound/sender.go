@@ -1,0 +1,36 @@
+// Package outbound delivers what Earshot sends: it composes acks and owner
+// notices into outbox messages, decides at enqueue time which acks are
+// suppressed (auto-replies, lists, our own addresses, no-reply senders, a
+// daily cap), and runs the outbox worker that sends pending messages
+// through an SMTP mailer or the Twilio SMS API.
+package outbound
+
+import (
+	"context"
+	"errors"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+// Sender delivers one outbox message and returns the provider's id for it
+// (an SMTP queue id or Message-ID, a Twilio Message SID). An error wrapped
+// in a PermanentError will not go away by retrying.
+type Sender interface {
+	Send(ctx context.Context, m store.OutboxMessage) (providerID string, err error)
+}
+
+// PermanentError marks a failure that retrying cannot fix, such as an SMTP
+// 5xx answer or a Twilio 4xx.
+type PermanentError struct{ Err error }
+
+// Error returns the underlying error's text.
+func (e *PermanentError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err is, or wraps, a PermanentError.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,208 @@
+package outbound
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/store"
+)
+
+// TLS modes of the SMTP mailer.
+const (
+	TLSImplicit = "implicit"
+	TLSStartTLS = "starttls"
+	TLSNone     = "none"
+)
+
+// Mailer sends email outbox messages over SMTP with a go-smtp client: one
+// connection per message, HELO with the configured hostname, PLAIN or
+// LOGIN authentication when a username is set.
+type Mailer struct {
+	addr     string
+	host     string
+	tlsMode  string
+	username string
+	password string
+	hostname string
+	// from is the envelope sender: the smtp.from address, which is the
+	// account most providers require in MAIL FROM.
+	from string
+	// Timeout bounds each SMTP command (default 1 minute); the message
+	// data gets twice as long.
+	Timeout time.Duration
+	// TLSConfig, when set, replaces the default TLS configuration (tests).
+	TLSConfig *tls.Config
+}
+
+// NewMailer builds a mailer from the smtp configuration. Plaintext is
+// refused unless the host is loopback or insecure is set.
+func NewMailer(c config.SMTP) (*Mailer, error) {
+	from, err := mail.ParseAddress(c.From)
+	if err != nil {
+		return nil, fmt.Errorf("smtp.from: %w", err)
+	}
+	mode := c.TLS
+	if mode == "" {
+		mode = TLSStartTLS
+	}
+	if mode == TLSNone && !c.Insecure && !isLoopback(c.Host) {
+		return nil, fmt.Errorf("smtp: plaintext to %s needs insecure: true", c.Host)
+	}
+	hostname := c.Hostname
+	if hostname == "" {
+		hostname = "localhost"
+	}
+	return &Mailer{
+		addr: net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), host: c.Host, tlsMode: mode,
+		username: c.Username, password: c.Password.Value(), hostname: hostname, from: from.Address,
+		Timeout: time.Minute,
+	}, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Send delivers one email message to its recipient. SMTP 5xx answers to
+// the message (sender, recipient or data) are permanent; connection
+// problems, 4xx answers and authentication failures (a configuration
+// problem, not the message's) are temporary. The provider id is the queue
+// id from the server's final answer, or else the Message-ID.
+func (m *Mailer) Send(ctx context.Context, msg store.OutboxMessage) (string, error) {
+	c, stop, err := m.connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		stop()
+		c.Close()
+	}()
+	if err := c.Mail(m.from, nil); err != nil {
+		return "", classify("mail from", err)
+	}
+	if err := c.Rcpt(msg.Recipient, nil); err != nil {
+		return "", classify("rcpt to", err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return "", classify("data", err)
+	}
+	if _, err := w.Write(msg.Body); err != nil {
+		return "", classify("data", err)
+	}
+	resp, err := w.CloseWithResponse()
+	if err != nil {
+		return "", classify("data", err)
+	}
+	_ = c.Quit()
+	if id := queueID(resp.StatusText); id != "" {
+		return id, nil
+	}
+	return headerMessageID(msg.Body), nil
+}
+
+// connect dials, greets, secures and authenticates one connection. Until
+// stop is called, ctx ending aborts whatever the connection is doing.
+func (m *Mailer) connect(ctx context.Context) (c *smtp.Client, stop func() bool, err error) {
+	d := &net.Dialer{Timeout: m.Timeout}
+	conn, err := d.DialContext(ctx, "tcp", m.addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("smtp %s: %w", m.addr, err)
+	}
+	stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	cfg := m.TLSConfig
+	if cfg == nil {
+		cfg = &tls.Config{ServerName: m.host, MinVersion: tls.VersionTLS12}
+	}
+	switch m.tlsMode {
+	case TLSImplicit:
+		c = smtp.NewClient(tls.Client(conn, cfg))
+	case TLSStartTLS:
+		// The EHLO before STARTTLS says "localhost"; the one after it,
+		// which the server acts on, says the configured hostname.
+		c, err = smtp.NewClientStartTLS(conn, cfg)
+		if err != nil {
+			stop()
+			conn.Close()
+			return nil, nil, fmt.Errorf("smtp %s: starttls: %w", m.addr, err)
+		}
+	default:
+		c = smtp.NewClient(conn)
+	}
+	c.CommandTimeout, c.SubmissionTimeout = m.Timeout, 2*m.Timeout
+	fail := func(what string, err error) (*smtp.Client, func() bool, error) {
+		stop()
+		c.Close()
+		return nil, nil, fmt.Errorf("smtp %s: %s: %w", m.addr, what, err)
+	}
+	if err := c.Hello(m.hostname); err != nil {
+		return fail("hello", err)
+	}
+	if m.username != "" {
+		var auth sasl.Client
+		switch {
+		case c.SupportsAuth(sasl.Plain):
+			auth = sasl.NewPlainClient("", m.username, m.password)
+		case c.SupportsAuth(sasl.Login):
+			auth = sasl.NewLoginClient(m.username, m.password)
+		default:
+			return fail("auth", errors.New("server offers neither PLAIN nor LOGIN"))
+		}
+		if err := c.Auth(auth); err != nil {
+			return fail("auth", err)
+		}
+	}
+	return c, stop, nil
+}
+
+// classify wraps an SMTP error: 5xx answers are permanent.
+func classify(step string, err error) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) && se.Code >= 500 {
+		return &PermanentError{fmt.Errorf("smtp %s: %w", step, err)}
+	}
+	return fmt.Errorf("smtp %s: %w", step, err)
+}
+
+// queueID finds the queue id in a final answer such as
+// "2.0.0 Ok: queued as 4XyZ1" (Postfix, Mailpit) or "OK id=1abc-00" (Exim).
+func queueID(text string) string {
+	for _, marker := range []string{"queued as ", "id="} {
+		if i := strings.Index(text, marker); i >= 0 {
+			if f := strings.Fields(text[i+len(marker):]); len(f) > 0 {
+				return strings.Trim(f[0], "<>.,;")
+			}
+		}
+	}
+	return ""
+}
+
+// headerMessageID returns the Message-ID of a message (without <>).
+func headerMessageID(raw []byte) string {
+	end := bytes.Index(raw, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = len(raw)
+	}
+	for _, line := range strings.Split(string(raw[:end]), "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Message-Id") {
+			return strings.Trim(strings.TrimSpace(v), "<>")
+		}
+	}
+	return ""
+}

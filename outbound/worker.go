@@ -1,0 +1,163 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+// OutboxStore is what the outbox worker needs of the store.
+type OutboxStore interface {
+	ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]store.OutboxMessage, error)
+	MarkOutboxSent(ctx context.Context, id int64, providerID string) error
+	FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (string, error)
+}
+
+// Worker sends pending outbox messages: it claims a batch, sends each
+// message through the sender of its channel, then marks it sent with the
+// provider's id. A temporary failure is retried with backoff; a permanent
+// one, or running out of attempts, marks the message failed with the
+// provider's answer. A crash between sending and marking sends that
+// message again when its lease ends: at least once, never skipped.
+type Worker struct {
+	Store OutboxStore
+	// Senders send by channel: "email", "sms".
+	Senders map[string]Sender
+	// Name identifies the worker in claims.
+	Name string
+	// Batch is how many messages one claim takes (default 20).
+	Batch int
+	// Lease is how long a claim lasts (default 2 minutes); it must exceed
+	// the time a batch takes to send.
+	Lease time.Duration
+	// MaxAttempts bounds temporary failures (default 12, about 6 hours
+	// with the store's backoff).
+	MaxAttempts int
+	// Poll is how often an idle worker looks for due messages (default 5 s).
+	Poll time.Duration
+	// Wake makes an idle worker look at once.
+	Wake <-chan struct{}
+	Log  *slog.Logger
+
+	sent   *prometheus.CounterVec
+	failed *prometheus.CounterVec
+}
+
+// Register adds the worker's metrics to reg:
+// earshot_outbox_sent_total{channel} and earshot_outbox_failed_total{channel}.
+func (w *Worker) Register(reg prometheus.Registerer) {
+	w.sent = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "earshot", Name: "outbox_sent_total", Help: "Outbox messages sent, by channel.",
+	}, []string{"channel"})
+	w.failed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "earshot", Name: "outbox_failed_total",
+		Help: "Outbox messages that failed for good (permanent error or attempts exhausted), by channel.",
+	}, []string{"channel"})
+	reg.MustRegister(w.sent, w.failed)
+}
+
+func (w *Worker) log() *slog.Logger {
+	if w.Log == nil {
+		return slog.Default().With("component", "outbox")
+	}
+	return w.Log
+}
+
+// Run sends messages until ctx is done; a batch in hand is finished.
+func (w *Worker) Run(ctx context.Context) {
+	poll := w.Poll
+	if poll == 0 {
+		poll = 5 * time.Second
+	}
+	for ctx.Err() == nil {
+		n, err := w.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.log().Error("claim outbox", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+		case <-w.Wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// RunOnce claims one batch and sends it. It returns how many messages it
+// claimed. Messages in hand are finished even after ctx is done, within
+// the lease.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	lease := w.Lease
+	if lease == 0 {
+		lease = 2 * time.Minute
+	}
+	batch := w.Batch
+	if batch == 0 {
+		batch = 20
+	}
+	msgs, err := w.Store.ClaimOutbox(ctx, w.Name, batch, lease)
+	if err != nil {
+		return 0, err
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
+	defer cancel()
+	for _, m := range msgs {
+		w.one(fctx, m)
+	}
+	return len(msgs), nil
+}
+
+func (w *Worker) one(ctx context.Context, m store.OutboxMessage) {
+	log := w.log().With("outbox", m.ID, "kind", m.Kind, "channel", m.Channel, "attempt", m.Attempts)
+	var (
+		id  string
+		err error
+	)
+	if s := w.Senders[m.Channel]; s != nil {
+		id, err = s.Send(ctx, m)
+	} else {
+		err = &PermanentError{fmt.Errorf("no sender for channel %q is configured", m.Channel)}
+	}
+	if err == nil {
+		if err := w.Store.MarkOutboxSent(ctx, m.ID, id); err != nil {
+			// The message went out; if the mark is lost it goes out again.
+			log.Error("mark sent", "err", err)
+			return
+		}
+		w.count(w.sent, m.Channel)
+		log.Info("sent", "provider_id", id)
+		return
+	}
+	max := w.MaxAttempts
+	if max == 0 {
+		max = 12
+	}
+	state, ferr := w.Store.FailOutbox(ctx, m.ID, w.Name, err, IsPermanent(err), max)
+	switch {
+	case errors.Is(ferr, store.ErrNotClaimed):
+		log.Warn("outbox message was taken over after its lease ran out", "err", err)
+	case ferr != nil:
+		log.Error("record send failure", "err", ferr, "cause", err)
+	case state == store.OutboxFailed:
+		w.count(w.failed, m.Channel)
+		log.Error("send failed for good", "err", err)
+	default:
+		log.Warn("send failed, will retry", "err", err)
+	}
+}
+
+func (w *Worker) count(c *prometheus.CounterVec, channel string) {
+	if c != nil {
+		c.WithLabelValues(channel).Inc()
+	}
+}

@@ -1,0 +1,91 @@
+package templates
+
+import (
+	htmltemplate "html/template"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+// textFuncs are the functions text templates may call.
+func textFuncs() texttemplate.FuncMap {
+	return texttemplate.FuncMap{
+		"plural":   plural,
+		"signed":   signed,
+		"values":   values,
+		"join":     strings.Join,
+		"truncate": truncate,
+		"date":     date,
+		"hours":    hours,
+		"quote":    quoteLines,
+		"add":      add,
+	}
+}
+
+// htmlFuncs are the functions HTML templates may call.
+func htmlFuncs() htmltemplate.FuncMap {
+	return htmltemplate.FuncMap{
+		"plural":   plural,
+		"signed":   signed,
+		"values":   values,
+		"join":     strings.Join,
+		"truncate": truncate,
+		"date":     date,
+		"hours":    hours,
+		"add":      add,
+	}
+}
+
+// add sums two numbers, e.g. to number a list from 1.
+func add(a, b int) int { return a + b }
+
+// plural writes n with the singular or plural word: "1 point", "3 points".
+func plural(n int, one, many string) string {
+	if n == 1 || n == -1 {
+		return strconv.Itoa(n) + " " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// signed writes n with its sign: "+3", "-2", "0".
+func signed(n int) string {
+	if n > 0 {
+		return "+" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+// values joins tag values: "Acme, Globex".
+func values(tags []Tag) string {
+	vs := make([]string, len(tags))
+	for i, t := range tags {
+		vs[i] = t.Value
+	}
+	return strings.Join(vs, ", ")
+}
+
+// truncate shortens s to at most n characters, ending with "...".
+func truncate(n int, s string) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	cut := strings.TrimRight(string(r[:max(0, n-3)]), " ")
+	return cut + "..."
+}
+
+// date writes a time as "Mon 2 Mar 2026 15:04".
+func date(t time.Time) string { return t.Format("Mon 2 Jan 2006 15:04") }
+
+// hours writes a duration in whole hours: "26h".
+func hours(d time.Duration) string { return strconv.Itoa(int(d.Hours())) + "h" }
+
+// quoteLines prefixes every line with "> ".
+func quoteLines(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight("> "+l, " ")
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,228 @@
+package templates
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+)
+
+func TestOverrideDirectory(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ack_intel.txt.tmpl", "Merci {{.Rep.FirstName}}: {{plural .Points.Awarded \"point\" \"points\"}}.\n")
+	write("sms_ack_intel.txt.tmpl", "Intel noted, {{.Rep.FirstName}}.")
+	write("README.md", "not a template")
+	s, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Ack(Sample("ack_intel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Text != "Merci Dana: 7 points.\n" {
+		t.Errorf("overridden text = %q", r.Text)
+	}
+	if !strings.Contains(r.HTML, "Thanks, Dana!") {
+		t.Errorf("the HTML default is kept when only the text is overridden: %q", r.HTML)
+	}
+	if r, _ := s.Ack(Sample("ack_feedback")); !strings.HasPrefix(r.Text, "Thanks, Dana!") {
+		t.Errorf("other defaults are kept: %q", r.Text)
+	}
+	if sms, _ := s.SMS(Sample("ack_intel")); sms != "Intel noted, Dana." {
+		t.Errorf("a category variant of the SMS replaces sms_ack for that category: %q", sms)
+	}
+	if sms, _ := s.SMS(Sample("ack_feedback")); !strings.HasPrefix(sms, "Earshot: thanks Dana") {
+		t.Errorf("other categories keep sms_ack: %q", sms)
+	}
+}
+
+func TestLoadErrorsNameTheFile(t *testing.T) {
+	cases := []struct {
+		name, file, text, want string
+	}{
+		{"a parse error", "notice.txt.tmpl", "{{if .Rep.Name}}unclosed", "notice.txt.tmpl"},
+		{"an unknown field, found by the sample run", "ack_both.html.tmpl", "<p>{{.Rep.Nickname}}</p>", "ack_both.html.tmpl"},
+		{"an unknown function", "digest.txt.tmpl", "{{shout .Period}}", "digest.txt.tmpl"},
+		{"a broken shared file", "_partials.txt.tmpl", "{{define \"points\"}}", "_partials.txt.tmpl"},
+	}
+	for _, c := range cases {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, c.file), []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(dir)
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, c.want)) {
+			t.Errorf("%s: err = %v, want it to name %s", c.name, err, filepath.Join(dir, c.want))
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing override directory was accepted")
+	}
+}
+
+func TestReplySubject(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"Acme pricing", "Re: Acme pricing"},
+		{"Re: Acme pricing", "Re: Acme pricing"},
+		{"Re: Re: Acme pricing", "Re: Acme pricing"},
+		{"RE: re:Acme pricing", "Re: Acme pricing"},
+		{"Re[2]: Acme pricing", "Re: Acme pricing"},
+		{"Fwd: Acme pricing", "Re: Fwd: Acme pricing"},
+		{"Re: Fwd: Re: Acme pricing", "Re: Fwd: Re: Acme pricing"},
+		{"Regarding Acme", "Re: Regarding Acme"},
+		{"", "Re:"},
+	}
+	for _, c := range cases {
+		if got := ReplySubject(c.in); got != c.want {
+			t.Errorf("ReplySubject(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestCountSegments(t *testing.T) {
+	cases := []struct {
+		name  string
+		text  string
+		enc   string
+		units int
+		count int
+	}{
+		{"empty", "", GSM7, 0, 0},
+		{"160 GSM characters fit one segment", strings.Repeat("a", 160), GSM7, 160, 1},
+		{"161 need two of 153", strings.Repeat("a", 161), GSM7, 161, 2},
+		{"306 fill two", strings.Repeat("a", 306), GSM7, 306, 2},
+		{"307 need three", strings.Repeat("a", 307), GSM7, 307, 3},
+		{"extension characters take two septets", strings.Repeat("€", 80), GSM7, 160, 1},
+		{"an escape sequence is not split across segments", strings.Repeat("a", 152) + "{" + strings.Repeat("a", 152), GSM7, 306, 3},
+		{"GSM accents stay GSM", "é è ü Ñ", GSM7, 7, 1},
+		{"one non-GSM character makes it UCS-2", "naïve", UCS2, 5, 1},
+		{"70 UCS-2 units fit one segment", strings.Repeat("ï", 70), UCS2, 70, 1},
+		{"71 need two of 67", strings.Repeat("ï", 71), UCS2, 71, 2},
+		{"an emoji is two UTF-16 units", "ok 👍", UCS2, 5, 1},
+	}
+	for _, c := range cases {
+		got := CountSegments(c.text)
+		if got.Encoding != c.enc || got.Units != c.units || got.Count != c.count {
+			t.Errorf("%s: %+v, want %s %d units %d segments", c.name, got, c.enc, c.units, c.count)
+		}
+	}
+}
+
+func TestToGSM(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"It’s “fine” – really…", `It's "fine" - really...`},
+		{"Zoë Çelik, naïve café", "Zoe Çelik, naive café"},
+		{"tab\tand\u00a0nbsp", "tab and nbsp"},
+		{"thumbs 👍", "thumbs 👍"},
+	}
+	for _, c := range cases {
+		if got := ToGSM(c.in); got != c.want {
+			t.Errorf("ToGSM(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	// What cannot become GSM is counted honestly as UCS-2.
+	if fit := FitSMS("thumbs 👍 "+strings.Repeat("word ", 40), 2); CountSegments(fit).Encoding != UCS2 || CountSegments(fit).Count > 2 {
+		t.Errorf("UCS-2 text not fitted: %+v", CountSegments(fit))
+	}
+}
+
+func TestBuildEmail(t *testing.T) {
+	orig := []byte("From: Dana <dana@example.com>\r\nSubject: Acme\r\nMessage-ID: <o1@example.com>\r\n\r\nAcme is cheaper.\r\n")
+	raw, id, err := BuildEmail(Envelope{
+		From:          &mail.Address{Name: "Earshot", Address: "earshot@example.com"},
+		To:            []*mail.Address{{Name: "CI lead", Address: "ci@example.com"}},
+		ReplyTo:       []*mail.Address{{Name: "Dana", Address: "dana@example.com"}},
+		Subject:       "[Earshot] Intel from Dana: Acme",
+		AutoSubmitted: AutoGenerated,
+		Date:          time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC),
+		Hostname:      "earshot.example.com",
+	}, Rendered{Text: "text body\n", HTML: "<p>html body</p>"}, Attachment{ContentType: "message/rfc822", Filename: "original.eml", Data: orig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(id, "@earshot.example.com") {
+		t.Errorf("message id %q does not use the configured hostname", id)
+	}
+	mr, err := mail.CreateReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mr.Header
+	if got := h.Get("Auto-Submitted"); got != "auto-generated" {
+		t.Errorf("Auto-Submitted = %q", got)
+	}
+	if rt, _ := h.AddressList("Reply-To"); len(rt) != 1 || rt[0].Address != "dana@example.com" {
+		t.Errorf("Reply-To = %v", rt)
+	}
+	if got, _ := h.MessageID(); got != id {
+		t.Errorf("Message-ID header %q, returned %q", got, id)
+	}
+	var parts []string
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(p.Body)
+		switch ph := p.Header.(type) {
+		case *mail.InlineHeader:
+			ct, _, _ := ph.ContentType()
+			parts = append(parts, ct+":"+strings.TrimSpace(string(body)))
+		case *mail.AttachmentHeader:
+			ct, _, _ := ph.ContentType()
+			name, _ := ph.Filename()
+			parts = append(parts, ct+":"+name)
+			if !bytes.Equal(body, orig) || ph.Get("Content-Transfer-Encoding") != "8bit" {
+				t.Errorf("attached original changed or encoded: %q (%s)", body, ph.Get("Content-Transfer-Encoding"))
+			}
+		}
+	}
+	want := "text/plain:text body|text/html:<p>html body</p>|message/rfc822:original.eml"
+	if got := strings.Join(parts, "|"); got != want {
+		t.Errorf("parts = %s\nwant %s", got, want)
+	}
+	if _, _, err := BuildEmail(Envelope{To: []*mail.Address{{Address: "a@b"}}, AutoSubmitted: AutoReplied}, Rendered{}); err == nil {
+		t.Error("an email without From was built")
+	}
+	if _, _, err := BuildEmail(Envelope{From: &mail.Address{Address: "a@b"}, To: []*mail.Address{{Address: "a@b"}}}, Rendered{}); err == nil {
+		t.Error("an email without Auto-Submitted was built")
+	}
+}
+
+func TestPreview(t *testing.T) {
+	s, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range PreviewKinds() {
+		var b bytes.Buffer
+		if err := Preview(&b, s, kind, SampleFor(kind)); err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if b.Len() == 0 {
+			t.Errorf("%s: empty preview", kind)
+		}
+	}
+	var b bytes.Buffer
+	if err := Preview(&b, s, "ack", SampleFor("ack")); err != nil || !strings.HasPrefix(b.String(), "Subject: Re: Acme undercutting us at Globex\n") {
+		t.Errorf("ack preview = %q, %v", b.String()[:min(80, b.Len())], err)
+	}
+	if err := Preview(&b, s, "fax", Data{}); err == nil {
+		t.Error("unknown kind accepted")
+	}
+}
