@@ -47,6 +47,7 @@ type Config struct {
 
 	Points Points `yaml:"points"`
 	Acks   Acks   `yaml:"acks"`
+	Digest Digest `yaml:"digest"`
 	Web    Web    `yaml:"web"`
 
 	// Location is TimeZone loaded by Validate.
@@ -149,6 +150,13 @@ type Acks struct {
 	DailyCap int `yaml:"daily_cap"`
 	// TemplateDir overrides the embedded templates file by file.
 	TemplateDir string `yaml:"template_dir,omitempty"`
+}
+
+// Digest configures the monthly manager digest.
+type Digest struct {
+	// Managers receive last month's leaderboard and notable intel on the
+	// first day of each month; nobody when empty.
+	Managers []string `yaml:"managers,omitempty"`
 }
 
 // Web configures the dashboard's users.

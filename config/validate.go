@@ -141,6 +141,11 @@ func (c *Config) check() *validator {
 	if c.SMS.Enabled && c.Twilio == nil {
 		v.errf("sms.enabled", "sms needs the twilio section")
 	}
+	for i, m := range c.Digest.Managers {
+		if _, err := mail.ParseAddress(m); err != nil {
+			v.errf(fmt.Sprintf("digest.managers[%d]", i), "want a mail address: %v", err)
+		}
+	}
 	for i, u := range c.Web.Users {
 		p := fmt.Sprintf("web.users[%d]", i)
 		if u.Name == "" {

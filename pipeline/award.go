@@ -168,7 +168,9 @@ func scoreInput(it store.Item, res *store.Processed, dup int64) points.Item {
 // suppressed row with the reason it must not be sent.
 func (a *Awarder) ack(ctx context.Context, ct outbound.Contribution, autoReason string, f awardFacts) (store.OutboxMessage, error) {
 	channel, to := outbound.ChannelEmail, strings.TrimSpace(ct.From.Addr)
-	if ct.Item.Kind == "voicemail" {
+	// A phone system's voicemail-to-email comes from the PBX, not from the
+	// rep: answer the caller like a voicemail.
+	if ct.Item.Kind == "voicemail" || (ct.CallerNumber != "" && !repHasEmail(ct.Rep, to)) {
 		switch {
 		case a.SMS && ct.CallerNumber != "":
 			channel, to = outbound.ChannelSMS, ct.CallerNumber
@@ -200,6 +202,19 @@ func (a *Awarder) ack(ctx context.Context, ct outbound.Contribution, autoReason 
 	return a.Composer.AckEmail(ct, to)
 }
 
+// repHasEmail reports whether addr is one of the rep's addresses.
+func repHasEmail(rep *store.Rep, addr string) bool {
+	if rep == nil {
+		return false
+	}
+	for _, e := range rep.Emails {
+		if strings.EqualFold(e, intake.FoldAddress(addr)) {
+			return true
+		}
+	}
+	return false
+}
+
 // notices renders an immediate notice to each assigned owner whose digest
 // is immediate; owners on hourly or daily digests hear from the digest.
 func (a *Awarder) notices(ct outbound.Contribution, assignments []store.Assignment) ([]store.OutboxMessage, error) {
@@ -221,13 +236,14 @@ func (a *Awarder) notices(ct outbound.Contribution, assignments []store.Assignme
 		}
 		if a.Suppress.Own(o.Email) {
 			out = append(out, store.OutboxMessage{Kind: outbound.KindOwnerNotice, Channel: outbound.ChannelEmail,
-				Recipient: o.Email, State: store.OutboxSuppressed, Reason: outbound.ReasonOwnAddress})
+				Recipient: o.Email, Owner: as.Owner, State: store.OutboxSuppressed, Reason: outbound.ReasonOwnAddress})
 			continue
 		}
 		m, err := a.Composer.Notice(ct, o, replyTo)
 		if err != nil {
 			return nil, err
 		}
+		m.Owner = as.Owner
 		out = append(out, m)
 	}
 	return out, nil

@@ -42,6 +42,9 @@ type Daemon struct {
 	workers    *Workers
 	outbox     *outbound.Worker
 	listener   net.Listener
+	routes     func(mux *http.ServeMux)
+	dashboard  *web.Dashboard
+	scheduler  *Scheduler
 }
 
 // source is a running intake: an IMAP mailbox or the Twilio account.
@@ -78,6 +81,9 @@ type Options struct {
 	// Name names this replica in leases and claims; hostname-pid-random
 	// when empty.
 	Name string
+	// Routes adds handlers to the HTTP server (`earshot dev` adds its
+	// captured-mail page).
+	Routes func(mux *http.ServeMux)
 }
 
 // New wires a daemon from a validated configuration and an open store.
@@ -90,7 +96,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		o.Name = replicaName()
 	}
 	d := &Daemon{cfg: cfg, store: st, log: log, reg: prometheus.NewRegistry(), name: o.Name,
-		wake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1), listener: o.Listener}
+		wake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1), listener: o.Listener, routes: o.Routes}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	router, err := NewRouter(cfg)
@@ -149,9 +155,18 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		}
 		senders["sms"] = sms
 	}
+	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log.With("component", "web")})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
 	d.outbox = &outbound.Worker{Store: st, Senders: senders, Name: d.name, Wake: d.outboxWake,
 		Log: log.With("component", "outbox")}
 	d.outbox.Register(d.reg)
+	d.scheduler, err = NewScheduler(cfg, st, cfg.Digest.Managers, log.With("component", "schedule"))
+	if err != nil {
+		return nil, fmt.Errorf("scheduled mail: %w", err)
+	}
+	d.scheduler.Wake = d.outboxWake
 	d.workers = &Workers{
 		Store: st,
 		Processor: &Processor{Store: st, Router: router, PhoneRegion: cfg.PhoneRegion,
@@ -206,14 +221,19 @@ func (s *wakingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveR
 // Registry is the daemon's private Prometheus registry.
 func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 
-// Handler returns the HTTP handler: health, metrics and (later) the dashboard.
+// Handler returns the HTTP handler: health, metrics, the Twilio webhooks
+// and the dashboard.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth})
+	d.dashboard.Register(mux)
 	if d.twilio != nil {
 		h := d.twilio.Handler()
 		mux.Handle("POST "+voicemail.RecordingPath, h)
 		mux.Handle("POST "+voicemail.VoicePath, h)
+	}
+	if d.routes != nil {
+		d.routes(mux)
 	}
 	return mux
 }
@@ -260,6 +280,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	workCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan struct{})
 	go func() { d.workers.Run(workCtx); close(workDone) }()
+	schedCtx, stopSchedule := context.WithCancel(ctx)
+	schedDone := make(chan struct{})
+	go func() { d.scheduler.Run(schedCtx); close(schedDone) }()
 	outCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	outDone := make(chan struct{})
 	go func() { d.outbox.Run(outCtx); close(outDone) }()
@@ -280,6 +303,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, s := range d.sources {
 		s.Close()
 	}
+	stopSchedule()
+	<-schedDone
 	d.log.Info("shutting down: workers")
 	stopWorkers()
 	<-workDone

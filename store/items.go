@@ -203,7 +203,20 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 	if err := s.writeLedger(ctx, tx, id, p.Ledger); err != nil {
 		return err
 	}
-	return s.writeOutbox(ctx, tx, id, p.Outbox)
+	if err := s.writeOutbox(ctx, tx, id, p.Outbox); err != nil {
+		return err
+	}
+	// An owner told at once through an immediate notice is notified.
+	for _, m := range p.Outbox {
+		if m.Kind != "owner_notice" || m.Owner == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`update assignments set notified_at = ?
+			where item_id = ? and owner = ? and notified_at is null`), ts(s.now()), id, m.Owner); err != nil {
+			return fmt.Errorf("item %d: mark %s notified: %w", id, m.Owner, err)
+		}
+	}
+	return nil
 }
 
 // Tags returns an item's tags.

@@ -27,7 +27,10 @@ type OutboxMessage struct {
 	Kind      string        `db:"kind"`    // ack, owner_notice, reminder, digest
 	Channel   string        `db:"channel"` // email or sms
 	Recipient string        `db:"recipient"`
-	Subject   string        `db:"subject"`
+	// Owner names the owner an owner notice is for; Complete marks that
+	// owner's assignment notified. Not stored.
+	Owner   string `db:"-"`
+	Subject string `db:"subject"`
 	// Body is the whole RFC 5322 message for email, the text for SMS.
 	Body   []byte `db:"body"`
 	State  string `db:"state"`

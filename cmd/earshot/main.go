@@ -38,6 +38,7 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"run", "-c FILE [-no-migrate]", "run the daemon", cmdRun},
+		{"dev", "[-smoke] [-dir DIR]", "run everything embedded on 127.0.0.1 with sample data", cmdDev},
 		{"check-config", "-c FILE", "validate the config and print what was understood (secrets as ***)", cmdCheckConfig},
 		{"migrate", "-c FILE up|status", "apply or list database migrations", cmdMigrate},
 		{"reps", "-c FILE import [-region US] FILE.csv", "import reps from a CSV roster", cmdReps},
@@ -45,6 +46,7 @@ func commands() []command {
 		{"route", "-c FILE test (FILE.eml | -text T)", "show the tags and the route a message would take", cmdRoute},
 		{"points", "-c FILE adjust -rep R -points N -reason T", "adjust a rep's points (kept in the ledger with the reason)", cmdPoints},
 		{"templates", "-c FILE preview [-item ID] [-kind K]", "render an ack, notice or digest to stdout", cmdTemplates},
+		{"triage", "-c FILE [-owner O] ID…|-list", "mark items triaged (ends SLA reminders) or list untriaged ones", cmdTriage},
 		{"reprocess", "-c FILE [ID…]", "retry quarantined items, or the given items", cmdReprocess},
 		{"healthcheck", "[-c FILE] [-url URL]", "exit 0 when the running daemon answers /healthz", cmdHealthcheck},
 		{"version", "", "print the version", cmdVersion},

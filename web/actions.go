@@ -1,0 +1,157 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/earshot-dev/earshot/store"
+)
+
+// A manager's actions on an item. Each is a POST with the session's CSRF
+// token (checked by authorize) that redirects back to the item with its
+// outcome.
+
+// itemTarget reads the item of an action and the page to go back to.
+func (d *Dashboard) itemTarget(r *http.Request) (store.ItemDetail, string, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return store.ItemDetail{}, "", err
+	}
+	it, err := d.store.ItemDetail(r.Context(), id)
+	if err != nil {
+		return it, "", err
+	}
+	return it, fmt.Sprintf("/items/%d", id), nil
+}
+
+// retag adds or removes a tag; a manager's tag has origin "manager:NAME".
+func (d *Dashboard) retag(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	it, back, err := d.itemTarget(r)
+	if err != nil {
+		return err
+	}
+	id := it.ID
+	kind := r.PostForm.Get("kind")
+	value := clip(strings.TrimSpace(r.PostForm.Get("value")), 200)
+	if !slices.Contains(tagKinds(), kind) || value == "" {
+		redirectErr(w, r, back, "tag", "tags")
+		return nil
+	}
+	done := "tagged"
+	if r.PostForm.Get("op") == "remove" {
+		err, done = d.store.RemoveTag(r.Context(), id, kind, value), "untagged"
+	} else {
+		err = d.store.SetManagerTag(r.Context(), id, kind, value, v.Name)
+	}
+	if err != nil {
+		return err
+	}
+	d.log.Info("item retagged", "item", id, "op", done, "kind", kind, "value", value, "user", v.Name)
+	redirectDone(w, r, back, done, "tags")
+	return nil
+}
+
+// reassign adds or removes an owner.
+func (d *Dashboard) reassign(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	it, back, err := d.itemTarget(r)
+	if err != nil {
+		return err
+	}
+	id := it.ID
+	owner := clip(strings.TrimSpace(r.PostForm.Get("owner")), 200)
+	if owner == "" {
+		redirectErr(w, r, back, "owner", "routing")
+		return nil
+	}
+	done := "assigned"
+	if r.PostForm.Get("op") == "remove" {
+		err, done = d.store.Unassign(r.Context(), id, owner), "unassigned"
+	} else {
+		err = d.store.Assign(r.Context(), id, owner, v.Name)
+	}
+	if err != nil {
+		return err
+	}
+	d.log.Info("item reassigned", "item", id, "op", done, "owner", owner, "user", v.Name)
+	redirectDone(w, r, back, done, "routing")
+	return nil
+}
+
+// triage marks the item triaged for one owner, or for every owner.
+func (d *Dashboard) triage(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	it, back, err := d.itemTarget(r)
+	if err != nil {
+		return err
+	}
+	id := it.ID
+	n, err := d.store.MarkTriaged(r.Context(), id, strings.TrimSpace(r.PostForm.Get("owner")), v.Name)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		redirectErr(w, r, back, "untriaged", "routing")
+		return nil
+	}
+	d.log.Info("item triaged", "item", id, "assignments", n, "user", v.Name)
+	redirectDone(w, r, back, "triaged", "routing")
+	return nil
+}
+
+// adjustItem adds a manager's adjustment of the item's points, in the
+// month the item was paid in (or received in).
+func (d *Dashboard) adjustItem(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	it, back, err := d.itemTarget(r)
+	if err != nil {
+		return err
+	}
+	id := it.ID
+	pts, reason, bad := adjustmentForm(r)
+	if bad != "" {
+		redirectErr(w, r, back, bad, "points")
+		return nil
+	}
+	if !it.RepID.Valid {
+		redirectErr(w, r, back, "unregistered", "points")
+		return nil
+	}
+	ledger, err := d.store.ItemLedger(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	e, err := d.store.AdjustItemPoints(r.Context(), id, store.LedgerEntry{Points: pts, Reason: reason,
+		Month: d.paidMonth(it, ledger), Actor: v.Name})
+	if errors.Is(err, store.ErrDuplicateAdjustment) {
+		redirectErr(w, r, back, "duplicate", "points")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d.log.Info("item points adjusted", "item", id, "rep", e.RepID, "points", e.Points, "user", v.Name)
+	redirectDone(w, r, back, "adjusted", "points")
+	return nil
+}
+
+// transcript stores a transcript a manager typed; the store makes the
+// item due for processing again, so tags, owners and points follow it.
+func (d *Dashboard) transcript(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	it, back, err := d.itemTarget(r)
+	if err != nil {
+		return err
+	}
+	id := it.ID
+	text := strings.TrimSpace(r.PostForm.Get("transcript"))
+	if text == "" {
+		redirectErr(w, r, back, "transcript", "transcript")
+		return nil
+	}
+	if err := d.store.SetManagerTranscript(r.Context(), id, v.Name, text); err != nil {
+		return err
+	}
+	d.log.Info("transcript typed", "item", id, "user", v.Name)
+	redirectDone(w, r, back, "transcript", "transcript")
+	return nil
+}

@@ -1,0 +1,188 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/routing"
+	"github.com/earshot-dev/earshot/store"
+)
+
+// DashboardOptions wires the managers' dashboard.
+type DashboardOptions struct {
+	// Store is the database the dashboard reads and edits.
+	Store *store.Store
+	// Config gives the users and the SSO proxy settings (web), the time
+	// zone months are counted in, the public URL (https makes cookies
+	// Secure), and the owners, competitors, products and topics offered
+	// in the item forms.
+	Config *config.Config
+	// Logger; slog.Default() when nil. The dashboard adds the attribute
+	// component=web itself.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// SessionTTL is how long a login lasts; 12 h when zero.
+	SessionTTL time.Duration
+	// LoginAttempts is how many logins one address may try per minute; 5
+	// when zero.
+	LoginAttempts int
+}
+
+// Dashboard serves the managers' web pages: leaderboard, reps, inbox,
+// items and their actions, outbox, quarantine, sources, CSV exports and
+// the login.
+type Dashboard struct {
+	store         *store.Store
+	loc           *time.Location
+	users         map[string][]byte
+	anyHash       []byte
+	trustedHeader string
+	proxies       []netip.Prefix
+	secureCookies bool
+	owners        []string
+	vocabulary    map[string][]string
+	pages         map[string]*template.Template
+	limiter       *limiter
+	log           *slog.Logger
+	now           func() time.Time
+	ttl           time.Duration
+}
+
+// NewDashboard checks the options and parses the embedded templates.
+func NewDashboard(o DashboardOptions) (*Dashboard, error) {
+	if o.Store == nil || o.Config == nil {
+		return nil, errors.New("dashboard: store and config are required")
+	}
+	c := o.Config
+	d := &Dashboard{
+		store:         o.Store,
+		loc:           c.Location,
+		users:         map[string][]byte{},
+		trustedHeader: strings.TrimSpace(c.Web.TrustedHeader),
+		secureCookies: strings.HasPrefix(strings.ToLower(c.HTTP.PublicURL), "https://"),
+		log:           o.Logger,
+		now:           o.Now,
+		ttl:           o.SessionTTL,
+	}
+	if d.loc == nil {
+		d.loc = time.UTC
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	d.log = d.log.With("component", "web")
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.ttl <= 0 {
+		d.ttl = 12 * time.Hour
+	}
+	attempts := o.LoginAttempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	d.limiter = newLimiter(attempts, time.Minute, d.now)
+	for _, u := range c.Web.Users {
+		if u.Name == "" || u.PasswordHash.Value() == "" {
+			return nil, fmt.Errorf("dashboard: user %q needs a name and a password hash", u.Name)
+		}
+		d.users[u.Name] = []byte(u.PasswordHash.Value())
+		if d.anyHash == nil {
+			d.anyHash = []byte(u.PasswordHash.Value())
+		}
+	}
+	var err error
+	if d.proxies, err = parseProxies(c.Web.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	switch {
+	case len(d.users) == 0 && d.trustedHeader == "":
+		d.log.Warn("no dashboard users: add web.users (earshot hash-password) or web.trusted_header")
+	case d.trustedHeader != "" && len(d.proxies) == 0:
+		d.log.Warn("web.trusted_header is ignored until web.trusted_proxies lists the proxy", "header", d.trustedHeader)
+	}
+	for _, ow := range c.Owners {
+		d.owners = append(d.owners, ow.Name)
+	}
+	d.vocabulary = vocabulary(c)
+	if d.pages, err = d.parseTemplates(); err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	return d, nil
+}
+
+// vocabulary lists the configured values of each tag kind.
+func vocabulary(c *config.Config) map[string][]string {
+	v := map[string][]string{routing.KindCategory: {routing.CategoryFeedback, routing.CategoryIntel}}
+	for _, x := range c.Competitors {
+		v[routing.KindCompetitor] = append(v[routing.KindCompetitor], x.Name)
+	}
+	for _, x := range c.Products {
+		v[routing.KindProduct] = append(v[routing.KindProduct], x.Name)
+	}
+	topics := c.Topics
+	if len(topics) == 0 {
+		topics = routing.DefaultTopics()
+	}
+	for _, x := range topics {
+		v[routing.KindTopic] = append(v[routing.KindTopic], x.Name)
+	}
+	return v
+}
+
+// tagKinds are the kinds of tag a manager may set, in display order.
+func tagKinds() []string {
+	return []string{routing.KindCategory, routing.KindCompetitor, routing.KindProduct, routing.KindTopic}
+}
+
+// merged returns the sorted union of the lists without duplicates.
+func merged(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Register adds the dashboard's routes to mux. Every page sends the
+// security headers; every page but the login and the static files needs
+// a signed-in user.
+func (d *Dashboard) Register(mux *http.ServeMux) {
+	route := func(pattern string, a access, h handler) {
+		mux.Handle(pattern, secureHeaders(d.authorize(a, h)))
+	}
+	route("GET /{$}", accessPage, d.leaderboard)
+	route("GET /leaderboard", accessPage, d.leaderboard)
+	route("GET /leaderboard.csv", accessData, d.leaderboardCSV)
+	route("GET /reps/{id}", accessPage, d.rep)
+	route("POST /reps/{id}/points", accessAction, d.adjustRep)
+	route("GET /items", accessPage, d.inbox)
+	route("GET /items.csv", accessData, d.inboxCSV)
+	route("GET /items/{id}", accessPage, d.item)
+	route("GET /items/{id}/audio", accessData, d.audio)
+	route("GET /items/{id}/raw", accessData, d.raw)
+	route("POST /items/{id}/tags", accessAction, d.retag)
+	route("POST /items/{id}/owners", accessAction, d.reassign)
+	route("POST /items/{id}/triage", accessAction, d.triage)
+	route("POST /items/{id}/points", accessAction, d.adjustItem)
+	route("POST /items/{id}/transcript", accessAction, d.transcript)
+	route("GET /outbox", accessPage, d.outbox)
+	route("GET /quarantine", accessPage, d.quarantine)
+	route("POST /quarantine/retry", accessAction, d.retryAll)
+	route("POST /quarantine/{id}/retry", accessAction, d.retry)
+	route("GET /sources", accessPage, d.sources)
+	route("POST /logout", accessAction, d.logout)
+	mux.Handle("GET /login", secureHeaders(http.HandlerFunc(d.loginForm)))
+	mux.Handle("POST /login", secureHeaders(http.HandlerFunc(d.login)))
+	mux.Handle("GET /static/", secureHeaders(staticHandler()))
+}

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"bytes"
+	"database/sql"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/earshot-dev/earshot/points"
+	"github.com/earshot-dev/earshot/store"
+)
+
+// pageFiles are the page templates; each defines "content", which
+// layout.html renders.
+func pageFiles() []string {
+	return []string{"login.html", "leaderboard.html", "rep.html", "inbox.html", "item.html",
+		"outbox.html", "quarantine.html", "sources.html", "error.html"}
+}
+
+// layoutData is what the layout renders around every page's content.
+type layoutData struct {
+	Title  string
+	Nav    string
+	Viewer *viewer
+	Flash  flash
+	// P is the page's own data.
+	P any
+}
+
+// flash is the message shown after an action.
+type flash struct {
+	Text  string
+	Error bool
+}
+
+// parseTemplates parses every page with the layout and the shared parts.
+func (d *Dashboard) parseTemplates() (map[string]*template.Template, error) {
+	out := map[string]*template.Template{}
+	for _, name := range pageFiles() {
+		t, err := template.New(name).Funcs(d.funcs()).ParseFS(templateFS,
+			"templates/layout.html", "templates/parts.html", "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// funcs are the template functions.
+func (d *Dashboard) funcs() template.FuncMap {
+	return template.FuncMap{
+		"when":      d.when,
+		"whenNull":  func(t sql.NullTime) string { return d.when(t.Time) },
+		"ago":       func(t time.Time) string { return ago(d.now().Sub(t)) },
+		"duration":  ago,
+		"isAdjust":  func(reason string) bool { return strings.HasPrefix(reason, store.ReasonAdjust) },
+		"monthName": points.MonthName,
+		"label":     points.Label,
+		"signed":    signed,
+		"size":      size,
+		"percent":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	}
+}
+
+// render writes a page: the named template inside the layout.
+func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, code int, name string, v *viewer, nav, title string, data any) {
+	t, ok := d.pages[name]
+	if !ok {
+		d.log.Error("render: no such template", "template", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	p := layoutData{Title: title, Nav: nav, Viewer: v, Flash: flashFrom(r), P: data}
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		d.log.Error("render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
+
+// flashFrom reads the outcome an action redirected with. Only known keys
+// show, so a crafted link cannot put words on the page.
+func flashFrom(r *http.Request) flash {
+	if k := r.URL.Query().Get("done"); k != "" {
+		if t := doneText(k); t != "" {
+			return flash{Text: t}
+		}
+	}
+	if k := r.URL.Query().Get("err"); k != "" {
+		if t := errText(k); t != "" {
+			return flash{Text: t, Error: true}
+		}
+	}
+	return flash{}
+}
+
+func doneText(key string) string {
+	switch key {
+	case "tagged":
+		return "Tag added."
+	case "untagged":
+		return "Tag removed."
+	case "assigned":
+		return "Owner added."
+	case "unassigned":
+		return "Owner removed."
+	case "triaged":
+		return "Marked triaged."
+	case "adjusted":
+		return "Points adjusted."
+	case "transcript":
+		return "Transcript saved: the item will be processed again."
+	case "retried":
+		return "Queued for processing again."
+	}
+	return ""
+}
+
+func errText(key string) string {
+	switch key {
+	case "reason":
+		return "An adjustment needs a reason."
+	case "points":
+		return "Points must be a whole number other than zero."
+	case "month":
+		return "The month must be YYYY-MM."
+	case "duplicate":
+		return "This item already has an adjustment with that reason."
+	case "unregistered":
+		return "The sender is not a registered rep: there is nobody to adjust."
+	case "tag":
+		return "Choose a tag kind and a value."
+	case "owner":
+		return "Name an owner."
+	case "transcript":
+		return "The transcript is empty."
+	case "untriaged":
+		return "Nothing to mark: every owner has triaged the item."
+	}
+	return ""
+}
+
+// when formats a time in the configured zone; a zero time is a dash.
+func (d *Dashboard) when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(d.loc).Format("2006-01-02 15:04")
+}
+
+// signed formats a change: +5, −3 or 0.
+func signed(n int) string {
+	switch {
+	case n > 0:
+		return fmt.Sprintf("+%d", n)
+	case n < 0:
+		return fmt.Sprintf("−%d", -n)
+	}
+	return "0"
+}
+
+// size formats a byte count.
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// ago formats a duration roughly: 45s, 12m, 3h 5m, 2d 4h.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}
