@@ -28,7 +28,7 @@ const (
 )
 
 // sampleConfig is the configuration of the local instance.
-func sampleConfig(dbPath string, p Ports, passwordHash string) string {
+func sampleConfig(dbPath string, p Ports, passwordHash, twilioURL string) string {
 	transcribe := "engine: none"
 	if ps, err := exec.LookPath("pocketsphinx_continuous"); err == nil {
 		transcribe = fmt.Sprintf("engine: command\n  command:\n    argv: [%s, -infile, \"{audio}\", -logfn, /dev/null]\n    sample_rate: 16000", ps)
@@ -43,6 +43,10 @@ func sampleConfig(dbPath string, p Ports, passwordHash string) string {
 		"$MBPASS", MailboxPass,
 		"$HASH", passwordHash,
 		"$TRANSCRIBE", transcribe,
+		"$TWILIO_URL", twilioURL,
+		"$TWILIO_ACCOUNT", TwilioAccount,
+		"$TWILIO_TOKEN", TwilioToken,
+		"$TWILIO_NUMBER", TwilioNumber,
 	).Replace(configTemplate)
 }
 
@@ -63,6 +67,12 @@ mailboxes:
     address: $INTEL
     category: intel
     imap: {host: 127.0.0.1, port: $IMAP, tls: none, username: $INTEL, password: $MBPASS, after_ingest: seen, poll_interval: 2s}
+twilio:
+  account_sid: $TWILIO_ACCOUNT
+  auth_token: $TWILIO_TOKEN
+  api_url: $TWILIO_URL        # a local stand-in for Twilio's API
+  phone_number: "$TWILIO_NUMBER"
+  poll_interval: 10s
 transcribe:
   $TRANSCRIBE
 smtp: {host: 127.0.0.1, port: $SMTP, tls: none, from: "Earshot <earshot@example.test>", hostname: earshot.example.test}

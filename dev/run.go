@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,13 +56,24 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("dev: dashboard: %w", err)
 	}
+	// Port 0 means any free port: use what the servers got.
+	o.Ports = Ports{HTTP: port(ln.Addr().String()), IMAP: port(imapSrv.Addr), SMTP: port(smtpSrv.Addr)}
 
+	wav, err := samples.ReadFile("samples/twilio-voicemail.wav")
+	if err != nil {
+		return err
+	}
+	twilio, err := StartTwilioFake(wav)
+	if err != nil {
+		return err
+	}
+	defer twilio.Close()
 	hash, err := web.HashPassword(WebPass)
 	if err != nil {
 		return err
 	}
 	cfgPath := filepath.Join(o.Dir, "earshot.yaml")
-	text := sampleConfig(filepath.Join(o.Dir, "earshot.db"), o.Ports, hash)
+	text := sampleConfig(filepath.Join(o.Dir, "earshot.db"), o.Ports, hash, twilio.URL)
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -118,10 +130,10 @@ routed, acknowledged and counted within a second or two.
 			return err
 		}
 	}
-	fmt.Fprintf(o.Out, "\nseeded %d sample contributions through IMAP\n", len(samples))
+	fmt.Fprintf(o.Out, "\nseeded %d sample contributions through IMAP, and a voicemail through a local Twilio stand-in\n", len(samples))
 
 	if o.Smoke {
-		err := smoke(ctx, o.Out, st, smtpSrv, samples)
+		err := smoke(ctx, o.Out, st, smtpSrv, len(samples)+1)
 		stop()
 		if derr := <-done; err == nil {
 			err = derr
@@ -133,7 +145,7 @@ routed, acknowledged and counted within a second or two.
 
 // smoke waits until every sample is processed and its ack sent, or, for
 // auto-generated mail, suppressed, and reports each.
-func smoke(ctx context.Context, out io.Writer, st *store.Store, smtpSrv *SMTPCapture, samples []Sample) error {
+func smoke(ctx context.Context, out io.Writer, st *store.Store, smtpSrv *SMTPCapture, items int) error {
 	deadline := time.Now().Add(90 * time.Second)
 	var last string
 	for time.Now().Before(deadline) {
@@ -141,7 +153,7 @@ func smoke(ctx context.Context, out io.Writer, st *store.Store, smtpSrv *SMTPCap
 		if err != nil {
 			return err
 		}
-		problems := smokeProblems(rows, samples)
+		problems := smokeProblems(rows, items)
 		if len(problems) == 0 {
 			fmt.Fprintln(out, "\nsmoke test:")
 			for _, r := range rows {
@@ -158,6 +170,12 @@ func smoke(ctx context.Context, out io.Writer, st *store.Store, smtpSrv *SMTPCap
 		}
 	}
 	return fmt.Errorf("smoke test failed after 90s: %s", last)
+}
+
+func port(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
 }
 
 type smokeRow struct {
@@ -178,10 +196,10 @@ func smokeRows(ctx context.Context, st *store.Store) ([]smokeRow, error) {
 	return rows, err
 }
 
-func smokeProblems(rows []smokeRow, samples []Sample) []string {
+func smokeProblems(rows []smokeRow, items int) []string {
 	var p []string
-	if len(rows) != len(samples) {
-		p = append(p, fmt.Sprintf("%d items stored, want %d", len(rows), len(samples)))
+	if len(rows) != items {
+		p = append(p, fmt.Sprintf("%d items stored, want %d", len(rows), items))
 	}
 	for _, r := range rows {
 		switch {

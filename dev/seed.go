@@ -15,7 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-//go:embed samples/*.eml samples/voicemail.wav
+//go:embed samples/*.eml samples/*.wav
 var samples embed.FS
 
 // Sample is one seeded contribution and the mailboxes it is delivered to.
