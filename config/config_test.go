@@ -109,3 +109,17 @@ func TestInvalid(t *testing.T) {
 		})
 	}
 }
+
+// The configuration docker-compose.yml mounts is valid once the
+// environment gives what it leaves out.
+func TestComposeConfig(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "deploy", "compose.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"EARSHOT_DATABASE_URL": "postgres://earshot:earshot@postgres:5432/earshot?sslmode=disable",
+		"EARSHOT_MAILBOX_FEEDBACK_PASSWORD": "x", "EARSHOT_MAILBOX_INTEL_PASSWORD": "y"}
+	if _, err := Parse(data, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -155,7 +155,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		}
 		senders["sms"] = sms
 	}
-	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log.With("component", "web")})
+	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}

@@ -31,6 +31,7 @@ type command struct {
 
 // env is what every command gets: its output streams and the environment.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
@@ -48,6 +49,7 @@ func commands() []command {
 		{"templates", "-c FILE preview [-item ID] [-kind K]", "render an ack, notice or digest to stdout", cmdTemplates},
 		{"triage", "-c FILE [-owner O] ID…|-list", "mark items triaged (ends SLA reminders) or list untriaged ones", cmdTriage},
 		{"reprocess", "-c FILE [ID…]", "retry quarantined items, or the given items", cmdReprocess},
+		{"hash-password", "< password", "print a bcrypt hash for web.users[].password_hash", cmdHashPassword},
 		{"healthcheck", "[-c FILE] [-url URL]", "exit 0 when the running daemon answers /healthz", cmdHealthcheck},
 		{"version", "", "print the version", cmdVersion},
 	}
@@ -55,7 +57,7 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -15,7 +15,8 @@ import (
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, args)
+	code := run(context.Background(), &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+		getenv: func(string) string { return "" }}, args)
 	return code, out.String(), errb.String()
 }
 
@@ -123,5 +124,25 @@ mailboxes:
 	}
 	if !strings.Contains(out, "host: 127.0.0.1") || !strings.Contains(out, `password: "***"`) {
 		t.Errorf("output does not show the understood config:\n%s", out)
+	}
+}
+
+func TestHashPassword(t *testing.T) {
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader("s3cret pass\n"), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), e, []string{"hash-password"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	hash := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(hash, "$2") || strings.Contains(out.String(), "s3cret") {
+		t.Fatalf("output %q is not a bcrypt hash", out.String())
+	}
+	cfg := writeConfig(t, "database: sqlite:x.db\nweb: {users: [{name: m, password_hash: '"+hash+"'}]}\n")
+	if code, _, stderr := runCmd(t, "check-config", "-c", cfg); code != 0 {
+		t.Fatalf("the hash does not validate: %s", stderr)
+	}
+	e.stdin = strings.NewReader("\n")
+	if code := run(context.Background(), e, []string{"hash-password"}); code != 2 {
+		t.Fatalf("an empty password exits %d, want 2", code)
 	}
 }
