@@ -61,7 +61,8 @@ func mail(from, to, subject, body string) []byte {
 
 // daemon starts a daemon against an in-memory IMAP server and the given
 // database, and stops it when the test ends.
-func daemon(t *testing.T, dbURL string) (*dev.IMAPServer, *store.Store, string) {
+// extra is appended to the test configuration.
+func daemon(t *testing.T, dbURL, extra string) (*dev.IMAPServer, *store.Store, string) {
 	t.Helper()
 	imapSrv, err := dev.StartIMAP("127.0.0.1:0", map[string]string{"feedback@example.test": "pw1", "intel@example.test": "pw2"})
 	if err != nil {
@@ -69,7 +70,7 @@ func daemon(t *testing.T, dbURL string) (*dev.IMAPServer, *store.Store, string) 
 	}
 	t.Cleanup(func() { imapSrv.Close() })
 	host, port, _ := net.SplitHostPort(imapSrv.Addr)
-	cfg, err := config.Parse([]byte(fmt.Sprintf(testConfig, dbURL, host, port)), func(string) (string, bool) { return "", false })
+	cfg, err := config.Parse([]byte(fmt.Sprintf(testConfig, dbURL, host, port)+extra), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 			if d == "postgres" {
 				url = testenv.Postgres(t)
 			}
-			imapSrv, st, base := daemon(t, url)
+			imapSrv, st, base := daemon(t, url, "")
 			feedback := mail("Dana <Dana+field@example.test>", "feedback@example.test", "Invoices are confusing",
 				"The customer says the billing screen hides the invoice total.")
 			both := mail("dana@example.test", "feedback@example.test, intel@example.test", "Acme pricing",
