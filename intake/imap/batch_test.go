@@ -2,7 +2,6 @@ package imap
 
 import (
 	"testing"
-	"time"
 
 	goimap "github.com/emersion/go-imap/v2"
 )
@@ -66,21 +65,5 @@ func TestCursorJSON(t *testing.T) {
 	}
 	if _, err := parseCursor([]byte(`{"last_uid":"x"}`)); err == nil {
 		t.Fatal("a malformed cursor parsed")
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	b := backoff{min: time.Second, max: 5 * time.Minute}
-	ceiling := time.Second
-	for i := range 20 {
-		d := b.next()
-		if d < ceiling/2 || d > ceiling {
-			t.Fatalf("attempt %d: wait %s outside [%s, %s]", i, d, ceiling/2, ceiling)
-		}
-		ceiling = min(ceiling*2, 5*time.Minute)
-	}
-	b.reset()
-	if d := b.next(); d > time.Second {
-		t.Fatalf("after reset: %s, want at most 1 s", d)
 	}
 }

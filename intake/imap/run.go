@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/backoff"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -23,12 +24,14 @@ func (s *Source) Run(ctx context.Context) error {
 	defer func() {
 		s.dropSession()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		s.releaseLease(rctx)
+		if err := s.lease.Release(rctx); err != nil {
+			s.log.Warn("cannot release lease", "err", err)
+		}
 		cancel()
 		s.setState(StateStopped, time.Time{})
 		s.log.Info("stopped")
 	}()
-	bo := backoff{min: s.opts.MinBackoff, max: s.opts.MaxBackoff}
+	bo := backoff.Backoff{Min: s.opts.MinBackoff, Max: s.opts.MaxBackoff}
 	for ctx.Err() == nil {
 		err := s.serve(ctx, &bo)
 		if ctx.Err() != nil {
@@ -46,12 +49,12 @@ func (s *Source) Run(ctx context.Context) error {
 }
 
 // serve syncs and waits for news until an error.
-func (s *Source) serve(ctx context.Context, bo *backoff) error {
+func (s *Source) serve(ctx context.Context, bo *backoff.Backoff) error {
 	for {
 		if _, err := s.syncOnce(ctx); err != nil {
 			return err
 		}
-		bo.reset()
+		bo.Reset()
 		if err := s.waitForNews(ctx, s.sess); err != nil {
 			s.dropSession()
 			return s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
@@ -60,15 +63,15 @@ func (s *Source) serve(ctx context.Context, bo *backoff) error {
 }
 
 // retryAfter chooses the wait and state after a failed attempt.
-func (s *Source) retryAfter(err error, bo *backoff) (time.Duration, State) {
+func (s *Source) retryAfter(err error, bo *backoff.Backoff) (time.Duration, State) {
 	switch {
 	case errors.Is(err, store.ErrLeaseLost):
-		s.leaseTill = time.Time{}
+		s.lease.Forget()
 		return s.opts.LeaseTTL / 3, StateStandby
 	case IsPermanent(err):
 		return s.opts.DisabledRetry, StateDisabled
 	default:
-		return bo.next(), StateBackoff
+		return bo.Next(), StateBackoff
 	}
 }
 

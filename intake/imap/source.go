@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/earshot-dev/earshot/intake/lease"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -82,9 +83,9 @@ type Source struct {
 	busy atomic.Bool // Run or SyncOnce is active
 
 	// Owned by the goroutine running Run or SyncOnce.
-	sess      *session
-	ensured   bool      // the source row exists
-	leaseTill time.Time // our lease is known to be valid until then
+	sess    *session
+	ensured bool // the source row exists
+	lease   *lease.Lease
 
 	mu     sync.Mutex // guards status
 	status Status
@@ -149,6 +150,7 @@ func New(name, address string, cfg Config, sink Sink, opts *Options) (*Source, e
 		opts:    o,
 		log:     o.Logger.With("component", "imap", "source", name, "mailbox", address),
 		metrics: m,
+		lease:   &lease.Lease{Store: sink, Name: name, Holder: o.Holder, TTL: o.LeaseTTL, Now: o.Now},
 		dialer:  dialer,
 		status:  Status{Name: name, Mailbox: address, State: StateStopped},
 	}

@@ -2,7 +2,6 @@ package imap
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -49,7 +48,7 @@ func (s *Source) syncOnce(ctx context.Context) (SyncResult, error) {
 		}
 		s.ensured = true
 	}
-	if err := s.renewLease(ctx); err != nil {
+	if err := s.lease.Renew(ctx); err != nil {
 		s.dropSession()
 		return SyncResult{}, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
 	}
@@ -129,7 +128,7 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 		s.log.Info("ingesting backlog", "messages", len(msgs), "last_uid", cur.LastUID)
 	}
 	for _, batch := range planBatches(msgs, s.cfg.BatchSize, s.cfg.MaxMessageBytes) {
-		if err := s.renewLease(ctx); err != nil {
+		if err := s.lease.Renew(ctx); err != nil {
 			return res, err
 		}
 		if cur, err = s.ingest(ctx, ss, cur, batch, &res); err != nil {
@@ -170,40 +169,4 @@ func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, batch []me
 		return next, err
 	}
 	return next, nil
-}
-
-// errNoLease reports that another replica holds the source.
-var errNoLease = fmt.Errorf("lease not acquired: %w", store.ErrLeaseLost)
-
-// renewLease acquires or renews the source's lease when a holder is set
-// and a third of the lease time has passed since the last renewal.
-func (s *Source) renewLease(ctx context.Context) error {
-	if s.opts.Holder == "" {
-		return nil
-	}
-	now := s.opts.Now()
-	if now.Before(s.leaseTill.Add(-s.opts.LeaseTTL * 2 / 3)) {
-		return nil
-	}
-	ok, err := s.sink.AcquireLease(ctx, s.name, s.opts.Holder, s.opts.LeaseTTL)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		s.leaseTill = time.Time{}
-		return errNoLease
-	}
-	s.leaseTill = now.Add(s.opts.LeaseTTL)
-	return nil
-}
-
-// releaseLease gives the lease up so another replica can take over at once.
-func (s *Source) releaseLease(ctx context.Context) {
-	if s.opts.Holder == "" || s.leaseTill.IsZero() {
-		return
-	}
-	s.leaseTill = time.Time{}
-	if err := s.sink.ReleaseLease(ctx, s.name, s.opts.Holder); err != nil && !errors.Is(err, context.Canceled) {
-		s.log.Warn("cannot release lease", "err", err)
-	}
 }

@@ -42,7 +42,7 @@ func (s *Source) poll(ctx context.Context, ss *session, renew <-chan time.Time) 
 		case <-timer.C:
 			return nil
 		case <-renew:
-			if err := s.renewLease(ctx); err != nil {
+			if err := s.lease.Renew(ctx); err != nil {
 				return err
 			}
 		case <-ss.c.Closed():
@@ -73,7 +73,7 @@ wait:
 		case <-refresh.C:
 			break wait
 		case <-renew:
-			if cause = s.renewLease(ctx); cause != nil {
+			if cause = s.lease.Renew(ctx); cause != nil {
 				break wait
 			}
 		case <-ss.c.Closed():

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/backoff"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -23,12 +23,14 @@ func (s *Source) Run(ctx context.Context) error {
 	defer s.busy.Store(false)
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		s.releaseLease(rctx)
+		if err := s.lease.Release(rctx); err != nil {
+			s.log.Warn("cannot release lease", "err", err)
+		}
 		cancel()
 		s.setState(StateStopped, time.Time{})
 		s.log.Info("stopped")
 	}()
-	bo := backoff{min: s.opts.MinBackoff, max: s.opts.MaxBackoff}
+	bo := backoff.Backoff{Min: s.opts.MinBackoff, Max: s.opts.MaxBackoff}
 	for ctx.Err() == nil {
 		res, err := s.syncOnce(ctx)
 		if ctx.Err() != nil {
@@ -39,7 +41,7 @@ func (s *Source) Run(ctx context.Context) error {
 			wait, state = s.retryAfter(err, &bo)
 			s.log.Info("retrying later", "state", state, "wait", wait.Round(time.Millisecond))
 		} else {
-			bo.reset()
+			bo.Reset()
 			if res.Stored > 0 || res.Failed > 0 {
 				s.log.Info("poll done", "listed", res.Listed, "stored", res.Stored, "waiting", res.Waiting)
 			}
@@ -65,7 +67,7 @@ func (s *Source) pause(ctx context.Context, d time.Duration, keepLease bool) boo
 			return false
 		}
 		if keepLease && left > step {
-			if err := s.renewLease(ctx); err != nil {
+			if err := s.lease.Renew(ctx); err != nil {
 				return true // poll now: it reports the lost lease
 			}
 		}
@@ -74,15 +76,15 @@ func (s *Source) pause(ctx context.Context, d time.Duration, keepLease bool) boo
 }
 
 // retryAfter chooses the wait and state after a failed poll.
-func (s *Source) retryAfter(err error, bo *backoff) (time.Duration, State) {
+func (s *Source) retryAfter(err error, bo *backoff.Backoff) (time.Duration, State) {
 	switch {
 	case errors.Is(err, store.ErrLeaseLost):
-		s.leaseTill = time.Time{}
+		s.lease.Forget()
 		return s.opts.LeaseTTL / 3, StateStandby
 	case IsPermanent(err):
 		return s.opts.DisabledRetry, StateDisabled
 	}
-	return bo.next(), StateBackoff
+	return bo.Next(), StateBackoff
 }
 
 // sleep waits for d or until ctx ends; it reports whether d passed.
@@ -96,26 +98,3 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
-
-// backoff grows the wait between failed attempts from min to max,
-// doubling each time, with jitter.
-type backoff struct {
-	min, max time.Duration
-	failures int
-}
-
-// next returns a random wait between half and all of min·2^failures,
-// capped at max.
-func (b *backoff) next() time.Duration {
-	d := b.min
-	for i := 0; i < b.failures && d < b.max; i++ {
-		d *= 2
-	}
-	d = min(d, b.max)
-	b.failures++
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
-
-// reset starts over after a success.
-func (b *backoff) reset() { b.failures = 0 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/earshot-dev/earshot/intake/lease"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -75,7 +76,7 @@ type Source struct {
 	busy atomic.Bool // Run or SyncOnce is active
 
 	// Owned by the goroutine running Run or SyncOnce.
-	leaseTill time.Time
+	lease *lease.Lease
 
 	mu     sync.Mutex // guards status
 	status Status
@@ -133,6 +134,7 @@ func New(name string, cfg Config, sink Sink, opts *Options) (*Source, error) {
 		name: name, cfg: cfg, client: client, sink: sink, opts: o, metrics: m,
 		log:    o.Logger.With("component", "twilio", "source", name),
 		status: Status{Name: name, State: StateStopped},
+		lease:  &lease.Lease{Store: sink, Name: name, Holder: o.Holder, TTL: o.LeaseTTL, Now: o.Now},
 	}, nil
 }
 

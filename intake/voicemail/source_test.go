@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/earshot-dev/earshot/internal/backoff"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -211,7 +212,7 @@ func TestSyncErrors(t *testing.T) {
 		if row.DisabledReason != "twilio authentication failed" {
 			t.Errorf("stored source %+v, want the disabled reason", row)
 		}
-		if wait, state := src.retryAfter(err, &backoff{min: time.Second, max: time.Minute}); state != StateDisabled || wait != src.opts.DisabledRetry {
+		if wait, state := src.retryAfter(err, &backoff.Backoff{Min: time.Second, Max: time.Minute}); state != StateDisabled || wait != src.opts.DisabledRetry {
 			t.Errorf("retry after %s in %s, want the slow disabled retry", wait, state)
 		}
 	})
@@ -227,7 +228,7 @@ func TestSyncErrors(t *testing.T) {
 		if !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("poll without the lease = %v, want ErrLeaseLost", err)
 		}
-		if _, state := src.retryAfter(err, &backoff{}); state != StateStandby {
+		if _, state := src.retryAfter(err, &backoff.Backoff{}); state != StateStandby {
 			t.Errorf("state %s, want standby", state)
 		}
 	})

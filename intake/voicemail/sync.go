@@ -57,7 +57,7 @@ func (s *Source) syncOnce(ctx context.Context) (SyncResult, error) {
 	if err := s.sink.EnsureSource(ctx, s.name, Kind); err != nil {
 		return SyncResult{}, s.fail(ctx, fmt.Errorf("twilio %s: %w", s.name, err))
 	}
-	if err := s.renewLease(ctx); err != nil {
+	if err := s.lease.Renew(ctx); err != nil {
 		return SyncResult{}, s.fail(ctx, fmt.Errorf("twilio %s: %w", s.name, err))
 	}
 	s.setState(StateSyncing, time.Time{})
@@ -97,7 +97,7 @@ func (s *Source) sync(ctx context.Context) (SyncResult, error) {
 	newest = latest(newest, cur.LastCreated)
 	var failures []error
 	for i, rec := range fresh {
-		if err := s.renewLease(ctx); err != nil {
+		if err := s.lease.Renew(ctx); err != nil {
 			return res, err
 		}
 		item, err := s.fetch(ctx, rec)
@@ -207,40 +207,4 @@ func latest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// errNoLease reports that another replica holds the source.
-var errNoLease = fmt.Errorf("lease not acquired: %w", store.ErrLeaseLost)
-
-// renewLease acquires or renews the lease when a holder is set and a
-// third of the lease time has passed since the last renewal.
-func (s *Source) renewLease(ctx context.Context) error {
-	if s.opts.Holder == "" {
-		return nil
-	}
-	now := s.opts.Now()
-	if now.Before(s.leaseTill.Add(-s.opts.LeaseTTL * 2 / 3)) {
-		return nil
-	}
-	ok, err := s.sink.AcquireLease(ctx, s.name, s.opts.Holder, s.opts.LeaseTTL)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		s.leaseTill = time.Time{}
-		return errNoLease
-	}
-	s.leaseTill = now.Add(s.opts.LeaseTTL)
-	return nil
-}
-
-// releaseLease gives the lease up so another replica can take over at once.
-func (s *Source) releaseLease(ctx context.Context) {
-	if s.opts.Holder == "" || s.leaseTill.IsZero() {
-		return
-	}
-	s.leaseTill = time.Time{}
-	if err := s.sink.ReleaseLease(ctx, s.name, s.opts.Holder); err != nil && !errors.Is(err, context.Canceled) {
-		s.log.Warn("cannot release lease", "err", err)
-	}
 }
