@@ -62,6 +62,20 @@ func openStore(ctx context.Context, c *config.Config) (*store.Store, error) {
 	return s, nil
 }
 
+// configAndStore loads the config and connects to its database; the
+// caller closes the store.
+func configAndStore(ctx context.Context, path string) (*config.Config, *store.Store, error) {
+	c, err := loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := openStore(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, s, nil
+}
+
 func cmdCheckConfig(_ context.Context, e *env, args []string) error {
 	fs, path := flags("check-config", e)
 	if err := parseFlags(fs, args); err != nil {

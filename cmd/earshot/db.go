@@ -19,11 +19,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 || (fs.Arg(0) != "up" && fs.Arg(0) != "status") {
 		return usagef("want up or status")
 	}
-	c, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, c)
+	_, s, err := configAndStore(ctx, *path)
 	if err != nil {
 		return err
 	}
@@ -115,11 +111,7 @@ func cmdSources(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	c, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, c)
+	_, s, err := configAndStore(ctx, *path)
 	if err != nil {
 		return err
 	}
@@ -176,11 +168,7 @@ func cmdReprocess(ctx context.Context, e *env, args []string) error {
 		}
 		ids = append(ids, id)
 	}
-	c, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, c)
+	_, s, err := configAndStore(ctx, *path)
 	if err != nil {
 		return err
 	}

@@ -30,11 +30,7 @@ func cmdPoints(ctx context.Context, e *env, args []string) error {
 	if *rep == "" || *n == 0 || *reason == "" {
 		return usagef("-rep, -points (not 0) and -reason are required")
 	}
-	c, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, c)
+	c, s, err := configAndStore(ctx, *path)
 	if err != nil {
 		return err
 	}

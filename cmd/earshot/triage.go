@@ -30,11 +30,7 @@ func cmdTriage(ctx context.Context, e *env, args []string) error {
 	case !*list && *by == "":
 		return usagef("-by is required when $USER is not set")
 	}
-	c, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, c)
+	_, s, err := configAndStore(ctx, *path)
 	if err != nil {
 		return err
 	}
