@@ -57,11 +57,14 @@ func (s *Source) poll(ctx context.Context, ss *session, renew <-chan time.Time) 
 // the end of ctx. IDLE is renewed by us well before servers drop idle
 // clients (go-imap's own restart comes only after 28 minutes).
 func (s *Source) idle(ctx context.Context, ss *session, renew <-chan time.Time) error {
-	s.setState(StateIdle, time.Time{})
 	cmd, err := ss.c.Idle()
 	if err != nil {
 		return fmt.Errorf("idle: %w", err)
 	}
+	// Idle once the server has accepted IDLE: from now on it tells us of
+	// new mail (a server that holds back what arrived just before IDLE is
+	// caught up at the next refresh).
+	s.setState(StateIdle, time.Time{})
 	refresh := time.NewTimer(s.cfg.IdleRefresh)
 	defer refresh.Stop()
 	var cause error
