@@ -359,6 +359,12 @@ func TestIdleDelivery(t *testing.T) {
 		t.Fatalf("%d items after the first sync, want 1", n)
 	}
 	for i := 1; i <= 3; i++ {
+		eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == StateIdle })
+		// go-imap's in-memory server starts listening for news a moment
+		// after it accepts IDLE, and keeps what arrives in between until
+		// the next refresh (Dovecot reports it at once; see the Dovecot
+		// test). Give it that moment.
+		time.Sleep(200 * time.Millisecond)
 		srv.add(t, "INBOX", message(i), time.Now())
 		eventually(t, 2*time.Second, "delivery in idle", func() bool { return countItems(t, st) == i+1 })
 	}
