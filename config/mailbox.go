@@ -37,6 +37,8 @@ type IMAP struct {
 	MoveTo string `yaml:"move_to,omitempty"`
 	// PollInterval is used where the server lacks IDLE (default 1m).
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// NoIdle polls every PollInterval even where the server offers IDLE.
+	NoIdle bool `yaml:"no_idle"`
 	// IdleRefresh re-issues IDLE at least this often (default 9m, at most 10m).
 	IdleRefresh time.Duration `yaml:"idle_refresh"`
 	// BatchSize is how many messages are fetched and committed together (default 100).

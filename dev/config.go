@@ -62,11 +62,11 @@ mailboxes:
   - name: feedback
     address: $FEEDBACK
     category: feedback
-    imap: {host: 127.0.0.1, port: $IMAP, tls: none, username: $FEEDBACK, password: $MBPASS, after_ingest: seen, poll_interval: 1s}
+    imap: {host: 127.0.0.1, port: $IMAP, tls: none, username: $FEEDBACK, password: $MBPASS, after_ingest: seen, poll_interval: 1s, no_idle: true}
   - name: intel
     address: $INTEL
     category: intel
-    imap: {host: 127.0.0.1, port: $IMAP, tls: none, username: $INTEL, password: $MBPASS, after_ingest: seen, poll_interval: 1s}
+    imap: {host: 127.0.0.1, port: $IMAP, tls: none, username: $INTEL, password: $MBPASS, after_ingest: seen, poll_interval: 1s, no_idle: true}
 twilio:
   account_sid: $TWILIO_ACCOUNT
   auth_token: $TWILIO_TOKEN

@@ -3,7 +3,6 @@ package dev
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ func TestSmoke(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	err := Run(ctx, Options{Dir: t.TempDir(), Smoke: true, Out: &out,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log: slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	t.Log(out.String())
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +28,14 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+}
+
+// tWriter sends the daemon's log to the test log, shown on failure.
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 func TestSamples(t *testing.T) {

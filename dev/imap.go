@@ -39,10 +39,10 @@ func StartIMAP(addr string, accounts map[string]string) (*IMAPServer, error) {
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return mem.NewSession(), nil, nil
 		},
-		// IMAP4rev1 without IDLE: the in-memory server does not report
-		// mail that arrives while a client is entering IDLE, so clients
-		// poll it (every second in the local instance) instead.
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+		// The in-memory server does not report mail that arrives while a
+		// client is entering IDLE: the local instance's sources poll it
+		// every second instead (no_idle in its config).
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		InsecureAuth: true, // loopback only, for the local instance
 	})
 	ln, err := net.Listen("tcp", addr)

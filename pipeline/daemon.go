@@ -190,7 +190,7 @@ func imapConfig(c config.IMAP) imap.Config {
 	out := imap.Config{
 		Host: c.Host, Port: c.Port, TLS: c.TLS, Insecure: c.Insecure, Username: c.Username,
 		Password: c.Password.Value(), Folder: c.Folder, AfterIngest: c.AfterIngest, MoveTo: c.MoveTo,
-		PollInterval: c.PollInterval, IdleRefresh: c.IdleRefresh, BatchSize: c.BatchSize,
+		PollInterval: c.PollInterval, NoIdle: c.NoIdle, IdleRefresh: c.IdleRefresh, BatchSize: c.BatchSize,
 		MaxMessageBytes: c.MaxMessageBytes,
 	}
 	if o := c.OAuth2; o != nil {

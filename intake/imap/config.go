@@ -67,6 +67,9 @@ type Config struct {
 	// PollInterval is how often the folder is checked when the server
 	// lacks IDLE; one minute by default.
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// NoIdle polls every PollInterval even where the server offers IDLE,
+	// for servers whose IDLE misses mail.
+	NoIdle bool `yaml:"no_idle"`
 	// IdleRefresh is how long one IDLE command lasts before it is renewed;
 	// nine minutes by default, at most ten.
 	IdleRefresh time.Duration `yaml:"idle_refresh"`

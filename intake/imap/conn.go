@@ -118,7 +118,7 @@ func (s *Source) open(ctx context.Context, ss *session) error {
 		return classifySelect(fmt.Errorf("select %s: %w", s.cfg.Folder, err))
 	}
 	ss.validity = sel.UIDValidity
-	ss.idle = c.Caps().Has(goimap.CapIdle)
+	ss.idle = c.Caps().Has(goimap.CapIdle) && !s.cfg.NoIdle
 	return nil
 }
 
