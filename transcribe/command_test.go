@@ -24,7 +24,7 @@ func pocketsphinx(t testing.TB) Transcriber {
 	bin := testenv.Binary(t, testenv.EnvPocketsphinx, "/usr/bin/pocketsphinx_continuous")
 	sox := testenv.Binary(t, testenv.EnvSox, "/usr/bin/sox")
 	return command(t, config.Command{Argv: []string{bin, "-infile", "{audio}", "-logfn", "/dev/null"},
-		SampleRate: 16000, Sox: sox}, 2*time.Minute)
+		SampleRate: 16000, Sox: sox}, 10*time.Minute) // generous: a loaded machine decodes slowly
 }
 
 func command(t testing.TB, cfg config.Command, timeout time.Duration) Transcriber {
