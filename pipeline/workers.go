@@ -118,7 +118,8 @@ func (w *Workers) oneWithLease(ctx context.Context, worker string, it store.Item
 	defer cancel()
 	if renew {
 		if err := w.Store.ExtendClaim(ictx, it.ID, worker, w.Lease); err != nil {
-			w.Log.Warn("item no longer claimed", "item", it.ID, "err", err)
+			// Usually a receipt from another mailbox made it due again.
+			w.Log.Info("item no longer claimed; it is processed again", "item", it.ID, "err", err)
 			return
 		}
 	}
