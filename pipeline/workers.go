@@ -132,7 +132,9 @@ func (w *Workers) one(ctx context.Context, worker string, it store.Item) {
 	if err == nil {
 		err = w.Store.Complete(ctx, it.ID, worker, res)
 		if errors.Is(err, store.ErrNotClaimed) {
-			log.Warn("item was taken over by another worker after its lease ran out")
+			// A new receipt made it due again, or its lease ran out and
+			// another worker took it: its result is that worker's to store.
+			log.Info("item no longer claimed when done; it is processed again")
 			return
 		}
 	}
