@@ -238,36 +238,34 @@ type Tally struct {
 // rep and ranked with a window function over the (month, rep_id) index.
 func (s *Store) Tally(ctx context.Context, q TallyQuery) (Tally, error) {
 	var t Tally
-	pending := ""
-	args := []any{q.Month}
-	if q.Pending != 0 {
-		pending = ` union all select cast(? as bigint), cast(? as integer)`
-		args = append(args, q.RepID, q.Pending)
-	}
-	args = append(args, q.RepID, q.RepID)
-	var row struct {
+	// rep_month_totals holds each rep's month total (a trigger keeps it in
+	// step with the ledger), so a tally reads one row per rep, not the
+	// month's ledger. Pending points of the item being processed count for
+	// the rep as if paid.
+	var mine struct {
 		Points int64 `db:"points"`
-		Place  int64 `db:"place"`
-		Ranked int64 `db:"ranked"`
+		Found  bool  `db:"found"`
 	}
-	err := s.db.GetContext(ctx, &row, s.rebind(`with totals as (
-			select rep_id, sum(points) as total from (
-				select rep_id, points from points_ledger where month = ?`+pending+`
-			) l group by rep_id
-		), ranked as (
-			select rep_id, total, rank() over (order by total desc) as place from totals
-		)
-		select coalesce(max(case when rep_id = ? then total end), 0) as points,
-			coalesce(max(case when rep_id = ? then place end), 0) as place,
-			count(*) as ranked
-		from ranked`), args...)
-	if err != nil {
+	if err := s.db.GetContext(ctx, &mine, s.rebind(`select coalesce(max(points), 0) as points, count(*) > 0 as found
+		from rep_month_totals where month = ? and rep_id = ?`), q.Month, q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
 	}
-	t.MonthPoints, t.Rank, t.Ranked = int(row.Points), int(row.Place), int(row.Ranked)
+	total := mine.Points + int64(q.Pending)
+	var row struct {
+		Above  int64 `db:"above"`
+		Others int64 `db:"others"`
+	}
+	if err := s.db.GetContext(ctx, &row, s.rebind(`select coalesce(sum(case when points > ? then 1 else 0 end), 0) as above,
+		count(*) as others from rep_month_totals where month = ? and rep_id <> ?`), total, q.Month, q.RepID); err != nil {
+		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
+	}
+	t.MonthPoints, t.Ranked = int(total), int(row.Others)
+	if mine.Found || q.Pending != 0 {
+		t.Rank, t.Ranked = int(row.Above)+1, t.Ranked+1
+	}
 
 	var all int64
-	if err := s.db.GetContext(ctx, &all, s.rebind(`select coalesce(sum(points), 0) from points_ledger
+	if err := s.db.GetContext(ctx, &all, s.rebind(`select coalesce(sum(points), 0) from rep_month_totals
 		where rep_id = ?`), q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d all time: %w", q.RepID, err)
 	}
