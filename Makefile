@@ -21,7 +21,6 @@ check:
 	bin/earshot dev -smoke -http 18026 -imap 11144 -smtp 11027; \
 	$(SERVICES) up; \
 	set -a; . .services/env; set +a; \
-	if [ -f bench.mk ]; then $(MAKE) --no-print-directory faults-ci; fi; \
 	go test -race -count=1 -json $(PKGS) | go run ./internal/tools/testsummary
 
 # demo runs the whole product on 127.0.0.1 with sample data: see README.md.
