@@ -18,7 +18,8 @@ RUN apt-get update \
 COPY --from=build /out/earshot /usr/local/bin/earshot
 USER earshot
 WORKDIR /var/lib/earshot
-ENV EARSHOT_CONFIG=/etc/earshot/earshot.yaml
+ENV EARSHOT_CONFIG=/etc/earshot/earshot.yaml \
+    GOMEMLIMIT=100MiB
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD ["earshot", "healthcheck"]
 ENTRYPOINT ["earshot"]

@@ -12,8 +12,9 @@ SERVICES := scripts/services
 .PHONY: check services-up services-down test fuzz lint build demo
 
 # check builds the binary exactly as the Dockerfile does, runs the
-# embedded instance's smoke test with it, then every test; the test
-# summary is the last line.
+# embedded instance's smoke test with it, the reduced fault-injection run
+# (bench.mk: kill -9, server restarts, UIDVALIDITY reset, two replicas),
+# then every test; the test summary is the last line.
 check:
 	trap '$(SERVICES) down' EXIT; \
 	go vet $(PKGS); \
@@ -21,6 +22,7 @@ check:
 	bin/earshot dev -smoke -http 18026 -imap 11144 -smtp 11027; \
 	$(SERVICES) up; \
 	set -a; . .services/env; set +a; \
+	$(MAKE) --no-print-directory faults-ci; \
 	go test -race -count=1 -json $(PKGS) | go run ./internal/tools/testsummary
 
 # demo runs the whole product on 127.0.0.1 with sample data: see README.md.

@@ -159,7 +159,9 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	d.outbox = &outbound.Worker{Store: st, Senders: senders, Name: d.name, Wake: d.outboxWake,
+	// The outbox claim is short: a crashed replica's messages go out
+	// again within a minute or two.
+	d.outbox = &outbound.Worker{Store: st, Senders: senders, Name: d.name, Wake: d.outboxWake, Lease: cfg.Workers.SourceLease,
 		Log: log.With("component", "outbox")}
 	d.outbox.Register(d.reg)
 	d.scheduler, err = NewScheduler(cfg, st, cfg.Digest.Managers, log.With("component", "schedule"))

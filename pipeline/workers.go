@@ -131,6 +131,14 @@ func (w *Workers) one(ctx context.Context, worker string, it store.Item) {
 	res, err := w.Processor.Process(ctx, it)
 	if err == nil {
 		err = w.Store.Complete(ctx, it.ID, worker, res)
+		if errors.Is(err, store.ErrConflict) {
+			// Another item of the same rep won a race for a unique row
+			// (the month's first-intel bonus): doing it again sees that row.
+			log.Info("concurrent write conflict; processing again at once", "err", err)
+			if res, err = w.Processor.Process(ctx, it); err == nil {
+				err = w.Store.Complete(ctx, it.ID, worker, res)
+			}
+		}
 		if errors.Is(err, store.ErrNotClaimed) {
 			// A new receipt made it due again, or its lease ran out and
 			// another worker took it: its result is that worker's to store.

@@ -164,7 +164,7 @@ func (s *Store) Complete(ctx context.Context, id int64, worker string, p Process
 	if p.RepID != 0 {
 		rep = p.RepID
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return conflict(s.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'processed', processed_at = ?,
 			claimed_by = '', last_error = '', sender = ?, rep_id = ?, subject = ?, body_text = ?, full_text = ?,
 			auto_reason = ?, warnings = ?, normalized = ?
@@ -177,7 +177,7 @@ func (s *Store) Complete(ctx context.Context, id int64, worker string, p Process
 			return fmt.Errorf("complete item %d: %w", id, ErrNotClaimed)
 		}
 		return s.writeResults(ctx, tx, id, p)
-	})
+	}))
 }
 
 func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Processed) error {

@@ -194,3 +194,36 @@ func TestCompleteResults(t *testing.T) {
 		}
 	})
 }
+
+// Two items of one rep racing for the month's first-intel bonus: the
+// loser's Complete reports ErrConflict and stores nothing.
+func TestCompleteConflict(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 2)
+		res, err := s.ImportReps(ctx, []store.Rep{{Name: "Dana", Emails: []string{"dana@example.test"}, Line: 2}})
+		if err != nil || res.Created != 1 {
+			t.Fatal(res, err)
+		}
+		rep, _ := s.RepByContact(ctx, "email", "dana@example.test")
+		items, err := s.Claim(ctx, "w", 2, time.Minute)
+		if err != nil || len(items) != 2 {
+			t.Fatal(items, err)
+		}
+		bonus := func() store.Processed {
+			return store.Processed{RepID: rep.ID, Ledger: []store.LedgerEntry{{RepID: rep.ID, Points: 2,
+				Reason: "bonus:first-intel-of-month", Month: "2026-03"}}}
+		}
+		if err := s.Complete(ctx, items[0].ID, "w", bonus()); err != nil {
+			t.Fatal(err)
+		}
+		err = s.Complete(ctx, items[1].ID, "w", bonus())
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("second first-intel bonus: %v; want ErrConflict", err)
+		}
+		it, _ := s.Item(ctx, items[1].ID)
+		if it.State != store.StateReceived || it.ClaimedBy != "w" {
+			t.Fatalf("the losing item is %s claimed by %q; want still received and claimed", it.State, it.ClaimedBy)
+		}
+	})
+}

@@ -119,14 +119,15 @@ func (s *Store) HasLedgerReason(ctx context.Context, repID int64, month, reason 
 // exceptItem, received between from and to (inclusive), is tagged with
 // the competitor.
 func (s *Store) CompetitorReported(ctx context.Context, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
-	var n int
-	err := s.db.GetContext(ctx, &n, s.rebind(`select count(*) from tags t join items i on i.id = t.item_id
+	// exists stops at the first report; a count grew with every report.
+	var found bool
+	err := s.db.GetContext(ctx, &found, s.rebind(`select exists (select 1 from tags t join items i on i.id = t.item_id
 		where t.kind = 'competitor' and t.value = ? and i.state = 'processed' and i.id <> ?
-		and i.received_at >= ? and i.received_at <= ?`), competitor, exceptItem, ts(from), ts(to))
+		and i.received_at >= ? and i.received_at <= ?)`), competitor, exceptItem, ts(from), ts(to))
 	if err != nil {
 		return false, fmt.Errorf("competitor %s reported: %w", competitor, err)
 	}
-	return n > 0, nil
+	return found, nil
 }
 
 // ItemDuplicateOf returns the item an item duplicates, or 0.

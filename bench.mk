@@ -1,0 +1,34 @@
+# Benchmarks and fault injection (see bench/README.md). Included from the
+# Makefile. Every target runs on private PostgreSQL, Dovecot and SMTP
+# servers that bench/run.sh starts and stops itself: the shared test
+# services are never touched. Results go to bench/results/ as JSON.
+
+BENCH_N ?= 2000,10000
+BENCH_FLAGS ?=
+FAULTS_N ?= 10000
+FAULTS_K ?= 5
+FAULTS_FLAGS ?=
+
+.PHONY: bench bench-profile faults faults-ci
+
+# Throughput against a raw IMAP fetch, peak memory at each size, and the
+# append-to-ack latency of a daemon sitting in IDLE.
+bench:
+	bench/run.sh bench -n $(BENCH_N) $(BENCH_FLAGS)
+
+# The throughput run under the profiling build: CPU and allocation
+# profiles in bench/results/profile/ (go tool pprof bin/earshot-pprof FILE).
+bench-profile:
+	bench/run.sh bench -n $(lastword $(subst $(comma), ,$(BENCH_N))) -profile bench/results/profile $(BENCH_FLAGS)
+
+# kill -9 during ingest, Dovecot and PostgreSQL restarts, a UIDVALIDITY
+# reset and two replicas, each followed by invariant checks.
+faults:
+	bench/run.sh faults -n $(FAULTS_N) -k $(FAULTS_K) $(FAULTS_FLAGS)
+
+# The same at N=2,000 and K=3, within five minutes; exits non-zero on any
+# violated invariant and ends with "N passed, N failed".
+faults-ci:
+	bench/run.sh faults -ci
+
+comma := ,

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// benchOptions are the flags of `earbench bench`.
+type benchOptions struct {
+	sizes    []int
+	conns    int // appending connections per mailbox
+	rate     int // latency probe: messages per second
+	duration time.Duration
+	items    int // workers.items of the daemon
+	batch    int // workers.batch
+	profile  string
+	skipLat  bool
+	seed     uint64
+}
+
+// benchRun is the result of one corpus size.
+type benchRun struct {
+	N          int            `json:"n"`
+	Deliveries int            `json:"deliveries"`
+	Load       loadStats      `json:"append"`
+	RawFetch   fetchStats     `json:"raw_fetch"`
+	RawRounds  []fetchStats   `json:"raw_fetch_rounds"`
+	Ingest     phaseRate      `json:"ingest"`
+	Processed  phaseRate      `json:"processed"`
+	Pipeline   phaseRate      `json:"pipeline_through_acks"`
+	Outbox     outboxSummary  `json:"outbox"`
+	Memory     memorySummary  `json:"memory"`
+	Latency    *latencyResult `json:"idle_latency,omitempty"`
+	// CPU is the CPU seconds each process group used from the daemon's
+	// start to the last ack, and the wall-clock seconds ("wall").
+	CPU map[string]float64 `json:"cpu_seconds"`
+	// Retries counts items whose processing failed and was retried after
+	// a backoff, from the daemon's log; FirstIntel those that failed on
+	// the first-intel-of-month bonus of a rep with two items in flight.
+	Retries    int `json:"item_retries"`
+	FirstIntel int `json:"item_retries_first_intel_conflict"`
+	// Statements are PostgreSQL's busiest statements (profiling runs).
+	Statements []statement    `json:"top_statements,omitempty"`
+	Timeline   []progressTick `json:"timeline"`
+}
+
+// phaseRate is how long earshot took to reach a point of the run, counted
+// from the start of the `earshot run` process, and the rate it implies in
+// mailbox messages (deliveries) per second.
+type phaseRate struct {
+	Seconds    float64 `json:"seconds"`
+	MsgsPerSec float64 `json:"msgs_per_s"`
+	ItemsPerS  float64 `json:"items_per_s"`
+	RatioToRaw float64 `json:"ratio_to_raw"`
+}
+
+// outboxSummary counts the outbox and the sink at the end of a run.
+type outboxSummary struct {
+	AcksSent       int64      `json:"acks_sent"`
+	AcksSuppressed int64      `json:"acks_suppressed"`
+	OtherSent      int64      `json:"owner_notices_sent"`
+	Sink           sinkCounts `json:"sink"`
+}
+
+// memorySummary is the daemon's resident memory.
+type memorySummary struct {
+	PeakMB        float64     `json:"peak_rss_mb"`
+	EndMB         float64     `json:"end_rss_mb"`
+	AfterIdleMB   float64     `json:"peak_rss_after_latency_mb,omitempty"`
+	RSSEverySecMB []rssSample `json:"rss_timeline"`
+}
+
+// progressTick is the state of a run at one second.
+type progressTick struct {
+	T         float64 `json:"t"`
+	Receipts  int64   `json:"receipts"`
+	Processed int64   `json:"processed"`
+	AcksSent  int64   `json:"acks_sent"`
+}
+
+// benchReport is the JSON `earbench bench` writes.
+type benchReport struct {
+	Kind    string         `json:"kind"`
+	Started time.Time      `json:"started"`
+	Host    hostInfo       `json:"host"`
+	Workers map[string]int `json:"workers"`
+	Runs    []benchRun     `json:"runs"`
+	Goals   []goal         `json:"goals"`
+}
+
+// goal compares a figure with a target of the issue (not a threshold).
+type goal struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Target string  `json:"target"`
+	Met    bool    `json:"met"`
+}
+
+// runBench measures each corpus size in turn on private servers.
+func runBench(ctx context.Context, env *environment, o benchOptions) (*benchReport, error) {
+	rep := &benchReport{Kind: "bench", Started: time.Now().UTC(), Host: host(),
+		Workers: map[string]int{"items": o.items, "batch": o.batch}}
+	for _, n := range o.sizes {
+		run, err := benchOne(ctx, env, o, n)
+		if err != nil {
+			return rep, fmt.Errorf("n=%d: %w", n, err)
+		}
+		rep.Runs = append(rep.Runs, run)
+	}
+	rep.Goals = benchGoals(rep.Runs)
+	return rep, nil
+}
+
+// benchOne runs one corpus size: load, raw fetch, earshot to the last
+// ack, then the idle latency probe.
+func benchOne(ctx context.Context, env *environment, o benchOptions, n int) (benchRun, error) {
+	run := benchRun{N: n}
+	dir := filepath.Join(env.dir, fmt.Sprintf("bench-%d", n))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return run, err
+	}
+	dc, err := startDovecot(env.dovecotBin, filepath.Join(dir, "dovecot"))
+	if err != nil {
+		return run, err
+	}
+	defer dc.Stop()
+	snk, err := startSink()
+	if err != nil {
+		return run, err
+	}
+	defer snk.Close()
+	dbName := fmt.Sprintf("bench_%d", n)
+	if err := env.pg.CreateDB(ctx, dbName); err != nil {
+		return run, err
+	}
+	c := newCorpus(fmt.Sprintf("bench%d-%d", n, time.Now().Unix()), o.seed, n, true)
+
+	slog.Info("appending", "n", n, "connections", 2*o.conns)
+	if run.Load, err = load(ctx, c, dc.Addr, 0, n, o.conns, nil); err != nil {
+		return run, err
+	}
+	run.Deliveries = run.Load.Deliveries
+	slog.Info("appended", "deliveries", run.Load.Deliveries, "mb", run.Load.Bytes>>20,
+		"seconds", round(run.Load.Seconds), "msgs_per_s", round(run.Load.MsgsPerSec))
+
+	if run.RawFetch, run.RawRounds, err = rawFetch(ctx, dc.Addr, 3); err != nil {
+		return run, err
+	}
+	slog.Info("raw fetch", "msgs_per_s", round(run.RawFetch.MsgsPerSec), "mb_per_s", round(run.RawFetch.MBPerSec))
+
+	d, obs, err := env.prepareDaemon(ctx, dir, "earshot", dbName, dc.Addr, snk.Addr, c,
+		settings{Items: o.items, Batch: o.batch, Lease: 5 * time.Minute, SourceLease: time.Minute}, o.profile, n)
+	if err != nil {
+		return run, err
+	}
+	defer obs.Close()
+	defer d.Stop()
+	if d.pprofAddr != "" {
+		go captureHeapAtPeaks(ctx, d, filepath.Join(o.profile, fmt.Sprintf("heap-peak-%d.pprof", n)))
+	}
+	meter := newCPUMeter(map[string]int{"earshot": d.p.Pid(), "postgres": env.pg.p.Pid(), "dovecot": dc.p.Pid()})
+	if err := measurePipeline(ctx, &run, d, obs, snk, n); err != nil {
+		return run, err
+	}
+	run.CPU = meter.Used()
+	run.Retries = countLog(d.log, `"msg":"item failed, will retry"`)
+	run.FirstIntel = countLog(d.log, `"msg":"item failed, will retry"`, "points_ledger_first_intel")
+	slog.Info("cpu seconds", "used", run.CPU)
+	if o.profile != "" {
+		if run.Statements, err = topStatements(ctx, obs, 20); err != nil {
+			return run, err
+		}
+	}
+	run.Memory.PeakMB = round(d.rss.PeakMB())
+	run.Memory.EndMB = round(d.rss.LastMB())
+	if o.profile != "" || o.skipLat {
+		run.Memory.RSSEverySecMB = d.rss.Timeline()
+		return run, nil
+	}
+	lat, err := measureLatency(ctx, c, dc.Addr, snk, n+1, o.rate, o.duration)
+	if err != nil {
+		return run, err
+	}
+	run.Latency = &lat
+	run.Memory.AfterIdleMB = round(d.rss.PeakMB())
+	run.Memory.RSSEverySecMB = d.rss.Timeline()
+	slog.Info("idle latency", "p50_ms", lat.P50, "p95_ms", lat.P95, "p99_ms", lat.P99, "acked", lat.Acked, "sent", lat.Sent)
+	return run, nil
+}
+
+// measurePipeline polls the database from the daemon's start until every
+// item is processed and every outbox message sent (or suppressed) and
+// seen by the sink, and fills the run's rates.
+func measurePipeline(ctx context.Context, run *benchRun, d *daemon, obs *observer, snk *sink, n int) error {
+	start := time.Now()
+	var tIngest, tProcessed time.Duration
+	lastTick := -1
+	timeout := 10*time.Minute + time.Duration(n)*50*time.Millisecond
+	final, err := obs.waitUntil(ctx, timeout, 100*time.Millisecond, func(s snapshot) bool {
+		el := s.At.Sub(start)
+		if tIngest == 0 && s.Receipts >= int64(run.Deliveries) {
+			tIngest = el
+			slog.Info("ingested", "seconds", round(el.Seconds()))
+		}
+		if tProcessed == 0 && s.Processed >= int64(n) {
+			tProcessed = el
+			slog.Info("processed", "seconds", round(el.Seconds()))
+		}
+		if sec := int(el.Seconds()); sec != lastTick {
+			lastTick = sec
+			run.Timeline = append(run.Timeline, progressTick{T: float64(sec), Receipts: s.Receipts,
+				Processed: s.Processed, AcksSent: s.AcksSent})
+		}
+		if !d.Alive() {
+			return true
+		}
+		return tProcessed > 0 && s.AckRows >= int64(n) && s.Pending == 0 && int64(snk.Counts().Acks) >= s.AcksSent
+	})
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	if !d.Alive() {
+		return fmt.Errorf("pipeline: earshot exited: %v (see %s)", d.p.err, d.log)
+	}
+	total := time.Since(start)
+	raw := run.RawFetch.MsgsPerSec
+	run.Ingest = rate(tIngest, run.Deliveries, n, raw)
+	run.Processed = rate(tProcessed, run.Deliveries, n, raw)
+	run.Pipeline = rate(total, run.Deliveries, n, raw)
+	run.Outbox = outboxSummary{AcksSent: final.AcksSent, AcksSuppressed: final.AcksSupp,
+		OtherSent: final.Sent - final.AcksSent, Sink: snk.Counts()}
+	slog.Info("acked", "seconds", round(total.Seconds()), "acks", final.AcksSent, "suppressed", final.AcksSupp)
+	return nil
+}
+
+// rate turns a duration into a phaseRate.
+func rate(d time.Duration, deliveries, items int, raw float64) phaseRate {
+	s := d.Seconds()
+	if s <= 0 {
+		return phaseRate{}
+	}
+	r := phaseRate{Seconds: round(s), MsgsPerSec: round(float64(deliveries) / s), ItemsPerS: round(float64(items) / s)}
+	if raw > 0 {
+		r.RatioToRaw = round3(r.MsgsPerSec / raw)
+	}
+	return r
+}
+
+// benchGoals compares the largest run with the issue's goals.
+func benchGoals(runs []benchRun) []goal {
+	if len(runs) == 0 {
+		return nil
+	}
+	big := runs[len(runs)-1]
+	gs := []goal{
+		{"ingest_vs_raw_fetch", big.Ingest.RatioToRaw, ">= 0.4", big.Ingest.RatioToRaw >= 0.4},
+		{"pipeline_through_acks_vs_raw_fetch", big.Pipeline.RatioToRaw, ">= 0.2", big.Pipeline.RatioToRaw >= 0.2},
+		{"peak_rss_mb", big.Memory.PeakMB, "< 150", big.Memory.PeakMB < 150},
+	}
+	if big.Latency != nil {
+		gs = append(gs, goal{"idle_ack_latency_p99_ms", big.Latency.P99, "< 1000", big.Latency.P99 < 1000})
+	}
+	if len(runs) > 1 {
+		small := runs[0]
+		growth := big.Memory.PeakMB - small.Memory.PeakMB
+		gs = append(gs, goal{fmt.Sprintf("peak_rss_growth_mb_n%d_to_n%d", small.N, big.N), round(growth),
+			"flat (within 20% of the smaller run)", growth <= 0.2*small.Memory.PeakMB})
+	}
+	return gs
+}
+
+func round(f float64) float64  { return float64(int64(f*10+0.5)) / 10 }
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is the kernel's USER_HZ, the unit of CPU times in /proc.
+const clockTicks = 100
+
+// groupCPU returns the CPU seconds (user and system) used so far by the
+// live processes of a process group and the children of its leader: a
+// server and its helpers (PostgreSQL's backends start sessions of their
+// own, so they are found by their parent).
+func groupCPU(pgid int) float64 {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, path := range dirs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		s := string(data)
+		// Fields after the command name, which may hold spaces: state is
+		// field 3, ppid 4, pgrp 5, utime 14, stime 15.
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 13 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		if pg, _ := strconv.Atoi(f[2]); pg != pgid && ppid != pgid {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+	}
+	return float64(ticks) / clockTicks
+}
+
+// cpuMeter measures the CPU seconds the servers of a run use between two
+// points, by process group.
+type cpuMeter struct {
+	groups map[string]int // name → process group id
+	start  map[string]float64
+	t0     time.Time
+}
+
+// newCPUMeter starts measuring the named process groups.
+func newCPUMeter(groups map[string]int) *cpuMeter {
+	m := &cpuMeter{groups: groups, start: map[string]float64{}, t0: time.Now()}
+	for name, pgid := range groups {
+		m.start[name] = groupCPU(pgid)
+	}
+	return m
+}
+
+// Used returns the CPU seconds each group used since the start, and the
+// wall-clock seconds elapsed.
+func (m *cpuMeter) Used() map[string]float64 {
+	out := map[string]float64{"wall": round(time.Since(m.t0).Seconds())}
+	for name, pgid := range m.groups {
+		out[name] = round(groupCPU(pgid) - m.start[name])
+	}
+	return out
+}
+
+// statement is one row of pg_stat_statements.
+type statement struct {
+	Calls   int64   `json:"calls"`
+	TotalMS float64 `json:"total_ms"`
+	MeanMS  float64 `json:"mean_ms"`
+	Rows    int64   `json:"rows"`
+	Query   string  `json:"query"`
+}
+
+// topStatements returns the statements that took the most execution time
+// (needs pg_stat_statements preloaded; see environment.pgStats).
+func topStatements(ctx context.Context, o *observer, n int) ([]statement, error) {
+	if _, err := o.db.ExecContext(ctx, `create extension if not exists pg_stat_statements`); err != nil {
+		return nil, fmt.Errorf("pg_stat_statements: %w", err)
+	}
+	rows, err := o.db.QueryContext(ctx, `select calls, total_exec_time, mean_exec_time, rows,
+		regexp_replace(left(query, 300), '\s+', ' ', 'g')
+		from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+		and position('from receipts),' in query) = 0 and position('pg_stat_statements' in query) = 0
+		order by total_exec_time desc limit $1`, n)
+	if err != nil {
+		return nil, fmt.Errorf("pg_stat_statements: %w", err)
+	}
+	defer rows.Close()
+	var out []statement
+	for rows.Next() {
+		var s statement
+		if err := rows.Scan(&s.Calls, &s.TotalMS, &s.MeanMS, &s.Rows, &s.Query); err != nil {
+			return nil, fmt.Errorf("pg_stat_statements: %w", err)
+		}
+		s.TotalMS, s.MeanMS = round(s.TotalMS), round3(s.MeanMS)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// captureHeapAtPeaks saves the daemon's heap profile (after a forced GC:
+// the objects live at that moment) each time its resident memory reaches
+// a new high above 64 MB, so that the file left at the end shows what the
+// peak was made of.
+func captureHeapAtPeaks(ctx context.Context, d *daemon, path string) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	var captured float64
+	for d.Alive() && ctx.Err() == nil {
+		if rss := d.rss.LastMB(); rss > 64 && rss > captured+8 {
+			if err := saveHeap(ctx, client, "http://"+d.pprofAddr+"/debug/pprof/heap?gc=1", path); err == nil {
+				captured = rss
+				slog.Info("heap profile at a new memory high", "rss_mb", round(rss), "file", path)
+			}
+		}
+		if sleepCtx(ctx, 200*time.Millisecond) != nil {
+			return
+		}
+	}
+}
+
+// saveHeap downloads a profile to path.
+func saveHeap(ctx context.Context, client *http.Client, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s", resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}

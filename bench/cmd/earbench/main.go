@@ -1,0 +1,210 @@
+// Command earbench measures Earshot and injects faults into it, on
+// private servers it starts and stops itself: a PostgreSQL cluster and a
+// Dovecot per scenario, all on 127.0.0.1, plus an SMTP sink of its own.
+//
+//	earbench bench  -earshot bin/earshot [-n 2000,10000] …   throughput, memory and idle latency
+//	earbench faults -earshot bin/earshot [-n 10000 -k 5] …   crash, restart and replica invariants
+//
+// Both print their JSON figures and write them under -results. It must
+// run as root: PostgreSQL and Dovecot's mail processes run as their own
+// users. The `bench`, `faults` and `faults-ci` targets of bench.mk run it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// flags are the command line of both subcommands.
+type flags struct {
+	earshot, dovecot, pgBin, results string
+	keep                             bool
+	sizes                            []int
+	daemonEnv                        []string
+	bench                            benchOptions
+	faults                           faultOptions
+	ci                               bool
+}
+
+// parseFlags reads the flags of subcommand cmd.
+func parseFlags(cmd string, args []string) (*flags, error) {
+	f := &flags{}
+	fs := flag.NewFlagSet("earbench "+cmd, flag.ContinueOnError)
+	fs.StringVar(&f.earshot, "earshot", "bin/earshot", "the earshot `binary` under test")
+	fs.StringVar(&f.dovecot, "dovecot", "/usr/sbin/dovecot", "the dovecot `binary`")
+	fs.StringVar(&f.pgBin, "pg-bin", "/usr/lib/postgresql/15/bin", "`directory` of initdb and postgres")
+	fs.StringVar(&f.results, "results", "bench/results", "`directory` the JSON results go to")
+	fs.BoolVar(&f.keep, "keep", false, "keep the run directory (logs, maildirs, database) afterwards")
+	sizes := fs.String("n", "", "corpus `sizes`, comma-separated (bench: 2000,10000; faults: one size, 10000)")
+	denv := fs.String("daemon-env", "", "comma-separated `KEY=VALUE`s added to the environment of every earshot process")
+	seed := fs.Uint64("seed", 1, "corpus and kill-point seed")
+	items := fs.Int("items", 4, "workers.items of the daemon")
+	batch := fs.Int("batch", 20, "workers.batch of the daemon")
+	conns := fs.Int("conns", 2, "appending connections per mailbox")
+	b := &f.bench
+	fs.IntVar(&b.rate, "rate", 10, "bench: idle-latency probe messages per second")
+	fs.DurationVar(&b.duration, "duration", time.Minute, "bench: idle-latency probe duration")
+	fs.StringVar(&b.profile, "profile", "", "bench: run the profiling build and write CPU, allocation and heap profiles to this `directory` (no latency probe)")
+	fs.BoolVar(&b.skipLat, "no-latency", false, "bench: skip the idle-latency probe")
+	fl := &f.faults
+	fs.IntVar(&fl.kills, "k", 5, "faults: kill -9 the daemon this many times during ingest")
+	fs.DurationVar(&fl.sourceLease, "source-lease", 15*time.Second, "faults: workers.source_lease")
+	fs.BoolVar(&f.ci, "ci", false, "faults: the reduced CI run (-n 2000 -k 3 unless given)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	var err error
+	if f.sizes, err = parseSizes(*sizes); err != nil {
+		return nil, err
+	}
+	if *denv != "" {
+		f.daemonEnv = strings.Split(*denv, ",")
+	}
+	b.conns, b.items, b.batch, b.seed = *conns, *items, *batch, *seed
+	fl.conns, fl.items, fl.batch, fl.seed = *conns, *items, *batch, *seed
+	switch cmd {
+	case "bench":
+		b.sizes = f.sizes
+		if len(b.sizes) == 0 {
+			b.sizes = []int{2000, 10000}
+		}
+	case "faults":
+		fl.n = 10000
+		if f.ci {
+			fl.n = 2000
+			if !isSet(fs, "k") {
+				fl.kills = 3
+			}
+		}
+		if len(f.sizes) > 0 {
+			fl.n = f.sizes[0]
+		}
+	}
+	return f, nil
+}
+
+func run(ctx context.Context, args []string) int {
+	if len(args) == 0 || (args[0] != "bench" && args[0] != "faults") {
+		fmt.Fprintln(os.Stderr, "usage: earbench bench|faults [flags]  (earbench bench -h)")
+		return 2
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "earbench: must run as root (private PostgreSQL and Dovecot run as their own users)")
+		return 2
+	}
+	f, err := parseFlags(args[0], args[1:])
+	if err != nil {
+		return 2
+	}
+	if f.bench.profile != "" {
+		if err := os.MkdirAll(f.bench.profile, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "earbench:", err)
+			return 1
+		}
+	}
+	env, err := newEnvironment(ctx, f.earshot, f.dovecot, f.pgBin, f.bench.profile != "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "earbench:", err)
+		return 1
+	}
+	env.daemonEnv = f.daemonEnv
+	var (
+		report  any
+		failed  bool
+		prefix  = args[0]
+		summary func()
+	)
+	if args[0] == "bench" {
+		report, err = runBench(ctx, env, f.bench)
+	} else {
+		if f.ci {
+			prefix = "faults-ci"
+		}
+		var fr *faultReport
+		fr, err = runFaults(ctx, env, f.faults)
+		report, failed = fr, fr.Failed > 0
+		summary = func() { fr.printSummary(os.Stdout) }
+	}
+	if (err != nil || failed) && !f.keep {
+		env.printLogTails(os.Stderr)
+	}
+	env.Close(f.keep)
+	if f.keep {
+		fmt.Fprintln(os.Stderr, "earbench: run directory kept:", env.dir)
+	}
+	if werr := writeReport(f.results, prefix, report); werr != nil {
+		fmt.Fprintln(os.Stderr, "earbench:", werr)
+		err = errors.Join(err, werr)
+	}
+	if summary != nil {
+		summary()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "earbench:", err)
+		return 1
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// parseSizes reads "2000,10000".
+func parseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad size %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// writeReport prints the report as JSON and writes it to
+// dir/PREFIX-<timestamp>.json.
+func writeReport(dir, prefix string, report any) error {
+	data, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	fmt.Println(string(data))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.json", prefix, time.Now().UTC().Format("20060102T150405Z")))
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintln(os.Stderr, "earbench: results written to", path)
+	return nil
+}
