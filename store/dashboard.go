@@ -512,18 +512,10 @@ var ErrDuplicateAdjustment = errors.New("the item already has an adjustment with
 // the ledger of the item's rep. It validates like AdjustPoints; an item
 // takes one adjustment per reason, so a form sent twice pays once.
 func (s *Store) AdjustItemPoints(ctx context.Context, itemID int64, e LedgerEntry) (LedgerEntry, error) {
-	reason := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(e.Reason), ReasonAdjust))
-	switch {
-	case reason == "":
-		return e, errors.New("adjust points: a reason is required")
-	case e.Points == 0:
-		return e, errors.New("adjust points: points must not be zero")
-	case !monthPattern.MatchString(e.Month):
-		return e, fmt.Errorf("adjust points: month %q is not YYYY-MM", e.Month)
-	case strings.TrimSpace(e.Actor) == "":
-		return e, errors.New("adjust points: the adjusting manager is required")
+	e, err := validAdjustment(e)
+	if err != nil {
+		return e, err
 	}
-	e.Reason = ReasonAdjust + reason
 	e.ItemID = sql.NullInt64{Int64: itemID, Valid: true}
 	e.CreatedAt = ts(s.now())
 	var rep sql.NullInt64
@@ -536,7 +528,7 @@ func (s *Store) AdjustItemPoints(ctx context.Context, itemID int64, e LedgerEntr
 		return e, fmt.Errorf("adjust item %d: the sender is not a registered rep", itemID)
 	}
 	e.RepID = rep.Int64
-	err := s.db.GetContext(ctx, &e.ID, s.rebind(`insert into points_ledger
+	err = s.db.GetContext(ctx, &e.ID, s.rebind(`insert into points_ledger
 		(rep_id, item_id, points, reason, month, actor, created_at) values (?, ?, ?, ?, ?, ?, ?)
 		on conflict (item_id, reason) do nothing returning id`),
 		e.RepID, itemID, e.Points, e.Reason, e.Month, e.Actor, e.CreatedAt)

@@ -54,9 +54,9 @@ func (s *Store) writeLedger(ctx context.Context, tx *sqlx.Tx, id int64, entries 
 	return nil
 }
 
-// AdjustPoints appends a manager's adjustment: an entry without an item.
-// The reason is required and stored as ReasonAdjust + reason.
-func (s *Store) AdjustPoints(ctx context.Context, e LedgerEntry) (LedgerEntry, error) {
+// validAdjustment checks a manager's adjustment and gives its reason the
+// ReasonAdjust prefix.
+func validAdjustment(e LedgerEntry) (LedgerEntry, error) {
 	reason := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(e.Reason), ReasonAdjust))
 	switch {
 	case reason == "":
@@ -69,9 +69,19 @@ func (s *Store) AdjustPoints(ctx context.Context, e LedgerEntry) (LedgerEntry, e
 		return e, errors.New("adjust points: the adjusting manager is required")
 	}
 	e.Reason = ReasonAdjust + reason
+	return e, nil
+}
+
+// AdjustPoints appends a manager's adjustment: an entry without an item.
+// The reason is required and stored as ReasonAdjust + reason.
+func (s *Store) AdjustPoints(ctx context.Context, e LedgerEntry) (LedgerEntry, error) {
+	e, err := validAdjustment(e)
+	if err != nil {
+		return e, err
+	}
 	e.ItemID = sql.NullInt64{}
 	e.CreatedAt = ts(s.now())
-	err := s.db.GetContext(ctx, &e.ID, s.rebind(`insert into points_ledger
+	err = s.db.GetContext(ctx, &e.ID, s.rebind(`insert into points_ledger
 		(rep_id, item_id, points, reason, month, actor, created_at) values (?, null, ?, ?, ?, ?, ?) returning id`),
 		e.RepID, e.Points, e.Reason, e.Month, e.Actor, e.CreatedAt)
 	if err != nil {
