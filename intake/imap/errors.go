@@ -37,24 +37,16 @@ func permanent(reason string, err error) error {
 }
 
 // classifyLogin decides whether a failed LOGIN or AUTHENTICATE is
-// permanent. A NO answer is, unless the server says it is temporarily
-// unavailable; a broken connection is not.
-func classifyLogin(err error) error {
-	var imapErr *goimap.Error
-	if !errors.As(err, &imapErr) || imapErr.Type != goimap.StatusResponseTypeNo {
-		return err
-	}
-	switch imapErr.Code {
-	case goimap.ResponseCodeUnavailable, goimap.ResponseCodeServerBug, goimap.ResponseCodeInUse,
-		goimap.ResponseCodeLimit:
-		return err
-	}
-	return permanent("authentication failed", err)
-}
+// permanent.
+func classifyLogin(err error) error { return classifyNo(err, "authentication failed") }
 
 // classifySelect decides whether a failed SELECT is permanent: the folder
 // does not exist or may not be read.
-func classifySelect(err error) error {
+func classifySelect(err error) error { return classifyNo(err, "folder cannot be selected") }
+
+// classifyNo makes a NO answer permanent with reason, unless the server
+// says it is temporarily unavailable; a broken connection is not.
+func classifyNo(err error, reason string) error {
 	var imapErr *goimap.Error
 	if !errors.As(err, &imapErr) || imapErr.Type != goimap.StatusResponseTypeNo {
 		return err
@@ -64,7 +56,7 @@ func classifySelect(err error) error {
 		goimap.ResponseCodeLimit:
 		return err
 	}
-	return permanent("folder cannot be selected", err)
+	return permanent(reason, err)
 }
 
 // classifyToken decides whether a failed token refresh is permanent: the
