@@ -184,21 +184,25 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 	if _, err := tx.ExecContext(ctx, s.rebind(`delete from tags where item_id = ? and origin not like 'manager%'`), id); err != nil {
 		return fmt.Errorf("item %d: replace tags: %w", id, err)
 	}
+	tags := make([][]any, 0, len(p.Tags))
 	for _, t := range p.Tags {
 		ev := t.Evidence
 		if ev == "" {
 			ev = "[]"
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`insert into tags (item_id, kind, value, evidence, origin)
-			values (?, ?, ?, ?, ?) on conflict (item_id, kind, value) do nothing`), id, t.Kind, t.Value, ev, t.Origin); err != nil {
-			return fmt.Errorf("item %d: tag %s=%s: %w", id, t.Kind, t.Value, err)
-		}
+		tags = append(tags, []any{id, t.Kind, t.Value, ev, t.Origin})
 	}
+	if err := s.insertRows(ctx, tx, "tags", []string{"item_id", "kind", "value", "evidence", "origin"}, tags,
+		"on conflict (item_id, kind, value) do nothing"); err != nil {
+		return fmt.Errorf("item %d: tags: %w", id, err)
+	}
+	assigned := make([][]any, 0, len(p.Assignments))
 	for _, a := range p.Assignments {
-		if _, err := tx.ExecContext(ctx, s.rebind(`insert into assignments (item_id, owner, route, created_at)
-			values (?, ?, ?, ?) on conflict (item_id, owner) do nothing`), id, a.Owner, a.Route, ts(s.now())); err != nil {
-			return fmt.Errorf("item %d: assign %s: %w", id, a.Owner, err)
-		}
+		assigned = append(assigned, []any{id, a.Owner, a.Route, ts(s.now())})
+	}
+	if err := s.insertRows(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at"}, assigned,
+		"on conflict (item_id, owner) do nothing"); err != nil {
+		return fmt.Errorf("item %d: assignments: %w", id, err)
 	}
 	if err := s.writeLedger(ctx, tx, id, p.Ledger); err != nil {
 		return err
@@ -207,14 +211,22 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 		return err
 	}
 	// An owner told at once through an immediate notice is notified.
+	var notified []string
 	for _, m := range p.Outbox {
-		if m.Kind != "owner_notice" || m.Owner == "" {
-			continue
+		if m.Kind == "owner_notice" && m.Owner != "" {
+			notified = append(notified, m.Owner)
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`update assignments set notified_at = ?
-			where item_id = ? and owner = ? and notified_at is null`), ts(s.now()), id, m.Owner); err != nil {
-			return fmt.Errorf("item %d: mark %s notified: %w", id, m.Owner, err)
-		}
+	}
+	if len(notified) == 0 {
+		return nil
+	}
+	q, args, err := sqlx.In(`update assignments set notified_at = ?
+		where item_id = ? and owner in (?) and notified_at is null`, ts(s.now()), id, notified)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+		return fmt.Errorf("item %d: mark %s notified: %w", id, strings.Join(notified, ", "), err)
 	}
 	return nil
 }

@@ -227,3 +227,48 @@ func TestCompleteConflict(t *testing.T) {
 		}
 	})
 }
+
+// Completing stores many results in few statements: more tags than one
+// multi-row insert takes, a duplicate among them, and outbox messages and
+// owners that all land once.
+func TestCompleteManyResults(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		got, err := s.Claim(ctx, "w1", 1, time.Minute)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("claim = %d items, %v", len(got), err)
+		}
+		var p store.Processed
+		for i := range 1200 {
+			p.Tags = append(p.Tags, store.Tag{Kind: "topic", Value: fmt.Sprintf("t%04d", i), Origin: "rule"})
+		}
+		p.Tags = append(p.Tags, store.Tag{Kind: "topic", Value: "t0007", Origin: "rule"})
+		p.Assignments = []store.Assignment{{Owner: "pm"}, {Owner: "ci", Route: "intel"}, {Owner: "pm"}}
+		p.Outbox = []store.OutboxMessage{
+			{Kind: "owner_notice", Channel: "email", Recipient: "pm@example.test", Owner: "pm", Body: []byte("n1")},
+			{Kind: "owner_notice", Channel: "email", Recipient: "ci@example.test", Owner: "ci", Body: []byte("n2")},
+			{Kind: "ack", Channel: "email", Recipient: "rep@example.test", Body: []byte("a")},
+		}
+		if err := s.Complete(ctx, got[0].ID, "w1", p); err != nil {
+			t.Fatal(err)
+		}
+		tags, err := s.Tags(ctx, got[0].ID)
+		if err != nil || len(tags) != 1200 {
+			t.Fatalf("%d tags, %v; want 1200", len(tags), err)
+		}
+		as, err := s.Assignments(ctx, got[0].ID)
+		if err != nil || len(as) != 2 {
+			t.Fatalf("assignments %+v, %v; want pm and ci", as, err)
+		}
+		var notified int
+		if err := s.DB().GetContext(ctx, &notified, s.DB().Rebind(`select count(*) from assignments
+			where item_id = ? and notified_at is not null`), got[0].ID); err != nil || notified != 2 {
+			t.Fatalf("%d owners marked notified, %v; want 2", notified, err)
+		}
+		var queued int
+		if err := s.DB().GetContext(ctx, &queued, s.DB().Rebind(`select count(*) from outbox where item_id = ?`), got[0].ID); err != nil || queued != 3 {
+			t.Fatalf("%d outbox rows, %v; want 3", queued, err)
+		}
+	})
+}

@@ -53,6 +53,7 @@ const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state,
 // writeOutbox enqueues messages for item id; a message already enqueued
 // for the same (item, kind, recipient) is kept as it is.
 func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []OutboxMessage) error {
+	rows := make([][]any, 0, len(msgs))
 	for _, m := range msgs {
 		state := m.State
 		if state == "" {
@@ -62,12 +63,11 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []O
 		if body == nil {
 			body = []byte{}
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`insert into outbox (item_id, kind, channel, recipient, subject, body,
-			state, reason, next_attempt_at, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			on conflict (item_id, kind, recipient) do nothing`),
-			id, m.Kind, m.Channel, m.Recipient, m.Subject, body, state, m.Reason, ts(s.now()), ts(s.now())); err != nil {
-			return fmt.Errorf("item %d: enqueue %s to %s: %w", id, m.Kind, m.Recipient, err)
-		}
+		rows = append(rows, []any{id, m.Kind, m.Channel, m.Recipient, m.Subject, body, state, m.Reason, ts(s.now()), ts(s.now())})
+	}
+	if err := s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "subject", "body",
+		"state", "reason", "next_attempt_at", "created_at"}, rows, "on conflict (item_id, kind, recipient) do nothing"); err != nil {
+		return fmt.Errorf("item %d: enqueue messages: %w", id, err)
 	}
 	return nil
 }

@@ -40,16 +40,18 @@ var monthPattern = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 // writeLedger appends entries for item id; an entry already paid for the
 // same (item, reason) is skipped, so retries and replays pay nothing twice.
 func (s *Store) writeLedger(ctx context.Context, tx *sqlx.Tx, id int64, entries []LedgerEntry) error {
+	rows := make([][]any, 0, len(entries))
 	for _, e := range entries {
 		actor := e.Actor
 		if actor == "" {
 			actor = "earshot"
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`insert into points_ledger (rep_id, item_id, points, reason, month, actor, created_at)
-			values (?, ?, ?, ?, ?, ?, ?) on conflict (item_id, reason) do nothing`),
-			e.RepID, id, e.Points, e.Reason, e.Month, actor, ts(s.now())); err != nil {
-			return fmt.Errorf("item %d: points %s: %w", id, e.Reason, err)
-		}
+		rows = append(rows, []any{e.RepID, id, e.Points, e.Reason, e.Month, actor, ts(s.now())})
+	}
+	// One statement: the totals trigger runs once per statement.
+	if err := s.insertRows(ctx, tx, "points_ledger", []string{"rep_id", "item_id", "points", "reason", "month", "actor", "created_at"},
+		rows, "on conflict (item_id, reason) do nothing"); err != nil {
+		return fmt.Errorf("item %d: points: %w", id, err)
 	}
 	return nil
 }
