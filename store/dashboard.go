@@ -274,7 +274,7 @@ func (s *Store) inboxWhere(q InboxQuery) (string, []any) {
 		if s.dialect == Postgres {
 			// The expression of the items_search index, exactly.
 			conds = append(conds, `to_tsvector('english', left(i.subject || ' ' || i.full_text || ' ' ||
-				coalesce(i.transcript, ''), 100000)) @@ websearch_to_tsquery('english', ?)`)
+				coalesce(i.transcript, ''), 20000)) @@ websearch_to_tsquery('english', ?)`)
 			args = append(args, text)
 		} else {
 			// A substring match; quotes that mark a phrase in the
