@@ -95,6 +95,9 @@ func (w *Workers) Run(ctx context.Context) {
 // many items it claimed. An item in hand is finished even after ctx is
 // done, within the lease.
 func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
+	// The batch's claim ends, measured from before the claim was asked
+	// for so that it never runs later than the store's.
+	claimEnd := time.Now().Add(w.Lease)
 	items, err := w.Store.Claim(ctx, worker, max(1, w.Batch), w.Lease)
 	if err != nil {
 		return 0, err
@@ -105,24 +108,31 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 			// another worker or replica takes them.
 			break
 		}
-		w.oneWithLease(ctx, worker, it, i > 0)
+		w.oneWithLease(ctx, worker, it, claimEnd)
 	}
 	return len(items), nil
 }
 
-// oneWithLease processes one claimed item within a lease of its own: the
-// claim is renewed when the item's turn comes, and the item is finished
-// with a context of its own so that a shutdown does not waste the work.
-func (w *Workers) oneWithLease(ctx context.Context, worker string, it store.Item, renew bool) {
-	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease)
-	defer cancel()
-	if renew {
-		if err := w.Store.ExtendClaim(ictx, it.ID, worker, w.Lease); err != nil {
+// oneWithLease processes one claimed item within its claim, and finishes
+// it with a context of its own so that a shutdown does not waste the
+// work. When less than half of the batch's claim (ending at claimEnd) is
+// left as the item's turn comes, the item's claim is renewed first: a
+// batch's later items keep a long enough lease without a write for every
+// item.
+func (w *Workers) oneWithLease(ctx context.Context, worker string, it store.Item, claimEnd time.Time) {
+	if time.Until(claimEnd) < w.Lease/2 {
+		claimEnd = time.Now().Add(w.Lease)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease)
+		err := w.Store.ExtendClaim(rctx, it.ID, worker, w.Lease)
+		cancel()
+		if err != nil {
 			// Usually a receipt from another mailbox made it due again.
 			w.Log.Info("item no longer claimed; it is processed again", "item", it.ID, "err", err)
 			return
 		}
 	}
+	ictx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
+	defer cancel()
 	w.one(ictx, worker, it)
 }
 
