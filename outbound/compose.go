@@ -162,6 +162,8 @@ func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 	case feedback:
 		it.Category = points.Feedback
 	}
+	it.Size = ct.Item.RawSize
+	it.OriginalAttached = ct.Item.Kind == "email" && len(ct.Item.Raw) > 0 && len(ct.Item.Raw) <= MaxOriginalBytes
 	if c.PublicURL != "" {
 		it.URL = c.PublicURL + "/items/" + strconv.FormatInt(ct.Item.ID, 10)
 		if ct.Item.Kind == "voicemail" {
@@ -224,9 +226,15 @@ func (c *Composer) AckSMS(ct Contribution, to string) (store.OutboxMessage, erro
 	return store.OutboxMessage{Kind: KindAck, Channel: ChannelSMS, Recipient: to, Body: []byte(text)}, nil
 }
 
+// MaxOriginalBytes is the largest original email an owner notice
+// carries; a larger one is linked to the dashboard instead, so that a
+// notice stays deliverable and a huge message is not copied into the
+// outbox.
+const MaxOriginalBytes = 5 << 20
+
 // Notice renders the immediate notice to an owner: from smtp.from,
 // Reply-To the rep, with the original email attached as message/rfc822
-// (a voicemail's audio is linked instead).
+// up to MaxOriginalBytes (a voicemail's audio is linked instead).
 func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (store.OutboxMessage, error) {
 	if c.NoticeFrom == nil {
 		return store.OutboxMessage{}, fmt.Errorf("notice to %s: smtp.from is not configured", owner.Name)
@@ -246,7 +254,7 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 		env.ReplyTo = []*gomail.Address{{Name: d.Rep.Name, Address: replyTo}}
 	}
 	var att []templates.Attachment
-	if ct.Item.Kind == "email" && len(ct.Item.Raw) > 0 {
+	if d.Item.OriginalAttached {
 		att = append(att, templates.Attachment{ContentType: "message/rfc822", Filename: "original.eml", Data: ct.Item.Raw})
 	}
 	raw, _, err := templates.BuildEmail(env, r, att...)

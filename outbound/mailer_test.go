@@ -380,3 +380,39 @@ func TestContextEndsASlowSend(t *testing.T) {
 		t.Errorf("send = %v after %v, want a temporary error soon after the context ends", err, time.Since(start))
 	}
 }
+
+// An original larger than MaxOriginalBytes is linked, not attached: the
+// notice stays deliverable and small in the outbox.
+func TestNoticeLinksALargeOriginal(t *testing.T) {
+	sc := smtpConfig(t, "127.0.0.1:25")
+	for _, tc := range []struct {
+		name     string
+		size     int
+		attached bool
+	}{
+		{"at the limit", outbound.MaxOriginalBytes, true},
+		{"over the limit", outbound.MaxOriginalBytes + 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ct := contribution(unique())
+			head := ct.Item.Raw
+			ct.Item.Raw = append(head[:len(head):len(head)], bytes.Repeat([]byte("x"), tc.size-len(head))...)
+			ct.Item.RawSize = int64(len(ct.Item.Raw))
+			msg, err := composer(t, sc).Notice(ct, config.Owner{Name: "ci-lead", Email: "ci@example.test"}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			hasOriginal := bytes.Contains(msg.Body, []byte("message/rfc822"))
+			tooLarge := bytes.Contains(msg.Body, []byte("is too large to attach; it is in Earshot"))
+			if hasOriginal != tc.attached || tooLarge == tc.attached {
+				t.Errorf("%d-byte original: attached %v, says too large %v; want attached %v", tc.size, hasOriginal, tooLarge, tc.attached)
+			}
+			if !tc.attached && len(msg.Body) > 64<<10 {
+				t.Errorf("notice without the original is %d bytes", len(msg.Body))
+			}
+			if !tc.attached && !bytes.Contains(msg.Body, []byte("(5.2 MB)")) {
+				t.Errorf("notice does not give the original's size:\n%s", msg.Body[:min(len(msg.Body), 4000)])
+			}
+		})
+	}
+}

@@ -66,6 +66,11 @@ type Item struct {
 	URL string
 	// AudioURL is the voicemail recording in the dashboard.
 	AudioURL string
+	// OriginalAttached tells whether an owner notice carries the original
+	// email; a larger one than outbound's limit is only linked.
+	OriginalAttached bool
+	// Size is the stored message or recording in bytes.
+	Size int64
 	// Waiting is how long an assignment has waited for triage (reminders).
 	Waiting time.Duration
 }

@@ -11,6 +11,7 @@ import (
 // textFuncs are the functions text templates may call.
 func textFuncs() texttemplate.FuncMap {
 	return texttemplate.FuncMap{
+		"bytes":    byteSize,
 		"plural":   plural,
 		"signed":   signed,
 		"values":   values,
@@ -26,6 +27,7 @@ func textFuncs() texttemplate.FuncMap {
 // htmlFuncs are the functions HTML templates may call.
 func htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
+		"bytes":    byteSize,
 		"plural":   plural,
 		"signed":   signed,
 		"values":   values,
@@ -34,6 +36,18 @@ func htmlFuncs() htmltemplate.FuncMap {
 		"date":     date,
 		"hours":    hours,
 		"add":      add,
+	}
+}
+
+// byteSize writes a size for people: "512 bytes", "340 KB", "25.3 MB".
+func byteSize(n int64) string {
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10) + " bytes"
+	case n < 1000*1000:
+		return strconv.FormatInt((n+500)/1000, 10) + " KB"
+	default:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
 	}
 }
 

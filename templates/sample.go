@@ -74,9 +74,11 @@ func sampleIntel() Item {
 		Competitors: []Tag{
 			{Value: "Acme", Evidence: []string{"Acme offered them 40% off"}},
 		},
-		Topics: []Tag{{Value: "discount", Evidence: []string{"40% off list"}}},
-		Owners: []string{"ci-lead"},
-		URL:    "https://earshot.example.com/items/4211",
+		Topics:           []Tag{{Value: "discount", Evidence: []string{"40% off list"}}},
+		Owners:           []string{"ci-lead"},
+		URL:              "https://earshot.example.com/items/4211",
+		OriginalAttached: true,
+		Size:             48213,
 	}
 }
 
