@@ -17,6 +17,7 @@ import (
 type ItemStore interface {
 	RepByContact(ctx context.Context, kind, value string) (store.Rep, error)
 	Mailboxes(ctx context.Context, itemID int64) ([]string, error)
+	ReadRaw(ctx context.Context, id, size int64) ([]byte, error)
 }
 
 // Processor turns a received item into what it means: the normalized
@@ -71,6 +72,12 @@ func (p *Processor) Process(ctx context.Context, it store.Item) (store.Processed
 		res store.Processed
 		err error
 	)
+	if it.Raw == nil && it.RawSize > 0 {
+		// A large item comes without its bytes from the claim.
+		if it.Raw, err = p.Store.ReadRaw(ctx, it.ID, it.RawSize); err != nil {
+			return res, err
+		}
+	}
 	switch it.Kind {
 	case "email":
 		res, err = p.email(ctx, it)

@@ -49,6 +49,32 @@ const itemCols = `id, kind, message_id, content_hash, raw, raw_size, raw_truncat
 	state, attempts, next_attempt_at, claimed_by, last_error, processed_at, sender, rep_id, subject,
 	body_text, transcript, auto_reason, warnings`
 
+// InlineRaw is the largest raw item Claim returns with its bytes; a
+// larger one has a nil Raw and is read with ReadRaw.
+const InlineRaw = 1 << 20
+
+// rawChunk is how much of a raw item one ReadRaw query reads.
+const rawChunk = 1 << 20
+
+// ReadRaw returns an item's raw bytes, read in chunks: lib/pq returns a
+// bytea as hex text, so one query for a 25 MB message would hold 75 MB;
+// chunks hold the message and one chunk. size is the item's RawSize.
+func (s *Store) ReadRaw(ctx context.Context, id, size int64) ([]byte, error) {
+	buf := make([]byte, 0, size)
+	for {
+		var chunk []byte
+		err := s.db.GetContext(ctx, &chunk, s.rebind(`select substr(raw, ?, ?) from items where id = ?`),
+			len(buf)+1, rawChunk, id)
+		if err != nil {
+			return nil, fmt.Errorf("read item %d: %w", id, err)
+		}
+		buf = append(buf, chunk...)
+		if len(chunk) < rawChunk {
+			return buf, nil
+		}
+	}
+}
+
 // Claim leases up to n due items to worker for lease. An item whose worker
 // dies becomes due again when the lease ends. Concurrent workers never get
 // the same item: PostgreSQL skips rows other transactions locked, SQLite
@@ -79,7 +105,10 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
 			return err
 		}
-		q, args, err = sqlx.In(`select `+itemCols+` from items where id in (?) order by id`, ids)
+		// Large messages are left out and read in chunks by ReadRaw when
+		// their turn comes, so a batch holds at most Batch × InlineRaw.
+		cols := strings.Replace(itemCols, "raw,", "case when raw_size <= ? then raw end as raw,", 1)
+		q, args, err = sqlx.In(`select `+cols+` from items where id in (?) order by id`, InlineRaw, ids)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -269,6 +270,48 @@ func TestCompleteManyResults(t *testing.T) {
 		var queued int
 		if err := s.DB().GetContext(ctx, &queued, s.DB().Rebind(`select count(*) from outbox where item_id = ?`), got[0].ID); err != nil || queued != 3 {
 			t.Fatalf("%d outbox rows, %v; want 3", queued, err)
+		}
+	})
+}
+
+// A claim carries small items' bytes and leaves large ones to ReadRaw,
+// which reads them in chunks, whole and unchanged, on both databases.
+func TestClaimLeavesLargeRawToReadRaw(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		s.EnsureSource(ctx, "feedback", "imap")
+		sizes := []int{store.InlineRaw, store.InlineRaw + 1, 2 * store.InlineRaw, 2*store.InlineRaw + 12345}
+		var items []store.RawItem
+		want := map[string][]byte{}
+		for i, n := range sizes {
+			it := raw(i)
+			b := make([]byte, n)
+			for j := range b {
+				b[j] = byte(j*7 + i) // every byte value, no runs to compress away
+			}
+			it.Raw = b
+			want[it.MessageID] = b
+			items = append(items, it)
+		}
+		if _, err := s.Receive(ctx, store.Batch{Source: "feedback", Items: items}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Claim(ctx, "w1", 10, time.Minute)
+		if err != nil || len(got) != len(sizes) {
+			t.Fatalf("claim = %d items, %v", len(got), err)
+		}
+		for _, it := range got {
+			inline := it.RawSize <= store.InlineRaw
+			if inline != (it.Raw != nil) {
+				t.Errorf("item of %d bytes: claim returned %d bytes", it.RawSize, len(it.Raw))
+			}
+			b, err := s.ReadRaw(ctx, it.ID, it.RawSize)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b, want[it.MessageID]) {
+				t.Errorf("ReadRaw of a %d-byte item returned %d bytes that differ", it.RawSize, len(b))
+			}
 		}
 	})
 }
