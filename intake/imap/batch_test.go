@@ -21,6 +21,7 @@ func TestPlanBatches(t *testing.T) {
 		}
 		return out
 	}
+	const mb = maxBatchBytes
 	for _, tc := range []struct {
 		name string
 		msgs []meta
@@ -30,8 +31,8 @@ func TestPlanBatches(t *testing.T) {
 	}{
 		{"none", nil, 10, 1 << 20, nil},
 		{"by count", msgs(1, 1, 1, 1, 1), 2, 1 << 20, []int{2, 2, 1}},
-		{"by bytes", msgs(40<<20, 40<<20, 10<<20), 10, 50 << 20, []int{1, 2}},
-		{"oversized counts as header", msgs(40<<20, 200<<20, 20<<20), 10, 50 << 20, []int{3}},
+		{"by bytes", msgs(mb/2+1, mb/2, mb/4, mb/4, 1), 10, 50 << 20, []int{1, 3, 1}},
+		{"oversized counts as header", msgs(mb/2, 200<<20, mb/2), 10, 50 << 20, []int{3}},
 		{"one big message alone", msgs(1, 100<<20, 1), 10, 200 << 20, []int{1, 1, 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

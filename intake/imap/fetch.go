@@ -11,9 +11,11 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-// maxBatchBytes bounds the message bytes held in memory for one batch;
-// a batch always takes at least one message.
-const maxBatchBytes = 64 << 20
+// maxBatchBytes bounds the message bytes held in memory for one batch
+// (and again in the database driver's buffer while it is stored); a batch
+// always takes at least one message. A few MB already make the commit's
+// cost per message negligible.
+const maxBatchBytes = 8 << 20
 
 // meta is what UID FETCH (UID INTERNALDATE RFC822.SIZE) reports of one
 // message.
