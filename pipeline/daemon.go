@@ -45,6 +45,7 @@ type Daemon struct {
 	routes     func(mux *http.ServeMux)
 	dashboard  *web.Dashboard
 	scheduler  *Scheduler
+	search     *SearchIndexer
 }
 
 // source is a running intake: an IMAP mailbox or the Twilio account.
@@ -169,6 +170,8 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		return nil, fmt.Errorf("scheduled mail: %w", err)
 	}
 	d.scheduler.Wake = d.outboxWake
+	d.search = &SearchIndexer{Store: st, Log: log.With("component", "search")}
+	d.search.Register(d.reg)
 	d.workers = &Workers{
 		Store: st,
 		Processor: &Processor{Store: st, Router: router, PhoneRegion: cfg.PhoneRegion,
@@ -285,6 +288,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	schedCtx, stopSchedule := context.WithCancel(ctx)
 	schedDone := make(chan struct{})
 	go func() { d.scheduler.Run(schedCtx); close(schedDone) }()
+	searchCtx, stopSearch := context.WithCancel(ctx)
+	searchDone := make(chan struct{})
+	go func() { d.search.Run(searchCtx); close(searchDone) }()
 	outCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	outDone := make(chan struct{})
 	go func() { d.outbox.Run(outCtx); close(outDone) }()
@@ -307,6 +313,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	stopSchedule()
 	<-schedDone
+	stopSearch()
+	<-searchDone
 	d.log.Info("shutting down: workers")
 	stopWorkers()
 	<-workDone

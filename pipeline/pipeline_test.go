@@ -205,6 +205,22 @@ func TestDaemonEndToEnd(t *testing.T) {
 			if len(mbs) != 2 {
 				t.Errorf("the mail to both mailboxes has receipts %v; want both", mbs)
 			}
+			// The search indexer catches up behind processing (on SQLite
+			// the search reads the text itself).
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				found, _, err := st.Inbox(ctx, store.InboxQuery{Text: "billing screen"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(found) == 1 && found[0].ID == ids["Invoices are confusing"] {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("search for %q found %v, want item %d", "billing screen", found, ids["Invoices are confusing"])
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 
 			resp, err := http.Get(base + "/readyz")
 			if err != nil {

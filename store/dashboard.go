@@ -272,9 +272,9 @@ func (s *Store) inboxWhere(q InboxQuery) (string, []any) {
 	}
 	if text := strings.TrimSpace(q.Text); text != "" {
 		if s.dialect == Postgres {
-			// The expression of the items_search index, exactly.
-			conds = append(conds, `to_tsvector('english', left(i.subject || ' ' || i.full_text || ' ' ||
-				coalesce(i.transcript, ''), 20000)) @@ websearch_to_tsquery('english', ?)`)
+			// The vectors the search indexer wrote.
+			conds = append(conds, `i.id in (select item_id from item_search
+				where doc @@ websearch_to_tsquery('english', ?))`)
 			args = append(args, text)
 		} else {
 			// A substring match; quotes that mark a phrase in the

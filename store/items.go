@@ -205,6 +205,9 @@ func (s *Store) Complete(ctx context.Context, id int64, worker string, p Process
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("complete item %d: %w", id, ErrNotClaimed)
 		}
+		if err := s.queueSearch(ctx, tx, id); err != nil {
+			return err
+		}
 		return s.writeResults(ctx, tx, id, p)
 	}))
 }

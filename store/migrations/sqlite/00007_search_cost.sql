@@ -1,7 +1,7 @@
 -- +goose Up
--- PostgreSQL indexes less of each message for search and compresses the
--- item texts with lz4 from this version on; SQLite searches by substring
--- and stores texts as they are. Kept so both dialects share versions.
+-- PostgreSQL keeps search vectors in a table of their own, filled by a
+-- background indexer, from this version on; SQLite searches by substring.
+-- Kept so both dialects share versions.
 select 1;
 
 -- +goose Down

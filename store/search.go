@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// searchDoc is the text an item is found by, as a PostgreSQL tsvector:
+// the first 20,000 characters of subject, text and transcript.
+const searchDoc = `to_tsvector('english', left(i.subject || ' ' || i.full_text || ' ' ||
+	coalesce(i.transcript, ''), 20000))`
+
+// queueSearch asks the search indexer to (re)index item id. Completion
+// calls it; on SQLite, which searches by substring, it does nothing.
+func (s *Store) queueSearch(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `insert into search_queue (item_id, queued_at) values ($1, $2)
+		on conflict (item_id) do nothing`, id, ts(s.now()))
+	if err != nil {
+		return fmt.Errorf("item %d: queue for search: %w", id, err)
+	}
+	return nil
+}
+
+// SearchBacklog is the search indexer's queue: how many items wait, how
+// long the oldest has waited, and whether items are due for processing
+// (which goes first).
+type SearchBacklog struct {
+	Queued  int64
+	Waiting time.Duration
+	Busy    bool
+}
+
+// SearchBacklog reports the indexer's queue. It is empty on SQLite.
+func (s *Store) SearchBacklog(ctx context.Context) (SearchBacklog, error) {
+	var b SearchBacklog
+	if s.dialect != Postgres {
+		return b, nil
+	}
+	var oldest sql.NullTime
+	err := s.db.QueryRowxContext(ctx, `select (select count(*) from search_queue),
+		(select min(queued_at) from search_queue),
+		exists (select 1 from items where state = 'received' and next_attempt_at <= $1)`, ts(s.now())).
+		Scan(&b.Queued, &oldest, &b.Busy)
+	if err != nil {
+		return b, fmt.Errorf("search backlog: %w", err)
+	}
+	if oldest.Valid {
+		b.Waiting = max(0, s.now().Sub(oldest.Time))
+	}
+	return b, nil
+}
+
+// IndexSearch computes the search vectors of up to n queued items, oldest
+// first, and returns how many it indexed. Replicas share the queue: each
+// takes rows the others have not locked. An item completed again while
+// it is being indexed is queued again, so the last text always wins. On
+// SQLite it does nothing.
+func (s *Store) IndexSearch(ctx context.Context, n int) (int64, error) {
+	if s.dialect != Postgres {
+		return 0, nil
+	}
+	res, err := s.db.ExecContext(ctx, `with batch as (
+			delete from search_queue where item_id in (
+				select item_id from search_queue order by queued_at, item_id limit $1 for update skip locked)
+			returning item_id)
+		insert into item_search (item_id, doc)
+		select i.id, `+searchDoc+` from items i join batch b on b.item_id = i.id
+		on conflict (item_id) do update set doc = excluded.doc`, n)
+	if err != nil {
+		return 0, fmt.Errorf("index items for search: %w", err)
+	}
+	return res.RowsAffected()
+}
