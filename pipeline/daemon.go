@@ -46,6 +46,7 @@ type Daemon struct {
 	dashboard  *web.Dashboard
 	scheduler  *Scheduler
 	search     *SearchIndexer
+	intakeOnly bool
 }
 
 // source is a running intake: an IMAP mailbox or the Twilio account.
@@ -85,6 +86,9 @@ type Options struct {
 	// Routes adds handlers to the HTTP server (`earshot dev` adds its
 	// captured-mail page).
 	Routes func(mux *http.ServeMux)
+	// IntakeOnly runs the sources and the HTTP endpoints only: items are
+	// stored and wait for a replica that processes them.
+	IntakeOnly bool
 }
 
 // New wires a daemon from a validated configuration and an open store.
@@ -97,7 +101,8 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		o.Name = replicaName()
 	}
 	d := &Daemon{cfg: cfg, store: st, log: log, reg: prometheus.NewRegistry(), name: o.Name,
-		wake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1), listener: o.Listener, routes: o.Routes}
+		wake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1), listener: o.Listener, routes: o.Routes,
+		intakeOnly: o.IntakeOnly}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	router, err := NewRouter(cfg)
@@ -269,7 +274,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
 	d.log.Info("earshot running", "replica", d.name, "http", ln.Addr().String(),
-		"mailboxes", len(d.sources), "database", string(d.store.Dialect()))
+		"mailboxes", len(d.sources), "database", string(d.store.Dialect()), "intake_only", d.intakeOnly)
 
 	srcCtx, stopSources := context.WithCancel(ctx)
 	var srcWG sync.WaitGroup
@@ -282,18 +287,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	workCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	workDone := make(chan struct{})
-	go func() { d.workers.Run(workCtx); close(workDone) }()
-	schedCtx, stopSchedule := context.WithCancel(ctx)
-	schedDone := make(chan struct{})
-	go func() { d.scheduler.Run(schedCtx); close(schedDone) }()
-	searchCtx, stopSearch := context.WithCancel(ctx)
-	searchDone := make(chan struct{})
-	go func() { d.search.Run(searchCtx); close(searchDone) }()
-	outCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
-	outDone := make(chan struct{})
-	go func() { d.outbox.Run(outCtx); close(outDone) }()
+	// Workers and the outbox finish what they hold after ctx ends; they
+	// are stopped in order below. An intake-only replica runs none.
+	start := func(parent context.Context, run func(context.Context)) (stop func()) {
+		if d.intakeOnly {
+			return func() {}
+		}
+		ctx, cancel := context.WithCancel(parent)
+		done := make(chan struct{})
+		go func() { run(ctx); close(done) }()
+		return func() { cancel(); <-done }
+	}
+	stopWorkers := start(context.WithoutCancel(ctx), d.workers.Run)
+	stopSchedule := start(ctx, d.scheduler.Run)
+	stopSearch := start(ctx, d.search.Run)
+	stopOutbox := start(context.WithoutCancel(ctx), d.outbox.Run)
 
 	var runErr error
 	select {
@@ -312,15 +320,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		s.Close()
 	}
 	stopSchedule()
-	<-schedDone
 	stopSearch()
-	<-searchDone
 	d.log.Info("shutting down: workers")
 	stopWorkers()
-	<-workDone
 	d.log.Info("shutting down: outbox")
 	stopOutbox()
-	<-outDone
 	d.log.Info("stopped")
 	return runErr
 }

@@ -64,6 +64,12 @@ func mail(from, to, subject, body string) []byte {
 // extra is appended to the test configuration.
 func daemon(t *testing.T, dbURL, extra string) (*dev.IMAPServer, *store.Store, string) {
 	t.Helper()
+	return daemonWith(t, dbURL, extra, pipeline.Options{})
+}
+
+// daemonWith is daemon with options (Listener and Name are set here).
+func daemonWith(t *testing.T, dbURL, extra string, opts pipeline.Options) (*dev.IMAPServer, *store.Store, string) {
+	t.Helper()
 	imapSrv, err := dev.StartIMAP("127.0.0.1:0", map[string]string{"feedback@example.test": "pw1", "intel@example.test": "pw2"})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +96,8 @@ func daemon(t *testing.T, dbURL, extra string) (*dev.IMAPServer, *store.Store, s
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := pipeline.New(cfg, st, log, &pipeline.Options{Listener: ln, Name: "test"})
+	opts.Listener, opts.Name = ln, "test"
+	d, err := pipeline.New(cfg, st, log, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,5 +243,44 @@ func TestDaemonEndToEnd(t *testing.T) {
 				t.Errorf("/readyz = %d %+v", resp.StatusCode, ready)
 			}
 		})
+	}
+}
+
+// An intake-only replica stores what arrives and processes nothing: no
+// claim, no outbox message.
+func TestDaemonIntakeOnly(t *testing.T) {
+	imapSrv, st, _ := daemonWith(t, "sqlite:"+filepath.Join(t.TempDir(), "intake.db"), "", pipeline.Options{IntakeOnly: true})
+	for _, user := range []string{"feedback@example.test", "intel@example.test"} {
+		if err := imapSrv.Append(user, mail("dana@example.test", user, "Acme pricing "+user, "Acme Corp offered 40% off.")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var r int64
+		if err := st.DB().GetContext(ctx, &r, `select count(*) from receipts`); err != nil {
+			t.Fatal(err)
+		}
+		if r == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 messages stored", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// A processing replica's workers would have been woken by the
+	// receive and claimed at once; give them more than their poll.
+	time.Sleep(1500 * time.Millisecond)
+	var claimed, queued int64
+	if err := st.DB().GetContext(ctx, &claimed, `select count(*) from items where attempts > 0 or state <> 'received'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DB().GetContext(ctx, &queued, `select count(*) from outbox`); err != nil {
+		t.Fatal(err)
+	}
+	if claimed != 0 || queued != 0 {
+		t.Fatalf("intake-only replica: %d items claimed or processed, %d outbox rows; want none", claimed, queued)
 	}
 }

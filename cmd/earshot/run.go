@@ -13,6 +13,7 @@ import (
 func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs, path := flags("run", e)
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate the database on start; refuse an outdated schema instead")
+	intakeOnly := fs.Bool("intake-only", false, "run the sources and the HTTP endpoints only: store what arrives and leave processing, acks and digests to other replicas")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			log.Info("database migrated", "applied", n)
 		}
 	}
-	d, err := pipeline.New(c, s, log, nil)
+	d, err := pipeline.New(c, s, log, &pipeline.Options{IntakeOnly: *intakeOnly})
 	if err != nil {
 		return err
 	}
