@@ -29,9 +29,19 @@ type benchRun struct {
 	Load       loadStats      `json:"append"`
 	RawFetch   fetchStats     `json:"raw_fetch"`
 	RawRounds  []fetchStats   `json:"raw_fetch_rounds"`
-	Ingest     phaseRate      `json:"ingest"`
-	Processed  phaseRate      `json:"processed"`
-	Pipeline   phaseRate      `json:"pipeline_through_acks"`
+	// IngestAlone is `earshot run -intake-only` on a database of its
+	// own: raw stored and cursor advanced, nothing else competing.
+	IngestAlone phaseRate `json:"ingest_alone"`
+	// IngestAloneMB is that run's peak resident memory.
+	IngestAloneMB float64 `json:"ingest_alone_peak_rss_mb"`
+	// Ingest, Processed and Pipeline are the full daemon's run, where
+	// ingest shares the machine with processing and sending.
+	Ingest    phaseRate `json:"ingest"`
+	Processed phaseRate `json:"processed"`
+	Pipeline  phaseRate `json:"pipeline_through_acks"`
+	// SearchIndexed is when the search indexer, which runs behind
+	// processing, had indexed every item.
+	SearchIndexed phaseRate `json:"search_indexed"`
 	Outbox     outboxSummary  `json:"outbox"`
 	Memory     memorySummary  `json:"memory"`
 	Latency    *latencyResult `json:"idle_latency,omitempty"`
@@ -152,6 +162,10 @@ func benchOne(ctx context.Context, env *environment, o benchOptions, n int) (ben
 	}
 	slog.Info("raw fetch", "msgs_per_s", round(run.RawFetch.MsgsPerSec), "mb_per_s", round(run.RawFetch.MBPerSec))
 
+	if err := measureIngestAlone(ctx, env, &run, dir, dbName+"_intake", dc.Addr, snk.Addr, c, o, n); err != nil {
+		return run, err
+	}
+
 	d, obs, err := env.prepareDaemon(ctx, dir, "earshot", dbName, dc.Addr, snk.Addr, c,
 		settings{Items: o.items, Batch: o.batch, Lease: 5 * time.Minute, SourceLease: time.Minute}, o.profile, n)
 	if err != nil {
@@ -192,12 +206,44 @@ func benchOne(ctx context.Context, env *environment, o benchOptions, n int) (ben
 	return run, nil
 }
 
+// measureIngestAlone runs `earshot run -intake-only` on a database of its
+// own until the receipts table holds every delivery, then stops it.
+func measureIngestAlone(ctx context.Context, env *environment, run *benchRun, dir, dbName, imapAddr, smtpAddr string,
+	c *corpus, o benchOptions, n int) error {
+	if err := env.pg.CreateDB(ctx, dbName); err != nil {
+		return err
+	}
+	d, obs, err := env.prepareDaemon(ctx, dir, "earshot-intake", dbName, imapAddr, smtpAddr, c,
+		settings{Items: o.items, Batch: o.batch, Lease: 5 * time.Minute, SourceLease: time.Minute, IntakeOnly: true}, "", n)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
+	defer d.Stop()
+	start := time.Now()
+	timeout := 5*time.Minute + time.Duration(n)*10*time.Millisecond
+	if _, err := obs.waitUntil(ctx, timeout, 50*time.Millisecond, func(s snapshot) bool {
+		return !d.Alive() || s.Receipts >= int64(run.Deliveries)
+	}); err != nil {
+		return fmt.Errorf("ingest alone: %w", err)
+	}
+	if !d.Alive() {
+		return fmt.Errorf("ingest alone: earshot exited: %v (see %s)", d.p.err, d.log)
+	}
+	run.IngestAlone = rate(time.Since(start), run.Deliveries, n, run.RawFetch.MsgsPerSec)
+	run.IngestAloneMB = round(d.rss.PeakMB())
+	slog.Info("ingested alone", "seconds", run.IngestAlone.Seconds, "msgs_per_s", run.IngestAlone.MsgsPerSec,
+		"ratio_to_raw", run.IngestAlone.RatioToRaw, "peak_rss_mb", run.IngestAloneMB)
+	return nil
+}
+
 // measurePipeline polls the database from the daemon's start until every
 // item is processed and every outbox message sent (or suppressed) and
 // seen by the sink, and fills the run's rates.
 func measurePipeline(ctx context.Context, run *benchRun, d *daemon, obs *observer, snk *sink, n int) error {
 	start := time.Now()
-	var tIngest, tProcessed time.Duration
+	var tIngest, tProcessed, tAcked time.Duration
+	var acked snapshot
 	lastTick := -1
 	timeout := 10*time.Minute + time.Duration(n)*50*time.Millisecond
 	final, err := obs.waitUntil(ctx, timeout, 100*time.Millisecond, func(s snapshot) bool {
@@ -218,7 +264,11 @@ func measurePipeline(ctx context.Context, run *benchRun, d *daemon, obs *observe
 		if !d.Alive() {
 			return true
 		}
-		return tProcessed > 0 && s.AckRows >= int64(n) && s.Pending == 0 && int64(snk.Counts().Acks) >= s.AcksSent
+		if tAcked == 0 && tProcessed > 0 && s.AckRows >= int64(n) && s.Pending == 0 && int64(snk.Counts().Acks) >= s.AcksSent {
+			tAcked, acked = el, s
+			slog.Info("acked", "seconds", round(el.Seconds()), "acks", s.AcksSent, "suppressed", s.AcksSupp)
+		}
+		return tAcked > 0 && s.SearchQueue == 0
 	})
 	if err != nil {
 		return fmt.Errorf("pipeline: %w", err)
@@ -226,14 +276,14 @@ func measurePipeline(ctx context.Context, run *benchRun, d *daemon, obs *observe
 	if !d.Alive() {
 		return fmt.Errorf("pipeline: earshot exited: %v (see %s)", d.p.err, d.log)
 	}
-	total := time.Since(start)
 	raw := run.RawFetch.MsgsPerSec
 	run.Ingest = rate(tIngest, run.Deliveries, n, raw)
 	run.Processed = rate(tProcessed, run.Deliveries, n, raw)
-	run.Pipeline = rate(total, run.Deliveries, n, raw)
-	run.Outbox = outboxSummary{AcksSent: final.AcksSent, AcksSuppressed: final.AcksSupp,
+	run.Pipeline = rate(tAcked, run.Deliveries, n, raw)
+	run.SearchIndexed = rate(final.At.Sub(start), run.Deliveries, n, raw)
+	run.Outbox = outboxSummary{AcksSent: acked.AcksSent, AcksSuppressed: acked.AcksSupp,
 		OtherSent: final.Sent - final.AcksSent, Sink: snk.Counts()}
-	slog.Info("acked", "seconds", round(total.Seconds()), "acks", final.AcksSent, "suppressed", final.AcksSupp)
+	slog.Info("search indexed", "seconds", run.SearchIndexed.Seconds)
 	return nil
 }
 
@@ -257,9 +307,9 @@ func benchGoals(runs []benchRun) []goal {
 	}
 	big := runs[len(runs)-1]
 	gs := []goal{
-		{"ingest_vs_raw_fetch", big.Ingest.RatioToRaw, ">= 0.4", big.Ingest.RatioToRaw >= 0.4},
+		{"ingest_alone_vs_raw_fetch", big.IngestAlone.RatioToRaw, ">= 0.4", big.IngestAlone.RatioToRaw >= 0.4},
 		{"pipeline_through_acks_vs_raw_fetch", big.Pipeline.RatioToRaw, ">= 0.2", big.Pipeline.RatioToRaw >= 0.2},
-		{"peak_rss_mb", big.Memory.PeakMB, "< 150", big.Memory.PeakMB < 150},
+		{"peak_rss_mb", max(big.Memory.PeakMB, big.IngestAloneMB), "< 150", max(big.Memory.PeakMB, big.IngestAloneMB) < 150},
 	}
 	if big.Latency != nil {
 		gs = append(gs, goal{"idle_ack_latency_p99_ms", big.Latency.P99, "< 1000", big.Latency.P99 < 1000})

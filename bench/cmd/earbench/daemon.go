@@ -23,6 +23,7 @@ type settings struct {
 	Batch       int           // workers.batch
 	Lease       time.Duration // workers.lease
 	SourceLease time.Duration // workers.source_lease
+	IntakeOnly  bool          // earshot run -intake-only
 }
 
 // writeConfig writes an earshot configuration for one replica: both
@@ -122,9 +123,14 @@ func earshotCmd(ctx context.Context, bin, config, log string, args ...string) er
 }
 
 // startDaemon starts `earshot run -c config`, logging to log, and samples
-// its memory every 100 ms. env adds environment variables.
-func startDaemon(bin, config, log string, env ...string) (*daemon, error) {
-	cmd := exec.Command(bin, "run", "-c", config)
+// its memory every 100 ms. intakeOnly adds -intake-only; env adds
+// environment variables.
+func startDaemon(bin, config, log string, intakeOnly bool, env ...string) (*daemon, error) {
+	args := []string{"run", "-c", config}
+	if intakeOnly {
+		args = append(args, "-intake-only")
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	p, err := startProc(cmd, log, nil)
 	if err != nil {

@@ -97,7 +97,7 @@ func (e *environment) prepareDaemon(ctx context.Context, dir, name, dbName, imap
 		}
 	}
 	bin, env, pprofAddr := e.earshot, append([]string(nil), e.daemonEnv...), ""
-	if profile != "" {
+	if profile != "" && !s.IntakeOnly {
 		port, err := freePort()
 		if err != nil {
 			obs.Close()
@@ -110,7 +110,7 @@ func (e *environment) prepareDaemon(ctx context.Context, dir, name, dbName, imap
 			"EARSHOT_MEMPROFILE="+filepath.Join(profile, fmt.Sprintf("allocs-%d.pprof", n)),
 			"EARSHOT_PPROF_ADDR="+pprofAddr)
 	}
-	d, err := startDaemon(bin, cfg, log, env...)
+	d, err := startDaemon(bin, cfg, log, s.IntakeOnly, env...)
 	if err != nil {
 		obs.Close()
 		return nil, nil, err

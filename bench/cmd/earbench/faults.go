@@ -194,7 +194,7 @@ func (f *faultRun) expect(from, to int) expected {
 
 // restartR1 starts replica r1 again after it died or was killed.
 func (f *faultRun) restartR1() error {
-	d, err := startDaemon(f.env.earshot, f.cfg, filepath.Join(f.dir, "r1.log"))
+	d, err := startDaemon(f.env.earshot, f.cfg, filepath.Join(f.dir, "r1.log"), false)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ type snapshot struct {
 	Pending     int64 // outbox rows of any kind still pending
 	Sent        int64 // outbox rows of any kind sent
 	Failed      int64
+	SearchQueue int64 // items waiting for their search vector
 }
 
 // Snapshot counts receipts, items by state and outbox rows by state. An
@@ -59,9 +60,10 @@ func (o *observer) Snapshot(ctx context.Context) (snapshot, error) {
 		(select count(*) from outbox where kind = 'ack' and state = 'suppressed'),
 		(select count(*) from outbox where state = 'pending'),
 		(select count(*) from outbox where state = 'sent'),
-		(select count(*) from outbox where state = 'failed')`).Scan(
+		(select count(*) from outbox where state = 'failed'),
+		(select count(*) from search_queue)`).Scan(
 		&s.Receipts, &s.Items, &s.Processed, &s.Quarantined, &s.AckRows, &s.AcksSent, &s.AcksSupp,
-		&s.Pending, &s.Sent, &s.Failed)
+		&s.Pending, &s.Sent, &s.Failed, &s.SearchQueue)
 	if err != nil {
 		return s, fmt.Errorf("observe: snapshot: %w", err)
 	}

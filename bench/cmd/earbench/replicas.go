@@ -92,7 +92,7 @@ func (f *faultRun) replicas(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r2, err := startDaemon(f.env.earshot, cfg2, filepath.Join(f.dir, "r2.log"))
+	r2, err := startDaemon(f.env.earshot, cfg2, filepath.Join(f.dir, "r2.log"), false)
 	if err != nil {
 		return err
 	}
