@@ -18,7 +18,13 @@ func Normalize(r io.Reader, opts *Options) (*Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read message: %w", err)
 	}
-	return normalizeRaw(raw, opts.withDefaults(), 0), nil
+	return NormalizeBytes(raw, opts), nil
+}
+
+// NormalizeBytes is Normalize of a message already in memory, without a
+// copy of it. raw is not modified.
+func NormalizeBytes(raw []byte, opts *Options) *Message {
+	return normalizeRaw(raw, opts.withDefaults(), 0)
 }
 
 // normalizeRaw normalizes raw; depth counts the message/rfc822 parts it is

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -101,10 +100,7 @@ func (p *Processor) Process(ctx context.Context, it store.Item) (store.Processed
 }
 
 func (p *Processor) email(ctx context.Context, it store.Item) (store.Processed, error) {
-	msg, err := intake.Normalize(bytes.NewReader(it.Raw), nil)
-	if err != nil {
-		return store.Processed{}, fmt.Errorf("normalize: %w", err)
-	}
+	msg := intake.NormalizeBytes(it.Raw, nil)
 	if it.RawTruncated {
 		msg.Warnings = append(msg.Warnings, "message larger than max_message_bytes: only its header was stored")
 	}

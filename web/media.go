@@ -48,10 +48,7 @@ func audioOf(src store.RawSource) ([]byte, string) {
 		_ = json.Unmarshal([]byte(src.Meta), &meta)
 		return src.Raw, audioType(meta.MediaContentType, "."+meta.MediaFormat, src.Raw)
 	}
-	msg, err := intake.Normalize(bytes.NewReader(src.Raw), &intake.Options{MaxAudioBytes: maxAudioBytes})
-	if err != nil {
-		return nil, ""
-	}
+	msg := intake.NormalizeBytes(src.Raw, &intake.Options{MaxAudioBytes: maxAudioBytes})
 	for _, a := range msg.Attachments {
 		if a.Audio && a.Data != nil {
 			return a.Data, audioType(a.ContentType, path.Ext(a.Filename), a.Data)

@@ -110,7 +110,10 @@ func fetchSections(c *imapclient.Client, uids []goimap.UID, spec goimap.PartSpec
 				if it.Literal == nil || (it.Literal.Size() > limit && skipLong) {
 					continue // discarded by the next msg.Next
 				}
-				data, err := io.ReadAll(io.LimitReader(it.Literal, limit))
+				// Read into a buffer of the announced size: growing one
+				// would leave several times a large message as garbage.
+				data := make([]byte, min(it.Literal.Size(), limit))
+				_, err := io.ReadFull(it.Literal, data)
 				if err != nil {
 					_ = cmd.Close()
 					return nil, fmt.Errorf("read uid %d: %w", uid, err)
