@@ -24,11 +24,11 @@ type benchOptions struct {
 
 // benchRun is the result of one corpus size.
 type benchRun struct {
-	N          int            `json:"n"`
-	Deliveries int            `json:"deliveries"`
-	Load       loadStats      `json:"append"`
-	RawFetch   fetchStats     `json:"raw_fetch"`
-	RawRounds  []fetchStats   `json:"raw_fetch_rounds"`
+	N          int          `json:"n"`
+	Deliveries int          `json:"deliveries"`
+	Load       loadStats    `json:"append"`
+	RawFetch   fetchStats   `json:"raw_fetch"`
+	RawRounds  []fetchStats `json:"raw_fetch_rounds"`
 	// IngestAlone is `earshot run -intake-only` on a database of its
 	// own: raw stored and cursor advanced, nothing else competing.
 	IngestAlone phaseRate `json:"ingest_alone"`
@@ -41,10 +41,10 @@ type benchRun struct {
 	Pipeline  phaseRate `json:"pipeline_through_acks"`
 	// SearchIndexed is when the search indexer, which runs behind
 	// processing, had indexed every item.
-	SearchIndexed phaseRate `json:"search_indexed"`
-	Outbox     outboxSummary  `json:"outbox"`
-	Memory     memorySummary  `json:"memory"`
-	Latency    *latencyResult `json:"idle_latency,omitempty"`
+	SearchIndexed phaseRate      `json:"search_indexed"`
+	Outbox        outboxSummary  `json:"outbox"`
+	Memory        memorySummary  `json:"memory"`
+	Latency       *latencyResult `json:"idle_latency,omitempty"`
 	// CPU is the CPU seconds each process group used from the daemon's
 	// start to the last ack, and the wall-clock seconds ("wall").
 	CPU map[string]float64 `json:"cpu_seconds"`
