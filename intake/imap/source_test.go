@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/earshot-dev/earshot/store"
 )
 
 func TestBacklogIngest(t *testing.T) {
@@ -424,5 +427,62 @@ func TestPollWait(t *testing.T) {
 	srv.add(t, "INBOX", message(1), time.Now())
 	if res, err := s.SyncOnce(ctx); err != nil || res.Inserted != 1 {
 		t.Fatalf("sync after reconnect: %+v, %v", res, err)
+	}
+}
+
+// failingSink refuses the batch that would store the given UID; the
+// batches before it commit.
+type failingSink struct {
+	Sink
+	failAt uint32
+	failed bool
+}
+
+func (f *failingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveResult, error) {
+	for _, it := range b.Items {
+		if it.SourceKey == fmt.Sprintf("1:%d", f.failAt) && !f.failed {
+			f.failed = true
+			return store.ReceiveResult{}, errors.New("database went away")
+		}
+	}
+	return f.Sink.Receive(ctx, b)
+}
+
+// The next batch is fetched while this one is stored. A store failure
+// stops the fetching, keeps the batches committed before it, and the next
+// sync resumes after them without fetching anything twice.
+func TestStoreFailureMidBacklog(t *testing.T) {
+	srv := startMemIMAP(t, nil, nil)
+	for i := range 50 {
+		srv.add(t, "INBOX", message(i), time.Now())
+	}
+	st := openSQLite(t)
+	sink := &failingSink{Sink: st, failAt: 23}
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	cfg.AfterIngest, cfg.BatchSize = AfterSeen, 10
+	s := newSource(t, sink, cfg, nil)
+	ctx := context.Background()
+
+	res, err := s.SyncOnce(ctx)
+	if err == nil || !strings.Contains(err.Error(), "database went away") {
+		t.Fatalf("sync: %+v, %v; want the store's error", res, err)
+	}
+	if res.Inserted != 20 || storedCursor(t, st, "feedback").LastUID != 20 {
+		t.Fatalf("after the failure: %+v, cursor %+v; want 20 stored and the cursor at 20",
+			res, storedCursor(t, st, "feedback"))
+	}
+	if fs := inspect(t, srv.addr, memUser, memPass, "INBOX"); len(fs.seen) != 20 {
+		t.Fatalf("%d messages seen, want the 20 stored", len(fs.seen))
+	}
+
+	res, err = s.SyncOnce(ctx)
+	if err != nil || res.Fetched != 30 || res.Inserted != 30 || res.Repeated != 0 || res.Cursor.LastUID != 50 {
+		t.Fatalf("second sync: %+v, %v; want the other 30", res, err)
+	}
+	if n := countItems(t, st); n != 50 {
+		t.Fatalf("%d items, want 50", n)
+	}
+	if fs := inspect(t, srv.addr, memUser, memPass, "INBOX"); len(fs.seen) != 50 {
+		t.Fatalf("%d messages seen, want 50", len(fs.seen))
 	}
 }

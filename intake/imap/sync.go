@@ -3,6 +3,7 @@ package imap
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/earshot-dev/earshot/store"
@@ -127,11 +128,16 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 	if len(msgs) > s.cfg.BatchSize {
 		s.log.Info("ingesting backlog", "messages", len(msgs), "last_uid", cur.LastUID)
 	}
-	for _, batch := range planBatches(msgs, s.cfg.BatchSize, s.cfg.MaxMessageBytes) {
+	fetched, stop := s.prefetch(ss, cur.UIDValidity, planBatches(msgs, s.cfg.BatchSize, s.cfg.MaxMessageBytes))
+	defer stop()
+	for f := range fetched {
+		if f.err != nil {
+			return res, f.err
+		}
 		if err := s.lease.Renew(ctx); err != nil {
 			return res, err
 		}
-		if cur, err = s.ingest(ctx, ss, cur, batch, &res); err != nil {
+		if cur, err = s.ingest(ctx, ss, cur, f, &res); err != nil {
 			return res, err
 		}
 		if len(msgs) > s.cfg.BatchSize {
@@ -142,13 +148,47 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 	return res, nil
 }
 
-// ingest fetches one batch, stores it with the cursor after it, and then
-// runs the after_ingest step. It returns the new cursor.
-func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, batch []meta, res *SyncResult) (Cursor, error) {
-	items, err := s.fetchBatch(ss.c, cur.UIDValidity, batch)
-	if err != nil {
-		return cur, err
-	}
+// fetchedBatch is one planned batch as read from the server.
+type fetchedBatch struct {
+	batch []meta
+	items []store.RawItem
+	err   error
+}
+
+// prefetch fetches the batches in order on a goroutine of its own, one
+// batch ahead of the caller: the server sends the next batch while the
+// store commits this one. The connection carries both, as IMAP allows: the
+// fetch names other UIDs than the after_ingest step of a stored batch. It
+// stops after the first error, which it delivers. stop ends it early and
+// waits until it no longer uses the connection.
+func (s *Source) prefetch(ss *session, validity uint32, batches [][]meta) (<-chan fetchedBatch, func()) {
+	out := make(chan fetchedBatch)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(out)
+		for _, b := range batches {
+			items, err := s.fetchBatch(ss.c, validity, b)
+			select {
+			case out <- fetchedBatch{batch: b, items: items, err: err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() { once.Do(func() { close(done); wg.Wait() }) }
+}
+
+// ingest stores one fetched batch with the cursor after it, and then runs
+// the after_ingest step. It returns the new cursor.
+func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, f fetchedBatch, res *SyncResult) (Cursor, error) {
+	batch, items := f.batch, f.items
 	next := Cursor{UIDValidity: cur.UIDValidity, LastUID: uint32(batch[len(batch)-1].uid)}
 	r, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: s.opts.Holder, Cursor: next.String(), Items: items})
 	if err != nil {

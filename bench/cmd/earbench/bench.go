@@ -34,6 +34,8 @@ type benchRun struct {
 	IngestAlone phaseRate `json:"ingest_alone"`
 	// IngestAloneMB is that run's peak resident memory.
 	IngestAloneMB float64 `json:"ingest_alone_peak_rss_mb"`
+	// IngestAloneCPU is the CPU earshot and PostgreSQL used meanwhile.
+	IngestAloneCPU map[string]float64 `json:"ingest_alone_cpu_seconds,omitempty"`
 	// Ingest, Processed and Pipeline are the full daemon's run, where
 	// ingest shares the machine with processing and sending.
 	Ingest    phaseRate `json:"ingest"`
@@ -53,9 +55,11 @@ type benchRun struct {
 	// the first-intel-of-month bonus of a rep with two items in flight.
 	Retries    int `json:"item_retries"`
 	FirstIntel int `json:"item_retries_first_intel_conflict"`
-	// Statements are PostgreSQL's busiest statements (profiling runs).
-	Statements []statement    `json:"top_statements,omitempty"`
-	Timeline   []progressTick `json:"timeline"`
+	// Statements are PostgreSQL's busiest statements (profiling runs);
+	// IngestStatements those of the intake-only replica.
+	Statements       []statement    `json:"top_statements,omitempty"`
+	IngestStatements []statement    `json:"ingest_top_statements,omitempty"`
+	Timeline         []progressTick `json:"timeline"`
 }
 
 // phaseRate is how long earshot took to reach a point of the run, counted
@@ -214,12 +218,13 @@ func measureIngestAlone(ctx context.Context, env *environment, run *benchRun, di
 		return err
 	}
 	d, obs, err := env.prepareDaemon(ctx, dir, "earshot-intake", dbName, imapAddr, smtpAddr, c,
-		settings{Items: o.items, Batch: o.batch, Lease: 5 * time.Minute, SourceLease: time.Minute, IntakeOnly: true}, "", n)
+		settings{Items: o.items, Batch: o.batch, Lease: 5 * time.Minute, SourceLease: time.Minute, IntakeOnly: true}, o.profile, n)
 	if err != nil {
 		return err
 	}
 	defer obs.Close()
 	defer d.Stop()
+	meter := newCPUMeter(map[string]int{"earshot": d.p.Pid(), "postgres": env.pg.p.Pid()})
 	start := time.Now()
 	timeout := 5*time.Minute + time.Duration(n)*10*time.Millisecond
 	if _, err := obs.waitUntil(ctx, timeout, 50*time.Millisecond, func(s snapshot) bool {
@@ -232,8 +237,14 @@ func measureIngestAlone(ctx context.Context, env *environment, run *benchRun, di
 	}
 	run.IngestAlone = rate(time.Since(start), run.Deliveries, n, run.RawFetch.MsgsPerSec)
 	run.IngestAloneMB = round(d.rss.PeakMB())
+	run.IngestAloneCPU = meter.Used()
+	if o.profile != "" {
+		if run.IngestStatements, err = topStatements(ctx, obs, 10); err != nil {
+			return err
+		}
+	}
 	slog.Info("ingested alone", "seconds", run.IngestAlone.Seconds, "msgs_per_s", run.IngestAlone.MsgsPerSec,
-		"ratio_to_raw", run.IngestAlone.RatioToRaw, "peak_rss_mb", run.IngestAloneMB)
+		"ratio_to_raw", run.IngestAlone.RatioToRaw, "peak_rss_mb", run.IngestAloneMB, "cpu_seconds", run.IngestAloneCPU)
 	return nil
 }
 

@@ -58,7 +58,8 @@ func (e *environment) Close(keep bool) {
 // dbName, migrates the database, imports the corpus's roster, and starts
 // `earshot run`. With profile set it runs the profiling build instead,
 // writing CPU and allocation profiles into that directory on exit and
-// serving net/http/pprof on a free loopback port. It
+// serving net/http/pprof on a free loopback port (an intake-only
+// replica's profiles are prefixed "ingest-"). It
 // returns the daemon and an observer of its database.
 func (e *environment) prepareDaemon(ctx context.Context, dir, name, dbName, imapAddr, smtpAddr string,
 	c *corpus, s settings, profile string, n int) (*daemon, *observer, error) {
@@ -97,7 +98,7 @@ func (e *environment) prepareDaemon(ctx context.Context, dir, name, dbName, imap
 		}
 	}
 	bin, env, pprofAddr := e.earshot, append([]string(nil), e.daemonEnv...), ""
-	if profile != "" && !s.IntakeOnly {
+	if profile != "" {
 		port, err := freePort()
 		if err != nil {
 			obs.Close()
@@ -105,9 +106,13 @@ func (e *environment) prepareDaemon(ctx context.Context, dir, name, dbName, imap
 		}
 		pprofAddr = fmt.Sprintf("127.0.0.1:%d", port)
 		bin = filepath.Join(filepath.Dir(e.earshot), "earshot-pprof")
+		prefix := ""
+		if s.IntakeOnly {
+			prefix = "ingest-"
+		}
 		env = append(env,
-			"EARSHOT_CPUPROFILE="+filepath.Join(profile, fmt.Sprintf("cpu-%d.pprof", n)),
-			"EARSHOT_MEMPROFILE="+filepath.Join(profile, fmt.Sprintf("allocs-%d.pprof", n)),
+			"EARSHOT_CPUPROFILE="+filepath.Join(profile, fmt.Sprintf("%scpu-%d.pprof", prefix, n)),
+			"EARSHOT_MEMPROFILE="+filepath.Join(profile, fmt.Sprintf("%sallocs-%d.pprof", prefix, n)),
 			"EARSHOT_PPROF_ADDR="+pprofAddr)
 	}
 	d, err := startDaemon(bin, cfg, log, s.IntakeOnly, env...)

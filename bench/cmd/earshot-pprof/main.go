@@ -45,6 +45,7 @@ func run(ctx context.Context) error {
 	}
 	fs := flag.NewFlagSet("earshot-pprof", flag.ContinueOnError)
 	path := fs.String("c", "earshot.yaml", "config `file`")
+	intakeOnly := fs.Bool("intake-only", false, "run the sources only, as `earshot run -intake-only`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func run(ctx context.Context) error {
 	if _, err := s.Migrate(ctx); err != nil {
 		return err
 	}
-	d, err := pipeline.New(c, s, log, nil)
+	d, err := pipeline.New(c, s, log, &pipeline.Options{IntakeOnly: *intakeOnly})
 	if err != nil {
 		return err
 	}
