@@ -236,9 +236,6 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 		"on conflict (item_id, owner) do nothing"); err != nil {
 		return fmt.Errorf("item %d: assignments: %w", id, err)
 	}
-	if err := s.writeLedger(ctx, tx, id, p.Ledger); err != nil {
-		return err
-	}
 	if err := s.writeOutbox(ctx, tx, id, p.Outbox); err != nil {
 		return err
 	}
@@ -249,18 +246,19 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 			notified = append(notified, m.Owner)
 		}
 	}
-	if len(notified) == 0 {
-		return nil
+	if len(notified) > 0 {
+		q, args, err := sqlx.In(`update assignments set notified_at = ?
+			where item_id = ? and owner in (?) and notified_at is null`, ts(s.now()), id, notified)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+			return fmt.Errorf("item %d: mark %s notified: %w", id, strings.Join(notified, ", "), err)
+		}
 	}
-	q, args, err := sqlx.In(`update assignments set notified_at = ?
-		where item_id = ? and owner in (?) and notified_at is null`, ts(s.now()), id, notified)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
-		return fmt.Errorf("item %d: mark %s notified: %w", id, strings.Join(notified, ", "), err)
-	}
-	return nil
+	// Last: the ledger's trigger locks the rep's month totals until the
+	// commit, and items of one busy rep wait for each other on that lock.
+	return s.writeLedger(ctx, tx, id, p.Ledger)
 }
 
 // Tags returns an item's tags.
