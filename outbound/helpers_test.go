@@ -91,9 +91,16 @@ type sink struct {
 	logins []string
 	// mechs, when set, are the only AUTH mechanisms offered.
 	mechs []string
+	// conns are the connections in the order they came; closed counts
+	// sessions that ended (QUIT or a dropped connection).
+	conns  []*smtp.Conn
+	closed int
 }
 
-func (b *sink) NewSession(*smtp.Conn) (smtp.Session, error) {
+func (b *sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.mu.Lock()
+	b.conns = append(b.conns, c)
+	b.mu.Unlock()
 	if b.mechs != nil {
 		return &authSession{sinkSession{b: b}}, nil
 	}
@@ -121,8 +128,20 @@ func (s *sinkSession) Data(r io.Reader) error {
 	s.b.mu.Unlock()
 	return err
 }
-func (s *sinkSession) Reset()        {}
-func (s *sinkSession) Logout() error { return nil }
+func (s *sinkSession) Reset() {}
+func (s *sinkSession) Logout() error {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	s.b.closed++
+	return nil
+}
+
+// counts returns how many connections, messages and ended sessions the sink saw.
+func (b *sink) counts() (conns, msgs, closed int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.conns), len(b.got), b.closed
+}
 
 // authSession offers b.mechs and records who logged in with which
 // mechanism ("PLAIN:user:pass").
@@ -225,5 +244,17 @@ func mailpitRaw(t *testing.T, base, rcpt string) ([]byte, map[string]any) {
 			t.Fatalf("no message to %s reached mailpit", rcpt)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// eventually waits up to 10 s for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

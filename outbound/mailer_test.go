@@ -3,6 +3,7 @@ package outbound_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -415,4 +416,85 @@ func TestNoticeLinksALargeOriginal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Messages share a connection up to MaxPerConnection; a kept connection
+// the server dropped costs nothing but a new one; an idle one is closed.
+func TestMailerKeepsItsConnection(t *testing.T) {
+	ctx := context.Background()
+	body := func(i int) store.OutboxMessage {
+		return store.OutboxMessage{Recipient: "dana@example.test",
+			Body: []byte(fmt.Sprintf("Subject: %d\r\nMessage-ID: <m%d@earshot.example.test>\r\n\r\nx\r\n", i, i))}
+	}
+
+	t.Run("several messages, one connection", func(t *testing.T) {
+		b := &sink{}
+		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
+		mailer.MaxPerConnection = 3
+		for i := range 5 {
+			if _, err := mailer.Send(ctx, body(i)); err != nil {
+				t.Fatalf("send %d: %v", i, err)
+			}
+		}
+		if conns, msgs, _ := b.counts(); conns != 2 || msgs != 5 {
+			t.Fatalf("%d connections carried %d messages, want 2 for 5 (3 per connection)", conns, msgs)
+		}
+		mailer.Close()
+		eventually(t, "both sessions ended", func() bool { _, _, closed := b.counts(); return closed == 2 })
+	})
+
+	t.Run("a connection the server dropped is replaced", func(t *testing.T) {
+		b := &sink{}
+		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
+		defer mailer.Close()
+		if _, err := mailer.Send(ctx, body(1)); err != nil {
+			t.Fatal(err)
+		}
+		b.mu.Lock()
+		first := b.conns[0]
+		b.mu.Unlock()
+		first.Close()
+		eventually(t, "the server ended the session", func() bool { _, _, closed := b.counts(); return closed == 1 })
+		if _, err := mailer.Send(ctx, body(2)); err != nil {
+			t.Fatalf("send on a dropped connection: %v, want a new connection", err)
+		}
+		if conns, msgs, _ := b.counts(); conns != 2 || msgs != 2 {
+			t.Fatalf("%d connections, %d messages; want 2 and 2", conns, msgs)
+		}
+	})
+
+	t.Run("a rejected recipient does not poison the next message", func(t *testing.T) {
+		reject := &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
+		b := &sink{rcpt: []error{nil, reject}}
+		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
+		defer mailer.Close()
+		if _, err := mailer.Send(ctx, body(1)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mailer.Send(ctx, body(2)); !outbound.IsPermanent(err) {
+			t.Fatalf("send to a rejected recipient = %v, want a permanent error", err)
+		}
+		if _, err := mailer.Send(ctx, body(3)); err != nil {
+			t.Fatalf("send after a rejection: %v", err)
+		}
+		if _, msgs, _ := b.counts(); msgs != 2 {
+			t.Fatalf("%d messages delivered, want 2", msgs)
+		}
+	})
+
+	t.Run("an idle connection is closed", func(t *testing.T) {
+		b := &sink{}
+		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
+		mailer.MaxIdle = 50 * time.Millisecond
+		if _, err := mailer.Send(ctx, body(1)); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the idle session ended", func() bool { _, _, closed := b.counts(); return closed == 1 })
+		if _, err := mailer.Send(ctx, body(2)); err != nil {
+			t.Fatal(err)
+		}
+		if conns, msgs, _ := b.counts(); conns != 2 || msgs != 2 {
+			t.Fatalf("%d connections, %d messages; want 2 and 2", conns, msgs)
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -26,9 +27,11 @@ const (
 	TLSNone     = "none"
 )
 
-// Mailer sends email outbox messages over SMTP with a go-smtp client: one
-// connection per message, HELO with the configured hostname, PLAIN or
-// LOGIN authentication when a username is set.
+// Mailer sends email outbox messages over SMTP with a go-smtp client: HELO
+// with the configured hostname, PLAIN or LOGIN authentication when a
+// username is set. It keeps one connection open between messages, for at
+// most MaxIdle and MaxPerConnection messages, and sends on it again; any
+// error closes it. Close ends the kept connection.
 type Mailer struct {
 	addr     string
 	host     string
@@ -44,6 +47,23 @@ type Mailer struct {
 	Timeout time.Duration
 	// TLSConfig, when set, replaces the default TLS configuration (tests).
 	TLSConfig *tls.Config
+	// MaxIdle is how long a connection is kept between messages (default
+	// 30 s, well below the five minutes RFC 5321 asks servers to wait).
+	MaxIdle time.Duration
+	// MaxPerConnection is how many messages one connection carries
+	// (default 100; many providers close a connection after that).
+	MaxPerConnection int
+
+	mu   sync.Mutex
+	idle *session // the kept connection, or nil
+}
+
+// session is one open, greeted and authenticated SMTP connection.
+type session struct {
+	c     *smtp.Client
+	conn  net.Conn
+	sent  int
+	timer *time.Timer // closes the session when it has idled MaxIdle
 }
 
 // NewMailer builds a mailer from the smtp configuration. Plaintext is
@@ -84,22 +104,60 @@ func isLoopback(host string) bool {
 // problems, 4xx answers and authentication failures (a configuration
 // problem, not the message's) are temporary. The provider id is the queue
 // id from the server's final answer, or else the Message-ID.
+//
+// A kept connection that the server closed meanwhile fails at MAIL FROM,
+// before the server has accepted anything: the message is then sent once
+// more on a new connection.
 func (m *Mailer) Send(ctx context.Context, msg store.OutboxMessage) (string, error) {
-	c, stop, err := m.connect(ctx)
+	if ss := m.take(); ss != nil {
+		id, err := m.sendOn(ctx, ss, msg)
+		if err == nil || !errors.Is(err, errStale) {
+			return id, err
+		}
+	}
+	ss, err := m.connect(ctx)
 	if err != nil {
 		return "", err
 	}
+	id, err := m.sendOn(ctx, ss, msg)
+	if errors.Is(err, errStale) {
+		return "", errors.Unwrap(err)
+	}
+	return id, err
+}
+
+// errStale wraps a failure of MAIL FROM that a new connection may not
+// have: the connection dropped, or the server said 421 (closing).
+var errStale = errors.New("smtp: connection closed by the server")
+
+type staleError struct{ err error }
+
+func (e *staleError) Error() string        { return e.err.Error() }
+func (e *staleError) Unwrap() error        { return e.err }
+func (e *staleError) Is(target error) bool { return target == errStale }
+
+// sendOn sends msg on ss, then keeps ss for the next message or closes it.
+func (m *Mailer) sendOn(ctx context.Context, ss *session, msg store.OutboxMessage) (string, error) {
+	stop := context.AfterFunc(ctx, func() { _ = ss.conn.SetDeadline(time.Unix(1, 0)) })
+	keep := false
 	defer func() {
-		stop()
-		c.Close()
+		if !stop() || !keep { // ctx ended: the deadline is in the past
+			ss.c.Close()
+			return
+		}
+		m.put(ss)
 	}()
-	if err := c.Mail(m.from, nil); err != nil {
+	if err := ss.c.Mail(m.from, nil); err != nil {
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) || se.Code == 421 {
+			return "", &staleError{classify("mail from", err)}
+		}
 		return "", classify("mail from", err)
 	}
-	if err := c.Rcpt(msg.Recipient, nil); err != nil {
+	if err := ss.c.Rcpt(msg.Recipient, nil); err != nil {
 		return "", classify("rcpt to", err)
 	}
-	w, err := c.Data()
+	w, err := ss.c.Data()
 	if err != nil {
 		return "", classify("data", err)
 	}
@@ -110,22 +168,80 @@ func (m *Mailer) Send(ctx context.Context, msg store.OutboxMessage) (string, err
 	if err != nil {
 		return "", classify("data", err)
 	}
-	_ = c.Quit()
+	keep = true
 	if id := queueID(resp.StatusText); id != "" {
 		return id, nil
 	}
 	return headerMessageID(msg.Body), nil
 }
 
-// connect dials, greets, secures and authenticates one connection. Until
-// stop is called, ctx ending aborts whatever the connection is doing.
-func (m *Mailer) connect(ctx context.Context) (c *smtp.Client, stop func() bool, err error) {
+// take returns the kept connection, if any, and forgets it.
+func (m *Mailer) take() *session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ss := m.idle
+	m.idle = nil
+	if ss != nil && !ss.timer.Stop() {
+		return nil // its idle time ran out: the timer is closing it
+	}
+	return ss
+}
+
+// put keeps ss for the next message, or says goodbye when it has carried
+// enough messages or another connection is kept already.
+func (m *Mailer) put(ss *session) {
+	ss.sent++
+	maxSent := m.MaxPerConnection
+	if maxSent <= 0 {
+		maxSent = 100
+	}
+	idle := m.MaxIdle
+	if idle <= 0 {
+		idle = 30 * time.Second
+	}
+	m.mu.Lock()
+	if ss.sent >= maxSent || m.idle != nil {
+		m.mu.Unlock()
+		quit(ss)
+		return
+	}
+	m.idle = ss
+	ss.timer = time.AfterFunc(idle, func() {
+		m.mu.Lock()
+		if m.idle == ss {
+			m.idle = nil
+		}
+		m.mu.Unlock()
+		quit(ss)
+	})
+	m.mu.Unlock()
+}
+
+// Close ends the kept connection, if any, with QUIT.
+func (m *Mailer) Close() error {
+	if ss := m.take(); ss != nil {
+		quit(ss)
+	}
+	return nil
+}
+
+// quit says QUIT, briefly, and closes the connection.
+func quit(ss *session) {
+	_ = ss.conn.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = ss.c.Quit()
+	ss.c.Close()
+}
+
+// connect dials, greets, secures and authenticates one connection; ctx
+// ending meanwhile aborts it.
+func (m *Mailer) connect(ctx context.Context) (*session, error) {
+	var c *smtp.Client
 	d := &net.Dialer{Timeout: m.Timeout}
 	conn, err := d.DialContext(ctx, "tcp", m.addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("smtp %s: %w", m.addr, err)
+		return nil, fmt.Errorf("smtp %s: %w", m.addr, err)
 	}
-	stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	cfg := m.TLSConfig
 	if cfg == nil {
 		cfg = &tls.Config{ServerName: m.host, MinVersion: tls.VersionTLS12}
@@ -140,16 +256,16 @@ func (m *Mailer) connect(ctx context.Context) (c *smtp.Client, stop func() bool,
 		if err != nil {
 			stop()
 			conn.Close()
-			return nil, nil, fmt.Errorf("smtp %s: starttls: %w", m.addr, err)
+			return nil, fmt.Errorf("smtp %s: starttls: %w", m.addr, err)
 		}
 	default:
 		c = smtp.NewClient(conn)
 	}
 	c.CommandTimeout, c.SubmissionTimeout = m.Timeout, 2*m.Timeout
-	fail := func(what string, err error) (*smtp.Client, func() bool, error) {
+	fail := func(what string, err error) (*session, error) {
 		stop()
 		c.Close()
-		return nil, nil, fmt.Errorf("smtp %s: %s: %w", m.addr, what, err)
+		return nil, fmt.Errorf("smtp %s: %s: %w", m.addr, what, err)
 	}
 	if err := c.Hello(m.hostname); err != nil {
 		return fail("hello", err)
@@ -168,7 +284,11 @@ func (m *Mailer) connect(ctx context.Context) (c *smtp.Client, stop func() bool,
 			return fail("auth", err)
 		}
 	}
-	return c, stop, nil
+	if !stop() {
+		c.Close()
+		return nil, fmt.Errorf("smtp %s: %w", m.addr, context.Cause(ctx))
+	}
+	return &session{c: c, conn: conn}, nil
 }
 
 // classify wraps an SMTP error: 5xx answers are permanent.

@@ -41,6 +41,8 @@ type Daemon struct {
 	twilio     *voicemail.Source // nil without a Twilio account
 	workers    *Workers
 	outbox     *outbound.Worker
+	// mailer keeps an SMTP connection between messages; nil without smtp.
+	mailer     *outbound.Mailer
 	listener   net.Listener
 	routes     func(mux *http.ServeMux)
 	dashboard  *web.Dashboard
@@ -153,6 +155,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 			return nil, fmt.Errorf("smtp: %w", err)
 		}
 		senders["email"] = m
+		d.mailer = m
 	}
 	if cfg.Twilio != nil && cfg.SMS.Enabled {
 		sms, err := outbound.NewSMS(*cfg.Twilio)
@@ -325,6 +328,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stopWorkers()
 	d.log.Info("shutting down: outbox")
 	stopOutbox()
+	if d.mailer != nil {
+		d.mailer.Close()
+	}
 	d.log.Info("stopped")
 	return runErr
 }
