@@ -102,8 +102,10 @@ type benchReport struct {
 	Started time.Time      `json:"started"`
 	Host    hostInfo       `json:"host"`
 	Workers map[string]int `json:"workers"`
-	Runs    []benchRun     `json:"runs"`
-	Goals   []goal         `json:"goals"`
+	// DaemonEnv is what -daemon-env added to earshot's environment.
+	DaemonEnv []string   `json:"daemon_env"`
+	Runs      []benchRun `json:"runs"`
+	Goals     []goal     `json:"goals"`
 }
 
 // goal compares a figure with a target of the issue (not a threshold).
@@ -117,7 +119,10 @@ type goal struct {
 // runBench measures each corpus size in turn on private servers.
 func runBench(ctx context.Context, env *environment, o benchOptions) (*benchReport, error) {
 	rep := &benchReport{Kind: "bench", Started: time.Now().UTC(), Host: host(),
-		Workers: map[string]int{"items": o.items, "batch": o.batch}}
+		Workers: map[string]int{"items": o.items, "batch": o.batch}, DaemonEnv: env.daemonEnv}
+	if rep.DaemonEnv == nil {
+		rep.DaemonEnv = []string{}
+	}
 	for _, n := range o.sizes {
 		run, err := benchOne(ctx, env, o, n)
 		if err != nil {
