@@ -14,8 +14,9 @@ import (
 // maxBatchBytes bounds the message bytes held in memory for one batch
 // (and again in the database driver's buffer while it is stored); a batch
 // always takes at least one message. A few MB already make the commit's
-// cost per message negligible.
-const maxBatchBytes = 8 << 20
+// cost per message negligible, and a source holds two batches: one being
+// stored and the next, fetched meanwhile.
+const maxBatchBytes = 4 << 20
 
 // meta is what UID FETCH (UID INTERNALDATE RFC822.SIZE) reports of one
 // message.
