@@ -450,44 +450,78 @@ func (s *Store) ItemAssignments(ctx context.Context, itemID int64) ([]Assignment
 	return out, nil
 }
 
-// SetManagerTag adds a tag a manager chose. A tag a rule had set becomes
-// the manager's, so reprocessing keeps it.
+// SetManagerTag tags an item on a manager's word (origin "manager:NAME"),
+// or confirms a rule's tag so that processing again keeps it; it undoes
+// an earlier removal of the same tag.
 func (s *Store) SetManagerTag(ctx context.Context, itemID int64, kind, value, manager string) error {
-	_, err := s.db.ExecContext(ctx, s.rebind(`insert into tags (item_id, kind, value, evidence, origin)
-		values (?, ?, ?, '[]', ?) on conflict (item_id, kind, value) do update set origin = excluded.origin`),
-		itemID, kind, value, "manager:"+manager)
-	if err != nil {
-		return fmt.Errorf("item %d: tag %s=%s: %w", itemID, kind, value, err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`insert into tags (item_id, kind, value, evidence, origin)
+			values (?, ?, ?, '[]', ?) on conflict (item_id, kind, value) do update set origin = excluded.origin`),
+			itemID, kind, value, "manager:"+manager)
+		if err != nil {
+			return fmt.Errorf("item %d: tag %s=%s: %w", itemID, kind, value, err)
+		}
+		return s.forgetRemoval(ctx, tx, itemID, "tag", kind, value)
+	})
 }
 
-// RemoveTag removes a tag from an item.
-func (s *Store) RemoveTag(ctx context.Context, itemID int64, kind, value string) error {
-	_, err := s.db.ExecContext(ctx, s.rebind(`delete from tags where item_id = ? and kind = ? and value = ?`),
-		itemID, kind, value)
-	if err != nil {
-		return fmt.Errorf("item %d: remove tag %s=%s: %w", itemID, kind, value, err)
-	}
-	return nil
+// RemoveTag removes a tag from an item on a manager's word. The removal
+// is recorded: processing the item again does not bring the tag back.
+func (s *Store) RemoveTag(ctx context.Context, itemID int64, kind, value, manager string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`delete from tags where item_id = ? and kind = ? and value = ?`),
+			itemID, kind, value)
+		if err != nil {
+			return fmt.Errorf("item %d: remove tag %s=%s: %w", itemID, kind, value, err)
+		}
+		return s.recordRemoval(ctx, tx, itemID, "tag", kind, value, manager)
+	})
 }
 
 // Assign adds an owner to an item on a manager's word; the route records
-// who assigned it.
+// who assigned it. It undoes an earlier removal of that owner.
 func (s *Store) Assign(ctx context.Context, itemID int64, owner, manager string) error {
-	_, err := s.db.ExecContext(ctx, s.rebind(`insert into assignments (item_id, owner, route, created_at)
-		values (?, ?, ?, ?) on conflict (item_id, owner) do nothing`), itemID, owner, "manager:"+manager, ts(s.now()))
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`insert into assignments (item_id, owner, route, created_at)
+			values (?, ?, ?, ?) on conflict (item_id, owner) do nothing`), itemID, owner, "manager:"+manager, ts(s.now()))
+		if err != nil {
+			return fmt.Errorf("item %d: assign %s: %w", itemID, owner, err)
+		}
+		return s.forgetRemoval(ctx, tx, itemID, "owner", "", owner)
+	})
+}
+
+// Unassign removes an owner from an item on a manager's word. The removal
+// is recorded: routing the item again does not assign that owner.
+func (s *Store) Unassign(ctx context.Context, itemID int64, owner, manager string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`delete from assignments where item_id = ? and owner = ?`), itemID, owner)
+		if err != nil {
+			return fmt.Errorf("item %d: unassign %s: %w", itemID, owner, err)
+		}
+		return s.recordRemoval(ctx, tx, itemID, "owner", "", owner, manager)
+	})
+}
+
+// recordRemoval remembers that manager removed a tag (what "tag", kind and
+// value) or an owner (what "owner", value) from an item.
+func (s *Store) recordRemoval(ctx context.Context, tx *sqlx.Tx, itemID int64, what, kind, value, manager string) error {
+	_, err := tx.ExecContext(ctx, s.rebind(`insert into manager_removals (item_id, what, kind, value, actor, removed_at)
+		values (?, ?, ?, ?, ?, ?) on conflict (item_id, what, kind, value) do update
+		set actor = excluded.actor, removed_at = excluded.removed_at`),
+		itemID, what, kind, value, manager, ts(s.now()))
 	if err != nil {
-		return fmt.Errorf("item %d: assign %s: %w", itemID, owner, err)
+		return fmt.Errorf("item %d: record the removal of %s %s: %w", itemID, what, value, err)
 	}
 	return nil
 }
 
-// Unassign removes an owner from an item.
-func (s *Store) Unassign(ctx context.Context, itemID int64, owner string) error {
-	_, err := s.db.ExecContext(ctx, s.rebind(`delete from assignments where item_id = ? and owner = ?`), itemID, owner)
+// forgetRemoval deletes the record of a removal that a manager undid.
+func (s *Store) forgetRemoval(ctx context.Context, tx *sqlx.Tx, itemID int64, what, kind, value string) error {
+	_, err := tx.ExecContext(ctx, s.rebind(`delete from manager_removals
+		where item_id = ? and what = ? and kind = ? and value = ?`), itemID, what, kind, value)
 	if err != nil {
-		return fmt.Errorf("item %d: unassign %s: %w", itemID, owner, err)
+		return fmt.Errorf("item %d: forget the removal of %s %s: %w", itemID, what, value, err)
 	}
 	return nil
 }

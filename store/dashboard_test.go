@@ -398,49 +398,97 @@ func TestManagerEdits(t *testing.T) {
 		ctx := context.Background()
 		ids := dashReps(t, s, "ana/West")
 		at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-		item := dashItem(t, s, "email", "m1", at, store.Processed{RepID: ids["ana"],
+		// What the rules make of the item, each time it is processed.
+		rules := store.Processed{RepID: ids["ana"],
 			Tags:        []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}, {Kind: "category", Value: "intel", Origin: "mailbox"}},
 			Assignments: []store.Assignment{{Owner: "ci-team"}, {Owner: "sales-ops"}},
-			Ledger:      paid(ids["ana"], "2026-03", "category:intel", 3)})
+			Outbox: []store.OutboxMessage{{Kind: "owner_notice", Channel: "email", Owner: "sales-ops",
+				Recipient: "ops@example.test", Body: []byte("Subject: new intel\r\n\r\nx\r\n")}},
+			Ledger: paid(ids["ana"], "2026-03", "category:intel", 3)}
+		item := dashItem(t, s, "email", "m1", at, rules)
 		stranger := dashItem(t, s, "email", "m2", at, store.Processed{Sender: "x@example.test"})
+		again := 0
+		processAgain := func() {
+			t.Helper()
+			// The owner's address changed meanwhile: a notice to sales-ops
+			// would be a new outbox row.
+			again++
+			rules.Outbox[0].Recipient = fmt.Sprintf("ops%d@example.test", again)
+			if _, err := s.Reprocess(ctx, []int64{item}); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Claim(ctx, "w", 1, time.Minute); err != nil || len(got) != 1 {
+				t.Fatalf("claim: %v %v", got, err)
+			}
+			if err := s.Complete(ctx, item, "w", rules); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tagList := func() []string {
+			t.Helper()
+			tags, err := s.Tags(ctx, item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tg := range tags {
+				got = append(got, tg.Kind+"="+tg.Value+" by "+tg.Origin)
+			}
+			return got
+		}
 
 		// Retag: a manager's new tag and a rule tag confirmed by a manager
-		// both survive processing again; a removed one is gone.
+		// both survive processing again; a tag a manager removed stays
+		// removed although the rules find it again.
 		if err := s.SetManagerTag(ctx, item, "competitor", "Globex", "maria"); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetManagerTag(ctx, item, "category", "intel", "maria"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RemoveTag(ctx, item, "competitor", "Acme"); err != nil {
+		if err := s.RemoveTag(ctx, item, "competitor", "Acme", "maria"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Reprocess(ctx, []int64{item}); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := s.Claim(ctx, "w", 1, time.Minute); err != nil || len(got) != 1 {
-			t.Fatalf("claim: %v %v", got, err)
-		}
-		if err := s.Complete(ctx, item, "w", store.Processed{RepID: ids["ana"]}); err != nil {
-			t.Fatal(err)
-		}
-		tags, err := s.Tags(ctx, item)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, tg := range tags {
-			got = append(got, tg.Kind+"="+tg.Value+" by "+tg.Origin)
-		}
-		if want := []string{"category=intel by manager:maria", "competitor=Globex by manager:maria"}; !slices.Equal(got, want) {
+		processAgain()
+		if got, want := tagList(), []string{"category=intel by manager:maria", "competitor=Globex by manager:maria"}; !slices.Equal(got, want) {
 			t.Errorf("tags = %v, want %v", got, want)
 		}
 
-		// Reassign and triage.
+		// Reassign: an owner a manager removed is not routed to again, nor
+		// sent a notice.
 		if err := s.Assign(ctx, item, "pricing-pm", "maria"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Unassign(ctx, item, "sales-ops"); err != nil {
+		if err := s.Unassign(ctx, item, "sales-ops", "maria"); err != nil {
+			t.Fatal(err)
+		}
+		count := func(q string) int {
+			t.Helper()
+			var n int
+			if err := s.DB().Get(&n, s.DB().Rebind(q), item); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		notices := count(`select count(*) from outbox where item_id = ? and kind = 'owner_notice'`)
+		processAgain()
+		if count(`select count(*) from assignments where item_id = ? and owner = 'sales-ops'`) != 0 {
+			t.Errorf("sales-ops is assigned again after the manager removed it")
+		}
+		if n := count(`select count(*) from outbox where item_id = ? and kind = 'owner_notice'`); n != notices {
+			t.Errorf("%d owner notices after processing again, want %d: none to an owner the manager removed", n, notices)
+		}
+		// Adding back undoes a removal.
+		if err := s.SetManagerTag(ctx, item, "competitor", "Acme", "lee"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Assign(ctx, item, "sales-ops", "lee"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(`select count(*) from manager_removals where item_id = ?`); n != 0 {
+			t.Errorf("%d removals left after both were undone", n)
+		}
+		if err := s.Unassign(ctx, item, "sales-ops", "lee"); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := s.MarkTriaged(ctx, item, "ci-team", "maria"); err != nil || n != 1 {

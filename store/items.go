@@ -216,8 +216,15 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 	if _, err := tx.ExecContext(ctx, s.rebind(`delete from tags where item_id = ? and origin not like 'manager%'`), id); err != nil {
 		return fmt.Errorf("item %d: replace tags: %w", id, err)
 	}
+	removed, err := s.removals(ctx, tx, id)
+	if err != nil {
+		return err
+	}
 	tags := make([][]any, 0, len(p.Tags))
 	for _, t := range p.Tags {
+		if removed[removal{"tag", t.Kind, t.Value}] {
+			continue
+		}
 		ev := t.Evidence
 		if ev == "" {
 			ev = "[]"
@@ -230,7 +237,21 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 	}
 	assigned := make([][]any, 0, len(p.Assignments))
 	for _, a := range p.Assignments {
+		if removed[removal{"owner", "", a.Owner}] {
+			continue
+		}
 		assigned = append(assigned, []any{id, a.Owner, a.Route, ts(s.now())})
+	}
+	if len(removed) > 0 {
+		// No notice to an owner a manager took off the item.
+		kept := p.Outbox[:0:0]
+		for _, m := range p.Outbox {
+			if m.Kind == "owner_notice" && removed[removal{"owner", "", m.Owner}] {
+				continue
+			}
+			kept = append(kept, m)
+		}
+		p.Outbox = kept
 	}
 	if err := s.insertRows(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at"}, assigned,
 		"on conflict (item_id, owner) do nothing"); err != nil {
@@ -259,6 +280,27 @@ func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Proce
 	// Last: the ledger's trigger locks the rep's month totals until the
 	// commit, and items of one busy rep wait for each other on that lock.
 	return s.writeLedger(ctx, tx, id, p.Ledger)
+}
+
+// removal is what a manager removed from an item: a tag (kind, value) or
+// an owner (value).
+type removal struct{ what, kind, value string }
+
+// removals returns what managers removed from item id.
+func (s *Store) removals(ctx context.Context, tx *sqlx.Tx, id int64) (map[removal]bool, error) {
+	var rows []struct {
+		What  string `db:"what"`
+		Kind  string `db:"kind"`
+		Value string `db:"value"`
+	}
+	if err := tx.SelectContext(ctx, &rows, s.rebind(`select what, kind, value from manager_removals where item_id = ?`), id); err != nil {
+		return nil, fmt.Errorf("item %d: removals: %w", id, err)
+	}
+	out := make(map[removal]bool, len(rows))
+	for _, r := range rows {
+		out[removal{r.What, r.Kind, r.Value}] = true
+	}
+	return out, nil
 }
 
 // Tags returns an item's tags.

@@ -42,7 +42,7 @@ func (d *Dashboard) retag(w http.ResponseWriter, r *http.Request, v *viewer) err
 	}
 	done := "tagged"
 	if r.PostForm.Get("op") == "remove" {
-		err, done = d.store.RemoveTag(r.Context(), id, kind, value), "untagged"
+		err, done = d.store.RemoveTag(r.Context(), id, kind, value, v.Name), "untagged"
 	} else {
 		err = d.store.SetManagerTag(r.Context(), id, kind, value, v.Name)
 	}
@@ -68,7 +68,7 @@ func (d *Dashboard) reassign(w http.ResponseWriter, r *http.Request, v *viewer) 
 	}
 	done := "assigned"
 	if r.PostForm.Get("op") == "remove" {
-		err, done = d.store.Unassign(r.Context(), id, owner), "unassigned"
+		err, done = d.store.Unassign(r.Context(), id, owner, v.Name), "unassigned"
 	} else {
 		err = d.store.Assign(r.Context(), id, owner, v.Name)
 	}
