@@ -123,9 +123,18 @@ func (a *Awarder) Award(ctx context.Context, it store.Item, res *store.Processed
 		if err != nil {
 			return fmt.Errorf("award item %d: %w", it.ID, err)
 		}
-		ct.Tally, err = a.Rules.Tally(ctx, a.Store, res.RepID, award.Month, points.Unpaid(res.Ledger, paid))
+		unpaid := points.Unpaid(res.Ledger, paid)
+		ct.Tally, err = a.Rules.Tally(ctx, a.Store, res.RepID, award.Month, unpaid)
 		if err != nil {
 			return fmt.Errorf("award item %d: %w", it.ID, err)
+		}
+		// A first-report bonus holds only if no other item named the
+		// competitor meanwhile; completion checks that under a lock.
+		for _, e := range unpaid {
+			if c, ok := strings.CutPrefix(e.Reason, points.ReasonNewCompetitor); ok {
+				res.FirstReports = append(res.FirstReports, store.FirstReport{Competitor: c,
+					Since: it.ReceivedAt.Add(-points.NewCompetitorWindow), Until: it.ReceivedAt})
+			}
 		}
 	}
 

@@ -142,8 +142,9 @@ func (w *Workers) one(ctx context.Context, worker string, it store.Item) {
 	if err == nil {
 		err = w.Store.Complete(ctx, it.ID, worker, res)
 		if errors.Is(err, store.ErrConflict) {
-			// Another item of the same rep won a race for a unique row
-			// (the month's first-intel bonus): doing it again sees that row.
+			// Another item won a race: for a unique row (the rep's
+			// first-intel bonus of the month) or for the first report of
+			// a competitor. Doing it again sees the winner.
 			log.Info("concurrent write conflict; processing again at once", "err", err)
 			if res, err = w.Processor.Process(ctx, it); err == nil {
 				err = w.Store.Complete(ctx, it.ID, worker, res)

@@ -8,9 +8,10 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// ErrConflict means a write lost a race with another transaction on a
+// ErrConflict means a write lost a race with another transaction: on a
 // unique key (two items of one rep both claiming the month's first-intel
-// bonus, say). Doing the work again at once sees the winner's row.
+// bonus, say), or for a competitor's first report. Doing the work again
+// at once sees the winner's rows.
 var ErrConflict = errors.New("conflicting concurrent write")
 
 // conflict wraps err with ErrConflict when it is a unique violation.

@@ -157,6 +157,17 @@ type Processed struct {
 	Ledger []LedgerEntry
 	// Outbox messages are enqueued once per (item, kind, recipient).
 	Outbox []OutboxMessage
+	// FirstReports are the competitors this result pays a first-report
+	// bonus for. Complete refuses the result with ErrConflict when another
+	// item named one of them meanwhile, so that it is scored again.
+	FirstReports []FirstReport
+}
+
+// FirstReport claims that no other processed item received between Since
+// and Until named Competitor.
+type FirstReport struct {
+	Competitor   string
+	Since, Until time.Time
 }
 
 // Tag is a label on an item with the evidence that set it.
@@ -205,11 +216,41 @@ func (s *Store) Complete(ctx context.Context, id int64, worker string, p Process
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("complete item %d: %w", id, ErrNotClaimed)
 		}
+		for _, fr := range p.FirstReports {
+			if err := s.checkFirstReport(ctx, tx, id, fr); err != nil {
+				return err
+			}
+		}
 		if err := s.queueSearch(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.writeResults(ctx, tx, id, p)
 	}))
+}
+
+// checkFirstReport returns ErrConflict when an item other than id,
+// processed and received within fr's window, names fr.Competitor. Items
+// naming the same competitor complete one at a time (an advisory lock on
+// PostgreSQL; SQLite has one writer), so of two first reports racing, the
+// second sees the first.
+func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, id int64, fr FirstReport) error {
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `select pg_advisory_xact_lock(hashtext($1))`,
+			"earshot:first-report:"+strings.ToLower(fr.Competitor)); err != nil {
+			return fmt.Errorf("item %d: lock first report of %s: %w", id, fr.Competitor, err)
+		}
+	}
+	var found bool
+	err := tx.GetContext(ctx, &found, s.rebind(`select exists (select 1 from tags t join items i on i.id = t.item_id
+		where t.kind = 'competitor' and t.value = ? and i.state = 'processed' and i.id <> ?
+		and i.received_at >= ? and i.received_at <= ?)`), fr.Competitor, id, ts(fr.Since), ts(fr.Until))
+	if err != nil {
+		return fmt.Errorf("item %d: first report of %s: %w", id, fr.Competitor, err)
+	}
+	if found {
+		return fmt.Errorf("item %d: %w: another item reported %s meanwhile", id, ErrConflict, fr.Competitor)
+	}
+	return nil
 }
 
 func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p Processed) error {

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -318,4 +320,73 @@ func BenchmarkTallyPostgres(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// Of several items completing at once, each paying the first-report bonus
+// for the same competitor, exactly one completes; the others get
+// ErrConflict and are scored again. A report outside the window does not
+// count.
+func TestFirstReportRace(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		ids := dashReps(t, s, "ana/West")
+		at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+		// An old report, 40 days before: outside the 30-day window.
+		dashItem(t, s, "email", "old", at.AddDate(0, 0, -40), store.Processed{RepID: ids["ana"],
+			Tags: []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}}})
+
+		const racers = 6
+		var raw []store.RawItem
+		for i := range racers {
+			raw = append(raw, store.RawItem{SourceKey: fmt.Sprintf("race-%d", i), Kind: "email",
+				ContentHash: fmt.Sprintf("race-%d", i), Raw: []byte("x"), ReceivedAt: at})
+		}
+		if _, err := s.Receive(ctx, store.Batch{Source: "dash", Items: raw}); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := s.Claim(ctx, "w", racers, time.Minute)
+		if err != nil || len(claimed) != racers {
+			t.Fatalf("claimed %d, %v", len(claimed), err)
+		}
+		var (
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			won, lost int
+		)
+		start := make(chan struct{})
+		for _, it := range claimed {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				err := s.Complete(ctx, it.ID, "w", store.Processed{RepID: ids["ana"],
+					Tags:   []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}},
+					Ledger: paid(ids["ana"], "2026-03", "bonus:new-competitor:Acme", 2),
+					FirstReports: []store.FirstReport{{Competitor: "Acme",
+						Since: it.ReceivedAt.Add(-30 * 24 * time.Hour), Until: it.ReceivedAt}}})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won++
+				case errors.Is(err, store.ErrConflict):
+					lost++
+				default:
+					t.Errorf("item %d: %v", it.ID, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if won != 1 || lost != racers-1 {
+			t.Fatalf("%d completed, %d refused; want 1 and %d", won, lost, racers-1)
+		}
+		var bonuses int
+		if err := s.DB().Get(&bonuses, `select count(*) from points_ledger where reason = 'bonus:new-competitor:Acme'`); err != nil {
+			t.Fatal(err)
+		}
+		if bonuses != 1 {
+			t.Errorf("%d first-report bonuses paid, want 1", bonuses)
+		}
+	})
 }
