@@ -93,18 +93,28 @@ func (s *Suppressor) Ack(ctx context.Context, counter AckCounter, in Incoming, n
 	if r := s.static(in); r != "" {
 		return r, nil
 	}
-	if s.dailyCap <= 0 {
+	max, since := s.DailyCap(now)
+	if max == 0 {
 		return "", nil
 	}
-	y, m, d := now.In(s.loc).Date()
-	sent, err := counter.AcksSince(ctx, in.Recipient, time.Date(y, m, d, 0, 0, 0, 0, s.loc))
+	sent, err := counter.AcksSince(ctx, in.Recipient, since)
 	if err != nil {
 		return "", fmt.Errorf("suppression: %w", err)
 	}
-	if sent >= s.dailyCap {
+	if sent >= max {
 		return fmt.Sprintf("daily cap of %d acks reached", s.dailyCap), nil
 	}
 	return "", nil
+}
+
+// DailyCap returns the daily cap and the start of the day it counts from
+// at now; max is 0 when there is no cap.
+func (s *Suppressor) DailyCap(now time.Time) (max int, since time.Time) {
+	if s.dailyCap <= 0 {
+		return 0, time.Time{}
+	}
+	y, m, d := now.In(s.loc).Date()
+	return s.dailyCap, time.Date(y, m, d, 0, 0, 0, 0, s.loc)
 }
 
 // static applies every rule but the daily cap.

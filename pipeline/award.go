@@ -143,6 +143,10 @@ func (a *Awarder) Award(ctx context.Context, it store.Item, res *store.Processed
 		return fmt.Errorf("award item %d: ack: %w", it.ID, err)
 	}
 	res.Outbox = append(res.Outbox, ack)
+	if max, since := a.Suppress.DailyCap(a.now()); max > 0 && ack.State != store.OutboxSuppressed {
+		// Completion checks the cap again, under a lock per recipient.
+		res.AckCap = &store.AckCap{Recipient: ack.Recipient, Since: since, Max: max}
+	}
 	notices, err := a.notices(ct, res.Assignments)
 	if err != nil {
 		return fmt.Errorf("award item %d: notice: %w", it.ID, err)

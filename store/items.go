@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,6 +162,18 @@ type Processed struct {
 	// bonus for. Complete refuses the result with ErrConflict when another
 	// item named one of them meanwhile, so that it is scored again.
 	FirstReports []FirstReport
+	// AckCap, when set, is the daily cap the ack in Outbox was let through
+	// under. Complete refuses the result with ErrConflict when other acks
+	// to the recipient filled the cap meanwhile, so that it is suppressed.
+	AckCap *AckCap
+}
+
+// AckCap is a daily cap on acks to one recipient: at most Max acks that
+// were not suppressed since Since.
+type AckCap struct {
+	Recipient string
+	Since     time.Time
+	Max       int
 }
 
 // FirstReport claims that no other processed item received between Since
@@ -216,8 +229,19 @@ func (s *Store) Complete(ctx context.Context, id int64, worker string, p Process
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("complete item %d: %w", id, ErrNotClaimed)
 		}
-		for _, fr := range p.FirstReports {
+		// Locks in one order (competitors by name, then the recipient):
+		// two items never wait for each other's.
+		reports := slices.Clone(p.FirstReports)
+		slices.SortFunc(reports, func(a, b FirstReport) int {
+			return strings.Compare(strings.ToLower(a.Competitor), strings.ToLower(b.Competitor))
+		})
+		for _, fr := range reports {
 			if err := s.checkFirstReport(ctx, tx, id, fr); err != nil {
+				return err
+			}
+		}
+		if p.AckCap != nil {
+			if err := s.checkAckCap(ctx, tx, id, *p.AckCap); err != nil {
 				return err
 			}
 		}
@@ -249,6 +273,29 @@ func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, id int64, fr 
 	}
 	if found {
 		return fmt.Errorf("item %d: %w: another item reported %s meanwhile", id, ErrConflict, fr.Competitor)
+	}
+	return nil
+}
+
+// checkAckCap returns ErrConflict when acks to c.Recipient from items
+// other than id, not suppressed, already fill the cap. Items acking one
+// recipient complete one at a time (an advisory lock on PostgreSQL; SQLite
+// has one writer).
+func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, id int64, c AckCap) error {
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `select pg_advisory_xact_lock(hashtext($1))`,
+			"earshot:ack-cap:"+strings.ToLower(c.Recipient)); err != nil {
+			return fmt.Errorf("item %d: lock the ack cap of %s: %w", id, c.Recipient, err)
+		}
+	}
+	var n int
+	err := tx.GetContext(ctx, &n, s.rebind(`select count(*) from outbox where kind = 'ack' and recipient = ?
+		and created_at >= ? and state <> 'suppressed' and item_id <> ?`), c.Recipient, ts(c.Since), id)
+	if err != nil {
+		return fmt.Errorf("item %d: count acks to %s: %w", id, c.Recipient, err)
+	}
+	if n >= c.Max {
+		return fmt.Errorf("item %d: %w: acks to %s reached the daily cap of %d meanwhile", id, ErrConflict, c.Recipient, c.Max)
 	}
 	return nil
 }

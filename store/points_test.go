@@ -390,3 +390,66 @@ func TestFirstReportRace(t *testing.T) {
 		}
 	})
 }
+
+// Items of one rep completing at once, each with an ack let through under
+// a daily cap of 2: two acks are enqueued, the other items are refused
+// with ErrConflict (and scored again, suppressed).
+func TestAckCapRace(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+		ctx := context.Background()
+		ids := dashReps(t, s, "ana/West")
+		at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+		const racers, max = 6, 2
+		since := clk.Now().Add(-time.Hour) // the day's start, as the store's clock goes
+		var raw []store.RawItem
+		for i := range racers {
+			raw = append(raw, store.RawItem{SourceKey: fmt.Sprintf("cap-%d", i), Kind: "email",
+				ContentHash: fmt.Sprintf("cap-%d", i), Raw: []byte("x"), ReceivedAt: at})
+		}
+		if err := s.EnsureSource(ctx, "dash", "imap"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Receive(ctx, store.Batch{Source: "dash", Items: raw}); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := s.Claim(ctx, "w", racers, time.Minute)
+		if err != nil || len(claimed) != racers {
+			t.Fatalf("claimed %d, %v", len(claimed), err)
+		}
+		var (
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			won, lost int
+		)
+		start := make(chan struct{})
+		for _, it := range claimed {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				err := s.Complete(ctx, it.ID, "w", store.Processed{RepID: ids["ana"],
+					Outbox: []store.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "ana@example.test",
+						Body: []byte("Subject: thanks\r\n\r\nx\r\n")}},
+					AckCap: &store.AckCap{Recipient: "ana@example.test", Since: since, Max: max}})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won++
+				case errors.Is(err, store.ErrConflict):
+					lost++
+				default:
+					t.Errorf("item %d: %v", it.ID, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if won != max || lost != racers-max {
+			t.Fatalf("%d completed, %d refused; want %d and %d", won, lost, max, racers-max)
+		}
+		if n, err := s.AcksSince(ctx, "ana@example.test", since); err != nil || n != max {
+			t.Errorf("%d acks enqueued, %v; want %d", n, err, max)
+		}
+	})
+}
