@@ -252,17 +252,26 @@ func (s *Store) Complete(ctx context.Context, id int64, worker string, p Process
 	}))
 }
 
+// lockName takes a PostgreSQL advisory lock on name until tx ends. SQLite
+// needs none: it has one writer, and tx has written already.
+func (s *Store) lockName(ctx context.Context, tx *sqlx.Tx, name string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `select pg_advisory_xact_lock(hashtext($1))`, "earshot:"+name); err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	return nil
+}
+
 // checkFirstReport returns ErrConflict when an item other than id,
 // processed and received within fr's window, names fr.Competitor. Items
 // naming the same competitor complete one at a time (an advisory lock on
 // PostgreSQL; SQLite has one writer), so of two first reports racing, the
 // second sees the first.
 func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, id int64, fr FirstReport) error {
-	if s.dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, `select pg_advisory_xact_lock(hashtext($1))`,
-			"earshot:first-report:"+strings.ToLower(fr.Competitor)); err != nil {
-			return fmt.Errorf("item %d: lock first report of %s: %w", id, fr.Competitor, err)
-		}
+	if err := s.lockName(ctx, tx, "first-report:"+strings.ToLower(fr.Competitor)); err != nil {
+		return fmt.Errorf("item %d: %w", id, err)
 	}
 	var found bool
 	err := tx.GetContext(ctx, &found, s.rebind(`select exists (select 1 from tags t join items i on i.id = t.item_id
@@ -282,11 +291,8 @@ func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, id int64, fr 
 // recipient complete one at a time (an advisory lock on PostgreSQL; SQLite
 // has one writer).
 func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, id int64, c AckCap) error {
-	if s.dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, `select pg_advisory_xact_lock(hashtext($1))`,
-			"earshot:ack-cap:"+strings.ToLower(c.Recipient)); err != nil {
-			return fmt.Errorf("item %d: lock the ack cap of %s: %w", id, c.Recipient, err)
-		}
+	if err := s.lockName(ctx, tx, "ack-cap:"+strings.ToLower(c.Recipient)); err != nil {
+		return fmt.Errorf("item %d: %w", id, err)
 	}
 	var n int
 	err := tx.GetContext(ctx, &n, s.rebind(`select count(*) from outbox where kind = 'ack' and recipient = ?

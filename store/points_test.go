@@ -322,13 +322,61 @@ func BenchmarkTallyPostgres(b *testing.B) {
 	}
 }
 
+// completeRace receives n items received at at, claims them, and
+// completes them all at once with the result of result; it returns how
+// many completed and how many were refused with ErrConflict.
+func completeRace(t *testing.T, s *store.Store, n int, at time.Time, result func(store.Item) store.Processed) (won, lost int) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.EnsureSource(ctx, "race", "imap"); err != nil {
+		t.Fatal(err)
+	}
+	var raw []store.RawItem
+	for i := range n {
+		raw = append(raw, store.RawItem{SourceKey: fmt.Sprintf("race-%d", i), Kind: "email",
+			ContentHash: fmt.Sprintf("race-%d", i), Raw: []byte("x"), ReceivedAt: at})
+	}
+	if _, err := s.Receive(ctx, store.Batch{Source: "race", Items: raw}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.Claim(ctx, "w", n, time.Minute)
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		start = make(chan struct{})
+	)
+	for _, it := range claimed {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := s.Complete(ctx, it.ID, "w", result(it))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, store.ErrConflict):
+				lost++
+			default:
+				t.Errorf("item %d: %v", it.ID, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return won, lost
+}
+
 // Of several items completing at once, each paying the first-report bonus
 // for the same competitor, exactly one completes; the others get
 // ErrConflict and are scored again. A report outside the window does not
 // count.
 func TestFirstReportRace(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
-		ctx := context.Background()
 		ids := dashReps(t, s, "ana/West")
 		at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 		// An old report, 40 days before: outside the 30-day window.
@@ -336,48 +384,13 @@ func TestFirstReportRace(t *testing.T) {
 			Tags: []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}}})
 
 		const racers = 6
-		var raw []store.RawItem
-		for i := range racers {
-			raw = append(raw, store.RawItem{SourceKey: fmt.Sprintf("race-%d", i), Kind: "email",
-				ContentHash: fmt.Sprintf("race-%d", i), Raw: []byte("x"), ReceivedAt: at})
-		}
-		if _, err := s.Receive(ctx, store.Batch{Source: "dash", Items: raw}); err != nil {
-			t.Fatal(err)
-		}
-		claimed, err := s.Claim(ctx, "w", racers, time.Minute)
-		if err != nil || len(claimed) != racers {
-			t.Fatalf("claimed %d, %v", len(claimed), err)
-		}
-		var (
-			wg        sync.WaitGroup
-			mu        sync.Mutex
-			won, lost int
-		)
-		start := make(chan struct{})
-		for _, it := range claimed {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				err := s.Complete(ctx, it.ID, "w", store.Processed{RepID: ids["ana"],
-					Tags:   []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}},
-					Ledger: paid(ids["ana"], "2026-03", "bonus:new-competitor:Acme", 2),
-					FirstReports: []store.FirstReport{{Competitor: "Acme",
-						Since: it.ReceivedAt.Add(-30 * 24 * time.Hour), Until: it.ReceivedAt}}})
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					won++
-				case errors.Is(err, store.ErrConflict):
-					lost++
-				default:
-					t.Errorf("item %d: %v", it.ID, err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		won, lost := completeRace(t, s, racers, at, func(it store.Item) store.Processed {
+			return store.Processed{RepID: ids["ana"],
+				Tags:   []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}},
+				Ledger: paid(ids["ana"], "2026-03", "bonus:new-competitor:Acme", 2),
+				FirstReports: []store.FirstReport{{Competitor: "Acme",
+					Since: it.ReceivedAt.Add(-30 * 24 * time.Hour), Until: it.ReceivedAt}}}
+		})
 		if won != 1 || lost != racers-1 {
 			t.Fatalf("%d completed, %d refused; want 1 and %d", won, lost, racers-1)
 		}
@@ -396,59 +409,19 @@ func TestFirstReportRace(t *testing.T) {
 // with ErrConflict (and scored again, suppressed).
 func TestAckCapRace(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
-		ctx := context.Background()
 		ids := dashReps(t, s, "ana/West")
-		at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 		const racers, max = 6, 2
 		since := clk.Now().Add(-time.Hour) // the day's start, as the store's clock goes
-		var raw []store.RawItem
-		for i := range racers {
-			raw = append(raw, store.RawItem{SourceKey: fmt.Sprintf("cap-%d", i), Kind: "email",
-				ContentHash: fmt.Sprintf("cap-%d", i), Raw: []byte("x"), ReceivedAt: at})
-		}
-		if err := s.EnsureSource(ctx, "dash", "imap"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Receive(ctx, store.Batch{Source: "dash", Items: raw}); err != nil {
-			t.Fatal(err)
-		}
-		claimed, err := s.Claim(ctx, "w", racers, time.Minute)
-		if err != nil || len(claimed) != racers {
-			t.Fatalf("claimed %d, %v", len(claimed), err)
-		}
-		var (
-			wg        sync.WaitGroup
-			mu        sync.Mutex
-			won, lost int
-		)
-		start := make(chan struct{})
-		for _, it := range claimed {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				err := s.Complete(ctx, it.ID, "w", store.Processed{RepID: ids["ana"],
-					Outbox: []store.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "ana@example.test",
-						Body: []byte("Subject: thanks\r\n\r\nx\r\n")}},
-					AckCap: &store.AckCap{Recipient: "ana@example.test", Since: since, Max: max}})
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					won++
-				case errors.Is(err, store.ErrConflict):
-					lost++
-				default:
-					t.Errorf("item %d: %v", it.ID, err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		won, lost := completeRace(t, s, racers, time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), func(store.Item) store.Processed {
+			return store.Processed{RepID: ids["ana"],
+				Outbox: []store.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "ana@example.test",
+					Body: []byte("Subject: thanks\r\n\r\nx\r\n")}},
+				AckCap: &store.AckCap{Recipient: "ana@example.test", Since: since, Max: max}}
+		})
 		if won != max || lost != racers-max {
 			t.Fatalf("%d completed, %d refused; want %d and %d", won, lost, max, racers-max)
 		}
-		if n, err := s.AcksSince(ctx, "ana@example.test", since); err != nil || n != max {
+		if n, err := s.AcksSince(context.Background(), "ana@example.test", since); err != nil || n != max {
 			t.Errorf("%d acks enqueued, %v; want %d", n, err, max)
 		}
 	})
