@@ -133,7 +133,7 @@ func (a *Awarder) Award(ctx context.Context, it store.Item, res *store.Processed
 		for _, e := range unpaid {
 			if c, ok := strings.CutPrefix(e.Reason, points.ReasonNewCompetitor); ok {
 				res.FirstReports = append(res.FirstReports, store.FirstReport{Competitor: c,
-					Since: it.ReceivedAt.Add(-points.NewCompetitorWindow), Until: it.ReceivedAt})
+					Since: points.NewCompetitorSince(it.ReceivedAt), Until: it.ReceivedAt})
 			}
 		}
 	}

@@ -31,6 +31,12 @@ const (
 // for the new-competitor bonus.
 const NewCompetitorWindow = 30 * 24 * time.Hour
 
+// NewCompetitorSince is the start of the window an item received at
+// receivedAt looks back over; the window ends at receivedAt.
+func NewCompetitorSince(receivedAt time.Time) time.Time {
+	return receivedAt.Add(-NewCompetitorWindow)
+}
+
 // Rules are the scoring rules of one configuration.
 type Rules struct {
 	categories    map[string]int

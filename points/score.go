@@ -108,7 +108,7 @@ func (r *Rules) Score(ctx context.Context, h History, it Item) (Award, error) {
 	}
 	if r.newCompetitor != 0 {
 		for _, c := range unique(it.Competitors) {
-			seen, err := h.CompetitorReported(ctx, c, it.ReceivedAt.Add(-NewCompetitorWindow), it.ReceivedAt, it.ID)
+			seen, err := h.CompetitorReported(ctx, c, NewCompetitorSince(it.ReceivedAt), it.ReceivedAt, it.ID)
 			if err != nil {
 				return a, fmt.Errorf("new competitor bonus: %w", err)
 			}

@@ -273,12 +273,9 @@ func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, id int64, fr 
 	if err := s.lockName(ctx, tx, "first-report:"+strings.ToLower(fr.Competitor)); err != nil {
 		return fmt.Errorf("item %d: %w", id, err)
 	}
-	var found bool
-	err := tx.GetContext(ctx, &found, s.rebind(`select exists (select 1 from tags t join items i on i.id = t.item_id
-		where t.kind = 'competitor' and t.value = ? and i.state = 'processed' and i.id <> ?
-		and i.received_at >= ? and i.received_at <= ?)`), fr.Competitor, id, ts(fr.Since), ts(fr.Until))
+	found, err := s.competitorReported(ctx, tx, fr.Competitor, fr.Since, fr.Until, id)
 	if err != nil {
-		return fmt.Errorf("item %d: first report of %s: %w", id, fr.Competitor, err)
+		return fmt.Errorf("item %d: %w", id, err)
 	}
 	if found {
 		return fmt.Errorf("item %d: %w: another item reported %s meanwhile", id, ErrConflict, fr.Competitor)
@@ -294,11 +291,9 @@ func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, id int64, c AckCap
 	if err := s.lockName(ctx, tx, "ack-cap:"+strings.ToLower(c.Recipient)); err != nil {
 		return fmt.Errorf("item %d: %w", id, err)
 	}
-	var n int
-	err := tx.GetContext(ctx, &n, s.rebind(`select count(*) from outbox where kind = 'ack' and recipient = ?
-		and created_at >= ? and state <> 'suppressed' and item_id <> ?`), c.Recipient, ts(c.Since), id)
+	n, err := s.acksSince(ctx, tx, c.Recipient, c.Since, id)
 	if err != nil {
-		return fmt.Errorf("item %d: count acks to %s: %w", id, c.Recipient, err)
+		return fmt.Errorf("item %d: %w", id, err)
 	}
 	if n >= c.Max {
 		return fmt.Errorf("item %d: %w: acks to %s reached the daily cap of %d meanwhile", id, ErrConflict, c.Recipient, c.Max)

@@ -168,9 +168,15 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 // AcksSince counts the acks enqueued to recipient since a time that were
 // not suppressed: the per-recipient daily cap counts them.
 func (s *Store) AcksSince(ctx context.Context, recipient string, since time.Time) (int, error) {
+	return s.acksSince(ctx, s.db, recipient, since, 0)
+}
+
+// acksSince is AcksSince through q, leaving out the acks of exceptItem.
+func (s *Store) acksSince(ctx context.Context, q sqlx.QueryerContext, recipient string, since time.Time, exceptItem int64) (int, error) {
 	var n int
-	err := s.db.GetContext(ctx, &n, s.rebind(`select count(*) from outbox
-		where kind = 'ack' and recipient = ? and created_at >= ? and state <> 'suppressed'`), recipient, ts(since))
+	err := sqlx.GetContext(ctx, q, &n, s.rebind(`select count(*) from outbox
+		where kind = 'ack' and recipient = ? and created_at >= ? and state <> 'suppressed'
+		and (item_id is null or item_id <> ?)`), recipient, ts(since), exceptItem)
 	if err != nil {
 		return 0, fmt.Errorf("count acks to %s: %w", recipient, err)
 	}
