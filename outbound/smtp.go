@@ -110,8 +110,7 @@ func isLoopback(host string) bool {
 // more on a new connection.
 func (m *Mailer) Send(ctx context.Context, msg store.OutboxMessage) (string, error) {
 	if ss := m.take(); ss != nil {
-		id, err := m.sendOn(ctx, ss, msg)
-		if err == nil || !errors.Is(err, errStale) {
+		if id, stale, err := m.sendOn(ctx, ss, msg); !stale {
 			return id, err
 		}
 	}
@@ -119,25 +118,14 @@ func (m *Mailer) Send(ctx context.Context, msg store.OutboxMessage) (string, err
 	if err != nil {
 		return "", err
 	}
-	id, err := m.sendOn(ctx, ss, msg)
-	if errors.Is(err, errStale) {
-		return "", errors.Unwrap(err)
-	}
+	id, _, err := m.sendOn(ctx, ss, msg)
 	return id, err
 }
 
-// errStale wraps a failure of MAIL FROM that a new connection may not
-// have: the connection dropped, or the server said 421 (closing).
-var errStale = errors.New("smtp: connection closed by the server")
-
-type staleError struct{ err error }
-
-func (e *staleError) Error() string        { return e.err.Error() }
-func (e *staleError) Unwrap() error        { return e.err }
-func (e *staleError) Is(target error) bool { return target == errStale }
-
 // sendOn sends msg on ss, then keeps ss for the next message or closes it.
-func (m *Mailer) sendOn(ctx context.Context, ss *session, msg store.OutboxMessage) (string, error) {
+// stale reports a failure of MAIL FROM that a new connection may not have:
+// the connection dropped, or the server said 421 (closing).
+func (m *Mailer) sendOn(ctx context.Context, ss *session, msg store.OutboxMessage) (id string, stale bool, err error) {
 	stop := context.AfterFunc(ctx, func() { _ = ss.conn.SetDeadline(time.Unix(1, 0)) })
 	keep := false
 	defer func() {
@@ -149,30 +137,27 @@ func (m *Mailer) sendOn(ctx context.Context, ss *session, msg store.OutboxMessag
 	}()
 	if err := ss.c.Mail(m.from, nil); err != nil {
 		var se *smtp.SMTPError
-		if !errors.As(err, &se) || se.Code == 421 {
-			return "", &staleError{classify("mail from", err)}
-		}
-		return "", classify("mail from", err)
+		return "", !errors.As(err, &se) || se.Code == 421, classify("mail from", err)
 	}
 	if err := ss.c.Rcpt(msg.Recipient, nil); err != nil {
-		return "", classify("rcpt to", err)
+		return "", false, classify("rcpt to", err)
 	}
 	w, err := ss.c.Data()
 	if err != nil {
-		return "", classify("data", err)
+		return "", false, classify("data", err)
 	}
 	if _, err := w.Write(msg.Body); err != nil {
-		return "", classify("data", err)
+		return "", false, classify("data", err)
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		return "", classify("data", err)
+		return "", false, classify("data", err)
 	}
 	keep = true
 	if id := queueID(resp.StatusText); id != "" {
-		return id, nil
+		return id, false, nil
 	}
-	return headerMessageID(msg.Body), nil
+	return headerMessageID(msg.Body), false, nil
 }
 
 // take returns the kept connection, if any, and forgets it.

@@ -102,7 +102,7 @@ func (s *Suppressor) Ack(ctx context.Context, counter AckCounter, in Incoming, n
 		return "", fmt.Errorf("suppression: %w", err)
 	}
 	if sent >= max {
-		return fmt.Sprintf("daily cap of %d acks reached", s.dailyCap), nil
+		return fmt.Sprintf("daily cap of %d acks reached", max), nil
 	}
 	return "", nil
 }
