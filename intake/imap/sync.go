@@ -159,8 +159,8 @@ type fetchedBatch struct {
 // batch ahead of the caller: the server sends the next batch while the
 // store commits this one. The connection carries both, as IMAP allows: the
 // fetch names other UIDs than the after_ingest step of a stored batch. It
-// stops after the first error, which it delivers. stop ends it early and
-// waits until it no longer uses the connection.
+// stops after the first error, which it delivers. stop, called once, ends
+// it early and waits until it no longer uses the connection.
 func (s *Source) prefetch(ss *session, validity uint32, batches [][]meta) (<-chan fetchedBatch, func()) {
 	out := make(chan fetchedBatch)
 	done := make(chan struct{})
@@ -181,8 +181,7 @@ func (s *Source) prefetch(ss *session, validity uint32, batches [][]meta) (<-cha
 			}
 		}
 	}()
-	var once sync.Once
-	return out, func() { once.Do(func() { close(done); wg.Wait() }) }
+	return out, func() { close(done); wg.Wait() }
 }
 
 // ingest stores one fetched batch with the cursor after it, and then runs

@@ -119,10 +119,7 @@ type goal struct {
 // runBench measures each corpus size in turn on private servers.
 func runBench(ctx context.Context, env *environment, o benchOptions) (*benchReport, error) {
 	rep := &benchReport{Kind: "bench", Started: time.Now().UTC(), Host: host(),
-		Workers: map[string]int{"items": o.items, "batch": o.batch}, DaemonEnv: env.daemonEnv}
-	if rep.DaemonEnv == nil {
-		rep.DaemonEnv = []string{}
-	}
+		Workers: map[string]int{"items": o.items, "batch": o.batch}, DaemonEnv: append([]string{}, env.daemonEnv...)}
 	for _, n := range o.sizes {
 		run, err := benchOne(ctx, env, o, n)
 		if err != nil {
