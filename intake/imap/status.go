@@ -70,8 +70,12 @@ func (s *Source) setConnected() {
 	s.mu.Unlock()
 }
 
-// succeeded records a successful sync.
+// succeeded records a successful sync. The store has it before the
+// source's status and metrics say so.
 func (s *Source) succeeded(ctx context.Context) error {
+	if err := s.sink.RecordSourceSuccess(ctx, s.name); err != nil {
+		return err
+	}
 	now := s.opts.Now()
 	s.metrics.lastSuccess.Set(float64(now.UnixNano()) / 1e9)
 	s.metrics.disabled.Set(0)
@@ -82,12 +86,17 @@ func (s *Source) succeeded(ctx context.Context) error {
 	if wasDisabled {
 		s.log.Info("source enabled again")
 	}
-	return s.sink.RecordSourceSuccess(ctx, s.name)
+	return nil
 }
 
-// fail records a failed connection, sync or wait and returns err. A
-// permanent error disables the source with a visible reason. Errors caused
-// by the end of ctx are not recorded.
+// recordTimeout bounds the write of a source's error, which runs on a
+// context of its own so that a shutdown does not lose the reason.
+const recordTimeout = 5 * time.Second
+
+// fail records a failed connection, sync or wait and returns err. A permanent
+// error disables the source with a visible reason. The store has the error
+// before the source's status and metrics show it. Errors caused by the end
+// of ctx are not recorded.
 func (s *Source) fail(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return err
@@ -96,12 +105,18 @@ func (s *Source) fail(ctx context.Context, err error) error {
 		s.log.Debug("another replica holds the source", "err", err)
 		return err
 	}
-	s.metrics.errors.Inc()
 	var perm *PermanentError
 	reason := ""
 	if errors.As(err, &perm) {
 		reason = perm.Reason
 	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	rerr := s.sink.RecordSourceError(rctx, s.name, err.Error(), reason)
+	cancel()
+	if rerr != nil {
+		s.log.Error("cannot record source error", "err", rerr)
+	}
+	s.metrics.errors.Inc()
 	s.mu.Lock()
 	s.status.LastError, s.status.LastErrorAt, s.status.DisabledReason = err.Error(), s.opts.Now(), reason
 	if reason != "" {
@@ -113,9 +128,6 @@ func (s *Source) fail(ctx context.Context, err error) error {
 		s.log.Error("source disabled", "reason", reason, "err", err)
 	} else {
 		s.log.Warn("imap error", "err", err)
-	}
-	if rerr := s.sink.RecordSourceError(ctx, s.name, err.Error(), reason); rerr != nil {
-		s.log.Error("cannot record source error", "err", rerr)
 	}
 	return err
 }

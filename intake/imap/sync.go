@@ -108,8 +108,9 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 			res.UIDValidityChanged = true
 		}
 		cur = Cursor{UIDValidity: ss.validity}
+	} else {
+		s.setCursor(cur)
 	}
-	s.setCursor(cur)
 	if ss.reconcile {
 		if err := s.finishAfterIngest(ss, cur.LastUID, &res); err != nil {
 			return res, err
@@ -124,6 +125,7 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 		if _, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: s.opts.Holder, Cursor: cur.String()}); err != nil {
 			return res, fmt.Errorf("store cursor: %w", err)
 		}
+		s.setCursor(cur)
 	}
 	if len(msgs) > s.cfg.BatchSize {
 		s.log.Info("ingesting backlog", "messages", len(msgs), "last_uid", cur.LastUID)
