@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,9 +36,20 @@ type skip struct {
 	pkg, name, reason string
 }
 
-// summary accumulates the event stream and writes the condensed log.
+// timing is a top-level test's duration.
+type timing struct {
+	pkg, name string
+	seconds   float64
+}
+
+// slowest is how many of the slowest tests the report lists.
+const slowest = 10
+
+// summary accumulates the event stream and writes the condensed log: the
+// stream of package results and failures to w, the closing report to
+// report.
 type summary struct {
-	w io.Writer
+	w, report io.Writer
 
 	tests       map[string]*test   // by package and test name
 	running     map[string][]*test // unfinished tests by package, in start order
@@ -49,11 +61,13 @@ type summary struct {
 	skipped        []skip
 	failures       []string
 	packageResults int
+	timings        []timing
 }
 
-func newSummary(w io.Writer) *summary {
+func newSummary(w, report io.Writer) *summary {
 	return &summary{
 		w:           w,
+		report:      report,
 		tests:       map[string]*test{},
 		running:     map[string][]*test{},
 		pkgOutput:   map[string][]string{},
@@ -64,7 +78,13 @@ func newSummary(w io.Writer) *summary {
 
 // run reads events from r, writes the summary to w and returns the exit code.
 func run(r io.Reader, w io.Writer) (int, error) {
-	s := newSummary(w)
+	return runReport(r, w, w)
+}
+
+// runReport is run with the closing report (slowest tests, skips, failures
+// and the counts) written to report instead of w.
+func runReport(r io.Reader, w, report io.Writer) (int, error) {
+	s := newSummary(w, report)
 	br := bufio.NewReader(r)
 	for {
 		line, err := br.ReadString('\n')
@@ -100,7 +120,9 @@ func (s *summary) handle(ev event) {
 		delete(s.buildOutput, ev.ImportPath)
 	case "run":
 		if ev.Test != "" {
-			t := s.test(ev.Package, ev.Test)
+			// A new run of the test (go test -count=N runs each N times).
+			t := &test{pkg: ev.Package, name: ev.Test}
+			s.tests[ev.Package+"\x00"+ev.Test] = t
 			s.running[ev.Package] = append(s.running[ev.Package], t)
 		}
 	case "output":
@@ -114,7 +136,11 @@ func (s *summary) handle(ev event) {
 		if ev.Test == "" {
 			s.packageDone(ev)
 		} else {
-			s.testDone(s.test(ev.Package, ev.Test), ev.Action)
+			t := s.test(ev.Package, ev.Test)
+			if !t.done && !strings.Contains(ev.Test, "/") {
+				s.timings = append(s.timings, timing{pkg: ev.Package, name: ev.Test, seconds: ev.Elapsed})
+			}
+			s.testDone(t, ev.Action)
 		}
 	}
 }
@@ -184,7 +210,9 @@ func (s *summary) packageDone(ev event) {
 	}
 }
 
-// finish prints the totals and returns the exit code.
+// finish prints the closing report and returns the exit code: the slowest
+// tests, the skipped ones with their reasons, the failures, and the counts
+// as the last line.
 func (s *summary) finish() int {
 	for _, pkg := range slices.Sorted(maps.Keys(s.pkgOutput)) {
 		// A package without a result event: the stream was cut short.
@@ -194,19 +222,27 @@ func (s *summary) finish() int {
 	if s.packageResults == 0 {
 		s.failures = append(s.failures, "(no package results in the input)")
 	}
-	if len(s.failures) > 0 {
-		fmt.Fprintln(s.w, "\nFailures:")
-		for _, f := range s.failures {
-			fmt.Fprintf(s.w, "  %s\n", f)
+	r := s.report
+	if len(s.timings) > 0 {
+		slices.SortStableFunc(s.timings, func(a, b timing) int { return cmp.Compare(b.seconds, a.seconds) })
+		fmt.Fprintln(r, "Slowest tests:")
+		for _, t := range s.timings[:min(slowest, len(s.timings))] {
+			fmt.Fprintf(r, "  %7.2fs %s %s\n", t.seconds, t.pkg, t.name)
 		}
 	}
-	fmt.Fprintf(s.w, "%d passed, %d failed, %d skipped\n", s.passed, s.failed, len(s.skipped))
 	if len(s.skipped) > 0 {
-		fmt.Fprintln(s.w, "Skipped:")
+		fmt.Fprintln(r, "Skipped:")
 		for _, sk := range s.skipped {
-			fmt.Fprintf(s.w, "  %s %s: %s\n", sk.pkg, sk.name, sk.reason)
+			fmt.Fprintf(r, "  %s %s: %s\n", sk.pkg, sk.name, sk.reason)
 		}
 	}
+	if len(s.failures) > 0 {
+		fmt.Fprintln(r, "Failures:")
+		for _, f := range s.failures {
+			fmt.Fprintf(r, "  %s\n", f)
+		}
+	}
+	fmt.Fprintf(r, "%d passed, %d failed, %d skipped\n", s.passed, s.failed, len(s.skipped))
 	if len(s.failures) > 0 {
 		return 1
 	}

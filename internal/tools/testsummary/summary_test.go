@@ -146,3 +146,38 @@ func TestSkipReason(t *testing.T) {
 		})
 	}
 }
+
+// With -count=N every run of a test counts, and the report lists the
+// slowest top-level tests and ends with the counts.
+func TestRepeatedRunsAndReport(t *testing.T) {
+	in := `{"Action":"run","Package":"p","Test":"TestA"}
+{"Action":"pass","Package":"p","Test":"TestA","Elapsed":0.5}
+{"Action":"run","Package":"p","Test":"TestB"}
+{"Action":"run","Package":"p","Test":"TestB/sub"}
+{"Action":"pass","Package":"p","Test":"TestB/sub","Elapsed":3}
+{"Action":"pass","Package":"p","Test":"TestB","Elapsed":3.25}
+{"Action":"run","Package":"p","Test":"TestA"}
+{"Action":"output","Package":"p","Test":"TestA","Output":"    a_test.go:9: flaked\n"}
+{"Action":"fail","Package":"p","Test":"TestA","Elapsed":1.5}
+{"Action":"fail","Package":"p","Elapsed":5}
+`
+	var out, report bytes.Buffer
+	code, err := runReport(strings.NewReader(in), &out, &report)
+	if err != nil || code != 1 {
+		t.Fatalf("runReport = %d, %v; want 1", code, err)
+	}
+	if !strings.Contains(out.String(), "a_test.go:9: flaked") || strings.Contains(out.String(), "passed") {
+		t.Errorf("stream:\n%s", out.String())
+	}
+	want := `Slowest tests:
+     3.25s p TestB
+     1.50s p TestA
+     0.50s p TestA
+Failures:
+  p TestA
+3 passed, 1 failed, 0 skipped
+`
+	if report.String() != want {
+		t.Errorf("report:\n%s\nwant:\n%s", report.String(), want)
+	}
+}
