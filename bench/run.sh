@@ -32,7 +32,7 @@ DOVECOT=$(command -v dovecot || printf '/usr/sbin/dovecot')
 mkdir -p "$BIN"
 CGO_ENABLED=0 go build -trimpath -o "$BIN/earshot" ./cmd/earshot
 CGO_ENABLED=0 go build -trimpath -o "$BIN/earshot-pprof" ./bench/cmd/earshot-pprof
-go build -o "$BIN/earbench" ./bench/cmd/earbench
+CGO_ENABLED=0 go build -trimpath -o "$BIN/earbench" ./bench/cmd/earbench
 
 # earbench stops every server it started, also on SIGINT and SIGTERM; the
 # trap forwards those and waits, so nothing outlives this script.

@@ -177,10 +177,11 @@ func (f *faultRun) run(ctx context.Context) error {
 	return nil
 }
 
-// settings are the daemon settings of every replica: short leases, so
-// that work a killed process held is taken over within seconds.
+// settings are the daemon settings of every replica: short leases (items
+// and sources alike), so that work a killed process held is taken over
+// within seconds.
 func (f *faultRun) settings() settings {
-	return settings{Items: f.o.items, Batch: f.o.batch, Lease: 15 * time.Second, SourceLease: f.o.sourceLease}
+	return settings{Items: f.o.items, Batch: f.o.batch, Lease: f.o.sourceLease, SourceLease: f.o.sourceLease}
 }
 
 // expect adds messages [from, to) to what the database must hold.

@@ -68,7 +68,7 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fl := &f.faults
 	fs.IntVar(&fl.kills, "k", 5, "faults: kill -9 the daemon this many times during ingest")
 	fs.DurationVar(&fl.sourceLease, "source-lease", 15*time.Second, "faults: workers.source_lease")
-	fs.BoolVar(&f.ci, "ci", false, "faults: the reduced CI run (-n 2000 -k 3 unless given)")
+	fs.BoolVar(&f.ci, "ci", false, "faults: the reduced CI run (-n 1000 -k 3 -source-lease 8s unless given)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -90,9 +90,12 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	case "faults":
 		fl.n = 10000
 		if f.ci {
-			fl.n = 2000
+			fl.n = 1000
 			if !isSet(fs, "k") {
 				fl.kills = 3
+			}
+			if !isSet(fs, "source-lease") {
+				fl.sourceLease = 8 * time.Second
 			}
 		}
 		if len(f.sizes) > 0 {
