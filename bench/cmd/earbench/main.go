@@ -68,7 +68,7 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fl := &f.faults
 	fs.IntVar(&fl.kills, "k", 5, "faults: kill -9 the daemon this many times during ingest")
 	fs.DurationVar(&fl.sourceLease, "source-lease", 15*time.Second, "faults: workers.source_lease")
-	fs.BoolVar(&f.ci, "ci", false, "faults: the reduced CI run (-n 1000 -k 3 -source-lease 8s unless given)")
+	fs.BoolVar(&f.ci, "ci", false, "faults: the reduced CI run (-n 1000 -k 3 -source-lease 10s unless given)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 				fl.kills = 3
 			}
 			if !isSet(fs, "source-lease") {
-				fl.sourceLease = 8 * time.Second
+				fl.sourceLease = 10 * time.Second
 			}
 		}
 		if len(f.sizes) > 0 {
@@ -154,7 +154,8 @@ func run(ctx context.Context, args []string) int {
 	if f.keep {
 		fmt.Fprintln(os.Stderr, "earbench: run directory kept:", env.dir)
 	}
-	if werr := writeReport(f.results, prefix, report); werr != nil {
+	// The CI run's report goes to its file only; its summary follows.
+	if werr := writeReport(f.results, prefix, report, !f.ci); werr != nil {
 		fmt.Fprintln(os.Stderr, "earbench:", werr)
 		err = errors.Join(err, werr)
 	}
@@ -193,14 +194,16 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// writeReport prints the report as JSON and writes it to
-// dir/PREFIX-<timestamp>.json.
-func writeReport(dir, prefix string, report any) error {
+// writeReport writes the report as JSON to dir/PREFIX-<timestamp>.json,
+// and prints it when print is set.
+func writeReport(dir, prefix string, report any, print bool) error {
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}
-	fmt.Println(string(data))
+	if print {
+		fmt.Println(string(data))
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
