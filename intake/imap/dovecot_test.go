@@ -90,7 +90,7 @@ func TestDovecotIdleAndReconnect(t *testing.T) {
 
 	start := time.Now()
 	appendMany(t, d.Addr, feedbackUser, pw, "INBOX", dovecotMessages(0, 1))
-	eventually(t, 2*time.Second, "idle delivery", func() bool { return countItems(t, st) == 1 })
+	eventually(t, 10*time.Second, "idle delivery", func() bool { return countItems(t, st) == 1 })
 	t.Logf("idle delivery took %s", time.Since(start).Round(time.Millisecond))
 
 	d.Stop(t)

@@ -15,8 +15,10 @@ func TestLeaseStandbyAndTakeover(t *testing.T) {
 	srv := startMemIMAP(t, nil, nil)
 	st := openSQLite(t)
 	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
-	a := newSource(t, st, cfg, &Options{Holder: "replica-a", LeaseTTL: 600 * time.Millisecond})
-	b := newSource(t, st, cfg, &Options{Holder: "replica-b", LeaseTTL: 600 * time.Millisecond})
+	// Renewals come every third of the TTL; the TTL leaves room for a
+	// busy machine to delay one.
+	a := newSource(t, st, cfg, &Options{Holder: "replica-a", LeaseTTL: 1500 * time.Millisecond})
+	b := newSource(t, st, cfg, &Options{Holder: "replica-b", LeaseTTL: 1500 * time.Millisecond})
 
 	ctxA, stopA := context.WithCancel(context.Background())
 	var errA error
@@ -28,21 +30,21 @@ func TestLeaseStandbyAndTakeover(t *testing.T) {
 	eventually(t, 5*time.Second, "b standby", func() bool { return b.Status().State == StateStandby })
 
 	// a keeps its lease across several renewals while idling.
-	time.Sleep(time.Second)
+	time.Sleep(2 * time.Second)
 	if a.Status().State != StateIdle || b.Status().State != StateStandby || b.Status().Connected {
 		t.Fatalf("a %s, b %s (connected %v); want a idle and b standing by", a.Status().State, b.Status().State, b.Status().Connected)
 	}
 	srv.add(t, "INBOX", message(1), time.Now())
-	eventually(t, 2*time.Second, "a ingests", func() bool { return countItems(t, st) == 1 })
+	eventually(t, 10*time.Second, "a ingests", func() bool { return countItems(t, st) == 1 })
 
 	stopA()
 	<-doneA
 	if errA != nil {
 		t.Fatalf("a: %v", errA)
 	}
-	eventually(t, 2*time.Second, "b takes over", func() bool { return b.Status().State == StateIdle })
+	eventually(t, 10*time.Second, "b takes over", func() bool { return b.Status().State == StateIdle })
 	srv.add(t, "INBOX", message(2), time.Now())
-	eventually(t, 2*time.Second, "b ingests", func() bool { return countItems(t, st) == 2 })
+	eventually(t, 10*time.Second, "b ingests", func() bool { return countItems(t, st) == 2 })
 	if n := countReceipts(t, st, "feedback"); n != 2 {
 		t.Fatalf("%d receipts, want 2", n)
 	}

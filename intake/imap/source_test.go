@@ -390,7 +390,7 @@ func TestIdleRefresh(t *testing.T) {
 		return s.Status().LastSuccess.Sub(before) >= 1500*time.Millisecond
 	})
 	srv.add(t, "INBOX", message(1), time.Now())
-	eventually(t, 2*time.Second, "delivery after idle refreshes", func() bool { return countItems(t, st) == 1 })
+	eventually(t, 10*time.Second, "delivery after idle refreshes", func() bool { return countItems(t, st) == 1 })
 }
 
 // Where the server lacks IDLE the source waits for the poll interval, and
@@ -416,13 +416,14 @@ func TestPollWait(t *testing.T) {
 	if s.Status().State != StatePolling {
 		t.Fatalf("state %s, want polling", s.Status().State)
 	}
+	// With a long interval, only the closed connection can end the wait.
+	s.cfg.PollInterval = time.Hour
 	go func() {
 		time.Sleep(100 * time.Millisecond)
 		_ = s.sess.c.Close()
 	}()
-	start = time.Now()
-	if err := s.waitForNews(ctx, s.sess); !errors.Is(err, errConnClosed) || time.Since(start) > 900*time.Millisecond {
-		t.Fatalf("poll wait on a closed connection: %v after %s", err, time.Since(start))
+	if err := s.waitForNews(ctx, s.sess); !errors.Is(err, errConnClosed) {
+		t.Fatalf("poll wait on a closed connection: %v", err)
 	}
 	srv.add(t, "INBOX", message(1), time.Now())
 	if res, err := s.SyncOnce(ctx); err != nil || res.Inserted != 1 {
