@@ -20,6 +20,7 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake/imap"
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/intake/voicemail"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/store"
@@ -37,7 +38,7 @@ type Daemon struct {
 	wake  chan struct{}
 	// outboxWake tells the outbox worker that processing enqueued messages.
 	outboxWake chan struct{}
-	sources    []source
+	sources    []intakeSource
 	twilio     *voicemail.Source // nil without a Twilio account
 	workers    *Workers
 	outbox     *outbound.Worker
@@ -51,31 +52,13 @@ type Daemon struct {
 	intakeOnly bool
 }
 
-// source is a running intake: an IMAP mailbox or the Twilio account.
-type source interface {
+// intakeSource is a running intake: an IMAP mailbox or the Twilio
+// account, each run by a source.Runner.
+type intakeSource interface {
 	Name() string
 	Run(ctx context.Context) error
 	Close() error
-	health() web.SourceHealth
-}
-
-type imapSource struct{ *imap.Source }
-
-func (s imapSource) health() web.SourceHealth {
-	st := s.Status()
-	return web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
-		LastError: st.LastError, Disabled: st.DisabledReason}
-}
-
-type twilioSource struct{ *voicemail.Source }
-
-func (s twilioSource) Name() string { return s.Status().Name }
-func (s twilioSource) Close() error { return nil }
-
-func (s twilioSource) health() web.SourceHealth {
-	st := s.Status()
-	return web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
-		LastError: st.LastError, Disabled: st.DisabledReason}
+	Status() source.Status
 }
 
 // Options tunes New. A nil *Options means the defaults.
@@ -112,31 +95,22 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		return nil, err
 	}
 	sink := &wakingSink{Store: st, wake: d.wake}
+	runner := source.Options{Logger: log, Holder: d.name, LeaseTTL: cfg.Workers.SourceLease}
 	for _, m := range cfg.Mailboxes {
-		src, err := imap.New(m.Name, m.Address, imapConfig(m.IMAP), sink, &imap.Options{
-			Logger:     log.With("component", "imap", "source", m.Name),
-			Registerer: d.reg,
-			Holder:     d.name,
-			LeaseTTL:   cfg.Workers.SourceLease,
-		})
+		src, err := imap.New(m.Name, m.Address, imapConfig(m.IMAP), sink, &imap.Options{Options: runner, Registerer: d.reg})
 		if err != nil {
 			return nil, fmt.Errorf("mailbox %s: %w", m.Name, err)
 		}
-		d.sources = append(d.sources, imapSource{src})
+		d.sources = append(d.sources, src)
 	}
 	var twilioClient transcribe.TwilioTranscriptions
 	if cfg.Twilio != nil {
-		src, err := voicemail.New("twilio", voicemail.FromConfig(cfg), sink, &voicemail.Options{
-			Logger:     log.With("component", "twilio", "source", "twilio"),
-			Registerer: d.reg,
-			Holder:     d.name,
-			LeaseTTL:   cfg.Workers.SourceLease,
-		})
+		src, err := voicemail.New("twilio", voicemail.FromConfig(cfg), sink, &voicemail.Options{Options: runner, Registerer: d.reg})
 		if err != nil {
 			return nil, fmt.Errorf("twilio: %w", err)
 		}
 		d.twilio = src
-		d.sources = append(d.sources, twilioSource{src})
+		d.sources = append(d.sources, src)
 		twilioClient = src.Client()
 	}
 	tr, err := transcribe.New(cfg.Transcribe, &transcribe.Options{Vocabulary: transcribe.VocabularyFrom(cfg),
@@ -254,7 +228,9 @@ func (d *Daemon) Handler() http.Handler {
 func (d *Daemon) sourceHealth(ctx context.Context) []web.SourceHealth {
 	var out []web.SourceHealth
 	for _, s := range d.sources {
-		out = append(out, s.health())
+		st := s.Status()
+		out = append(out, web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
+			LastError: st.LastError, Disabled: st.DisabledReason})
 	}
 	return out
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/intake/voicemail"
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/pipeline"
@@ -226,7 +227,7 @@ func TestVoicemailEndToEnd(t *testing.T) {
 			api := httptest.NewServer(fake)
 			defer api.Close()
 			src, err := voicemail.New("twilio", voicemail.Config{AccountSID: vmAccount, AuthToken: vmToken,
-				APIURL: api.URL, PublicURL: vmPublic}, st, &voicemail.Options{Logger: slog.New(slog.DiscardHandler)})
+				APIURL: api.URL, PublicURL: vmPublic}, st, &voicemail.Options{Options: source.Options{Logger: slog.New(slog.DiscardHandler)}})
 			if err != nil {
 				t.Fatal(err)
 			}

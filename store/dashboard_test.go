@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -45,7 +46,7 @@ func dashItem(t *testing.T, s *store.Store, kind, key string, at time.Time, p st
 	if err := s.EnsureSource(ctx, "dash", "imap"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Receive(ctx, store.Batch{Source: "dash", Items: []store.RawItem{{SourceKey: key, Kind: kind,
+	_, err := s.Receive(ctx, store.Batch{Source: "dash", Items: []store.RawItem{{SourceKey: key, Kind: model.ItemKind(kind),
 		ContentHash: "dash-" + key, Raw: []byte("raw " + key), ReceivedAt: at}}})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
 )
 
 // Item states.
@@ -135,9 +137,8 @@ func (s *Store) ExtendClaim(ctx context.Context, id int64, worker string, lease 
 	return nil
 }
 
-// ErrNotClaimed means the item is no longer claimed by this worker: its
-// lease ran out and another worker took it.
-var ErrNotClaimed = errors.New("item is not claimed by this worker")
+// ErrNotClaimed is model.ErrNotClaimed.
+var ErrNotClaimed = model.ErrNotClaimed
 
 // Processed is what processing an item found, stored when it completes.
 type Processed struct {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
 )
 
 // Source is the stored state of one configured mailbox or Twilio account.
@@ -157,8 +159,8 @@ func (s *Store) holdsLease(ctx context.Context, tx *sqlx.Tx, name, holder string
 	return row.ID, nil
 }
 
-// Errors the store returns.
+// Errors the store returns (model's, named here for its callers).
 var (
-	ErrNotFound  = errors.New("not found")
-	ErrLeaseLost = errors.New("lease held by another replica")
+	ErrNotFound  = model.ErrNotFound
+	ErrLeaseLost = model.ErrLeaseLost
 )

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -75,7 +76,7 @@ func crashChild() int {
 		cfg.MoveTo = "Earshot"
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := New("feedback", user, cfg, &hangingSink{Store: st, after: hang}, &Options{Logger: log})
+	s, err := New("feedback", user, cfg, &hangingSink{Store: st, after: hang}, &Options{Options: source.Options{Logger: log}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -8,7 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/earshot-dev/earshot/intake"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // itemMeta is the JSON object stored in RawItem.Meta.
@@ -24,7 +24,7 @@ type itemMeta struct {
 // raw items in UID order. A message over max_message_bytes is fetched as
 // its header only and marked truncated. A message that disappeared between
 // the two fetches (expunged meanwhile) is left out with a warning.
-func (s *Source) fetchBatch(c *imapclient.Client, validity uint32, batch []meta) ([]store.RawItem, error) {
+func (s *Source) fetchBatch(c *imapclient.Client, validity uint32, batch []meta) ([]model.RawItem, error) {
 	limit := s.cfg.MaxMessageBytes
 	var whole, heads []goimap.UID
 	for _, m := range batch {
@@ -47,7 +47,7 @@ func (s *Source) fetchBatch(c *imapclient.Client, validity uint32, batch []meta)
 	if err != nil {
 		return nil, fmt.Errorf("fetch headers: %w", err)
 	}
-	items := make([]store.RawItem, 0, len(batch))
+	items := make([]model.RawItem, 0, len(batch))
 	for _, m := range batch {
 		if b, ok := bodies[m.uid]; ok {
 			items = append(items, s.rawItem(validity, m, b.data, nil))
@@ -73,12 +73,12 @@ func (s *Source) fetchBatch(c *imapclient.Client, validity uint32, batch []meta)
 
 // rawItem builds the store's item for one message; warnings mark it
 // truncated.
-func (s *Source) rawItem(validity uint32, m meta, raw []byte, warnings []string) store.RawItem {
+func (s *Source) rawItem(validity uint32, m meta, raw []byte, warnings []string) model.RawItem {
 	messageID, hash := intake.Fingerprint(raw)
 	metaJSON, _ := json.Marshal(itemMeta{
 		Folder: s.cfg.Folder, UIDValidity: validity, UID: uint32(m.uid), Size: m.size, Warnings: warnings,
 	})
-	return store.RawItem{
+	return model.RawItem{
 		SourceKey:   sourceKey(validity, m.uid),
 		Kind:        "email",
 		Mailbox:     s.address,

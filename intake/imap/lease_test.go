@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -17,21 +18,21 @@ func TestLeaseStandbyAndTakeover(t *testing.T) {
 	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
 	// Renewals come every third of the TTL; the TTL leaves room for a
 	// busy machine to delay one.
-	a := newSource(t, st, cfg, &Options{Holder: "replica-a", LeaseTTL: 1500 * time.Millisecond})
-	b := newSource(t, st, cfg, &Options{Holder: "replica-b", LeaseTTL: 1500 * time.Millisecond})
+	a := newSource(t, st, cfg, &Options{Options: source.Options{Holder: "replica-a", LeaseTTL: 1500 * time.Millisecond}})
+	b := newSource(t, st, cfg, &Options{Options: source.Options{Holder: "replica-b", LeaseTTL: 1500 * time.Millisecond}})
 
 	ctxA, stopA := context.WithCancel(context.Background())
 	var errA error
 	doneA := make(chan struct{})
 	go func() { errA = a.Run(ctxA); close(doneA) }()
 	t.Cleanup(func() { stopA(); <-doneA })
-	eventually(t, 5*time.Second, "a idle", func() bool { return a.Status().State == StateIdle })
+	eventually(t, 5*time.Second, "a idle", func() bool { return a.Status().State == source.StateIdle })
 	runSource(t, b)
-	eventually(t, 5*time.Second, "b standby", func() bool { return b.Status().State == StateStandby })
+	eventually(t, 5*time.Second, "b standby", func() bool { return b.Status().State == source.StateStandby })
 
 	// a keeps its lease across several renewals while idling.
 	time.Sleep(2 * time.Second)
-	if a.Status().State != StateIdle || b.Status().State != StateStandby || b.Status().Connected {
+	if a.Status().State != source.StateIdle || b.Status().State != source.StateStandby || b.Status().Connected {
 		t.Fatalf("a %s, b %s (connected %v); want a idle and b standing by", a.Status().State, b.Status().State, b.Status().Connected)
 	}
 	srv.add(t, "INBOX", message(1), time.Now())
@@ -42,7 +43,7 @@ func TestLeaseStandbyAndTakeover(t *testing.T) {
 	if errA != nil {
 		t.Fatalf("a: %v", errA)
 	}
-	eventually(t, 10*time.Second, "b takes over", func() bool { return b.Status().State == StateIdle })
+	eventually(t, 10*time.Second, "b takes over", func() bool { return b.Status().State == source.StateIdle })
 	srv.add(t, "INBOX", message(2), time.Now())
 	eventually(t, 10*time.Second, "b ingests", func() bool { return countItems(t, st) == 2 })
 	if n := countReceipts(t, st, "feedback"); n != 2 {
@@ -63,7 +64,7 @@ func TestSyncOnceWithoutLease(t *testing.T) {
 	if ok, err := st.AcquireLease(ctx, "feedback", "someone-else", time.Hour); !ok || err != nil {
 		t.Fatalf("acquire: %v %v", ok, err)
 	}
-	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, memPass), &Options{Holder: "me"})
+	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, memPass), &Options{Options: source.Options{Holder: "me"}})
 	_, err := s.SyncOnce(ctx)
 	if !errors.Is(err, store.ErrLeaseLost) || IsPermanent(err) {
 		t.Fatalf("sync: %v, want a lease error", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -299,7 +300,7 @@ func TestWrongPasswordDisables(t *testing.T) {
 		t.Fatalf("sync error %v, want a permanent error", err)
 	}
 	status := s.Status()
-	if status.State != StateDisabled || status.DisabledReason != "authentication failed" {
+	if status.State != source.StateDisabled || status.DisabledReason != "authentication failed" {
 		t.Fatalf("status %+v, want disabled by authentication failure", status)
 	}
 	src, err := st.Source(context.Background(), "feedback")
@@ -339,9 +340,9 @@ func TestRunWaitsAfterPermanentError(t *testing.T) {
 	srv := startMemIMAP(t, nil, nil)
 	st := openSQLite(t)
 	reg := prometheus.NewRegistry()
-	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, "wrong"), &Options{Registerer: reg, DisabledRetry: time.Hour})
+	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, "wrong"), &Options{Options: source.Options{DisabledRetry: time.Hour}, Registerer: reg})
 	runSource(t, s)
-	eventually(t, 5*time.Second, "disabled", func() bool { return s.Status().State == StateDisabled && !s.Status().RetryAt.IsZero() })
+	eventually(t, 5*time.Second, "disabled", func() bool { return s.Status().State == source.StateDisabled && !s.Status().RetryAt.IsZero() })
 	time.Sleep(300 * time.Millisecond) // several transient backoffs long
 	if got := testutil.ToFloat64(s.metrics.errors); got != 1 {
 		t.Fatalf("%v login attempts, want 1 while disabled", got)
@@ -357,12 +358,12 @@ func TestIdleDelivery(t *testing.T) {
 	st := openSQLite(t)
 	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, memPass), nil)
 	runSource(t, s)
-	eventually(t, 5*time.Second, "first sync and idle", func() bool { return s.Status().State == StateIdle })
+	eventually(t, 5*time.Second, "first sync and idle", func() bool { return s.Status().State == source.StateIdle })
 	if n := countItems(t, st); n != 1 {
 		t.Fatalf("%d items after the first sync, want 1", n)
 	}
 	for i := 1; i <= 3; i++ {
-		eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == StateIdle })
+		eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == source.StateIdle })
 		// go-imap's in-memory server starts listening for news a moment
 		// after it accepts IDLE, and keeps what arrives in between until
 		// the next refresh (Dovecot reports it at once; see the Dovecot
@@ -372,7 +373,7 @@ func TestIdleDelivery(t *testing.T) {
 		eventually(t, 5*time.Second, "delivery in idle", func() bool { return countItems(t, st) == i+1 })
 	}
 	// The status follows the commit, so it may trail the item count.
-	eventually(t, 5*time.Second, "status cursor at uid 4", func() bool { return s.Status().Cursor.LastUID == 4 })
+	eventually(t, 5*time.Second, "status cursor at uid 4", func() bool { return s.Cursor().LastUID == 4 })
 }
 
 // With a short idle refresh the source leaves and re-enters IDLE several
@@ -384,7 +385,7 @@ func TestIdleRefresh(t *testing.T) {
 	cfg.IdleRefresh = time.Second
 	s := newSource(t, st, cfg, nil)
 	runSource(t, s)
-	eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == StateIdle })
+	eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == source.StateIdle })
 	before := s.Status().LastSuccess
 	eventually(t, 5*time.Second, "two idle refreshes", func() bool {
 		return s.Status().LastSuccess.Sub(before) >= 1500*time.Millisecond
@@ -413,7 +414,7 @@ func TestPollWait(t *testing.T) {
 	if d := time.Since(start); d < time.Second || d > 5*time.Second {
 		t.Fatalf("poll wait took %s, want the 1 s interval", d)
 	}
-	if s.Status().State != StatePolling {
+	if s.Status().State != source.StatePolling {
 		t.Fatalf("state %s, want polling", s.Status().State)
 	}
 	// With a long interval, only the closed connection can end the wait.

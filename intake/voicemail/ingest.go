@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
-// Meta is the JSON object stored with a voicemail (store.RawItem.Meta).
+// Meta is the JSON object stored with a voicemail (model.RawItem.Meta).
 type Meta struct {
 	RecordingSID string `json:"recording_sid"`
 	CallSID      string `json:"call_sid"`
@@ -52,17 +52,17 @@ func ContentHash(accountSID, recordingSID string) string {
 
 // fetch downloads a completed recording and builds its raw item: the call
 // for the caller's number, then the media.
-func (s *Source) fetch(ctx context.Context, rec Recording) (store.RawItem, error) {
+func (s *Source) fetch(ctx context.Context, rec Recording) (model.RawItem, error) {
 	var call Call
 	if rec.CallSID != "" {
 		var err error
 		if call, err = s.client.Call(ctx, rec.CallSID); err != nil && !errors.Is(err, ErrNotFound) {
-			return store.RawItem{}, err
+			return model.RawItem{}, err
 		}
 	}
 	media, err := s.client.Media(ctx, rec.SID, s.cfg.MediaFormat)
 	if err != nil {
-		return store.RawItem{}, err
+		return model.RawItem{}, err
 	}
 	if media.Tries > 1 {
 		s.metrics.mediaRetries.Add(float64(media.Tries - 1))
@@ -75,9 +75,9 @@ func (s *Source) fetch(ctx context.Context, rec Recording) (store.RawItem, error
 		MediaFormat: s.cfg.MediaFormat, MediaContentType: media.ContentType,
 	})
 	if err != nil {
-		return store.RawItem{}, fmt.Errorf("encode meta: %w", err)
+		return model.RawItem{}, fmt.Errorf("encode meta: %w", err)
 	}
-	return store.RawItem{
+	return model.RawItem{
 		SourceKey:   rec.SID,
 		Kind:        "voicemail",
 		ContentHash: ContentHash(s.client.AccountSID(), rec.SID),
@@ -90,8 +90,8 @@ func (s *Source) fetch(ctx context.Context, rec Recording) (store.RawItem, error
 // store hands one item to the store with the cursor (empty keeps it),
 // then deletes the recording at Twilio when configured. It reports
 // whether the item was new.
-func (s *Source) store(ctx context.Context, item store.RawItem, holder, cursor string) (bool, error) {
-	res, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: holder, Cursor: cursor, Items: []store.RawItem{item}})
+func (s *Source) store(ctx context.Context, item model.RawItem, holder, cursor string) (bool, error) {
+	res, err := s.sink.Receive(ctx, model.Batch{Source: s.name, Holder: holder, Cursor: cursor, Items: []model.RawItem{item}})
 	if err != nil {
 		return false, fmt.Errorf("store recording %s: %w", item.SourceKey, err)
 	}
