@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/reps"
 	"github.com/earshot-dev/earshot/store"
@@ -179,13 +180,13 @@ func port(addr string) int {
 }
 
 type smokeRow struct {
-	ID        int64  `db:"id"`
-	Subject   string `db:"subject"`
-	State     string `db:"state"`
-	Auto      string `db:"auto_reason"`
-	AckState  string `db:"ack_state"`
-	AckReason string `db:"ack_reason"`
-	LastError string `db:"last_error"`
+	ID        int64             `db:"id"`
+	Subject   string            `db:"subject"`
+	State     model.ItemState   `db:"state"`
+	Auto      string            `db:"auto_reason"`
+	AckState  model.OutboxState `db:"ack_state"`
+	AckReason string            `db:"ack_reason"`
+	LastError string            `db:"last_error"`
 }
 
 func smokeRows(ctx context.Context, st *store.Store) ([]smokeRow, error) {
@@ -203,11 +204,11 @@ func smokeProblems(rows []smokeRow, items int) []string {
 	}
 	for _, r := range rows {
 		switch {
-		case r.State != store.StateProcessed:
+		case r.State != model.StateProcessed:
 			p = append(p, fmt.Sprintf("item %d is %s %s", r.ID, r.State, r.LastError))
-		case r.Auto != "" && r.AckState != store.OutboxSuppressed:
+		case r.Auto != "" && r.AckState != model.OutboxSuppressed:
 			p = append(p, fmt.Sprintf("auto-generated item %d has ack %q, want suppressed", r.ID, r.AckState))
-		case r.Auto == "" && r.AckState != store.OutboxSent:
+		case r.Auto == "" && r.AckState != model.OutboxSent:
 			p = append(p, fmt.Sprintf("item %d ack is %q %s", r.ID, r.AckState, r.AckReason))
 		}
 	}

@@ -1,7 +1,6 @@
 package outbound
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/mail"
 	"strconv"
@@ -11,41 +10,32 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/config"
-	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/templates"
-)
-
-// Outbox kinds and channels.
-const (
-	KindAck         = "ack"
-	KindOwnerNotice = "owner_notice"
-	ChannelEmail    = "email"
-	ChannelSMS      = "sms"
 )
 
 // Contribution is everything an ack or an owner notice says about one
 // processed item.
 type Contribution struct {
 	// Item is the stored item (id, kind, received time, raw message).
-	Item store.Item
+	Item model.Item
 	// Subject and Text are the normalized subject and the rep's own words
 	// (or the voicemail transcript).
 	Subject string
 	Text    string
 	// From is the sender as written; for voicemail, the caller's number
 	// is in CallerNumber.
-	From         intake.Address
+	From         model.Address
 	CallerNumber string
 	// Rep is the registered rep, nil for an unregistered sender.
-	Rep *store.Rep
+	Rep *model.Rep
 	// Tags and Owners are what routing found.
-	Tags   []store.Tag
+	Tags   []model.Tag
 	Owners []string
 	// Award is what the item earned; Tally the rep's standing with it.
 	Award points.Award
-	Tally points.Tally
+	Tally model.Tally
 	// MessageID and References of the incoming message, for threading.
 	MessageID  string
 	References []string
@@ -108,7 +98,7 @@ func (c *Composer) Data(ct Contribution) templates.Data {
 	}
 	a, t := ct.Award, ct.Tally
 	d.Points = templates.Points{
-		Awarded: a.Points, Withheld: a.Withheld, Waiting: a.Waiting, Month: points.MonthName(a.Month),
+		Awarded: a.Points, Withheld: a.Withheld, Waiting: a.Waiting, Month: a.Month.Name(),
 		MonthTotal: t.Points, Rank: t.Rank, Ranked: t.Ranked, AllTime: t.AllTime,
 	}
 	for _, l := range a.Lines {
@@ -136,7 +126,7 @@ func (c *Composer) rep(ct Contribution) templates.Rep {
 
 func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 	it := templates.Item{
-		ID: ct.Item.ID, Kind: ct.Item.Kind, Subject: ct.Subject, Text: ct.Text,
+		ID: ct.Item.ID, Kind: string(ct.Item.Kind), Subject: ct.Subject, Text: ct.Text,
 		Received: ct.Item.ReceivedAt.In(loc), Owners: ct.Owners,
 	}
 	var intel, feedback bool
@@ -173,14 +163,10 @@ func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 	return it
 }
 
-// phrases extracts the phrases of a tag's evidence JSON.
-func phrases(evidence string) []string {
-	var ev []struct{ Phrase string }
-	if json.Unmarshal([]byte(evidence), &ev) != nil {
-		return nil
-	}
+// phrases are the phrases of a tag's evidence, spaces folded.
+func phrases(evidence []model.Evidence) []string {
 	var out []string
-	for _, e := range ev {
+	for _, e := range evidence {
 		if p := strings.Join(strings.Fields(e.Phrase), " "); p != "" {
 			out = append(out, p)
 		}
@@ -191,11 +177,11 @@ func phrases(evidence string) []string {
 // AckEmail renders the email ack to the sender: from the mailbox the item
 // arrived at, "Re:" its subject, threaded under it, marked
 // Auto-Submitted: auto-replied.
-func (c *Composer) AckEmail(ct Contribution, to string) (store.OutboxMessage, error) {
+func (c *Composer) AckEmail(ct Contribution, to string) (model.OutboxMessage, error) {
 	d := c.Data(ct)
 	r, err := c.Templates.Ack(d)
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
 	from := &gomail.Address{Name: c.AckName, Address: ct.Mailbox}
 	if ct.Mailbox == "" && c.NoticeFrom != nil {
@@ -212,18 +198,18 @@ func (c *Composer) AckEmail(ct Contribution, to string) (store.OutboxMessage, er
 	}
 	raw, _, err := templates.BuildEmail(env, r)
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
-	return store.OutboxMessage{Kind: KindAck, Channel: ChannelEmail, Recipient: to, Subject: env.Subject, Body: raw}, nil
+	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelEmail, Recipient: to, Subject: env.Subject, Body: raw}, nil
 }
 
 // AckSMS renders the SMS ack to a phone number.
-func (c *Composer) AckSMS(ct Contribution, to string) (store.OutboxMessage, error) {
+func (c *Composer) AckSMS(ct Contribution, to string) (model.OutboxMessage, error) {
 	text, err := c.Templates.SMS(c.Data(ct))
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
-	return store.OutboxMessage{Kind: KindAck, Channel: ChannelSMS, Recipient: to, Body: []byte(text)}, nil
+	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelSMS, Recipient: to, Body: []byte(text)}, nil
 }
 
 // MaxOriginalBytes is the largest original email an owner notice
@@ -235,15 +221,15 @@ const MaxOriginalBytes = 5 << 20
 // Notice renders the immediate notice to an owner: from smtp.from,
 // Reply-To the rep, with the original email attached as message/rfc822
 // up to MaxOriginalBytes (a voicemail's audio is linked instead).
-func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (store.OutboxMessage, error) {
+func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (model.OutboxMessage, error) {
 	if c.NoticeFrom == nil {
-		return store.OutboxMessage{}, fmt.Errorf("notice to %s: smtp.from is not configured", owner.Name)
+		return model.OutboxMessage{}, fmt.Errorf("notice to %s: smtp.from is not configured", owner.Name)
 	}
 	d := c.Data(ct)
 	d.Owner = templates.Owner{Name: owner.Name, Email: owner.Email}
 	r, err := c.Templates.Notice(d)
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
 	env := templates.Envelope{
 		From:    &gomail.Address{Name: c.NoticeFrom.Name, Address: c.NoticeFrom.Address},
@@ -259,7 +245,7 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 	}
 	raw, _, err := templates.BuildEmail(env, r, att...)
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
-	return store.OutboxMessage{Kind: KindOwnerNotice, Channel: ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw}, nil
+	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw}, nil
 }

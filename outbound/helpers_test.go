@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -55,11 +56,11 @@ func openStore(t *testing.T, clk *clock) *store.Store {
 
 // enqueue stores a processed item with msgs in its outbox and returns the
 // item's id.
-func enqueue(t *testing.T, s *store.Store, msgs ...store.OutboxMessage) int64 {
+func enqueue(t *testing.T, s *store.Store, msgs ...model.OutboxMessage) int64 {
 	t.Helper()
 	ctx := context.Background()
 	key := unique()
-	if _, err := s.Receive(ctx, store.Batch{Source: "feedback", Items: []store.RawItem{{
+	if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{{
 		SourceKey: key, Kind: "email", ContentHash: key, Raw: []byte("Subject: x\r\n\r\nx\r\n"), Mailbox: "feedback@example.test",
 	}}}); err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func enqueue(t *testing.T, s *store.Store, msgs ...store.OutboxMessage) int64 {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim: %v %v", got, err)
 	}
-	if err := s.Complete(ctx, got[0].ID, "w", store.Processed{Outbox: msgs}); err != nil {
+	if err := s.Complete(ctx, got[0].ID, "w", model.Processed{Outbox: msgs}); err != nil {
 		t.Fatal(err)
 	}
 	return got[0].ID

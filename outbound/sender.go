@@ -9,14 +9,14 @@ import (
 	"context"
 	"errors"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // Sender delivers one outbox message and returns the provider's id for it
 // (an SMTP queue id or Message-ID, a Twilio Message SID). An error wrapped
 // in a PermanentError will not go away by retrying.
 type Sender interface {
-	Send(ctx context.Context, m store.OutboxMessage) (providerID string, err error)
+	Send(ctx context.Context, m model.OutboxMessage) (providerID string, err error)
 }
 
 // PermanentError marks a failure that retrying cannot fix, such as an SMTP

@@ -12,8 +12,8 @@ import (
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
-	"github.com/earshot-dev/earshot/store"
 )
 
 func suppressConfig(cap int) *config.Config {
@@ -81,7 +81,7 @@ func TestDailyCapCountsInTheConfiguredZone(t *testing.T) {
 	s := openStore(t, clk)
 	sup := outbound.NewSuppressor(suppressConfig(2))
 	in := outbound.Incoming{Recipient: "dana@example.test"}
-	ack := store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "dana@example.test", Body: []byte("x")}
+	ack := model.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "dana@example.test", Body: []byte("x")}
 	enqueue(t, s, ack)
 	if got, _ := sup.Ack(ctx, s, in, clk.Now()); got != "" {
 		t.Fatalf("one ack today: %q, want none suppressed", got)

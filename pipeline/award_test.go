@@ -14,6 +14,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/points"
 	"github.com/earshot-dev/earshot/store"
@@ -82,7 +83,7 @@ func newAwardHarness(t *testing.T, dailyCap int) *awardHarness {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.ImportReps(ctx, []store.Rep{
+	if _, err := s.ImportReps(ctx, []model.Rep{
 		{Name: "Dana Reyes", Emails: []string{"dana@example.test"}, Line: 2},
 		{Name: "Sam Okafor", Emails: []string{"sam@example.test"}, Line: 3},
 	}); err != nil {
@@ -96,7 +97,7 @@ func newAwardHarness(t *testing.T, dailyCap int) *awardHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Now = func() time.Time { return h.now }
+	a.Planner.Now = func() time.Time { return h.now }
 	h.s, h.p, h.a = s, &pipeline.Processor{Store: s, Router: router}, a
 	return h
 }
@@ -109,7 +110,7 @@ func (h *awardHarness) deliver(mailbox string, at time.Time, header, body string
 	if !strings.Contains(header, "Message-ID:") {
 		raw = fmt.Sprintf("Message-ID: <m%d@mail.example.test>\r\n", h.n) + raw
 	}
-	_, err := h.s.Receive(context.Background(), store.Batch{Source: mailbox, Items: []store.RawItem{{
+	_, err := h.s.Receive(context.Background(), model.Batch{Source: mailbox, Items: []model.RawItem{{
 		SourceKey: fmt.Sprint("1:", h.n), Kind: "email", Mailbox: mailbox + "@example.test",
 		ContentHash: fmt.Sprint("hash-", h.n), Raw: []byte(raw), ReceivedAt: at,
 	}}})
@@ -119,7 +120,7 @@ func (h *awardHarness) deliver(mailbox string, at time.Time, header, body string
 }
 
 // process processes the next due item and returns its id and result.
-func (h *awardHarness) process() (int64, store.Processed) {
+func (h *awardHarness) process() (int64, model.Processed) {
 	h.t.Helper()
 	ctx := context.Background()
 	items, err := h.s.Claim(ctx, "w", 1, time.Minute)
@@ -141,21 +142,21 @@ func (h *awardHarness) process() (int64, store.Processed) {
 }
 
 // outbox returns an item's outbox rows by kind and recipient.
-func (h *awardHarness) outbox(item int64) map[string]store.OutboxMessage {
+func (h *awardHarness) outbox(item int64) map[string]model.OutboxMessage {
 	h.t.Helper()
 	msgs, err := h.s.ItemOutbox(context.Background(), item)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	out := map[string]store.OutboxMessage{}
+	out := map[string]model.OutboxMessage{}
 	for _, m := range msgs {
-		out[m.Kind+" "+m.Recipient] = m
+		out[string(m.Kind)+" "+m.Recipient] = m
 	}
 	return out
 }
 
 // ackText returns the text part of a stored email ack.
-func ackText(t *testing.T, m store.OutboxMessage) (gomail.Header, string) {
+func ackText(t *testing.T, m model.OutboxMessage) (gomail.Header, string) {
 	t.Helper()
 	mr, err := gomail.CreateReader(bytes.NewReader(m.Body))
 	if err != nil {
@@ -169,7 +170,7 @@ func ackText(t *testing.T, m store.OutboxMessage) (gomail.Header, string) {
 	return mr.Header, string(b)
 }
 
-func reasons(entries []store.LedgerEntry) string {
+func reasons(entries []model.LedgerEntry) string {
 	var out []string
 	for _, e := range entries {
 		out = append(out, fmt.Sprintf("%s=%d@%s", e.Reason, e.Points, e.Month))
@@ -190,7 +191,7 @@ func TestAwardIntelAtMonthEndInLosAngeles(t *testing.T) {
 	}
 	out := h.outbox(item)
 	ack, ok := out["ack dana@example.test"]
-	if !ok || ack.State != store.OutboxPending || ack.Channel != "email" {
+	if !ok || ack.State != model.OutboxPending || ack.Channel != "email" {
 		t.Fatalf("ack = %+v (outbox %v)", ack, out)
 	}
 	hdr, text := ackText(t, ack)
@@ -208,7 +209,7 @@ func TestAwardIntelAtMonthEndInLosAngeles(t *testing.T) {
 		}
 	}
 	notice, ok := out["owner_notice ci@example.test"]
-	if !ok || notice.State != store.OutboxPending || !bytes.Contains(notice.Body, []byte("Content-Type: message/rfc822")) ||
+	if !ok || notice.State != model.OutboxPending || !bytes.Contains(notice.Body, []byte("Content-Type: message/rfc822")) ||
 		!bytes.Contains(notice.Body, []byte("Reply-To: \"Dana Reyes\" <dana@example.test>")) {
 		t.Errorf("notice to the immediate owner = %s %q", notice.State, notice.Subject)
 	}
@@ -250,13 +251,13 @@ func TestAwardLoopsAreNotAnswered(t *testing.T) {
 		h.deliver("feedback", at.Add(time.Hour), c.header, c.body)
 		id, res := h.process()
 		out := h.outbox(id)
-		var acks []store.OutboxMessage
+		var acks []model.OutboxMessage
 		for _, m := range out {
 			if m.Kind == "ack" {
 				acks = append(acks, m)
 			}
 		}
-		if len(acks) != 1 || acks[0].State != store.OutboxSuppressed || acks[0].Reason != c.want || len(acks[0].Body) != 0 {
+		if len(acks) != 1 || acks[0].State != model.OutboxSuppressed || acks[0].Reason != c.want || len(acks[0].Body) != 0 {
 			t.Errorf("%s: acks %+v, want one suppressed: %s", c.name, acks, c.want)
 		}
 		if c.want == "auto-generated (auto-submitted: auto-replied)" && (len(res.Ledger) != 0 || len(out) != 1) {
@@ -302,7 +303,7 @@ func TestAwardWaitsForRegistration(t *testing.T) {
 	if _, text := ackText(t, ack); !strings.Contains(text, "It is worth at least 5 points. lee@example.test is not on the rep roster yet") {
 		t.Errorf("ack to an unregistered sender:\n%s", text)
 	}
-	if _, err := h.s.ImportReps(ctx, []store.Rep{{Name: "Lee Park", Emails: []string{"lee@example.test"}, Line: 2}}); err != nil {
+	if _, err := h.s.ImportReps(ctx, []model.Rep{{Name: "Lee Park", Emails: []string{"lee@example.test"}, Line: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := h.s.ReleaseWaitingPoints(ctx); err != nil || n != 1 {
@@ -336,7 +337,7 @@ func TestAwardDuplicateAndDailyCap(t *testing.T) {
 		t.Errorf("a duplicate was paid: %s", reasons(res.Ledger))
 	}
 	ack := h.outbox(second)["ack dana@example.test"]
-	if ack.State != store.OutboxSuppressed || ack.Reason != "daily cap of 1 acks reached" {
+	if ack.State != model.OutboxSuppressed || ack.Reason != "daily cap of 1 acks reached" {
 		t.Errorf("second ack of the day = %s %q, want suppressed by the cap", ack.State, ack.Reason)
 	}
 	// The next day the cap starts over; the duplicate's ack says why it

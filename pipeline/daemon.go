@@ -22,6 +22,7 @@ import (
 	"github.com/earshot-dev/earshot/intake/imap"
 	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/intake/voicemail"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/transcribe"
@@ -122,13 +123,13 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if err != nil {
 		return nil, fmt.Errorf("acks: %w", err)
 	}
-	senders := map[string]outbound.Sender{}
+	senders := map[model.Channel]outbound.Sender{}
 	if cfg.SMTP != nil {
 		m, err := outbound.NewMailer(*cfg.SMTP)
 		if err != nil {
 			return nil, fmt.Errorf("smtp: %w", err)
 		}
-		senders["email"] = m
+		senders[model.ChannelEmail] = m
 		d.mailer = m
 	}
 	if cfg.Twilio != nil && cfg.SMS.Enabled {
@@ -136,7 +137,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		if err != nil {
 			return nil, fmt.Errorf("sms: %w", err)
 		}
-		senders["sms"] = sms
+		senders[model.ChannelSMS] = sms
 	}
 	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log})
 	if err != nil {
@@ -194,7 +195,7 @@ type wakingSink struct {
 	wake chan struct{}
 }
 
-func (s *wakingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveResult, error) {
+func (s *wakingSink) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error) {
 	res, err := s.Store.Receive(ctx, b)
 	if err == nil && res.Inserted+res.Linked > 0 {
 		select {

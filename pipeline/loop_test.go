@@ -12,7 +12,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/dev"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // An out-of-office reply to our ack arrives in the mailbox: it is stored
@@ -55,9 +55,9 @@ acks: {enabled: true}
 	// The sink has the first ack before the outbox marks it sent: wait
 	// for the rows themselves.
 	var rows []struct {
-		Subject string `db:"subject"`
-		State   string `db:"state"`
-		Reason  string `db:"reason"`
+		Subject string            `db:"subject"`
+		State   model.OutboxState `db:"state"`
+		Reason  string            `db:"reason"`
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -66,7 +66,7 @@ acks: {enabled: true}
 			join outbox o on o.item_id = i.id and o.kind = 'ack' order by i.id`); err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) == 2 && rows[0].State == store.OutboxSent && rows[1].State == store.OutboxSuppressed {
+		if len(rows) == 2 && rows[0].State == model.OutboxSent && rows[1].State == model.OutboxSuppressed {
 			break
 		}
 		if time.Now().After(deadline) {

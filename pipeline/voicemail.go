@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/intake"
-	"github.com/earshot-dev/earshot/intake/voicemail"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/routing"
 	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/transcribe"
@@ -18,9 +17,9 @@ import (
 
 // VoicemailStore is what voicemail processing needs of the store.
 type VoicemailStore interface {
-	RepByContact(ctx context.Context, kind, value string) (store.Rep, error)
-	ItemTranscript(ctx context.Context, id int64) (store.Transcript, bool, error)
-	SaveTranscript(ctx context.Context, id int64, worker string, t store.Transcript) error
+	RepByContact(ctx context.Context, kind, value string) (model.Rep, error)
+	ItemTranscript(ctx context.Context, id int64) (model.Transcript, bool, error)
+	SaveTranscript(ctx context.Context, id int64, worker string, t model.Transcript) error
 }
 
 var _ VoicemailStore = (*store.Store)(nil)
@@ -40,35 +39,18 @@ type Voicemails struct {
 // "Anonymous" or placeholders that are not valid numbers.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
-// voicemailNormalized is the JSON kept with a processed voicemail.
-type voicemailNormalized struct {
-	CallerNumber       string  `json:"caller_number,omitempty"`
-	CalledNumber       string  `json:"called_number,omitempty"`
-	CallerName         string  `json:"caller_name,omitempty"`
-	RecordingSID       string  `json:"recording_sid,omitempty"`
-	CallSID            string  `json:"call_sid,omitempty"`
-	DurationSeconds    int     `json:"duration_seconds,omitempty"`
-	RecordedAt         string  `json:"recorded_at,omitempty"`
-	TranscriptEngine   string  `json:"transcript_engine,omitempty"`
-	TranscriptLanguage string  `json:"transcript_language,omitempty"`
-	TranscriptNote     string  `json:"transcript_note,omitempty"`
-	Confidence         float64 `json:"transcript_confidence,omitempty"`
-	AwaitingTranscript bool    `json:"awaiting_transcript,omitempty"`
-	Unregistered       bool    `json:"unregistered,omitempty"`
-}
-
 // Process transcribes (or loads the transcript of) a voicemail, credits
 // the caller's rep, and tags and routes the transcript. A voicemail
 // without text (silence, or waiting for a manager's transcript) is
 // processed without tags; a manager's transcript makes it due again. An
 // error is retried later: a transient engine failure, ErrPending while
 // Twilio transcribes, or malformed audio, which ends in quarantine.
-func (v *Voicemails) Process(ctx context.Context, it store.Item) (store.Processed, error) {
-	if it.Kind != "voicemail" {
-		return store.Processed{}, fmt.Errorf("item %d: %q is no voicemail", it.ID, it.Kind)
+func (v *Voicemails) Process(ctx context.Context, it model.Item) (model.Processed, error) {
+	if it.Kind != model.KindVoicemail {
+		return model.Processed{}, fmt.Errorf("item %d: %q is no voicemail", it.ID, it.Kind)
 	}
 	var warnings []string
-	meta, err := voicemail.ParseMeta(it.Meta)
+	meta, err := it.VoicemailMeta()
 	if err != nil {
 		warnings = append(warnings, err.Error())
 	}
@@ -78,17 +60,17 @@ func (v *Voicemails) Process(ctx context.Context, it store.Item) (store.Processe
 		Filename: strings.TrimPrefix(meta.RecordingSID+"."+meta.MediaFormat, "."),
 	})
 	if err != nil {
-		return store.Processed{}, err
+		return model.Processed{}, err
 	}
-	out := store.Processed{BodyText: tr.Text, FullText: tr.Text, Subject: "Voicemail from a withheld number"}
+	out := model.Processed{BodyText: tr.Text, FullText: tr.Text, Subject: "Voicemail from a withheld number"}
 	if e164.MatchString(meta.From) {
 		out.Sender, out.Subject = meta.From, "Voicemail from "+meta.From
 		rep, err := v.Store.RepByContact(ctx, "phone", meta.From)
 		switch {
 		case err == nil:
 			out.RepID = rep.ID
-		case !errors.Is(err, store.ErrNotFound):
-			return store.Processed{}, err
+		case !errors.Is(err, model.ErrNotFound):
+			return model.Processed{}, err
 		}
 	} else {
 		warnings = append(warnings, "caller number withheld")
@@ -97,17 +79,13 @@ func (v *Voicemails) Process(ctx context.Context, it store.Item) (store.Processe
 		warnings = append(warnings, "transcript: "+tr.Note)
 	}
 	out.Warnings = warnings
-	norm, err := json.Marshal(voicemailNormalized{
+	out.Message = model.Message{
 		CallerNumber: meta.From, CalledNumber: meta.To, CallerName: meta.CallerName,
 		RecordingSID: meta.RecordingSID, CallSID: meta.CallSID, DurationSeconds: max(meta.Duration, 0),
 		RecordedAt: meta.DateCreated, TranscriptEngine: tr.Engine, TranscriptLanguage: tr.Language,
 		TranscriptNote: tr.Note, Confidence: tr.Confidence, AwaitingTranscript: tr.Awaiting,
 		Unregistered: out.RepID == 0,
-	})
-	if err != nil {
-		return store.Processed{}, fmt.Errorf("encode normalized voicemail: %w", err)
 	}
-	out.Normalized = string(norm)
 	if tr.Text == "" {
 		return out, nil
 	}
@@ -117,22 +95,22 @@ func (v *Voicemails) Process(ctx context.Context, it store.Item) (store.Processe
 
 // transcript returns the stored transcript of the item, or transcribes
 // the audio and stores the result before returning it.
-func (v *Voicemails) transcript(ctx context.Context, it store.Item, a transcribe.Audio) (store.Transcript, error) {
+func (v *Voicemails) transcript(ctx context.Context, it model.Item, a transcribe.Audio) (model.Transcript, error) {
 	saved, ok, err := v.Store.ItemTranscript(ctx, it.ID)
 	if err != nil || ok {
 		return saved, err
 	}
 	if v.Transcriber == nil {
-		return store.Transcript{}, errors.New("no transcription engine configured")
+		return model.Transcript{}, errors.New("no transcription engine configured")
 	}
 	t, err := v.Transcriber.Transcribe(ctx, a)
 	if err != nil {
-		return store.Transcript{}, fmt.Errorf("transcribe item %d: %w", it.ID, err)
+		return model.Transcript{}, fmt.Errorf("transcribe item %d: %w", it.ID, err)
 	}
-	st := store.Transcript{Text: t.Text, Engine: t.Engine, Language: t.Language, Confidence: t.Confidence,
+	st := model.Transcript{Text: t.Text, Engine: t.Engine, Language: t.Language, Confidence: t.Confidence,
 		Note: t.Empty, Awaiting: t.Awaiting}
 	if err := v.Store.SaveTranscript(ctx, it.ID, it.ClaimedBy, st); err != nil {
-		return store.Transcript{}, err
+		return model.Transcript{}, err
 	}
 	return st, nil
 }
@@ -142,7 +120,7 @@ func (v *Voicemails) transcript(ctx context.Context, it store.Item, a transcribe
 // voicemail's transcript (and loaded instead when stored). An attachment
 // whose audio is malformed is noted and skipped: the message itself still
 // counts. Other engine failures are returned to retry the item.
-func (v *Voicemails) TranscribeAttachments(ctx context.Context, it store.Item, msg *intake.Message) (string, error) {
+func (v *Voicemails) TranscribeAttachments(ctx context.Context, it model.Item, msg *intake.Message) (string, error) {
 	saved, ok, err := v.Store.ItemTranscript(ctx, it.ID)
 	if err != nil || ok {
 		return saved.Text, err
@@ -178,7 +156,7 @@ func (v *Voicemails) TranscribeAttachments(ctx context.Context, it store.Item, m
 			notes = append(notes, a.Filename+": "+t.Empty)
 		}
 	}
-	st := store.Transcript{Text: strings.Join(texts, "\n\n"), Engine: v.Transcriber.Name(),
+	st := model.Transcript{Text: strings.Join(texts, "\n\n"), Engine: v.Transcriber.Name(),
 		Awaiting: awaiting && len(texts) == 0}
 	if st.Text == "" {
 		st.Note = strings.Join(notes, "; ")
@@ -190,7 +168,7 @@ func (v *Voicemails) TranscribeAttachments(ctx context.Context, it store.Item, m
 }
 
 // route tags and routes the way the email path does.
-func (v *Voicemails) route(in routing.Input) ([]store.Tag, []store.Assignment, error) {
+func (v *Voicemails) route(in routing.Input) ([]model.Tag, []model.Assignment, error) {
 	if v.Router == nil {
 		return nil, nil, nil
 	}

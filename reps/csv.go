@@ -12,7 +12,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/earshot-dev/earshot/intake"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // columns are the CSV header names, in any order; name is required.
@@ -32,7 +32,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 // spaces. Phones are normalised to E.164, reading numbers without a
 // country code as in region (e.g. "US"). Every bad row is reported with
 // its line number; none of the file is returned then.
-func ParseCSV(r io.Reader, region string) ([]store.Rep, error) {
+func ParseCSV(r io.Reader, region string) ([]model.Rep, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -59,7 +59,7 @@ func ParseCSV(r io.Reader, region string) ([]store.Rep, error) {
 		return nil, &LineError{1, errors.New("no name column")}
 	}
 	var (
-		out  []store.Rep
+		out  []model.Rep
 		errs []error
 		seen = map[string]int{}
 	)
@@ -106,8 +106,8 @@ func ParseCSV(r io.Reader, region string) ([]store.Rep, error) {
 	return out, nil
 }
 
-func parseRow(get func(string) string, region string) (store.Rep, error) {
-	rep := store.Rep{Name: get("name"), Team: get("team"), Manager: get("manager")}
+func parseRow(get func(string) string, region string) (model.Rep, error) {
+	rep := model.Rep{Name: get("name"), Team: get("team"), Manager: get("manager")}
 	if rep.Name == "" {
 		return rep, errors.New("name is empty")
 	}

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
-func ack(rcpt string) store.OutboxMessage {
-	return store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: rcpt, Subject: "Re: hi", Body: []byte("msg")}
+func ack(rcpt string) model.OutboxMessage {
+	return model.OutboxMessage{Kind: "ack", Channel: "email", Recipient: rcpt, Subject: "Re: hi", Body: []byte("msg")}
 }
 
 func TestOutboxClaimSendFail(t *testing.T) {
@@ -20,8 +21,8 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		supp := ack("bot@example.test")
-		supp.State, supp.Reason = store.OutboxSuppressed, "auto-generated (dsn)"
-		item, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{
+		supp.State, supp.Reason = model.OutboxSuppressed, "auto-generated (dsn)"
+		item, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{
 			ack("ana@example.test"), ack("bo@example.test"), ack("cy@example.test"), supp,
 		}})
 		if err != nil {
@@ -31,7 +32,7 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		if err != nil || len(got) != 3 {
 			t.Fatalf("claim = %d messages, %v; want the 3 pending ones", len(got), err)
 		}
-		if got[0].Attempts != 1 || got[0].ClaimedBy != "w1" || !got[0].ItemID.Valid || string(got[0].Body) != "msg" {
+		if got[0].Attempts != 1 || got[0].ClaimedBy != "w1" || got[0].ItemID == 0 || string(got[0].Body) != "msg" {
 			t.Errorf("claimed message = %+v", got[0])
 		}
 		if more, _ := s.ClaimOutbox(ctx, "w2", 10, time.Minute); len(more) != 0 {
@@ -47,12 +48,12 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		}
 		// A permanent failure is final, with the server's answer.
 		st, err := s.FailOutbox(ctx, got[1].ID, "w1", errors.New("550 5.1.1 no such user"), true, 5)
-		if err != nil || st != store.OutboxFailed {
+		if err != nil || st != model.OutboxFailed {
 			t.Fatalf("permanent failure: %q %v", st, err)
 		}
 		// A temporary failure retries after a backoff, until the limit.
 		st, err = s.FailOutbox(ctx, got[2].ID, "w1", errors.New("451 try later"), false, 2)
-		if err != nil || st != store.OutboxPending {
+		if err != nil || st != model.OutboxPending {
 			t.Fatalf("temporary failure: %q %v", st, err)
 		}
 		if again, _ := s.ClaimOutbox(ctx, "w1", 10, time.Minute); len(again) != 0 {
@@ -66,7 +67,7 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		if len(again) != 1 || again[0].Attempts != 2 || again[0].LastError != "451 try later" {
 			t.Fatalf("retry = %+v", again)
 		}
-		if st, _ := s.FailOutbox(ctx, again[0].ID, "w2", errors.New("451 still"), false, 2); st != store.OutboxFailed {
+		if st, _ := s.FailOutbox(ctx, again[0].ID, "w2", errors.New("451 still"), false, 2); st != model.OutboxFailed {
 			t.Errorf("failure at the attempt limit = %q, want failed", st)
 		}
 
@@ -83,11 +84,11 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		for i, w := range want {
 			m := msgs[i]
 			detail := m.LastError + m.ProviderID + m.Reason
-			if m.State != w.state || m.Recipient != w.rcpt || detail != w.detail {
+			if string(m.State) != w.state || m.Recipient != w.rcpt || detail != w.detail {
 				t.Errorf("message %d = %s to %s (%q), want %s to %s (%q)", i, m.State, m.Recipient, detail, w.state, w.rcpt, w.detail)
 			}
 		}
-		if !msgs[0].SentAt.Valid || msgs[1].SentAt.Valid {
+		if msgs[0].SentAt.IsZero() || !msgs[1].SentAt.IsZero() {
 			t.Errorf("sent_at = %v, %v; want set only when sent", msgs[0].SentAt, msgs[1].SentAt)
 		}
 	})
@@ -97,7 +98,7 @@ func TestOutboxLeaseExpiry(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
-		if _, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{ack("ana@example.test")}}); err != nil {
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}}); err != nil {
 			t.Fatal(err)
 		}
 		first, _ := s.ClaimOutbox(ctx, "dead", 1, time.Minute)
@@ -121,7 +122,7 @@ func TestOutboxEnqueueOnce(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
-		item, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{ack("ana@example.test")}})
+		item, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +131,7 @@ func TestOutboxEnqueueOnce(t *testing.T) {
 		}
 		second := ack("ana@example.test")
 		second.Subject = "changed"
-		if _, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{second}}); err != nil {
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{second}}); err != nil {
 			t.Fatal(err)
 		}
 		msgs, _ := s.ItemOutbox(ctx, item)
@@ -148,10 +149,10 @@ func TestAcksSince(t *testing.T) {
 		ctx := context.Background()
 		seed(t, s, 3)
 		supp := ack("ana@example.test")
-		supp.State, supp.Reason = store.OutboxSuppressed, "daily cap of 20 acks reached"
-		notice := store.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: "ana@example.test", Body: []byte("n")}
-		for _, msgs := range [][]store.OutboxMessage{{ack("ana@example.test")}, {ack("ana@example.test"), notice}, {supp}} {
-			if _, err := completeNext(t, s, store.Processed{Outbox: msgs}); err != nil {
+		supp.State, supp.Reason = model.OutboxSuppressed, "daily cap of 20 acks reached"
+		notice := model.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: "ana@example.test", Body: []byte("n")}
+		for _, msgs := range [][]model.OutboxMessage{{ack("ana@example.test")}, {ack("ana@example.test"), notice}, {supp}} {
+			if _, err := completeNext(t, s, model.Processed{Outbox: msgs}); err != nil {
 				t.Fatal(err)
 			}
 			clk.Add(time.Hour)
@@ -179,11 +180,11 @@ func TestOutboxConcurrentWorkers(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
-		var msgs []store.OutboxMessage
+		var msgs []model.OutboxMessage
 		for i := range 60 {
 			msgs = append(msgs, ack(fmt.Sprintf("r%d@example.test", i)))
 		}
-		if _, err := completeNext(t, s, store.Processed{Outbox: msgs}); err != nil {
+		if _, err := completeNext(t, s, model.Processed{Outbox: msgs}); err != nil {
 			t.Fatal(err)
 		}
 		var (

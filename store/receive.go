@@ -11,21 +11,14 @@ import (
 	"github.com/earshot-dev/earshot/model"
 )
 
-// The types of the intake contract live in model.
-type (
-	RawItem       = model.RawItem
-	Batch         = model.Batch
-	ReceiveResult = model.ReceiveResult
-)
-
 // Receive stores the batch's raw items and advances the source's cursor in
 // one transaction. It is idempotent: receiving the same batch again stores
 // nothing new. Only after it returns nil may the source change anything
 // upstream.
-func (s *Store) Receive(ctx context.Context, b Batch) (ReceiveResult, error) {
-	var res ReceiveResult
+func (s *Store) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error) {
+	var res model.ReceiveResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res = ReceiveResult{}
+		res = model.ReceiveResult{}
 		srcID, err := s.holdsLease(ctx, tx, b.Source, b.Holder)
 		if err != nil {
 			return err
@@ -58,7 +51,7 @@ const receiveChunk = 500
 // receiveChunk stores items with a handful of set-based statements: find
 // the keys already received, insert the new contents, link the contents
 // already stored, and record a receipt for every new key.
-func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, items []RawItem, res *ReceiveResult) error {
+func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, items []model.RawItem, res *model.ReceiveResult) error {
 	keys := make([]string, 0, len(items))
 	for _, it := range items {
 		if it.SourceKey == "" || it.ContentHash == "" {
@@ -78,7 +71,7 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 	for _, k := range seen {
 		done[k] = true
 	}
-	var fresh []*RawItem
+	var fresh []*model.RawItem
 	for i := range items {
 		if done[items[i].SourceKey] {
 			res.Repeated++
@@ -92,7 +85,7 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 	}
 
 	now := ts(s.now())
-	recv := func(it *RawItem) time.Time {
+	recv := func(it *model.RawItem) time.Time {
 		if it.ReceivedAt.IsZero() {
 			return now
 		}

@@ -8,31 +8,13 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
-)
 
-// Transcript is what speech-to-text made of an item's audio.
-type Transcript struct {
-	// Text is the transcript; empty when the audio holds no speech (Note
-	// says why) or while the item awaits a manager's transcript.
-	Text string
-	// Engine names what made it: "command", "openai", "twilio", "none" or
-	// "manager:NAME".
-	Engine string
-	// Language is the spoken language when the engine reports it.
-	Language string
-	// Confidence is between 0 and 1; 0 means unknown.
-	Confidence float64
-	// Note says why Text is empty ("silence", "no speech recognised",
-	// "waiting for a manager's transcript").
-	Note string
-	// Awaiting marks an item that has no machine transcript and waits for a
-	// manager to type one.
-	Awaiting bool
-}
+	"github.com/earshot-dev/earshot/model"
+)
 
 // ItemTranscript returns the stored transcript of an item. ok is false when
 // the item has none yet: never transcribed, or awaiting a manager's.
-func (s *Store) ItemTranscript(ctx context.Context, id int64) (t Transcript, ok bool, err error) {
+func (s *Store) ItemTranscript(ctx context.Context, id int64) (t model.Transcript, ok bool, err error) {
 	var row struct {
 		Text       sql.NullString `db:"transcript"`
 		Engine     string         `db:"transcript_engine"`
@@ -44,12 +26,12 @@ func (s *Store) ItemTranscript(ctx context.Context, id int64) (t Transcript, ok 
 	err = s.db.GetContext(ctx, &row, s.rebind(`select transcript, transcript_engine, transcript_language,
 		transcript_confidence, transcript_note, awaiting_transcript from items where id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, ErrNotFound)
+		return model.Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, err)
+		return model.Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, err)
 	}
-	t = Transcript{Text: row.Text.String, Engine: row.Engine, Language: row.Language,
+	t = model.Transcript{Text: row.Text.String, Engine: row.Engine, Language: row.Language,
 		Confidence: row.Confidence, Note: row.Note, Awaiting: row.Awaiting}
 	return t, row.Text.Valid, nil
 }
@@ -59,7 +41,7 @@ func (s *Store) ItemTranscript(ctx context.Context, id int64) (t Transcript, ok 
 // never pays for the transcription again. A transcript marked Awaiting
 // stores no text: the item waits for a manager's transcript, and
 // processing it again asks the engine again.
-func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t Transcript) error {
+func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t model.Transcript) error {
 	var text any
 	if !t.Awaiting {
 		text = t.Text

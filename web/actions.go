@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -113,7 +114,7 @@ func (d *Dashboard) adjustItem(w http.ResponseWriter, r *http.Request, v *viewer
 		redirectErr(w, r, back, bad, "points")
 		return nil
 	}
-	if !it.RepID.Valid {
+	if it.RepID == 0 {
 		redirectErr(w, r, back, "unregistered", "points")
 		return nil
 	}
@@ -121,7 +122,7 @@ func (d *Dashboard) adjustItem(w http.ResponseWriter, r *http.Request, v *viewer
 	if err != nil {
 		return err
 	}
-	e, err := d.store.AdjustItemPoints(r.Context(), id, store.LedgerEntry{Points: pts, Reason: reason,
+	e, err := d.store.AdjustItemPoints(r.Context(), id, model.LedgerEntry{Points: pts, Reason: reason,
 		Month: d.paidMonth(it, ledger), Actor: v.Name})
 	if errors.Is(err, store.ErrDuplicateAdjustment) {
 		redirectErr(w, r, back, "duplicate", "points")

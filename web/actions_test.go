@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // act posts an action with the session's token and returns where it
@@ -41,7 +41,7 @@ func TestItemActions(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, tg := range tags {
-				if tg.Kind == kind && tg.Value == value {
+				if string(tg.Kind) == kind && tg.Value == value {
 					return tg.Origin
 				}
 			}
@@ -107,7 +107,7 @@ func TestItemActions(t *testing.T) {
 		if err != nil || len(paid) != 3 || paid[2].Reason != "adjust:great detail" || paid[2].Actor != "maria" || paid[2].Month != "2026-03" {
 			t.Errorf("ledger = %+v, %v", paid, err)
 		}
-		rows, err := e.st.MonthlyLeaderboard(ctx, store.BoardQuery{Month: "2026-03", Limit: 1})
+		rows, err := e.st.Leaderboard(ctx, model.BoardQuery{Month: "2026-03", Limit: 1})
 		if err != nil || rows[0].Name != "Ana Lima" || rows[0].Points != 15 {
 			t.Errorf("leader = %+v, %v; want Ana Lima with 15", rows, err)
 		}
@@ -120,7 +120,7 @@ func TestItemActions(t *testing.T) {
 		act(t, c, e.srv.URL, pbx+"/transcript", token, "transcript", "Customer wants a callback about Acme.")
 		tr, ok, err := e.st.ItemTranscript(ctx, sc.pbxMail)
 		it, _ := e.st.Item(ctx, sc.pbxMail)
-		if err != nil || !ok || tr.Text != "Customer wants a callback about Acme." || tr.Engine != "manager:maria" || it.State != store.StateReceived {
+		if err != nil || !ok || tr.Text != "Customer wants a callback about Acme." || tr.Engine != "manager:maria" || it.State != model.StateReceived {
 			t.Errorf("transcript = %+v %v %v, state %s", tr, ok, err, it.State)
 		}
 
@@ -151,7 +151,7 @@ func TestRepAdjustment(t *testing.T) {
 		if !strings.Contains(page, "Adjustment: counted twice") || !strings.Contains(page, "<td class=\"num\">−2</td>") {
 			t.Error("the rep's history lacks the deduction")
 		}
-		rows, _ := e.st.MonthlyLeaderboard(context.Background(), store.BoardQuery{Month: "2026-03", Team: "East"})
+		rows, _ := e.st.Leaderboard(context.Background(), model.BoardQuery{Month: "2026-03", Team: "East"})
 		if len(rows) != 2 || rows[1].Name != "Di Evans" || rows[1].Points != 1 {
 			t.Errorf("East = %+v; want Di Evans with 1", rows)
 		}
@@ -167,7 +167,7 @@ func TestQuarantineRetry(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := fmt.Sprintf("q:%d", i)
-			if _, err := e.st.Receive(ctx, store.Batch{Source: "test", Items: []store.RawItem{{SourceKey: key, Kind: "email",
+			if _, err := e.st.Receive(ctx, model.Batch{Source: "test", Items: []model.RawItem{{SourceKey: key, Kind: "email",
 				ContentHash: key, Raw: []byte("Subject: broken\r\n\r\nx")}}}); err != nil {
 				t.Fatal(err)
 			}
@@ -188,14 +188,14 @@ func TestQuarantineRetry(t *testing.T) {
 		if got := act(t, c, e.srv.URL, fmt.Sprintf("/quarantine/%d/retry", ids[0]), token); got != "/quarantine?done=retried" {
 			t.Errorf("retry redirects to %q", got)
 		}
-		if it, _ := e.st.Item(ctx, ids[0]); it.State != store.StateReceived || it.Attempts != 0 {
+		if it, _ := e.st.Item(ctx, ids[0]); it.State != model.StateReceived || it.Attempts != 0 {
 			t.Errorf("retried item: %s after %d attempts", it.State, it.Attempts)
 		}
-		if it, _ := e.st.Item(ctx, ids[1]); it.State != store.StateQuarantined {
+		if it, _ := e.st.Item(ctx, ids[1]); it.State != model.StateQuarantined {
 			t.Errorf("the other item is %s", it.State)
 		}
 		act(t, c, e.srv.URL, "/quarantine/retry", token)
-		if it, _ := e.st.Item(ctx, ids[1]); it.State != store.StateReceived {
+		if it, _ := e.st.Item(ctx, ids[1]); it.State != model.StateReceived {
 			t.Errorf("after retry all: %s", it.State)
 		}
 	})

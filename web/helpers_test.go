@@ -24,6 +24,7 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -183,10 +184,10 @@ func (e *env) signIn(t *testing.T) (*http.Client, string) {
 func seedReps(t *testing.T, st *store.Store, specs ...string) map[string]int64 {
 	t.Helper()
 	ctx := context.Background()
-	var reps []store.Rep
+	var reps []model.Rep
 	for i, sp := range specs {
 		name, team, _ := strings.Cut(sp, "/")
-		reps = append(reps, store.Rep{Name: name, Team: team, Emails: []string{strings.ToLower(strings.Fields(name)[0]) + "@example.test"}, Line: i + 2})
+		reps = append(reps, model.Rep{Name: name, Team: team, Emails: []string{strings.ToLower(strings.Fields(name)[0]) + "@example.test"}, Line: i + 2})
 	}
 	if _, err := st.ImportReps(ctx, reps); err != nil {
 		t.Fatal(err)
@@ -204,7 +205,7 @@ func seedReps(t *testing.T, st *store.Store, specs ...string) map[string]int64 {
 
 // seedItem stores one raw item as a source would and completes it as
 // processing would; it returns the item's id.
-func seedItem(t *testing.T, st *store.Store, it store.RawItem, p store.Processed) int64 {
+func seedItem(t *testing.T, st *store.Store, it model.RawItem, p model.Processed) int64 {
 	t.Helper()
 	ctx := context.Background()
 	if err := st.EnsureSource(ctx, "test", "imap"); err != nil {
@@ -216,7 +217,7 @@ func seedItem(t *testing.T, st *store.Store, it store.RawItem, p store.Processed
 	if it.Raw == nil {
 		it.Raw = []byte("Subject: item " + it.SourceKey + "\r\n\r\nbody\r\n")
 	}
-	if _, err := st.Receive(ctx, store.Batch{Source: "test", Items: []store.RawItem{it}}); err != nil {
+	if _, err := st.Receive(ctx, model.Batch{Source: "test", Items: []model.RawItem{it}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.Claim(ctx, "test-worker", 1, time.Minute)
@@ -230,10 +231,10 @@ func seedItem(t *testing.T, st *store.Store, it store.RawItem, p store.Processed
 }
 
 // ledger pays an item: reason, points pairs in one month.
-func ledger(rep int64, month string, pairs ...any) []store.LedgerEntry {
-	var out []store.LedgerEntry
+func ledger(rep int64, month string, pairs ...any) []model.LedgerEntry {
+	var out []model.LedgerEntry
 	for i := 0; i+1 < len(pairs); i += 2 {
-		out = append(out, store.LedgerEntry{RepID: rep, Reason: pairs[i].(string), Points: pairs[i+1].(int), Month: month})
+		out = append(out, model.LedgerEntry{RepID: rep, Reason: pairs[i].(string), Points: pairs[i+1].(int), Month: model.Month(month)})
 	}
 	return out
 }

@@ -2,15 +2,14 @@ package web
 
 import (
 	"bytes"
-	"database/sql"
 	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/store"
 )
 
 // pageFiles are the page templates; each defines "content", which
@@ -54,11 +53,10 @@ func (d *Dashboard) parseTemplates() (map[string]*template.Template, error) {
 func (d *Dashboard) funcs() template.FuncMap {
 	return template.FuncMap{
 		"when":      d.when,
-		"whenNull":  func(t sql.NullTime) string { return d.when(t.Time) },
 		"ago":       func(t time.Time) string { return ago(d.now().Sub(t)) },
 		"duration":  ago,
-		"isAdjust":  func(reason string) bool { return strings.HasPrefix(reason, store.ReasonAdjust) },
-		"monthName": points.MonthName,
+		"isAdjust":  func(reason string) bool { return strings.HasPrefix(reason, model.ReasonAdjust) },
+		"monthName": model.Month.Name,
 		"label":     points.Label,
 		"signed":    signed,
 		"size":      size,

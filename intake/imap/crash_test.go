@@ -15,6 +15,7 @@ import (
 
 	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -44,7 +45,7 @@ type hangingSink struct {
 	after, commits int
 }
 
-func (h *hangingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveResult, error) {
+func (h *hangingSink) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error) {
 	res, err := h.Store.Receive(ctx, b)
 	if err == nil && len(b.Items) > 0 {
 		h.commits++

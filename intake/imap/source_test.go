@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/earshot-dev/earshot/intake/source"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 func TestBacklogIngest(t *testing.T) {
@@ -440,11 +440,11 @@ type failingSink struct {
 	failed bool
 }
 
-func (f *failingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveResult, error) {
+func (f *failingSink) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error) {
 	for _, it := range b.Items {
 		if it.SourceKey == fmt.Sprintf("1:%d", f.failAt) && !f.failed {
 			f.failed = true
-			return store.ReceiveResult{}, errors.New("database went away")
+			return model.ReceiveResult{}, errors.New("database went away")
 		}
 	}
 	return f.Sink.Receive(ctx, b)

@@ -11,11 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/earshot-dev/earshot/intake/source"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
 // storedVoicemail returns the item a recording became.
-func storedVoicemail(t *testing.T, st *store.Store, recordingSID string) store.Item {
+func storedVoicemail(t *testing.T, st *store.Store, recordingSID string) model.Item {
 	t.Helper()
 	var id int64
 	err := st.DB().Get(&id, `select item_id from receipts where source_key = ?`, recordingSID)
@@ -116,7 +117,7 @@ func TestSyncStoresCompletedRecordings(t *testing.T) {
 	if err != nil || res.Stored != 0 || res.Known != 4 || f.hit("GET media") != media {
 		t.Fatalf("third poll = %+v, %v; want nothing new and no download", res, err)
 	}
-	if n, _ := st.StateCounts(ctx); n[store.StateReceived] != 4 {
+	if n, _ := st.StateCounts(ctx); n[model.StateReceived] != 4 {
 		t.Errorf("items %v, want 4 received", n)
 	}
 }
