@@ -16,6 +16,10 @@ func TestLeaseStandbyAndTakeover(t *testing.T) {
 	srv := startMemIMAP(t, nil, nil)
 	st := openSQLite(t)
 	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	// go-imap's in-memory server may hold back what arrives just as IDLE
+	// starts until the next refresh (see TestIdleDelivery): a short one
+	// bounds how long the takeover's first delivery can wait.
+	cfg.IdleRefresh = time.Second
 	// Renewals come every third of the TTL; the TTL leaves room for a
 	// busy machine to delay one.
 	a := newSource(t, st, cfg, &Options{Options: source.Options{Holder: "replica-a", LeaseTTL: 1500 * time.Millisecond}})

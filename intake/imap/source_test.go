@@ -356,7 +356,13 @@ func TestIdleDelivery(t *testing.T) {
 	srv := startMemIMAP(t, nil, nil)
 	srv.add(t, "INBOX", message(0), time.Now())
 	st := openSQLite(t)
-	s := newSource(t, st, loopbackConfig(t, srv.addr, memUser, memPass), nil)
+	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+	// go-imap's in-memory server starts listening for news a moment after
+	// it accepts IDLE, and keeps what arrives in between until the next
+	// refresh (Dovecot reports it at once; see the Dovecot test, which
+	// checks the push itself). A short refresh bounds that wait.
+	cfg.IdleRefresh = 2 * time.Second
+	s := newSource(t, st, cfg, nil)
 	runSource(t, s)
 	eventually(t, 5*time.Second, "first sync and idle", func() bool { return s.Status().State == source.StateIdle })
 	if n := countItems(t, st); n != 1 {
@@ -364,13 +370,8 @@ func TestIdleDelivery(t *testing.T) {
 	}
 	for i := 1; i <= 3; i++ {
 		eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == source.StateIdle })
-		// go-imap's in-memory server starts listening for news a moment
-		// after it accepts IDLE, and keeps what arrives in between until
-		// the next refresh (Dovecot reports it at once; see the Dovecot
-		// test). Give it that moment.
-		time.Sleep(300 * time.Millisecond)
 		srv.add(t, "INBOX", message(i), time.Now())
-		eventually(t, 5*time.Second, "delivery in idle", func() bool { return countItems(t, st) == i+1 })
+		eventually(t, 10*time.Second, "delivery in idle", func() bool { return countItems(t, st) == i+1 })
 	}
 	// The status follows the commit, so it may trail the item count.
 	eventually(t, 5*time.Second, "status cursor at uid 4", func() bool { return s.Cursor().LastUID == 4 })
