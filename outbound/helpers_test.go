@@ -19,25 +19,13 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // openStore opens a fresh SQLite store on clk.
-func openStore(t *testing.T, clk *clock) *store.Store {
+func openStore(t *testing.T, clk *testenv.Clock) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "earshot.db"), &store.Options{Now: clk.Now})

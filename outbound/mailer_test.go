@@ -97,7 +97,7 @@ func metric(t *testing.T, reg *prometheus.Registry, name, sample string) {
 func TestAckThroughMailpit(t *testing.T) {
 	addr, api := testenv.SMTP(t), testenv.Mailpit(t)
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	sc := smtpConfig(t, addr)
 	tag := unique()
 	ct := contribution(tag)
@@ -172,7 +172,7 @@ func TestAckThroughMailpit(t *testing.T) {
 func TestNoticeThroughMailpit(t *testing.T) {
 	addr, api := testenv.SMTP(t), testenv.Mailpit(t)
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	sc := smtpConfig(t, addr)
 	sc.Username, sc.Password = "earshot", "any" // mailpit accepts any login
 	tag := unique()
@@ -219,7 +219,7 @@ func TestSMTPFailures(t *testing.T) {
 	later := &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 
 	t.Run("a 5xx answer is a permanent failure, recorded with the answer", func(t *testing.T) {
-		clk := &clock{t: time.Now()}
+		clk := testenv.NewClock(time.Now())
 		s := openStore(t, clk)
 		b := &sink{rcpt: []error{reject}}
 		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
@@ -240,7 +240,7 @@ func TestSMTPFailures(t *testing.T) {
 	})
 
 	t.Run("a 4xx answer is retried after a backoff", func(t *testing.T) {
-		clk := &clock{t: time.Now()}
+		clk := testenv.NewClock(time.Now())
 		s := openStore(t, clk)
 		b := &sink{rcpt: []error{later}}
 		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
@@ -265,7 +265,7 @@ func TestSMTPFailures(t *testing.T) {
 	})
 
 	t.Run("a crash between send and mark sends again, never skips", func(t *testing.T) {
-		clk := &clock{t: time.Now()}
+		clk := testenv.NewClock(time.Now())
 		s := openStore(t, clk)
 		b := &sink{}
 		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
@@ -290,7 +290,7 @@ func TestSMTPFailures(t *testing.T) {
 	})
 
 	t.Run("no sender for the channel is permanent", func(t *testing.T) {
-		s := openStore(t, &clock{t: time.Now()})
+		s := openStore(t, testenv.NewClock(time.Now()))
 		item := enqueue(t, s, model.OutboxMessage{Kind: "ack", Channel: "sms", Recipient: "+15555550100", Body: []byte("hi")})
 		w, _ := worker(s, map[model.Channel]outbound.Sender{})
 		w.RunOnce(ctx)

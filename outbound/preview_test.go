@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
@@ -15,7 +16,7 @@ import (
 
 func TestPreview(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Date(2026, 3, 3, 18, 0, 0, 0, time.UTC)})
+	s := openStore(t, testenv.NewClock(time.Date(2026, 3, 3, 18, 0, 0, 0, time.UTC)))
 	if _, err := s.ImportReps(ctx, []model.Rep{{Name: "Dana Reyes", Emails: []string{"dana@example.test"}, Line: 2}}); err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func twilioConfig(api, sid string) config.Twilio {
 func TestSMSAckValidatedByPrism(t *testing.T) {
 	api := testenv.Prism(t)
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	c := composer(t, smtpConfig(t, "127.0.0.1:25"))
 	ct := contribution(unique())
 	ct.Item.Kind, ct.CallerNumber = "voicemail", "+15555550100"

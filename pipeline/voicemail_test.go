@@ -143,28 +143,15 @@ func vmFlite(t *testing.T, text string) []byte {
 	return b
 }
 
-// vmClock is a settable clock for the store, to make retries due.
-type vmClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *vmClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *vmClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // vmSetup opens a migrated store of the dialect with Dana, the rep who
 // calls from +14155550101, and a router that sends Umbrella to ci-lead.
-func vmSetup(t *testing.T, dialect string) (*store.Store, *vmClock, *pipeline.Router, int64) {
+func vmSetup(t *testing.T, dialect string) (*store.Store, *testenv.Clock, *pipeline.Router, int64) {
 	t.Helper()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "earshot.db")
 	if dialect == "postgres" {
 		dsn = testenv.Postgres(t)
 	}
-	clk := &vmClock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn, &store.Options{Now: clk.Now})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
@@ -63,7 +64,7 @@ func BenchmarkReceive(b *testing.B) {
 				}
 				url = testenv.Postgres(b)
 			}
-			s := open(b, url, &clock{})
+			s := open(b, url, testenv.NewClock(time.Time{}))
 			ctx := context.Background()
 			s.EnsureSource(ctx, "feedback", "imap")
 			const batch = 100

@@ -61,7 +61,7 @@ func TestReceiveCrash(t *testing.T) {
 			if d == "postgres" {
 				url = testenv.Postgres(t)
 			}
-			s := open(t, url, &clock{t: time.Now()})
+			s := open(t, url, testenv.NewClock(time.Now()))
 			ctx := context.Background()
 			if err := s.EnsureSource(ctx, "feedback", "imap"); err != nil {
 				t.Fatal(err)

@@ -136,7 +136,7 @@ func seedBoard(t *testing.T, s *store.Store) map[string]int64 {
 }
 
 func TestMonthlyLeaderboard(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		seedBoard(t, s)
 		cases := []struct {
 			name string
@@ -192,7 +192,7 @@ func mustMonthBefore(t *testing.T, m string) model.Month {
 // TestTotalsFollowTheLedger guards the trigger: the totals the board reads
 // equal an aggregate of the ledger itself after every kind of write.
 func TestTotalsFollowTheLedger(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := seedBoard(t, s)
 		item := dashItem(t, s, "email", "e1", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC),
@@ -237,7 +237,7 @@ func TestTotalsFollowTheLedger(t *testing.T) {
 }
 
 func TestContributionsAndRepHistory(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := seedBoard(t, s)
 		cases := []struct {
@@ -277,7 +277,7 @@ func TestContributionsAndRepHistory(t *testing.T) {
 }
 
 func TestInboxFiltersSearchAndPages(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := dashReps(t, s, "ana/West")
 		day := func(d int) time.Time { return time.Date(2026, 3, d, 10, 0, 0, 0, time.UTC) }
@@ -366,7 +366,7 @@ func TestInboxFiltersSearchAndPages(t *testing.T) {
 // their other forms, and the query runs on the expression index.
 func TestInboxSearchStems(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, testenv.Postgres(t), &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := open(t, testenv.Postgres(t), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	id := dashItem(t, s, "email", "s1", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
 		model.Processed{Subject: "Renewal pricing", FullText: "The customer is renewing with discounted seats."})
 	indexSearch(t, s)
@@ -397,7 +397,7 @@ func TestInboxSearchStems(t *testing.T) {
 }
 
 func TestManagerEdits(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := dashReps(t, s, "ana/West")
 		at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -541,7 +541,7 @@ func TestManagerEdits(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		mk := func(hash string, ttl time.Duration) {
 			t.Helper()
@@ -577,7 +577,7 @@ func TestSessions(t *testing.T) {
 }
 
 func TestOutboxListAndQuarantine(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 		dashItem(t, s, "email", "o1", at, model.Processed{Outbox: []model.OutboxMessage{
@@ -625,7 +625,7 @@ func TestOutboxListAndQuarantine(t *testing.T) {
 //	go test ./store -run '^$' -bench Leaderboard -benchtime 1x
 func BenchmarkLeaderboard(b *testing.B) {
 	ctx := context.Background()
-	s := open(b, testenv.Postgres(b), &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := open(b, testenv.Postgres(b), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	db := s.DB()
 	start := time.Now()
 	for _, step := range []struct{ name, sql string }{

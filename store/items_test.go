@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -30,7 +31,7 @@ func seed(t *testing.T, s *store.Store, n int) {
 }
 
 func TestClaimCompleteFail(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 3)
 		got, err := s.Claim(ctx, "w1", 2, time.Minute)
@@ -93,7 +94,7 @@ func TestClaimCompleteFail(t *testing.T) {
 // Eight workers claim 2,000 items concurrently; every item is processed
 // exactly once.
 func TestConcurrentWorkers(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		const items, workers = 2000, 8
 		seed(t, s, items)
 		ctx := context.Background()
@@ -150,7 +151,7 @@ func TestConcurrentWorkers(t *testing.T) {
 // Processing again replaces rule tags but keeps a manager's tags and the
 // existing assignments.
 func TestCompleteResults(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		process := func(p model.Processed) {
@@ -200,7 +201,7 @@ func TestCompleteResults(t *testing.T) {
 // Two items of one rep racing for the month's first-intel bonus: the
 // loser's Complete reports ErrConflict and stores nothing.
 func TestCompleteConflict(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 2)
 		res, err := s.ImportReps(ctx, []model.Rep{{Name: "Dana", Emails: []string{"dana@example.test"}, Line: 2}})
@@ -234,7 +235,7 @@ func TestCompleteConflict(t *testing.T) {
 // multi-row insert takes, a duplicate among them, and outbox messages and
 // owners that all land once.
 func TestCompleteManyResults(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		got, err := s.Claim(ctx, "w1", 1, time.Minute)
@@ -278,7 +279,7 @@ func TestCompleteManyResults(t *testing.T) {
 // A claim carries small items' bytes and leaves large ones to ReadRaw,
 // which reads them in chunks, whole and unchanged, on both databases.
 func TestClaimLeavesLargeRawToReadRaw(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		s.EnsureSource(ctx, "feedback", "imap")
 		sizes := []int{store.InlineRaw, store.InlineRaw + 1, 2 * store.InlineRaw, 2*store.InlineRaw + 12345}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -17,7 +18,7 @@ func ack(rcpt string) model.OutboxMessage {
 }
 
 func TestOutboxClaimSendFail(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		supp := ack("bot@example.test")
@@ -95,7 +96,7 @@ func TestOutboxClaimSendFail(t *testing.T) {
 }
 
 func TestOutboxLeaseExpiry(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}}); err != nil {
@@ -119,7 +120,7 @@ func TestOutboxLeaseExpiry(t *testing.T) {
 }
 
 func TestOutboxEnqueueOnce(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		item, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}})
@@ -145,7 +146,7 @@ func TestOutboxEnqueueOnce(t *testing.T) {
 }
 
 func TestAcksSince(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 3)
 		supp := ack("ana@example.test")
@@ -177,7 +178,7 @@ func TestAcksSince(t *testing.T) {
 }
 
 func TestOutboxConcurrentWorkers(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		var msgs []model.OutboxMessage

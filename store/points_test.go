@@ -51,7 +51,7 @@ func entry(rep int64, points int, reason, month string) model.LedgerEntry {
 }
 
 func TestTallyRanksTiesAndPending(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := importReps(t, s, "ana@example.test", "bo@example.test", "cy@example.test", "di@example.test", "ed@example.test")
 		seed(t, s, 4)
@@ -116,7 +116,7 @@ func TestTallyRanksTiesAndPending(t *testing.T) {
 }
 
 func TestLedgerPaysOncePerItemAndReason(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := importReps(t, s, "ana@example.test")
 		seed(t, s, 1)
@@ -152,7 +152,7 @@ func TestLedgerPaysOncePerItemAndReason(t *testing.T) {
 }
 
 func TestFirstIntelBonusOncePerRepAndMonth(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ids := importReps(t, s, "ana@example.test")
 		seed(t, s, 2)
 		bonus := []model.LedgerEntry{entry(ids[0], 2, "bonus:first-intel-of-month", "2026-03")}
@@ -168,7 +168,7 @@ func TestFirstIntelBonusOncePerRepAndMonth(t *testing.T) {
 }
 
 func TestAdjustPoints(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := importReps(t, s, "ana@example.test", "bo@example.test")
 		bad := []struct {
@@ -208,7 +208,7 @@ func TestAdjustPoints(t *testing.T) {
 }
 
 func TestFindRep(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := importReps(t, s, "ana@example.test", "bo@example.test")
 		for _, who := range []string{"ANA", "ana@example.test", "Ana@Example.test"} {
@@ -224,7 +224,7 @@ func TestFindRep(t *testing.T) {
 }
 
 func TestReleaseWaitingPoints(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 2)
 		for _, sender := range []string{"new@example.test", "stranger@example.test"} {
@@ -247,7 +247,7 @@ func TestReleaseWaitingPoints(t *testing.T) {
 }
 
 func TestCompetitorReported(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1) // received 2026-03-01 12:00 UTC
 		acme := []model.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}}
@@ -278,7 +278,7 @@ func TestCompetitorReported(t *testing.T) {
 }
 
 func TestItemDuplicateOf(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 2)
 		if dup, err := s.ItemDuplicateOf(ctx, 2); err != nil || dup != 0 {
@@ -300,7 +300,7 @@ func TestItemDuplicateOf(t *testing.T) {
 // rows spread over 5,000 reps and 24 months (run with -bench Tally).
 func BenchmarkTallyPostgres(b *testing.B) {
 	ctx := context.Background()
-	s := open(b, testenv.Postgres(b), &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := open(b, testenv.Postgres(b), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	db := s.DB()
 	for _, q := range []string{
 		`insert into reps (name) select 'rep ' || g from generate_series(1, 5000) g`,
@@ -377,7 +377,7 @@ func completeRace(t *testing.T, s *store.Store, n int, at time.Time, result func
 // ErrConflict and are scored again. A report outside the window does not
 // count.
 func TestFirstReportRace(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ids := dashReps(t, s, "ana/West")
 		at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 		// An old report, 40 days before: outside the 30-day window.
@@ -409,7 +409,7 @@ func TestFirstReportRace(t *testing.T) {
 // a daily cap of 2: two acks are enqueued, the other items are refused
 // with ErrConflict (and scored again, suppressed).
 func TestAckCapRace(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ids := dashReps(t, s, "ana/West")
 		const racers, max = 6, 2
 		since := clk.Now().Add(-time.Hour) // the day's start, as the store's clock goes

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -24,7 +25,7 @@ func raw(n int) model.RawItem {
 }
 
 func TestReceive(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		for _, name := range []string{"feedback", "intel"} {
 			if err := s.EnsureSource(ctx, name, "imap"); err != nil {
@@ -90,7 +91,7 @@ func TestReceive(t *testing.T) {
 
 // A batch with a bad item stores none of the batch and leaves the cursor.
 func TestReceiveAtomic(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		s.EnsureSource(ctx, "feedback", "imap")
 		bad := raw(2)
@@ -109,7 +110,7 @@ func TestReceiveAtomic(t *testing.T) {
 }
 
 func TestLeases(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		s.EnsureSource(ctx, "intel", "imap")
 		got := func(holder string) bool {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -98,7 +99,7 @@ func assignment(t *testing.T, s *store.Store, item int64, owner string) store.As
 // runs once, even when it had nothing to say; the next period takes what
 // arrived since.
 func TestEnqueueDigestOncePerPeriod(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		waiting := schedItem(t, s, "waiting", model.Processed{Subject: "Billing is slow",
 			Tags:        []model.Tag{{Kind: "product", Value: "Billing"}, {Kind: "category", Value: "feedback"}},
@@ -166,7 +167,7 @@ func TestEnqueueDigestOncePerPeriod(t *testing.T) {
 // A failed render enqueues nothing, marks nothing and does not record the
 // period, so the next run tries again.
 func TestEnqueueDigestRollsBack(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		id := schedItem(t, s, "one", assigned("ci-lead"))
 		run := store.DigestRun{Owner: "ci-lead", Email: "ci@example.test", Period: "p"}
@@ -190,7 +191,7 @@ func TestEnqueueDigestRollsBack(t *testing.T) {
 // An assignment past the SLA gets one reminder; triaged ones none, and
 // overdue items of one owner share it.
 func TestEnqueueReminderOnce(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		first := schedItem(t, s, "first", assigned("ci-lead"))
 		clk.Add(time.Hour)
@@ -243,7 +244,7 @@ func TestEnqueueReminderOnce(t *testing.T) {
 // once: the manager digest (schedule_runs), an owner digest and an SLA
 // reminder (row locks).
 func TestScheduleConcurrentReplicas(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		for i := range 5 {
 			schedItem(t, s, fmt.Sprint("item", i), assigned("ci-lead"))
@@ -313,7 +314,7 @@ func TestScheduleConcurrentReplicas(t *testing.T) {
 }
 
 // remindLater runs one more reminder and returns how many items it held.
-func remindLater(t *testing.T, s *store.Store, clk *clock) int {
+func remindLater(t *testing.T, s *store.Store, clk *testenv.Clock) int {
 	t.Helper()
 	calls := 0
 	n, err := s.EnqueueReminder(context.Background(), "ci-lead", clk.Now(), 0, composeList("reminder", "ci@example.test", &calls))
@@ -326,7 +327,7 @@ func remindLater(t *testing.T, s *store.Store, clk *clock) int {
 // Triage marks each assignment once, by who triaged it, and the list of
 // untriaged assignments shrinks accordingly.
 func TestTriageAssignments(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		a := schedItem(t, s, "a", assigned("ci-lead", "billing-pm"))
 		clk.Add(time.Minute)
@@ -371,7 +372,7 @@ func TestTriageAssignments(t *testing.T) {
 // Notable intel is last month's intel, best paid first, without
 // duplicates, machine mail, feedback or other months.
 func TestNotableIntel(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		rep := importReps(t, s, "dana@example.test")[0]
 		intel := func(key string, pts int, more func(*model.Processed)) int64 {
@@ -418,7 +419,7 @@ func TestNotableIntel(t *testing.T) {
 
 // Runs are remembered for a while, then pruned.
 func TestPruneScheduleRuns(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		if ok, err := s.EnqueueOnce(ctx, "manager-digest", "2026-01", nil); err != nil || !ok {
 			t.Fatal(ok, err)

@@ -17,7 +17,7 @@ import (
 // the backlog says what waits and whether processing goes first.
 func TestSearchIndexer(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := open(t, testenv.Postgres(t), clk)
 	find := func(q string) []int64 {
 		t.Helper()
@@ -75,7 +75,7 @@ func TestSearchIndexer(t *testing.T) {
 // Replicas share the queue: concurrent indexers index every item once.
 func TestSearchIndexersShareTheQueue(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := open(t, testenv.Postgres(t), clk)
 	const n = 300
 	for i := range n {

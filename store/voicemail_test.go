@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -33,7 +34,7 @@ func receiveVoicemail(t *testing.T, s *store.Store, sid string) model.Item {
 }
 
 func TestTranscriptLifecycle(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		it := receiveVoicemail(t, s, "RE01")
 
@@ -73,7 +74,7 @@ func TestTranscriptLifecycle(t *testing.T) {
 }
 
 func TestAwaitingManagerTranscript(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		it := receiveVoicemail(t, s, "RE02")
 		err := s.SaveTranscript(ctx, it.ID, "w1", model.Transcript{Engine: "none",
@@ -120,7 +121,7 @@ func TestAwaitingManagerTranscript(t *testing.T) {
 }
 
 func TestReceivedKeys(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		receiveVoicemail(t, s, "RE03")
 		if err := s.EnsureSource(ctx, "other", "twilio"); err != nil {

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,22 +32,12 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // testPassword is the password of the test user "maria".
 const testPassword = "correct horse battery staple"
 
-// testClock is a settable clock shared by the store and the dashboard.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 // env is a dashboard on a real store, served by a test server.
 type env struct {
 	st    *store.Store
 	dash  *Dashboard
 	srv   *httptest.Server
-	clock *testClock
+	clock *testenv.Clock
 	cfg   *config.Config
 }
 
@@ -70,7 +59,7 @@ func newEnv(t *testing.T, dialect string, edit func(*config.Config)) *env {
 	if dialect == "postgres" {
 		url = testenv.Postgres(t)
 	}
-	clk := &testClock{t: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC))
 	st, err := store.Open(ctx, url, &store.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
