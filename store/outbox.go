@@ -163,7 +163,7 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 			state = model.OutboxFailed
 		}
 		_, err = tx.ExecContext(ctx, s.rebind(`update outbox set state = ?, claimed_by = '', last_error = ?,
-			next_attempt_at = ? where id = ?`), string(state), msg, ts(s.now().Add(Backoff(attempts))), id)
+			next_attempt_at = ? where id = ?`), string(state), msg, ts(s.now().Add(s.backoff(attempts))), id)
 		return err
 	})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -106,18 +105,6 @@ func (s *Store) ExtendClaim(ctx context.Context, id int64, worker string, lease 
 // ErrNotClaimed is model.ErrNotClaimed.
 var ErrNotClaimed = model.ErrNotClaimed
 
-// Backoff is the delay before attempt n+1 after n failed attempts: 30 s
-// doubling to at most 1 h, with ±20% jitter.
-func Backoff(attempts int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < attempts && d < time.Hour; i++ {
-		d *= 2
-	}
-	d = min(d, time.Hour)
-	j := time.Duration(rand.Int64N(int64(d) / 5 * 2))
-	return d - d/5 + j
-}
-
 // Fail records a failed attempt on a claimed item. After maxAttempts the
 // item is quarantined; otherwise it is due again after Backoff.
 func (s *Store) Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (quarantined bool, err error) {
@@ -141,7 +128,7 @@ func (s *Store) Fail(ctx context.Context, id int64, worker string, cause error, 
 			quarantined = true
 		}
 		_, err = tx.ExecContext(ctx, s.rebind(`update items set state = ?, claimed_by = '', last_error = ?,
-			next_attempt_at = ? where id = ?`), state, msg, ts(s.now().Add(Backoff(attempts))), id)
+			next_attempt_at = ? where id = ?`), state, msg, ts(s.now().Add(s.backoff(attempts))), id)
 		return err
 	})
 	if err != nil {
