@@ -286,7 +286,7 @@ func vmReceive(t *testing.T, st *store.Store, sid, from string, audio []byte) mo
 	if err := st.EnsureSource(ctx, "twilio", "twilio"); err != nil {
 		t.Fatal(err)
 	}
-	meta, _ := json.Marshal(voicemail.Meta{RecordingSID: sid, From: from, To: "+15005550006", MediaFormat: "wav",
+	meta, _ := json.Marshal(model.VoicemailMeta{RecordingSID: sid, From: from, To: "+15005550006", MediaFormat: "wav",
 		DateCreated: time.Now().UTC().Format(time.RFC3339), Duration: 7})
 	if _, err := st.Receive(ctx, model.Batch{Source: "twilio", Items: []model.RawItem{{SourceKey: sid, Kind: "voicemail",
 		ContentHash: voicemail.ContentHash(vmAccount, sid), Raw: audio, Meta: string(meta)}}}); err != nil {

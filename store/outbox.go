@@ -58,7 +58,9 @@ const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state,
 	next_attempt_at, claimed_by, last_error, provider_id, created_at, sent_at`
 
 // writeOutbox enqueues messages for item id; a message already enqueued
-// for the same (item, kind, recipient) is kept as it is.
+// for the same (item, kind, recipient) is kept as it is. Messages about no
+// single item (id 0: a digest, a reminder) have a null item_id, which the
+// unique key does not dedupe: the caller's transaction records them.
 func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []model.OutboxMessage) error {
 	rows := make([][]any, 0, len(msgs))
 	for _, m := range msgs {
@@ -70,7 +72,7 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []m
 		if body == nil {
 			body = []byte{}
 		}
-		rows = append(rows, []any{id, string(m.Kind), string(m.Channel), m.Recipient, m.Subject, body, string(state), m.Reason, ts(s.now()), ts(s.now())})
+		rows = append(rows, []any{nullID(id), string(m.Kind), string(m.Channel), m.Recipient, m.Subject, body, string(state), m.Reason, ts(s.now()), ts(s.now())})
 	}
 	if err := s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "subject", "body",
 		"state", "reason", "next_attempt_at", "created_at"}, rows, "on conflict (item_id, kind, recipient) do nothing"); err != nil {
@@ -85,32 +87,14 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []m
 // workers never get the same message: PostgreSQL skips rows other
 // transactions locked, SQLite has a single writer.
 func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]model.OutboxMessage, error) {
-	now := ts(s.now())
-	lock := ""
-	if s.dialect == Postgres {
-		lock = " for update skip locked"
-	}
 	var rows []outboxRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		rows = nil
-		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from outbox
-			where state = 'pending' and next_attempt_at <= ?
-			order by next_attempt_at, id limit ?`+lock), now, n); err != nil {
+		ids, err := s.claimDue(ctx, tx, "outbox", "pending", worker, n, lease)
+		if err != nil || len(ids) == 0 {
 			return err
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		q, args, err := sqlx.In(`update outbox set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
-			where id in (?)`, worker, now.Add(lease), ids)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
-			return err
-		}
-		q, args, err = sqlx.In(`select `+outboxCols+` from outbox where id in (?) order by id`, ids)
+		q, args, err := sqlx.In(`select `+outboxCols+` from outbox where id in (?) order by id`, ids)
 		if err != nil {
 			return err
 		}

@@ -48,35 +48,17 @@ func (s *Store) ReadRaw(ctx context.Context, id, size int64) ([]byte, error) {
 // the same item: PostgreSQL skips rows other transactions locked, SQLite
 // has a single writer.
 func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]model.Item, error) {
-	now := ts(s.now())
-	lock := ""
-	if s.dialect == Postgres {
-		lock = " for update skip locked"
-	}
 	var rows []itemRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		rows = nil
-		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from items
-			where state = 'received' and next_attempt_at <= ?
-			order by next_attempt_at, id limit ?`+lock), now, n); err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		q, args, err := sqlx.In(`update items set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
-			where id in (?)`, worker, now.Add(lease), ids)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+		ids, err := s.claimDue(ctx, tx, "items", "received", worker, n, lease)
+		if err != nil || len(ids) == 0 {
 			return err
 		}
 		// Large messages are left out and read in chunks by ReadRaw when
 		// their turn comes, so a batch holds at most Batch × InlineRaw.
 		cols := strings.Replace(itemCols, "raw,", "case when raw_size <= ? then raw end as raw,", 1)
-		q, args, err = sqlx.In(`select `+cols+` from items where id in (?) order by id`, InlineRaw, ids)
+		q, args, err := sqlx.In(`select `+cols+` from items where id in (?) order by id`, InlineRaw, ids)
 		if err != nil {
 			return err
 		}
@@ -173,4 +155,33 @@ func (s *Store) StateCounts(ctx context.Context) (map[model.ItemState]int64, err
 		out[model.ItemState(r.State)] = r.N
 	}
 	return out, nil
+}
+
+// claimDue leases up to n due rows of table (items or outbox) in state to
+// worker for lease, oldest due first, and returns their ids. PostgreSQL
+// skips rows that other transactions locked; SQLite has a single writer.
+func (s *Store) claimDue(ctx context.Context, tx *sqlx.Tx, table, state, worker string, n int, lease time.Duration) ([]int64, error) {
+	now := ts(s.now())
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " for update skip locked"
+	}
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from `+table+`
+		where state = ? and next_attempt_at <= ?
+		order by next_attempt_at, id limit ?`+lock), state, now, n); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`update `+table+` set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
+		where id in (?)`, worker, now.Add(lease), ids)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+		return nil, err
+	}
+	return ids, nil
 }

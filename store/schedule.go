@@ -143,7 +143,7 @@ func (s *Store) enqueueAbout(ctx context.Context, tx *sqlx.Tx, ids []int64, mark
 	if err != nil {
 		return err
 	}
-	if err := s.enqueueScheduled(ctx, tx, []model.OutboxMessage{m}); err != nil {
+	if err := s.writeOutbox(ctx, tx, 0, []model.OutboxMessage{m}); err != nil {
 		return err
 	}
 	q, args, err = sqlx.In(`update assignments set `+mark+` = ? where id in (?)`, ts(s.now()), ids)
@@ -186,30 +186,6 @@ func (s *Store) loadTags(ctx context.Context, q sqlx.QueryerContext, items []*mo
 	return nil
 }
 
-// enqueueScheduled enqueues messages about no single item (a digest, a
-// reminder). Their item_id is null, which the outbox's unique key does
-// not dedupe: the caller's transaction records them instead.
-func (s *Store) enqueueScheduled(ctx context.Context, tx *sqlx.Tx, msgs []model.OutboxMessage) error {
-	now := ts(s.now())
-	for _, m := range msgs {
-		state := m.State
-		if state == "" {
-			state = model.OutboxPending
-		}
-		body := m.Body
-		if body == nil {
-			body = []byte{}
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`insert into outbox (item_id, kind, channel, recipient, subject, body,
-			state, reason, next_attempt_at, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			on conflict (item_id, kind, recipient) do nothing`),
-			nullID(m.ItemID), m.Kind, m.Channel, m.Recipient, m.Subject, body, state, m.Reason, now, now); err != nil {
-			return fmt.Errorf("enqueue %s to %s: %w", m.Kind, m.Recipient, err)
-		}
-	}
-	return nil
-}
-
 // recordRun records the run of name for period and reports whether this
 // transaction is the first to: on PostgreSQL a concurrent transaction
 // recording the same run waits for this one and then finds it recorded.
@@ -236,7 +212,7 @@ func (s *Store) EnqueueOnce(ctx context.Context, name, period string, msgs []mod
 		if first, err = s.recordRun(ctx, tx, name, period); err != nil || !first {
 			return err
 		}
-		return s.enqueueScheduled(ctx, tx, msgs)
+		return s.writeOutbox(ctx, tx, 0, msgs)
 	})
 	if err != nil {
 		return false, fmt.Errorf("%s %s: %w", name, period, err)

@@ -12,36 +12,6 @@ import (
 	"github.com/earshot-dev/earshot/model"
 )
 
-// Meta is the JSON object stored with a voicemail (model.RawItem.Meta).
-type Meta struct {
-	RecordingSID string `json:"recording_sid"`
-	CallSID      string `json:"call_sid"`
-	AccountSID   string `json:"account_sid"`
-	// From is the caller's number as Twilio gives it (E.164 for phones;
-	// a withheld number reads "Anonymous" or a placeholder like +266696687).
-	From          string `json:"from"`
-	To            string `json:"to"`
-	CallerName    string `json:"caller_name,omitempty"`
-	ForwardedFrom string `json:"forwarded_from,omitempty"`
-	// Duration is in seconds; -1 when Twilio did not say.
-	Duration int `json:"duration"`
-	// DateCreated is the recording's creation time, RFC 3339 in UTC.
-	DateCreated      string `json:"date_created"`
-	RecordingSource  string `json:"recording_source,omitempty"`
-	Channels         int    `json:"channels,omitempty"`
-	MediaFormat      string `json:"media_format"`
-	MediaContentType string `json:"media_content_type,omitempty"`
-}
-
-// ParseMeta decodes a voicemail's stored metadata.
-func ParseMeta(raw string) (Meta, error) {
-	var m Meta
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return m, fmt.Errorf("voicemail meta: %w", err)
-	}
-	return m, nil
-}
-
 // ContentHash is a voicemail's content hash in the store: one per
 // recording, not per audio, so that two silent voicemails of the same
 // length stay two items and a change of media format never duplicates one.
@@ -67,7 +37,7 @@ func (s *Source) fetch(ctx context.Context, rec Recording) (model.RawItem, error
 	if media.Tries > 1 {
 		s.metrics.mediaRetries.Add(float64(media.Tries - 1))
 	}
-	meta, err := json.Marshal(Meta{
+	meta, err := json.Marshal(model.VoicemailMeta{
 		RecordingSID: rec.SID, CallSID: rec.CallSID, AccountSID: s.client.AccountSID(),
 		From: call.From, To: call.To, CallerName: call.CallerName, ForwardedFrom: call.ForwardedFrom,
 		Duration: rec.Duration, DateCreated: rec.DateCreated.Format(time.RFC3339),

@@ -77,7 +77,7 @@ func TestSyncStoresCompletedRecordings(t *testing.T) {
 		audio       []byte
 	}{{r1, "+14155550101", cards}, {r2, "+14155550102", fwd}, {r4, "+14155550104", jfk}} {
 		it := storedVoicemail(t, st, c.sid)
-		meta, err := ParseMeta(it.Meta)
+		meta, err := it.VoicemailMeta()
 		if err != nil {
 			t.Fatal(err)
 		}

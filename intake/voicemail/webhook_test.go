@@ -190,7 +190,7 @@ func TestRecordingCallback(t *testing.T) {
 	if w := webhookPost(h, RecordingPath, signed, form(done, "completed"), nil); w.Code != http.StatusNoContent || !stored(done) {
 		t.Fatalf("callback: status %d, stored %v; want 204 and the recording stored", w.Code, stored(done))
 	}
-	if meta, _ := ParseMeta(storedVoicemail(t, st, done).Meta); meta.From != "+14155550101" {
+	if meta, _ := storedVoicemail(t, st, done).VoicemailMeta(); meta.From != "+14155550101" {
 		t.Errorf("meta %+v, want the caller", meta)
 	}
 	// Twilio may repeat a callback: nothing is downloaded or stored twice.
