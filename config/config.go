@@ -147,7 +147,16 @@ type Goal struct {
 type Acks struct {
 	Enabled bool `yaml:"enabled"`
 	// DailyCap is how many acks one recipient gets per day (default 20).
+	// Addresses are counted folded: case, and +tags (see PlusDomains).
 	DailyCap int `yaml:"daily_cap"`
+	// HourlyCap bounds all acks together per hour (default 500).
+	HourlyCap int `yaml:"hourly_cap"`
+	// DomainDailyCap bounds the acks to one recipient domain per day
+	// (default 200).
+	DomainDailyCap int `yaml:"domain_daily_cap"`
+	// PlusDomains are the domains whose addresses take +tags
+	// (name+tag@domain is name@domain); "*" (the default) means every one.
+	PlusDomains []string `yaml:"plus_domains,omitempty"`
 	// TemplateDir overrides the embedded templates file by file.
 	TemplateDir string `yaml:"template_dir,omitempty"`
 }

@@ -63,16 +63,21 @@ mailboxes:
     address: $FEEDBACK
     category: feedback
     imap: {host: 127.0.0.1, port: $IMAP, tls: none, username: $FEEDBACK, password: $MBPASS, after_ingest: seen, poll_interval: 1s, no_idle: true}
+    # The samples are not DKIM-signed: the roster alone decides here. A
+    # real mailbox keeps the default, require: dmarc.
+    contributors: {require: none, pbx: [pbx@example.com]}
   - name: intel
     address: $INTEL
     category: intel
     imap: {host: 127.0.0.1, port: $IMAP, tls: none, username: $INTEL, password: $MBPASS, after_ingest: seen, poll_interval: 1s, no_idle: true}
+    contributors: {require: none, pbx: [pbx@example.com]}
 twilio:
   account_sid: $TWILIO_ACCOUNT
   auth_token: $TWILIO_TOKEN
   api_url: $TWILIO_URL        # a local stand-in for Twilio's API
   phone_number: "$TWILIO_NUMBER"
   poll_interval: 10s
+  attestation: none           # the stand-in's calls carry no STIR/SHAKEN attestation
 transcribe:
   $TRANSCRIBE
 smtp: {host: 127.0.0.1, port: $SMTP, tls: none, from: "Earshot <earshot@example.test>", hostname: earshot.example.test}

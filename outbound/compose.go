@@ -41,6 +41,11 @@ type Contribution struct {
 	References []string
 	// Mailbox is the address the item arrived at: acks come from it.
 	Mailbox string
+	// Trust is who the item is from, as processing decided, and
+	// TrustReason why; Ack whether and how the sender is acknowledged.
+	Trust       model.Trust
+	TrustReason string
+	Ack         model.AckRule
 }
 
 // Composer turns contributions into outbox messages with the templates.
@@ -189,7 +194,7 @@ func (c *Composer) AckEmail(ct Contribution, to string) (model.OutboxMessage, er
 	}
 	env := templates.Envelope{
 		From: from, To: []*gomail.Address{{Name: d.Rep.Name, Address: to}},
-		Subject: templates.ReplySubject(ct.Subject), AutoSubmitted: templates.AutoReplied,
+		Subject: ackSubject(ct.Subject), AutoSubmitted: templates.AutoReplied,
 		Date: c.now(), Hostname: c.Hostname,
 	}
 	if ct.MessageID != "" {
@@ -248,4 +253,13 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 		return model.OutboxMessage{}, err
 	}
 	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw}, nil
+}
+
+// ackSubject answers the incoming subject, or thanks when an ack must
+// echo nothing of the sender's.
+func ackSubject(subject string) string {
+	if strings.TrimSpace(subject) == "" {
+		return "Thanks for your message"
+	}
+	return templates.ReplySubject(subject)
 }

@@ -46,9 +46,10 @@ func (p *Planner) Plan(ctx context.Context, counter AckCounter, ct Contribution,
 	if err != nil {
 		return nil, nil, err
 	}
+	ack.RecipientKey = p.Suppress.Key(ack.Recipient)
 	out = append(out, ack)
 	if max, since := p.Suppress.DailyCap(p.now()); max > 0 && ack.State != model.OutboxSuppressed {
-		cap = &model.AckCap{Recipient: ack.Recipient, Since: since, Max: max}
+		cap = &model.AckCap{Recipient: ack.RecipientKey, Since: since, Max: max}
 	}
 	notices, err := p.notices(ct)
 	if err != nil {
@@ -62,8 +63,10 @@ func (p *Planner) Plan(ctx context.Context, counter AckCounter, ct Contribution,
 func (p *Planner) ack(ctx context.Context, counter AckCounter, ct Contribution, msg model.Message, autoReason string) (model.OutboxMessage, error) {
 	channel, to := model.ChannelEmail, strings.TrimSpace(ct.From.Addr)
 	// A phone system's voicemail-to-email comes from the PBX, not from the
-	// rep: answer the caller like a voicemail.
-	if ct.Item.Kind == model.KindVoicemail || (ct.CallerNumber != "" && !repHasEmail(ct.Rep, to)) {
+	// rep: answer the caller like a voicemail. An item a manager credited
+	// to a rep is answered to the rep.
+	credited := ct.Trust == model.TrustCredited && !repHasEmail(ct.Rep, to)
+	if ct.Item.Kind == model.KindVoicemail || credited || (ct.CallerNumber != "" && !repHasEmail(ct.Rep, to)) {
 		switch {
 		case p.SMS && ct.CallerNumber != "":
 			channel, to = model.ChannelSMS, ct.CallerNumber
@@ -80,19 +83,55 @@ func (p *Planner) ack(ctx context.Context, counter AckCounter, ct Contribution, 
 	if channel == model.ChannelEmail && !p.Email {
 		return suppressed("smtp is not configured"), nil
 	}
-	reason, err := p.Suppress.Ack(ctx, counter, Incoming{
-		Recipient: to, AutoReason: autoReason, Subject: ct.Subject, InReplyTo: msg.InReplyTo, References: msg.References,
-	}, p.now())
+	in := Incoming{Recipient: to, AutoReason: autoReason, Subject: ct.Subject, InReplyTo: msg.InReplyTo, References: msg.References}
+	if ct.Trust == model.TrustOpen {
+		in.OpenHourlyCap = ct.Ack.HourlyCap
+	}
+	// The rules first (automatic mail is no contributor's either), then
+	// who the sender is, then the caps.
+	reason := p.Suppress.Rule(in)
+	if reason == "" {
+		reason = withheld(ct)
+	}
+	var err error
+	if reason == "" {
+		reason, err = p.Suppress.Cap(ctx, counter, in, p.now())
+	}
 	if err != nil {
 		return model.OutboxMessage{}, err
 	}
 	if reason != "" {
 		return suppressed(reason), nil
 	}
+	if ct.Trust == model.TrustColleague || ct.Trust == model.TrustOpen {
+		// Someone outside the roster: the ack echoes nothing they wrote.
+		ct.Subject, ct.Text, ct.From.Name = "", "", ""
+	}
 	if channel == model.ChannelSMS {
 		return p.Composer.AckSMS(ct, to)
 	}
 	return p.Composer.AckEmail(ct, to)
+}
+
+// Reasons an ack is withheld from who the sender is.
+const (
+	ReasonNotVerified    = "sender not verified"
+	ReasonNotContributor = "sender is not a contributor"
+	ReasonSpam           = "spam"
+)
+
+// withheld says why the sender of a contribution gets no ack, or "".
+// Only contributors are acknowledged.
+func withheld(ct Contribution) string {
+	switch ct.Trust {
+	case model.TrustUnverified:
+		return ReasonNotVerified
+	case model.TrustStranger:
+		return ReasonNotContributor
+	case model.TrustSpam:
+		return ReasonSpam
+	}
+	return ct.Ack.Withheld
 }
 
 // repHasEmail reports whether addr is one of the rep's addresses.
@@ -116,7 +155,7 @@ func (p *Planner) notices(ct Contribution) ([]model.OutboxMessage, error) {
 		return nil, nil
 	}
 	replyTo := strings.TrimSpace(ct.From.Addr)
-	if ct.Item.Kind == model.KindVoicemail {
+	if ct.Item.Kind == model.KindVoicemail || (ct.Trust == model.TrustCredited && !repHasEmail(ct.Rep, replyTo)) {
 		replyTo = ""
 		if ct.Rep != nil && len(ct.Rep.Emails) > 0 {
 			replyTo = ct.Rep.Emails[0]

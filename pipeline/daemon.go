@@ -75,6 +75,9 @@ type Options struct {
 	// IntakeOnly runs the sources and the HTTP endpoints only: items are
 	// stored and wait for a replica that processes them.
 	IntakeOnly bool
+	// SenderCheck replaces the verification of email senders (DKIM,
+	// DMARC) over the system's DNS, e.g. with one over a test resolver.
+	SenderCheck SenderCheck
 }
 
 // New wires a daemon from a validated configuration and an open store.
@@ -155,10 +158,11 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	d.scheduler.Wake = d.outboxWake
 	d.search = &SearchIndexer{Store: st, Log: log.With("component", "search")}
 	d.search.Register(d.reg)
+	gate := NewGate(cfg, st, o.SenderCheck)
 	d.workers = &Workers{
 		Store: st,
-		Processor: &Processor{Store: st, Router: router, PhoneRegion: cfg.PhoneRegion,
-			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router},
+		Processor: &Processor{Store: st, Router: router, Gate: gate,
+			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router, Gate: gate},
 			Awarder:    awarder},
 		Processed:   d.outboxWake,
 		Name:        d.name,

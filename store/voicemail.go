@@ -116,3 +116,28 @@ func (s *Store) ReceivedKeys(ctx context.Context, source string, keys []string) 
 	}
 	return out, nil
 }
+
+// RecordAttestation keeps the STIR/SHAKEN attestation Twilio gave a call
+// (its StirVerstat), for when the call's voicemail is processed. The first
+// one recorded for a call stays.
+func (s *Store) RecordAttestation(ctx context.Context, callSID, verstat string) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`insert into call_attestations (call_sid, verstat, received_at)
+		values (?, ?, ?) on conflict (call_sid) do nothing`), callSID, verstat, ts(s.now()))
+	if err != nil {
+		return fmt.Errorf("call %s attestation: %w", callSID, err)
+	}
+	return nil
+}
+
+// CallAttestation returns the attestation recorded for a call; ok is false
+// when there is none.
+func (s *Store) CallAttestation(ctx context.Context, callSID string) (verstat string, ok bool, err error) {
+	err = s.db.GetContext(ctx, &verstat, s.rebind(`select verstat from call_attestations where call_sid = ?`), callSID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("call %s attestation: %w", callSID, err)
+	}
+	return verstat, true, nil
+}

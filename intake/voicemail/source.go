@@ -21,6 +21,9 @@ type Sink interface {
 	SourceCursor(ctx context.Context, name string) (json.RawMessage, error)
 	Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error)
 	ReceivedKeys(ctx context.Context, source string, keys []string) (map[string]bool, error)
+	// RecordAttestation keeps the STIR/SHAKEN attestation of a call's
+	// caller number, which decides whether its voicemail is credited.
+	RecordAttestation(ctx context.Context, callSID, verstat string) error
 }
 
 // Options tunes a Source. A nil *Options and zero fields mean the defaults.

@@ -64,10 +64,12 @@ mailboxes:
     address: $FEEDBACK
     category: feedback
     imap: {host: $IMAPHOST, port: $IMAPPORT, tls: none, username: $FEEDBACK, password: $FBPW, after_ingest: seen}
+    contributors: {require: none}
   - name: intel
     address: $INTEL
     category: intel
     imap: {host: $IMAPHOST, port: $IMAPPORT, tls: none, username: $INTEL, password: $INPW, after_ingest: seen}
+    contributors: {require: none}
 transcribe: {engine: none}
 smtp: {host: $SMTPHOST, port: $SMTPPORT, tls: none, from: "Earshot <earshot@example.test>", hostname: earshot.example.test}
 owners:
