@@ -25,8 +25,12 @@ type InboxQuery struct {
 	Owner string
 	// State keeps items in one state.
 	State model.ItemState
-	// Unregistered keeps items whose sender is no registered rep.
+	// Unregistered keeps the items that wait for a manager: from a
+	// stranger or a sender whose claim to be a rep did not verify, not
+	// machine-generated, and not reviewed yet.
 	Unregistered bool
+	// Trust keeps the items of one trust (spam, say).
+	Trust model.Trust
 	// Text searches subject, text and transcript: PostgreSQL full-text
 	// search (web search syntax: "phrases", or, -word); a substring match
 	// on SQLite.
@@ -118,7 +122,14 @@ func (s *Store) inboxWhere(q InboxQuery) (string, []any) {
 		args = append(args, q.State)
 	}
 	if q.Unregistered {
-		conds = append(conds, `i.rep_id is null and i.sender <> '' and i.auto_reason = ''`)
+		// Items processed before trust was kept have none: a sender who
+		// is no rep waits as well.
+		conds = append(conds, `(i.trust in ('stranger', 'unverified') or (i.trust = '' and i.rep_id is null and i.sender <> ''))
+			and i.auto_reason = '' and not exists (select 1 from item_reviews v where v.item_id = i.id)`)
+	}
+	if q.Trust != "" {
+		conds = append(conds, `i.trust = ?`)
+		args = append(args, string(q.Trust))
 	}
 	if text := strings.TrimSpace(q.Text); text != "" {
 		if s.dialect == Postgres {

@@ -83,6 +83,29 @@ func (s *Store) upsertRep(ctx context.Context, tx *sqlx.Tx, r model.Rep) (id int
 	return id, true, err
 }
 
+// AddRepContact gives a rep another contact (a folded email address or an
+// E.164 number), e.g. the address a manager saw a rep write from. A
+// contact of another rep is an error; one the rep has already is not.
+func (s *Store) AddRepContact(ctx context.Context, repID int64, kind, value string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var owner int64
+		err := tx.GetContext(ctx, &owner, s.rebind(`select rep_id from rep_contacts where kind = ? and value = ?`), kind, value)
+		switch {
+		case err == nil && owner != repID:
+			return fmt.Errorf("%s %s already belongs to another rep", kind, value)
+		case err == nil:
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("add %s %s: %w", kind, value, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`insert into rep_contacts (rep_id, kind, value) values (?, ?, ?)`),
+			repID, kind, value); err != nil {
+			return fmt.Errorf("add %s %s to rep %d: %w", kind, value, repID, conflictOrMissing(err))
+		}
+		return nil
+	})
+}
+
 // RepByContact finds the rep with a folded email address or E.164 phone.
 func (s *Store) RepByContact(ctx context.Context, kind, value string) (model.Rep, error) {
 	var r model.Rep

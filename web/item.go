@@ -29,6 +29,9 @@ type itemPage struct {
 	Vocabulary      map[string][]string
 	Owners          []string
 	AdjustMonth     model.Month
+	// Reps are who the item can be credited to; Review the verdict on it.
+	Reps   []model.Rep
+	Review *model.Review
 }
 
 // outboxView is an enqueued message with its text.
@@ -99,6 +102,16 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 	}
 	if p.Mailboxes, err = d.store.Mailboxes(ctx, id); err != nil {
 		return p, err
+	}
+	if r, ok, err := d.store.ItemReview(ctx, id); err != nil {
+		return p, err
+	} else if ok {
+		p.Review = &r
+	}
+	if it.Trust != model.TrustRep {
+		if p.Reps, err = d.store.Reps(ctx); err != nil {
+			return p, err
+		}
 	}
 	return p, nil
 }
