@@ -32,12 +32,12 @@ func NormalizeBytes(raw []byte, opts *Options) *Message {
 func normalizeRaw(raw []byte, o Options, depth int) *Message {
 	var w warnings
 	m := &Message{}
-	wk := &walker{opts: o, depth: depth, w: &w}
+	wk := &walker{opts: o, depth: depth, w: &w, textLeft: o.MaxTextBytes}
 
 	ent, err := readEntity(raw, o, &w)
 	var h message.Header
 	if ent == nil {
-		wk.plain = append(wk.plain, toUTF8(raw, "body", &w))
+		wk.plain = append(wk.plain, toUTF8(wk.clip(raw, "body"), "body", &w))
 	} else {
 		h = ent.Header
 		decodeEnvelope(h, m, &w)
@@ -47,7 +47,7 @@ func normalizeRaw(raw []byte, o Options, depth int) *Message {
 		if werr := ent.Walk(wk.visit); werr != nil {
 			w.add("mime structure broken, parsed best effort: %v", werr)
 			if len(wk.plain) == 0 && len(wk.html) == 0 {
-				wk.plain = append(wk.plain, toUTF8(bodyOf(raw), "body", &w))
+				wk.plain = append(wk.plain, toUTF8(wk.clip(bodyOf(raw), "body"), "body", &w))
 			}
 		}
 	}
