@@ -149,10 +149,12 @@ type Acks struct {
 	// DailyCap is how many acks one recipient gets per day (default 20).
 	// Addresses are counted folded: case, and +tags (see PlusDomains).
 	DailyCap int `yaml:"daily_cap"`
-	// HourlyCap bounds all acks together per hour (default 500).
+	// HourlyCap bounds all acks together per hour, a brake on any flood
+	// (default 1000).
 	HourlyCap int `yaml:"hourly_cap"`
-	// DomainDailyCap bounds the acks to one recipient domain per day
-	// (default 200).
+	// DomainDailyCap bounds the acks per day to one domain of senders
+	// outside the roster (colleague domains, mailboxes open to anyone)
+	// (default 100).
 	DomainDailyCap int `yaml:"domain_daily_cap"`
 	// PlusDomains are the domains whose addresses take +tags
 	// (name+tag@domain is name@domain); "*" (the default) means every one.

@@ -83,8 +83,8 @@ func (c *Config) defaults() {
 		c.Points.Categories = map[string]int{"intel": 3, "feedback": 1}
 	}
 	defInt(&c.Acks.DailyCap, 20)
-	defInt(&c.Acks.HourlyCap, 500)
-	defInt(&c.Acks.DomainDailyCap, 200)
+	defInt(&c.Acks.HourlyCap, 1000)
+	defInt(&c.Acks.DomainDailyCap, 100)
 	if c.Acks.PlusDomains == nil {
 		c.Acks.PlusDomains = []string{"*"}
 	}

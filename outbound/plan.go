@@ -84,6 +84,7 @@ func (p *Planner) ack(ctx context.Context, counter AckCounter, ct Contribution, 
 		return suppressed("smtp is not configured"), nil
 	}
 	in := Incoming{Recipient: to, AutoReason: autoReason, Subject: ct.Subject, InReplyTo: msg.InReplyTo, References: msg.References}
+	in.Outsider = ct.Trust == model.TrustOpen || ct.Trust == model.TrustColleague
 	if ct.Trust == model.TrustOpen {
 		in.OpenHourlyCap = ct.Ack.HourlyCap
 	}

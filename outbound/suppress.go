@@ -33,9 +33,9 @@ type AckCounter interface {
 // sent, following RFC 3834: never answer machine-generated mail, mailing
 // lists, our own addresses or no-reply senders, never answer a reply to
 // one of our messages. And caps: one recipient (its address folded: case,
-// +tags) gets at most a daily cap of acks, one domain another, all acks
-// together an hourly cap, and senders outside the roster their mailbox's
-// hourly cap.
+// +tags) gets at most a daily cap of acks, all acks together an hourly
+// cap; senders outside the roster also a daily cap per domain and their
+// mailbox's hourly cap.
 type Suppressor struct {
 	enabled bool
 	// own holds our folded mail addresses and our phone number.
@@ -99,6 +99,9 @@ type Incoming struct {
 	// InReplyTo and References are the incoming message's threading ids.
 	InReplyTo  []string
 	References []string
+	// Outsider is set when the recipient is not a rep (a colleague domain,
+	// a mailbox open to anyone): the daily cap per domain applies.
+	Outsider bool
 	// OpenHourlyCap, when not 0, bounds the acks per hour to senders
 	// outside the roster: the sender is one, and the mailbox accepts anyone.
 	OpenHourlyCap int
@@ -126,7 +129,7 @@ func (s *Suppressor) Cap(ctx context.Context, counter AckCounter, in Incoming, n
 	switch {
 	case s.dailyCap > 0 && c.Recipient >= s.dailyCap:
 		return fmt.Sprintf("daily cap of %d acks reached", s.dailyCap), nil
-	case s.domainCap > 0 && domain != "" && c.Domain >= s.domainCap:
+	case in.Outsider && s.domainCap > 0 && domain != "" && c.Domain >= s.domainCap:
 		return fmt.Sprintf("daily cap of %d acks to %s reached", s.domainCap, domain), nil
 	case s.hourlyCap > 0 && c.Hour >= s.hourlyCap:
 		return fmt.Sprintf("hourly cap of %d acks reached", s.hourlyCap), nil

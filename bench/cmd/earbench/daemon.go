@@ -96,7 +96,7 @@ points:
   new_competitor_bonus: 2
   goals:
     - {name: competitive nugget, category: intel, count: 1}
-acks: {enabled: true, daily_cap: 1000000}
+acks: {enabled: true, daily_cap: 1000000, hourly_cap: 1000000}
 `
 
 // daemon is one running `earshot run` process.
