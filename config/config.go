@@ -47,6 +47,8 @@ type Config struct {
 
 	Points Points `yaml:"points"`
 	Acks   Acks   `yaml:"acks"`
+	// DNS is how senders' DKIM keys and DMARC records are looked up.
+	DNS    DNS    `yaml:"dns"`
 	Digest Digest `yaml:"digest"`
 	Web    Web    `yaml:"web"`
 
@@ -161,6 +163,14 @@ type Acks struct {
 	PlusDomains []string `yaml:"plus_domains,omitempty"`
 	// TemplateDir overrides the embedded templates file by file.
 	TemplateDir string `yaml:"template_dir,omitempty"`
+}
+
+// DNS configures the lookups that verify senders.
+type DNS struct {
+	// Resolver is a DNS server (host:port) to ask instead of the system's.
+	Resolver string `yaml:"resolver,omitempty"`
+	// Timeout bounds one lookup (default 3s).
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Digest configures the monthly manager digest.

@@ -82,6 +82,7 @@ func (c *Config) defaults() {
 	if c.Points.Categories == nil {
 		c.Points.Categories = map[string]int{"intel": 3, "feedback": 1}
 	}
+	defDur(&c.DNS.Timeout, 3*time.Second)
 	defInt(&c.Acks.DailyCap, 20)
 	defInt(&c.Acks.HourlyCap, 1000)
 	defInt(&c.Acks.DomainDailyCap, 100)

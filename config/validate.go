@@ -135,6 +135,14 @@ func (c *Config) check() *validator {
 	if c.Acks.DailyCap < 0 {
 		v.errf("acks.daily_cap", "must not be negative")
 	}
+	if c.DNS.Resolver != "" {
+		if _, _, err := net.SplitHostPort(c.DNS.Resolver); err != nil {
+			v.errf("dns.resolver", "want host:port: %v", err)
+		}
+	}
+	if c.DNS.Timeout < 100*time.Millisecond || c.DNS.Timeout > time.Minute {
+		v.errf("dns.timeout", "must be between 100ms and 1m")
+	}
 	if c.Acks.HourlyCap < 0 {
 		v.errf("acks.hourly_cap", "must not be negative")
 	}
