@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/dev"
+	"github.com/earshot-dev/earshot/internal/dovecot"
 )
 
 // abuseOptions sizes the abuse run.
@@ -133,7 +134,7 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 	if err != nil {
 		return err
 	}
-	defer dc.Stop()
+	defer func() { _ = dc.Stop() }()
 	snk, err := startSink()
 	if err != nil {
 		return err
@@ -207,7 +208,7 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 // attacker holds what the attacks use.
 type attacker struct {
 	ctx context.Context
-	dc  *dovecot
+	dc  *dovecot.Server
 	snk *sink
 	obs *observer
 	n   int
