@@ -1,0 +1,49 @@
+// Package auth decides whether an email comes from who its From field says,
+// before its sender is credited.
+//
+// # What is checked
+//
+// A Verifier applies one Requirement per mailbox:
+//
+//   - RequireDMARC: a valid DKIM signature aligned with the From domain as
+//     DMARC defines it (RFC 7489 section 3.1.1): relaxed alignment, by
+//     organizational domain from the Public Suffix List, unless the From
+//     domain's DMARC record says adkim=s, in which case the signing domain
+//     must be the From domain itself. Earshot reads mail over IMAP and never
+//     sees the connecting address, so it cannot evaluate SPF; an aligned
+//     DKIM signature is the only way to a DMARC pass here. A domain without
+//     a DMARC record is held to relaxed alignment: the record only reports
+//     its policy (Result.Policy) and may tighten alignment.
+//   - RequireDKIM: a valid DKIM signature by the From domain's
+//     organizational domain or any of its subdomains; no DMARC lookup.
+//   - RequireNone: no check; the roster alone decides.
+//
+// Whatever the requirement, a message with no From field, several From
+// fields or several From addresses is never verified.
+//
+// # Line endings
+//
+// Verify reads the message as stored and does not rewrite it (a message
+// with no body only gets the empty line that ends its header). DKIM signs
+// the CRLF form of a message; mail read over IMAP may come with LF
+// line endings instead, or a mixture. Header fields are read line by line
+// whatever the ending, and the body is canonicalized with every lone LF
+// taken as CRLF, so a message stored with its CRLFs turned into LFs
+// verifies as it did on the wire. Line endings rewritten any other way are
+// not undone: CRLF doubled into CR CR LF by a second conversion leaves a
+// header that does not read ("DKIM signatures could not be read"), or, in
+// the body alone, "dkim=fail: body hash did not verify", as does any other
+// change to the body (lone LFs that were signed as such and are now CRLFs,
+// trailing spaces stripped under simple canonicalization, a re-encoded
+// part, a footer); a changed signed header field gives "dkim=fail:
+// signature did not verify". Such a message is not verified.
+//
+// # DNS
+//
+// DKIM keys and DMARC records come from a Resolver: by default NetResolver,
+// the system's DNS, 3 s per lookup. A lookup that gets no answer makes the
+// verdict temporary when the verdict depends on it: Verify returns an error
+// wrapping ErrTemporary, and Result.Temporary, so that the caller retries
+// the message later instead of refusing a genuine sender. A name without
+// records is an answer, and a missing key fails the signature.
+package auth
