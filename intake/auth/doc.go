@@ -40,10 +40,12 @@
 //
 // # DNS
 //
-// DKIM keys and DMARC records come from a Resolver: by default NetResolver,
-// the system's DNS, 3 s per lookup. A lookup that gets no answer makes the
-// verdict temporary when the verdict depends on it: Verify returns an error
-// wrapping ErrTemporary, and Result.Temporary, so that the caller retries
-// the message later instead of refusing a genuine sender. A name without
-// records is an answer, and a missing key fails the signature.
+// DKIM keys and DMARC records come from a Resolver: by default NetResolver
+// (the system's DNS, 3 s per lookup) behind a Cache, which keeps answers
+// and "no such record" for a while and never keeps a failure. A lookup
+// that gets no answer makes the verdict temporary when the verdict depends
+// on it: Verify returns an error wrapping ErrTemporary, and
+// Result.Temporary, so that the caller retries the message later instead
+// of refusing a genuine sender. A name without records is an answer, and a
+// missing key fails the signature.
 package auth

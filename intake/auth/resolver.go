@@ -45,9 +45,11 @@ func (r NetResolver) LookupTXT(ctx context.Context, name string) ([]string, erro
 	return res.LookupTXT(ctx, name)
 }
 
-// DefaultResolver returns a NetResolver with the default timeout.
-func DefaultResolver() Resolver {
-	return NetResolver{}
+// DefaultResolver returns a NetResolver with the default timeout behind a
+// Cache with the default TTLs and size. Share one among the Verifiers of a
+// process so that they share its cache.
+func DefaultResolver() *Cache {
+	return NewCache(NetResolver{}, CacheOptions{})
 }
 
 // isNotFound reports whether err says that a name has no TXT records, as
