@@ -21,6 +21,36 @@
 // Whatever the requirement, a message with no From field, several From
 // fields or several From addresses is never verified.
 //
+// # A trusted server's verdict
+//
+// When Options.TrustedAuthServIDs is set, the operator says that the mail
+// server verified the mail on receipt: its Authentication-Results field
+// (RFC 8601) is believed instead, and Earshot makes no DNS lookup. A
+// message without such a field is not verified. RequireDMARC is met by the
+// server's dmarc=pass for the From domain (header.from must name it), or,
+// when the server evaluated no DMARC policy (no dmarc result, or
+// dmarc=none), by its aligned dkim=pass; any other dmarc result fails.
+// RequireDKIM is met by the server's dkim=pass whose header.d is the From
+// domain's organizational domain or a subdomain of it.
+//
+// Anyone can add an Authentication-Results field to a message, with any
+// authserv-id, before it reaches the trusted server, and that server adds
+// its own fields on top of the header. So only the topmost block counts:
+// reading from the top, other fields are passed over until the first
+// Authentication-Results field, which must carry a trusted authserv-id; the
+// block takes it and the trusted ones that follow, up to the first Received
+// field or the first Authentication-Results field of another authserv-id.
+// Within the block the topmost result of each method counts. Fields below
+// the block are ignored whatever their authserv-id. This holds when the
+// trusted server writes its fields above the Received field it adds for
+// the message, where mail filters usually put them; a server that writes
+// them below its Received field, with nothing of its own between them and
+// the message's header, must also remove the fields that claim its
+// authserv-id, as RFC 8601 section 5 asks. Comments are dropped, and
+// quoted strings and domain literals kept whole, before a field is read,
+// so that a crafted address in smtp.mailfrom cannot pass for a result of
+// its own.
+//
 // # Line endings
 //
 // Verify reads the message as stored and does not rewrite it (a message
@@ -36,7 +66,8 @@
 // change to the body (lone LFs that were signed as such and are now CRLFs,
 // trailing spaces stripped under simple canonicalization, a re-encoded
 // part, a footer); a changed signed header field gives "dkim=fail:
-// signature did not verify". Such a message is not verified.
+// signature did not verify". Such a message is not verified; a trusted
+// server's verdict, taken before the change, is the way to credit it.
 //
 // # DNS
 //

@@ -109,3 +109,77 @@ func fromAddress(fields []field) (addr, domain, problem string) {
 	}
 	return addr, domain, ""
 }
+
+// neutralize returns a structured header value with its comments removed
+// and the specials inside its quoted strings and domain literals replaced
+// by "_", so that splitting it at ";" and spaces finds only the tokens its
+// writer meant: a quoted local part such as "a; dmarc=pass"@example.net in
+// smtp.mailfrom must not read as a result of its own.
+func neutralize(v string) string {
+	var b strings.Builder
+	b.Grow(len(v))
+	depth := 0       // comment nesting
+	var quote byte   // '"' or ']' while inside a quoted string or a domain literal
+	escaped := false // the previous byte was a backslash inside a comment or quote
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case escaped:
+			escaped = false
+			if depth == 0 {
+				b.WriteByte(safe(c))
+			}
+		case depth > 0:
+			switch c {
+			case '\\':
+				escaped = true
+			case '(':
+				depth++
+			case ')':
+				depth--
+				if depth == 0 {
+					b.WriteByte(' ')
+				}
+			}
+		case quote != 0:
+			switch c {
+			case '\\':
+				escaped = true
+			case quote:
+				quote = 0
+				b.WriteByte(c)
+			default:
+				b.WriteByte(safe(c))
+			}
+		case c == '(':
+			depth = 1
+		case c == '"':
+			quote = '"'
+			b.WriteByte(c)
+		case c == '[':
+			quote = ']'
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// safe replaces the bytes that separate results, properties and values in
+// an Authentication-Results field.
+func safe(c byte) byte {
+	switch c {
+	case ';', '=', ' ', '\t', '(', ')', '\r', '\n':
+		return '_'
+	}
+	return c
+}
+
+// unquote removes the double quotes around a property value.
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}

@@ -31,6 +31,23 @@ func TestSplitHeader(t *testing.T) {
 	}
 }
 
+func TestNeutralize(t *testing.T) {
+	cases := []struct{ origin, in, want string }{
+		{"RFC 8601 appendix B.4 (comments)", "example.com; spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=a@example.com",
+			"example.com; spf=pass   smtp.mailfrom=a@example.com"},
+		{"RFC 5322 section 3.2.2 (nested comments, quoted pairs)", "a (x (y) \\) z) b", "a   b"},
+		{"RFC 5322 section 3.2.4 (quoted strings)", `reason="bad; sig=1" header.d=x`, `reason="bad__sig_1" header.d=x`},
+		{"quoted pair inside a quoted string", `a="x\"; y"`, `a="x"__y"`},
+		{"RFC 5322 section 3.4.1 (domain literals)", "header.from=[a; dmarc=pass]", "header.from=[a__dmarc_pass]"},
+		{"an unterminated comment drops the rest", "a (b; c=d", "a "},
+	}
+	for _, tc := range cases {
+		if got := neutralize(tc.in); got != tc.want {
+			t.Errorf("%s: neutralize(%q) = %q, want %q", tc.origin, tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestFromAddress(t *testing.T) {
 	cases := []struct {
 		origin, from          string

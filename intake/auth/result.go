@@ -18,14 +18,17 @@ const (
 	SourceNone Source = ""
 	// SourceDKIM: Earshot verified the DKIM signatures itself.
 	SourceDKIM Source = "dkim"
+	// SourceServer: a trusted server's Authentication-Results field.
+	SourceServer Source = "authentication-results"
 )
 
 // Signature is the outcome of one DKIM signature.
 type Signature struct {
-	// Domain is the signing domain (d=), lowercased.
+	// Domain is the signing domain (d=, or header.d of a server's result),
+	// lowercased.
 	Domain string
-	// Result is "pass", "fail", "permerror" or "temperror", as RFC 8601
-	// names them.
+	// Result is "pass", "fail", "permerror", "temperror" or, from a server,
+	// any result value of RFC 8601.
 	Result string
 	// Reason says why the signature did not pass; "" when it did.
 	Reason string
@@ -41,10 +44,11 @@ type Result struct {
 	From string
 	// FromDomain is the domain of From, lowercased, in ASCII form.
 	FromDomain string
-	// Signatures holds the DKIM signatures checked, top first.
+	// Signatures holds the DKIM signatures checked, top first: Earshot's own
+	// verification, or a trusted server's dkim results.
 	Signatures []Signature
 	// AlignedPass reports whether a DKIM signature aligned with FromDomain
-	// passed.
+	// passed (for a trusted server: it reported one, or dmarc=pass).
 	AlignedPass bool
 	// Policy is the DMARC policy that applies to FromDomain ("none",
 	// "quarantine", "reject"); "" when it has no DMARC record or none was
@@ -52,6 +56,12 @@ type Result struct {
 	Policy string
 	// Source says whose checks the verdict rests on.
 	Source Source
+	// AuthServID is the authserv-id of the trusted Authentication-Results
+	// used; "" otherwise.
+	AuthServID string
+	// DMARC and SPF are the trusted server's dmarc and spf results ("pass",
+	// "fail", ...); "" when it gave none or none was used.
+	DMARC, SPF string
 
 	// Verified reports whether the message satisfies the required check.
 	Verified bool

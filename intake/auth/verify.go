@@ -11,11 +11,11 @@ type Requirement string
 
 const (
 	// RequireDMARC: a DKIM signature aligned with the From domain by DMARC's
-	// rules passes.
+	// rules passes, or a trusted server reports dmarc=pass.
 	RequireDMARC Requirement = "dmarc"
 	// RequireDKIM: a DKIM signature by the From domain's organizational
 	// domain or one of its subdomains passes, whatever the DMARC record
-	// says.
+	// says, or a trusted server reports such a dkim=pass.
 	RequireDKIM Requirement = "dkim"
 	// RequireNone: every message with a single From address is verified;
 	// the roster alone decides.
@@ -43,6 +43,11 @@ const DefaultMaxSignatures = 8
 type Options struct {
 	// Require is the check a message must pass; "" means RequireDMARC.
 	Require Requirement
+	// TrustedAuthServIDs, when set, are the authserv-ids of the mail servers
+	// that already verified the mail: their Authentication-Results field is
+	// believed instead of Earshot's own checks, and no DNS lookup is made.
+	// Only the topmost block of them counts (see the package doc).
+	TrustedAuthServIDs []string
 	// Resolver answers DKIM key and DMARC record lookups; nil means a
 	// DefaultResolver of the Verifier's own.
 	Resolver Resolver
@@ -55,6 +60,7 @@ type Options struct {
 // safe for concurrent use.
 type Verifier struct {
 	require       Requirement
+	trusted       map[string]bool
 	resolver      Resolver
 	maxSignatures int
 }
@@ -71,6 +77,14 @@ func New(opts Options) (*Verifier, error) {
 	}
 	if v.maxSignatures <= 0 {
 		v.maxSignatures = DefaultMaxSignatures
+	}
+	for _, id := range opts.TrustedAuthServIDs {
+		if id = strings.ToLower(strings.TrimSpace(id)); id != "" {
+			if v.trusted == nil {
+				v.trusted = make(map[string]bool)
+			}
+			v.trusted[id] = true
+		}
 	}
 	return v, nil
 }
@@ -91,9 +105,13 @@ func (v *Verifier) Verify(ctx context.Context, raw []byte) (*Result, error) {
 		res.Reason = problem
 		return res, nil
 	}
-	if v.require == RequireNone {
+	switch {
+	case v.require == RequireNone:
 		res.Verified = true
 		res.Reason = "sender verification not required"
+		return res, nil
+	case v.trusted != nil:
+		v.serverVerdict(fields, res)
 		return res, nil
 	}
 	if !complete {
