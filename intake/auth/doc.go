@@ -1,5 +1,5 @@
 // Package auth decides whether an email comes from who its From field says,
-// before its sender is credited.
+// before its sender is credited, and reads a spam filter's verdict.
 //
 // # What is checked
 //
@@ -79,4 +79,12 @@
 // Result.Temporary, so that the caller retries the message later instead
 // of refusing a genuine sender. A name without records is an answer, and a
 // missing key fails the signature.
+//
+// # Spam
+//
+// Verify also reports a spam filter's positive verdict: "X-Spam-Flag:
+// YES", "X-Spam-Status: Yes, ...", and rspamd's X-Spam-Action of reject,
+// add header, rewrite subject or soft reject, wherever they are in the
+// header. Only positive verdicts count: a forged one can only mark its own
+// message as spam, and a forged "no" changes nothing.
 package auth

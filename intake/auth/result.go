@@ -72,6 +72,12 @@ type Result struct {
 	// Reason says in a few words why the message is or is not verified,
 	// such as "dkim=pass (example.com, aligned)" or "no DKIM signature".
 	Reason string
+
+	// Spam reports that a spam filter on the way marked the message as spam.
+	Spam bool
+	// SpamReason is the header field that says so, such as
+	// "X-Spam-Flag: YES"; "" when Spam is false.
+	SpamReason string
 }
 
 // temporary marks res as temporary because of err and returns the error

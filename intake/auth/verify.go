@@ -97,6 +97,7 @@ func New(opts Options) (*Verifier, error) {
 func (v *Verifier) Verify(ctx context.Context, raw []byte) (*Result, error) {
 	fields, complete := splitHeader(raw)
 	res := &Result{}
+	res.Spam, res.SpamReason = spamVerdict(fields)
 
 	addr, domain, problem := fromAddress(fields)
 	res.From, res.FromDomain = addr, domain
