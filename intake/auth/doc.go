@@ -19,7 +19,8 @@
 //   - RequireNone: no check; the roster alone decides.
 //
 // Whatever the requirement, a message with no From field, several From
-// fields or several From addresses is never verified.
+// fields, several From addresses, or one that does not read or has no
+// domain name, is never verified.
 //
 // # A trusted server's verdict
 //

@@ -39,8 +39,8 @@ type Signature struct {
 
 // Result is what Verify found out about one message.
 type Result struct {
-	// From is the message's single From address; "" when it has none or
-	// several.
+	// From is the message's single From address; "" when it has none,
+	// several, or one without a domain name.
 	From string
 	// FromDomain is the domain of From, lowercased, in ASCII form.
 	FromDomain string
