@@ -31,7 +31,7 @@ func (v *Verifier) dkimVerdict(ctx context.Context, raw []byte, res *Result) err
 
 	mode := relaxed
 	var dmarcErr error
-	if v.require == RequireDMARC {
+	if v.require == RequireDMARC && needsDMARC(res.Signatures, res.FromDomain) {
 		p, err := v.lookupDMARC(ctx, res.FromDomain)
 		switch {
 		case err != nil:
@@ -74,6 +74,20 @@ func (v *Verifier) dkimVerdict(ctx context.Context, raw []byte, res *Result) err
 	}
 	res.Reason = failureReason(res.Signatures, from, mode)
 	return nil
+}
+
+// needsDMARC reports whether the From domain's DMARC record can change the
+// verdict: only a valid signature by another domain of the same
+// organization depends on the record's alignment mode. Mail without one
+// costs no DMARC lookup, so a DNS outage or a slow resolver does not hold
+// up unsigned mail, which is not verified either way.
+func needsDMARC(sigs []Signature, from string) bool {
+	for _, s := range sigs {
+		if s.Result == "pass" && s.Domain != from && aligned(s.Domain, from, relaxed) {
+			return true
+		}
+	}
+	return false
 }
 
 // signatures converts go-msgauth's verifications.

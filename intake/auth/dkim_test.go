@@ -57,13 +57,13 @@ var dkimCases = []dkimCase{
 		name: "aligned RSA pass", origin: "RFC 6376 section 3.3.1 (rsa-sha256), RFC 7489 section 3.1.1",
 		dns: with(publishAll("example.com"), dmarcAt("example.com", "v=DMARC1; p=reject")),
 		msg: signedBy("Rep <rep@example.com>", "example.com", rsaKey), verified: true,
-		reason: "dkim=pass (example.com, aligned)", policy: "reject",
+		reason: "dkim=pass (example.com, aligned)",
 	},
 	{
 		name: "aligned Ed25519 pass", origin: "RFC 8463 (ed25519-sha256)",
 		dns: with(publishAll("example.com"), dmarcAt("example.com", "v=DMARC1; p=quarantine")),
 		msg: signedBy("rep@example.com", "example.com", ed25519Key), verified: true,
-		reason: "dkim=pass (example.com, aligned)", policy: "quarantine",
+		reason: "dkim=pass (example.com, aligned)",
 	},
 	{
 		name: "relaxed alignment: signed by a subdomain", origin: "RFC 7489 section 3.1.1, relaxed mode (the default)",
@@ -81,7 +81,7 @@ var dkimCases = []dkimCase{
 		name: "strict alignment: signed by the From domain", origin: "RFC 7489 section 3.1.1, adkim=s",
 		dns: with(publishAll("example.com"), dmarcAt("example.com", "v=DMARC1; p=reject; adkim=s")),
 		msg: signedBy("rep@example.com", "example.com", rsaKey), verified: true,
-		reason: "dkim=pass (example.com, aligned)", policy: "reject",
+		reason: "dkim=pass (example.com, aligned)",
 	},
 	{
 		name: "From a subdomain, signed by the organizational domain, its record's sp applies", origin: "RFC 7489 section 6.6.3 (policy discovery falls back to the organizational domain)",
@@ -111,7 +111,7 @@ var dkimCases = []dkimCase{
 		name: "third-party signature is not aligned", origin: "RFC 7489 section 3.1.1 (an ESP signing with its own domain)",
 		dns:    with(publishAll("mailer.example.net"), dmarcAt("example.com", "v=DMARC1; p=reject")),
 		msg:    signedBy("rep@example.com", "mailer.example.net", rsaKey),
-		reason: "signed by mailer.example.net, not aligned with example.com", policy: "reject",
+		reason: "signed by mailer.example.net, not aligned with example.com",
 	},
 	{
 		name: "a third-party and an aligned signature", origin: "RFC 6376 section 4 (several signatures; one pass suffices)",
@@ -161,7 +161,7 @@ var dkimCases = []dkimCase{
 		name: "missing signature", origin: "the forged-rep attack: From a rep, nothing signed",
 		dns:    dmarcAt("example.com", "v=DMARC1; p=reject"),
 		msg:    func(testing.TB) []byte { return message("rep@example.com", "hi", "hello\n") },
-		reason: "no DKIM signature", policy: "reject",
+		reason: "no DKIM signature",
 	},
 	{
 		name: "expired signature", origin: "RFC 6376 section 3.5 (x= tag)",

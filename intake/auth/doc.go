@@ -13,7 +13,9 @@
 //     sees the connecting address, so it cannot evaluate SPF; an aligned
 //     DKIM signature is the only way to a DMARC pass here. A domain without
 //     a DMARC record is held to relaxed alignment: the record only reports
-//     its policy (Result.Policy) and may tighten alignment.
+//     its policy (Result.Policy) and may tighten alignment, so it is looked
+//     up only when a valid signature by another domain of the From
+//     domain's organization depends on it; unsigned mail costs no lookup.
 //   - RequireDKIM: a valid DKIM signature by the From domain's
 //     organizational domain or any of its subdomains; no DMARC lookup.
 //   - RequireNone: no check; the roster alone decides.

@@ -52,7 +52,9 @@ type Result struct {
 	AlignedPass bool
 	// Policy is the DMARC policy that applies to FromDomain ("none",
 	// "quarantine", "reject"); "" when it has no DMARC record or none was
-	// looked up.
+	// looked up. The record is looked up only when it can change the
+	// verdict: for a valid signature by another domain of the From
+	// domain's organization.
 	Policy string
 	// Source says whose checks the verdict rests on.
 	Source Source
