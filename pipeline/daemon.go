@@ -76,7 +76,8 @@ type Options struct {
 	// stored and wait for a replica that processes them.
 	IntakeOnly bool
 	// SenderCheck replaces the verification of email senders (DKIM,
-	// DMARC) over the system's DNS, e.g. with one over a test resolver.
+	// DMARC, a trusted server's Authentication-Results, spam verdicts;
+	// NewSenderCheck of the configuration's dns settings when nil).
 	SenderCheck SenderCheck
 }
 
@@ -158,7 +159,11 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	d.scheduler.Wake = d.outboxWake
 	d.search = &SearchIndexer{Store: st, Log: log.With("component", "search")}
 	d.search.Register(d.reg)
-	gate := NewGate(cfg, st, o.SenderCheck)
+	check := o.SenderCheck
+	if check == nil {
+		check = NewSenderCheck(cfg.DNS)
+	}
+	gate := NewGate(cfg, st, check)
 	d.workers = &Workers{
 		Store: st,
 		Processor: &Processor{Store: st, Router: router, Gate: gate,

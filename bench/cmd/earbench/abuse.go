@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,7 +69,8 @@ const (
 	spoofedCall = "+442079460958" // the number the local Twilio's recording comes from
 )
 
-// abuseConfig: feedback@ takes the roster only and requires DMARC; intel@
+// abuseConfig: feedback@ takes the roster only and requires DMARC (the
+// rep domain's DKIM key and DMARC record come from a stub DNS); intel@
 // is opened to anyone (an explicit opt-in) with the daily cap per
 // recipient at 2; a local stand-in for Twilio serves a voicemail from a
 // rep's number without a STIR/SHAKEN attestation.
@@ -106,6 +108,7 @@ route:
   routes:
     - {match: [category=intel], owner: ci-lead}
 acks: {enabled: true, daily_cap: 2}
+dns: {resolver: "$DNS", timeout: 2s}
 `
 
 // runAbuse replays the attacks an outsider can make against a running
@@ -149,6 +152,11 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 		return err
 	}
 	db := env.pg.URL("abuse")
+	key, dns, err := startRepDNS()
+	if err != nil {
+		return err
+	}
+	defer dns.Close()
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -159,7 +167,7 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 		"$IMAPHOST", imapHost, "$IMAPPORT", imapPort, "$SMTPHOST", smtpHost, "$SMTPPORT", smtpPort,
 		"$FEEDBACK", feedbackAddr, "$INTEL", intelAddr, "$FBPW", passwords[feedbackAddr], "$INPW", passwords[intelAddr],
 		"$TWILIO_ACCOUNT", dev.TwilioAccount, "$TWILIO_TOKEN", dev.TwilioToken, "$TWILIO_URL", tw.URL,
-		"$TWILIO_NUMBER", dev.TwilioNumber).Replace(abuseConfig)
+		"$TWILIO_NUMBER", dev.TwilioNumber, "$DNS", dns.Addr).Replace(abuseConfig)
 	cfg := filepath.Join(dir, "abuse.yaml")
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return err
@@ -186,10 +194,12 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 	}
 	defer func() { d.Stop() }()
 
-	a := &attacker{ctx: ctx, dc: dc, snk: snk, obs: obs}
+	a := &attacker{ctx: ctx, dc: dc, snk: snk, obs: obs, repKey: key}
 	for _, step := range []func(*attacker, *abuseReport) error{
 		func(a *attacker, r *abuseReport) error { return a.strangers(r, o.strangers) },
+		(*attacker).signedRep,
 		(*attacker).forgedRep,
+		(*attacker).alteredRep,
 		(*attacker).capVariants,
 		(*attacker).spoofedCallerID,
 	} {
@@ -212,6 +222,8 @@ type attacker struct {
 	snk *sink
 	obs *observer
 	n   int
+	// repKey signs as the rep's domain; the stub DNS publishes its key.
+	repKey ed25519.PrivateKey
 }
 
 // send appends raw messages to a mailbox and waits until the daemon has
