@@ -32,6 +32,8 @@ type itemPage struct {
 	// Reps are who the item can be credited to; Review the verdict on it.
 	Reps   []model.Rep
 	Review *model.Review
+	// ReviewRep is the name of the rep a credit went to.
+	ReviewRep string
 }
 
 // outboxView is an enqueued message with its text.
@@ -111,6 +113,13 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 	if it.Trust != model.TrustRep {
 		if p.Reps, err = d.store.Reps(ctx); err != nil {
 			return p, err
+		}
+	}
+	if p.Review != nil {
+		for _, r := range p.Reps {
+			if r.ID == p.Review.RepID {
+				p.ReviewRep = r.Name
+			}
 		}
 	}
 	return p, nil
