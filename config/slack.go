@@ -190,7 +190,7 @@ func (v *validator) slack() {
 		p := fmt.Sprintf("slack.channels[%d]", i)
 		if ch.Name == "" {
 			v.errf(p+".name", "required")
-		} else if names[ch.Name] || ch.Name == "twilio" {
+		} else if names[ch.Name] || ch.Name == "twilio" || ch.Name == "slack" {
 			v.errf(p+".name", "duplicate source name %q", ch.Name)
 		}
 		names[ch.Name] = true
