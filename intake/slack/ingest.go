@@ -61,17 +61,19 @@ func (a *App) IngestEnvelope(ctx context.Context, via string, raw []byte) error 
 		a.metrics.ignored.Inc()
 		return nil
 	}
-	return a.handle(ctx, ch, m, raw, via, "")
+	_, err = a.handle(ctx, ch, m, raw, via, "")
+	return err
 }
 
-// handle stores one message of a read channel, or the change it makes.
-func (a *App) handle(ctx context.Context, ch *Source, m message, raw []byte, via, holder string) error {
+// handle stores one message of a read channel, or the change it makes;
+// it reports whether a new item was stored.
+func (a *App) handle(ctx context.Context, ch *Source, m message, raw []byte, via, holder string) (bool, error) {
 	self, err := a.identity(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := a.ensure(ctx, ch.name); err != nil {
-		return err
+		return false, err
 	}
 	switch m.Subtype {
 	case "message_changed":
@@ -82,20 +84,18 @@ func (a *App) handle(ctx context.Context, ch *Source, m message, raw []byte, via
 	if why := m.ignored(self); why != "" {
 		a.metrics.ignored.Inc()
 		a.log.Debug("not an item", "channel", ch.name, "ts", m.TS, "why", why)
-		return nil
+		return false, nil
 	}
 	if m.reply() && a.cfg.ThreadReplies == "context" && m.ParentUserID != "" && m.ParentUserID == m.User {
 		// The author adds to their own post: context, not a contribution.
-		ok, err := a.change(ctx, ch, self, m.ThreadTS, model.SlackChange{Kind: model.SlackContext, TS: m.TS, Text: m.Text, Raw: raw})
-		if err == nil || !errors.Is(err, model.ErrNotFound) {
-			_ = ok
-			return err
+		_, err := a.change(ctx, ch, self, m.ThreadTS, model.SlackChange{Kind: model.SlackContext, TS: m.TS, Text: m.Text, Raw: raw})
+		if !errors.Is(err, model.ErrNotFound) {
+			return false, err
 		}
 		// The parent is not stored (older than the backfill): the reply
 		// stands for itself.
 	}
-	_, err = a.store(ctx, ch, self, m, raw, via, holder)
-	return err
+	return a.store(ctx, ch, self, m, raw, via, holder)
 }
 
 // store keeps a message as an item and reacts to it once it is new.
@@ -148,55 +148,55 @@ func (a *App) change(ctx context.Context, ch *Source, self Identity, ts string, 
 
 // edit keeps an edit made within the edit window as a new revision. An
 // edit of a message that is not stored stores the message as it reads now.
-func (a *App) edit(ctx context.Context, ch *Source, self Identity, m message, raw []byte, via, holder string) error {
+func (a *App) edit(ctx context.Context, ch *Source, self Identity, m message, raw []byte, via, holder string) (bool, error) {
 	cur := m.Message
 	if cur == nil || cur.Edited == nil || cur.ignored(self) != "" {
 		// Unfurls and reply counts change a message too; bots' edits are
 		// no one's.
 		a.metrics.ignored.Inc()
-		return nil
+		return false, nil
 	}
 	if late := model.SlackTime(cur.Edited.TS).Sub(model.SlackTime(cur.TS)); late > a.cfg.EditWindow {
 		a.metrics.ignored.Inc()
 		a.log.Info("edit after the edit window ignored", "channel", ch.name, "ts", cur.TS, "after", late.Round(time.Second))
-		return nil
+		return false, nil
 	}
 	_, err := a.change(ctx, ch, self, cur.TS, model.SlackChange{Kind: model.SlackEdit, TS: cur.Edited.TS, Text: cur.Text, Raw: raw})
 	if !errors.Is(err, model.ErrNotFound) {
-		return err
+		return false, err
 	}
 	cur.Channel = m.Channel
-	_, err = a.store(ctx, ch, self, *cur, raw, via, holder)
-	return err
+	return a.store(ctx, ch, self, *cur, raw, via, holder)
 }
 
 // remove marks a stored message deleted; the item stays. A deleted
 // message that is not stored is stored first, from the event.
-func (a *App) remove(ctx context.Context, ch *Source, self Identity, m message, raw []byte, via, holder string) error {
+func (a *App) remove(ctx context.Context, ch *Source, self Identity, m message, raw []byte, via, holder string) (bool, error) {
 	ts := m.DeletedTS
 	if ts == "" && m.PreviousMessage != nil {
 		ts = m.PreviousMessage.TS
 	}
 	if ts == "" {
 		a.metrics.ignored.Inc()
-		return nil
+		return false, nil
 	}
 	del := model.SlackChange{Kind: model.SlackDelete, TS: firstOf(m.TS, ts), Raw: raw}
 	_, err := a.change(ctx, ch, self, ts, del)
 	if !errors.Is(err, model.ErrNotFound) {
-		return err
+		return false, err
 	}
 	prev := m.PreviousMessage
 	if prev == nil || prev.ignored(self) != "" {
 		a.metrics.ignored.Inc()
-		return nil
+		return false, nil
 	}
 	prev.Channel = m.Channel
-	if _, err := a.store(ctx, ch, self, *prev, raw, via, holder); err != nil {
-		return err
+	stored, err := a.store(ctx, ch, self, *prev, raw, via, holder)
+	if err != nil {
+		return false, err
 	}
 	_, err = a.change(ctx, ch, self, ts, del)
-	return err
+	return stored, err
 }
 
 // seenEvents remembers the event IDs stored lately, to tell a retry or a

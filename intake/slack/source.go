@@ -297,10 +297,13 @@ func (s *Source) catchUp(ctx context.Context) (SyncResult, error) {
 			return res, err
 		}
 		mm.Type = "message"
-		if err := a.handle(ctx, s, mm, body, ViaHistory, s.Holder()); err != nil {
+		stored, err := a.handle(ctx, s, mm, body, ViaHistory, s.Holder())
+		if err != nil {
 			return res, err
 		}
-		res.Stored++
+		if stored {
+			res.Stored++
+		}
 	}
 	next := Cursor{Oldest: newest, Channel: ch}
 	if next != cur {

@@ -80,6 +80,14 @@ type Server struct {
 	calls     map[string]int
 	// RateLimit answers the next n calls of a method 429 with Retry-After.
 	rateLimit map[string]int
+	pageSize  int
+}
+
+// SetPageSize makes listings answer at most n messages a page.
+func (s *Server) SetPageSize(n int) {
+	s.mu.Lock()
+	s.pageSize = n
+	s.mu.Unlock()
 }
 
 type envelope struct {
@@ -207,12 +215,19 @@ func (s *Server) AddFile(id, name, mimetype, subtype string, data []byte) json.R
 
 // deliver wraps an event in an envelope and sends it to every client.
 func (s *Server) deliver(event json.RawMessage) {
+	var ev map[string]any
+	if json.Unmarshal(event, &ev) == nil {
+		if _, ok := ev["event_ts"]; !ok {
+			ev["event_ts"] = ev["ts"]
+		}
+		event, _ = json.Marshal(ev)
+	}
 	s.mu.Lock()
 	n := len(s.envelopes) + 1
 	env := envelope{ID: fmt.Sprintf("env-%d", n)}
 	env.Payload, _ = json.Marshal(map[string]any{"token": "fake", "team_id": Team, "api_app_id": "A0EARSHOT",
 		"type": "event_callback", "event_id": fmt.Sprintf("Ev%08d", n), "event_time": time.Now().Unix(),
-		"event": event, "authorizations": []any{map[string]any{"team_id": Team, "user_id": BotUser, "is_bot": true}}})
+		"event": event, "authed_users": []string{BotUser}, "authorizations": []any{map[string]any{"team_id": Team, "user_id": BotUser, "is_bot": true}}})
 	s.envelopes = append(s.envelopes, env)
 	s.mu.Unlock()
 	s.send(env, 0)
@@ -326,6 +341,11 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, list []*Message, k
 	if limit <= 0 || limit > 200 {
 		limit = 100
 	}
+	s.mu.Lock()
+	if s.pageSize > 0 {
+		limit = min(limit, s.pageSize)
+	}
+	s.mu.Unlock()
 	off, _ := strconv.Atoi(f.Get("cursor"))
 	oldest := f.Get("oldest")
 	var keep []*Message
