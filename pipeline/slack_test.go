@@ -2,10 +2,15 @@ package pipeline_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -271,4 +276,70 @@ func TestSlackEndToEnd(t *testing.T) {
 	}
 	t.Logf("N=%d: %d posted while the daemon ran, %d while it was down, %d events delivered again → %d items, %d threaded acks, %d reactions, %d duplicates",
 		n, n, n, redelivered, len(rows), len(acked()), len(f.Reactions()), dups)
+}
+
+// In events mode the daemon serves POST /slack/events: a forged request
+// is refused, a signed one stored, acked in its thread and reacted to.
+func TestSlackEventsAPIDaemon(t *testing.T) {
+	const secret = "0123456789abcdef0123456789abcdef"
+	f := slackWorkspace(t)
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "events.db")
+	st := slackStore(t, dbURL)
+	yml := strings.Replace(fmt.Sprintf(slackConfig, dbURL, f.APIURL()), "  poll_interval: 10m\n",
+		"  poll_interval: 10m\n  mode: events\n  signing_secret: "+secret+"\n", 1)
+	cfg, err := config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := pipeline.New(cfg, st, slog.New(slog.NewTextHandler(tWriter{t}, nil)), &pipeline.Options{Listener: ln, Name: "events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	ts := f.Say(fieldIntel, dana, "Acme Corp is offering free onboarding.", "")
+	body := string(f.Envelope(1))
+	url := "http://" + ln.Addr().String() + "/slack/events"
+	send := func(key string) int {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		stamp := strconv.FormatInt(time.Now().Unix(), 10)
+		mac := hmac.New(sha256.New, []byte(key))
+		fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
+		req.Header.Set("X-Slack-Request-Timestamp", stamp)
+		req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := send("ffffffffffffffffffffffffffffffff"); code != http.StatusUnauthorized {
+		t.Fatalf("forged request answered %d, want 401", code)
+	}
+	if rows := slackRows(t, st); len(rows) != 0 {
+		t.Fatalf("a forged request stored %d items", len(rows))
+	}
+	if code := send(secret); code != http.StatusOK {
+		t.Fatalf("signed request answered %d", code)
+	}
+	until(t, func() string { return fmt.Sprintf("rows %+v, posts %+v", slackRows(t, st), f.Posts()) }, func() bool {
+		return acksSent(slackRows(t, st)) == 1
+	})
+	var threaded int
+	for _, p := range f.Posts() {
+		if p.Channel == fieldIntel && p.ThreadTS == ts {
+			threaded++
+		}
+	}
+	if rs := f.Reactions(); threaded != 1 || len(rs) != 1 || rs[0].TS != ts {
+		t.Errorf("%d threaded acks, reactions %+v", threaded, rs)
+	}
 }
