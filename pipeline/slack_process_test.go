@@ -293,3 +293,29 @@ func TestSlackVoiceMemo(t *testing.T) {
 		t.Errorf("%d transcriptions; want one, saved before it was used", n)
 	}
 }
+
+// Slack acks count against the daily cap per Slack user, like mail acks
+// per address.
+func TestSlackDailyCap(t *testing.T) {
+	h := newSlackHarness(t)
+	var states []string
+	for i := range 22 {
+		h.post("field-intel", "C0FIELDINT", dana, fmt.Sprintf("Acme note %d.", i))
+	}
+	res := h.process()
+	ids := make([]int64, 0, len(res))
+	for id := range res {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		ack := res[id].Outbox[0]
+		states = append(states, string(ack.State)+" "+ack.Reason)
+		if ack.RecipientKey != "slack:u0dana001" {
+			t.Errorf("ack counted as %q", ack.RecipientKey)
+		}
+	}
+	if states[19] != " " || states[20] != "suppressed daily cap of 20 acks reached" || states[21] != states[20] {
+		t.Errorf("acks: %q", states)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -22,6 +23,9 @@ type Socket struct {
 	// run is the live connection; owned by the goroutine running the
 	// runner.
 	run *socketRun
+	// wasUp is set once a connection was open: any later one follows a
+	// gap.
+	wasUp atomic.Bool
 }
 
 // socketRun is one Socket Mode client's life.
@@ -145,7 +149,8 @@ func (s *Socket) loop(ctx context.Context, c *socketmode.Client, r *socketRun, e
 				if first {
 					first = false
 					close(r.connected)
-				} else {
+				}
+				if s.wasUp.Swap(true) {
 					a.log.Info("socket mode reconnected; every channel catches up")
 					a.gap()
 				}

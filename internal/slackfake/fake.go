@@ -81,6 +81,15 @@ type Server struct {
 	// RateLimit answers the next n calls of a method 429 with Retry-After.
 	rateLimit map[string]int
 	pageSize  int
+	refuse    bool
+}
+
+// Refuse makes apps.connections.open fail while on, as when Slack or the
+// network is down.
+func (s *Server) Refuse(on bool) {
+	s.mu.Lock()
+	s.refuse = on
+	s.mu.Unlock()
 }
 
 // SetPageSize makes listings answer at most n messages a page.
@@ -500,6 +509,13 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) connectionsOpen(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	refuse := s.refuse
+	s.mu.Unlock()
+	if refuse {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer xapp-") {
 		fail(w, "invalid_auth")
 		return
