@@ -98,8 +98,7 @@ func (s *Slacks) Process(ctx context.Context, it model.Item) (model.Processed, e
 		return model.Processed{}, err
 	}
 	warnings = append(warnings, notes...)
-	who := firstNonEmpty(ref.UserName, meta.User)
-	out := model.Processed{Sender: meta.User, Subject: "#" + firstNonEmpty(meta.ChannelName, meta.Channel) + " — " + who,
+	out := model.Processed{Sender: meta.User, Subject: slackSubject(firstNonEmpty(meta.ChannelName, meta.Channel), text, transcript),
 		BodyText: text, FullText: strings.Join(nonEmpty(text, strings.Join(ref.Context, "\n"), transcript), "\n\n"),
 		Warnings: warnings}
 	t.apply(&out, g.contributors())
@@ -187,6 +186,25 @@ func (s *Slacks) transcript(ctx context.Context, it model.Item, meta model.Slack
 		return "", nil, err
 	}
 	return st.Text, notes, nil
+}
+
+// slackSubject names a Slack message as a subject would: its channel and
+// the start of its first line.
+func slackSubject(channel string, texts ...string) string {
+	line := ""
+	for _, t := range texts {
+		if l, _, _ := strings.Cut(strings.TrimSpace(t), "\n"); l != "" {
+			line = l
+			break
+		}
+	}
+	if r := []rune(line); len(r) > 60 {
+		line = strings.TrimSpace(string(r[:60])) + "…"
+	}
+	if line == "" {
+		line = "a message"
+	}
+	return "#" + channel + ": " + line
 }
 
 // unescape undoes Slack's escaping of &, < and > in message text.

@@ -18,7 +18,7 @@ func TestSlackItemPage(t *testing.T) {
 		ts := "1712345678.000100"
 		id := seedItem(t, e.st, model.RawItem{SourceKey: "T1:C0FIELDINT:" + ts, Kind: model.KindSlack, Raw: []byte(`{"type":"message"}`),
 			Meta: `{"team":"T1","channel":"C0FIELDINT","channel_name":"field-intel","ts":"` + ts + `","user":"U0DANA001"}`},
-			model.Processed{RepID: reps["Dana Whitfield"], Sender: "U0DANA001", Subject: "#field-intel — Dana Whitfield",
+			model.Processed{RepID: reps["Dana Whitfield"], Sender: "U0DANA001", Subject: "#field-intel: Acme cut prices by 20%.",
 				BodyText: "Acme cut prices by 20%.", Trust: model.TrustRep, TrustReason: "Slack user U0DANA001 is Dana Whitfield's (roster)",
 				Message: model.Message{Slack: &model.SlackRef{Team: "T1", Channel: "C0FIELDINT", ChannelName: "field-intel", TS: ts,
 					User: "U0DANA001", UserName: "Dana Whitfield", Permalink: "https://acme.slack.test/archives/C0FIELDINT/p1712345678000100", Revisions: 1}},
