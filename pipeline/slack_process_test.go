@@ -81,10 +81,14 @@ type slackHarness struct {
 	n   int
 }
 
-func newSlackHarness(t *testing.T) *slackHarness {
+func newSlackHarness(t *testing.T, extra ...string) *slackHarness {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(slackProcessConfig, filepath.Join(t.TempDir(), "s.db"))), func(string) (string, bool) { return "", false })
+	yml := fmt.Sprintf(slackProcessConfig, filepath.Join(t.TempDir(), "s.db"))
+	for _, x := range extra {
+		yml = strings.Replace(yml, "  channels:\n", x+"  channels:\n", 1)
+	}
+	cfg, err := config.Parse([]byte(yml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,5 +321,18 @@ func TestSlackDailyCap(t *testing.T) {
 	}
 	if states[19] != " " || states[20] != "suppressed daily cap of 20 acks reached" || states[21] != states[20] {
 		t.Errorf("acks: %q", states)
+	}
+}
+
+// With slack.ack.reply: ephemeral, the ack is posted so that only the
+// author sees it, in the message's thread.
+func TestSlackEphemeralAck(t *testing.T) {
+	h := newSlackHarness(t, "  ack: {reply: ephemeral}\n")
+	ts := h.post("field-intel", "C0FIELDINT", dana, "Acme again.")
+	for _, res := range h.process() {
+		var p model.SlackPost
+		if err := json.Unmarshal(res.Outbox[0].Body, &p); err != nil || !p.Ephemeral || p.User != dana || p.ThreadTS != ts {
+			t.Errorf("ack post %+v, %v; want an ephemeral one to Dana in the thread", p, err)
+		}
 	}
 }

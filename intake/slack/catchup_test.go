@@ -2,10 +2,14 @@ package slack_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	slackin "github.com/earshot-dev/earshot/intake/slack"
 )
 
 // TestCatchUp reads a channel's history from the stored cursor, page by
@@ -72,5 +76,23 @@ func TestCatchUp(t *testing.T) {
 	row, err := e.st.Source(ctx, "field-intel")
 	if err != nil || !strings.Contains(row.Cursor, `"oldest":"`+late+`"`) {
 		t.Errorf("stored cursor %q, %v; want the newest ts %s", row.Cursor, err, late)
+	}
+}
+
+// A file is downloaded with the bot token, up to the size cap.
+func TestDownloadCap(t *testing.T) {
+	e := newEnv(t, func(c *slackin.Config) { c.MaxFileBytes = 4 })
+	f := e.fake
+	var small, large struct {
+		URL string `json:"url_private_download"`
+	}
+	_ = json.Unmarshal(f.AddFile("F1", "memo.m4a", "audio/mp4", "slack_audio", []byte("abcd")), &small)
+	_ = json.Unmarshal(f.AddFile("F2", "long.m4a", "audio/mp4", "slack_audio", []byte("abcdefgh")), &large)
+	ctx := context.Background()
+	if b, err := e.app.Download(ctx, small.URL); err != nil || string(b) != "abcd" {
+		t.Errorf("download = %q, %v", b, err)
+	}
+	if _, err := e.app.Download(ctx, large.URL); !errors.Is(err, slackin.ErrTooLarge) {
+		t.Errorf("a file over the cap = %v, want ErrTooLarge", err)
 	}
 }
