@@ -75,7 +75,12 @@ func (s *Slacks) Process(ctx context.Context, it model.Item) (model.Processed, e
 	text = unescape(text)
 	if s.Directory != nil && meta.User != "" {
 		u, err := s.Directory.UserInfo(ctx, meta.User)
-		if err != nil {
+		switch {
+		case err != nil && strings.Contains(err.Error(), "user_not_found"):
+			// A user of another workspace in a shared channel, or one
+			// removed since: no profile, so no e-mail to map.
+			warnings = append(warnings, "slack user "+meta.User+" not found")
+		case err != nil:
 			return model.Processed{}, fmt.Errorf("item %d: slack user %s: %w", it.ID, meta.User, err)
 		}
 		ref.UserName, ref.Email = u.RealName, u.Email

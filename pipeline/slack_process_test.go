@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -31,7 +32,7 @@ func (d directory) UserInfo(ctx context.Context, id string) (slackin.User, error
 	if u, ok := d.users[id]; ok {
 		return u, nil
 	}
-	return slackin.User{ID: id}, nil
+	return slackin.User{}, errors.New("users.info: user_not_found")
 }
 
 func (d directory) Permalink(ctx context.Context, channel, ts string) (string, error) {
@@ -199,6 +200,7 @@ func TestSlackWhoEarns(t *testing.T) {
 		{"a rep by the profile e-mail", "field-intel", "C0FIELDINT", ravi, model.TrustRep, "profile e-mail ravi@example.test", true, true, model.OutboxPending, ""},
 		{"a stranger", "field-intel", "C0FIELDINT", stranger, model.TrustStranger, "not on the rep roster", false, false, model.OutboxSuppressed, outbound.ReasonNotContributor},
 		{"a stranger where the channel routes strangers", "open-intel", "C0OPENINT1", stranger, model.TrustStranger, "not on the rep roster", false, true, model.OutboxSuppressed, outbound.ReasonNotContributor},
+		{"a user Slack does not know (another workspace's)", "field-intel", "C0FIELDINT", "U0GONE0001", model.TrustStranger, "not on the rep roster", false, false, model.OutboxSuppressed, outbound.ReasonNotContributor},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newSlackHarness(t)
