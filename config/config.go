@@ -34,6 +34,7 @@ type Config struct {
 	Workers    Workers    `yaml:"workers"`
 	Mailboxes  []Mailbox  `yaml:"mailboxes"`
 	Twilio     *Twilio    `yaml:"twilio,omitempty"`
+	Slack      *Slack     `yaml:"slack,omitempty"`
 	Transcribe Transcribe `yaml:"transcribe"`
 	SMTP       *SMTP      `yaml:"smtp,omitempty"`
 	SMS        SMS        `yaml:"sms"`
@@ -122,6 +123,9 @@ type Owner struct {
 	Digest string `yaml:"digest"`
 	// SLA is how long an assignment may stay untriaged before one reminder (default 24h).
 	SLA time.Duration `yaml:"sla"`
+	// Slack is a channel or user ID that hears of the owner's items in
+	// Slack too (needs the slack section).
+	Slack string `yaml:"slack,omitempty"`
 }
 
 // Points configures the incentive rules.

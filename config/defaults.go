@@ -57,6 +57,7 @@ func (c *Config) defaults() {
 		defDur(&t.MaxRecordingLength, 5*time.Minute)
 		def(&t.Attestation, "A")
 	}
+	c.slackDefaults()
 	defDur(&c.Transcribe.Twilio.Wait, 10*time.Minute)
 	def(&c.Transcribe.OpenAI.ResponseFormat, "json")
 	def(&c.Transcribe.Engine, "none")

@@ -127,6 +127,7 @@ func (c *Config) check() *validator {
 	}
 	v.mailboxes()
 	v.twilio()
+	v.slack()
 	v.transcribe()
 	v.smtp()
 	owners := v.owners()
@@ -149,7 +150,7 @@ func (c *Config) check() *validator {
 	if c.Acks.DomainDailyCap < 0 {
 		v.errf("acks.domain_daily_cap", "must not be negative")
 	}
-	if c.Acks.Enabled && c.SMTP == nil && !c.SMS.Enabled {
+	if c.Acks.Enabled && c.SMTP == nil && !c.SMS.Enabled && c.Slack == nil {
 		v.warnf("acks.enabled", "acks are enabled but neither smtp nor sms is configured")
 	}
 	if c.SMS.Enabled && c.Twilio == nil {
@@ -475,8 +476,8 @@ func (v *validator) points() {
 		}
 	}
 	for k := range v.c.Points.Channels {
-		if k != "email" && k != "voicemail" {
-			v.errf("points.channels."+k, "unknown channel (email or voicemail)")
+		if k != "email" && k != "voicemail" && k != "slack" {
+			v.errf("points.channels."+k, "unknown channel (email, voicemail or slack)")
 		}
 	}
 	for i, g := range v.c.Points.Goals {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake/imap"
+	slackin "github.com/earshot-dev/earshot/intake/slack"
 	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/intake/voicemail"
 	"github.com/earshot-dev/earshot/model"
@@ -41,6 +42,7 @@ type Daemon struct {
 	outboxWake chan struct{}
 	sources    []intakeSource
 	twilio     *voicemail.Source // nil without a Twilio account
+	slack      *slackin.App      // nil without a Slack app
 	workers    *Workers
 	outbox     *outbound.Worker
 	// mailer keeps an SMTP connection between messages; nil without smtp.
@@ -53,8 +55,9 @@ type Daemon struct {
 	intakeOnly bool
 }
 
-// intakeSource is a running intake: an IMAP mailbox or the Twilio
-// account, each run by a source.Runner.
+// intakeSource is a running intake: an IMAP mailbox, the Twilio account,
+// a Slack channel or the Slack app's Socket Mode connection, each run by a
+// source.Runner.
 type intakeSource interface {
 	Name() string
 	Run(ctx context.Context) error
@@ -118,6 +121,19 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		d.sources = append(d.sources, src)
 		twilioClient = src.Client()
 	}
+	if cfg.Slack != nil {
+		app, err := slackin.New(slackin.FromConfig(cfg), sink, &slackin.Options{Options: runner, Registerer: d.reg})
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		d.slack = app
+		for _, ch := range app.Channels {
+			d.sources = append(d.sources, ch)
+		}
+		if sock := app.Socket(); sock != nil {
+			d.sources = append(d.sources, sock)
+		}
+	}
 	tr, err := transcribe.New(cfg.Transcribe, &transcribe.Options{Vocabulary: transcribe.VocabularyFrom(cfg),
 		Twilio: twilioClient, Logger: log})
 	if err != nil {
@@ -142,6 +158,9 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 			return nil, fmt.Errorf("sms: %w", err)
 		}
 		senders[model.ChannelSMS] = sms
+	}
+	if d.slack != nil {
+		senders[model.ChannelSlack] = d.slack
 	}
 	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log})
 	if err != nil {
@@ -168,6 +187,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		Store: st,
 		Processor: &Processor{Store: st, Router: router, Gate: gate,
 			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router, Gate: gate},
+			Slacks:     d.slacks(st, tr, router, gate),
 			Awarder:    awarder},
 		Processed:   d.outboxWake,
 		Name:        d.name,
@@ -180,6 +200,14 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	}
 	d.workers.Register(d.reg)
 	return d, nil
+}
+
+// slacks is the processing of Slack messages; nil without a Slack app.
+func (d *Daemon) slacks(st *store.Store, tr transcribe.Transcriber, router *Router, gate *Gate) *Slacks {
+	if d.slack == nil {
+		return nil
+	}
+	return &Slacks{Store: st, Directory: d.slack, Transcriber: tr, Router: router, Gate: gate}
 }
 
 // imapConfig turns the configured mailbox into the IMAP source's settings.
@@ -218,8 +246,8 @@ func (s *wakingSink) Receive(ctx context.Context, b model.Batch) (model.ReceiveR
 // Registry is the daemon's private Prometheus registry.
 func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 
-// Handler returns the HTTP handler: health, metrics, the Twilio webhooks
-// and the dashboard.
+// Handler returns the HTTP handler: health, metrics, the Twilio webhooks,
+// Slack's Events API and the dashboard.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth})
@@ -228,6 +256,9 @@ func (d *Daemon) Handler() http.Handler {
 		h := d.twilio.Handler()
 		mux.Handle("POST "+voicemail.RecordingPath, h)
 		mux.Handle("POST "+voicemail.VoicePath, h)
+	}
+	if d.slack != nil && d.cfg.Slack.Mode == "events" {
+		mux.Handle("POST "+slackin.EventsPath, d.slack.Handler())
 	}
 	if d.routes != nil {
 		d.routes(mux)

@@ -27,6 +27,8 @@ type Processor struct {
 	// Voicemails processes voicemail items and the audio attachments of
 	// voicemail-to-email messages.
 	Voicemails *Voicemails
+	// Slacks processes Slack messages; nil leaves them failing.
+	Slacks *Slacks
 	// Gate decides who an item is from, as far as Earshot trusts it; nil
 	// is a gate on Store by which the roster alone decides, as with
 	// require: none.
@@ -58,6 +60,11 @@ func (p *Processor) Process(ctx context.Context, it model.Item) (model.Processed
 			return model.Processed{}, fmt.Errorf("item %d: voicemail processing is not configured", it.ID)
 		}
 		res, err = p.Voicemails.Process(ctx, it)
+	case model.KindSlack:
+		if p.Slacks == nil {
+			return model.Processed{}, fmt.Errorf("item %d: slack processing is not configured", it.ID)
+		}
+		res, err = p.Slacks.Process(ctx, it)
 	default:
 		return model.Processed{}, fmt.Errorf("item %d: unknown kind %q", it.ID, it.Kind)
 	}
