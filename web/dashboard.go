@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/decision"
+	"github.com/earshot-dev/earshot/internal/sign"
 	"github.com/earshot-dev/earshot/routing"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -35,6 +37,10 @@ type DashboardOptions struct {
 	// LoginAttempts is how many logins one address may try per minute; 5
 	// when zero.
 	LoginAttempts int
+	// Decisions records status changes; nil leaves the status forms out.
+	Decisions *decision.Service
+	// Signer checks reps' page links; nil leaves the rep pages out.
+	Signer *sign.Signer
 }
 
 // Dashboard serves the managers' web pages: leaderboard, reps, inbox,
@@ -55,6 +61,9 @@ type Dashboard struct {
 	log           *slog.Logger
 	now           func() time.Time
 	ttl           time.Duration
+	decide        *decision.Service
+	signer        *sign.Signer
+	publicURL     string
 }
 
 // NewDashboard checks the options and parses the embedded templates.
@@ -72,6 +81,9 @@ func NewDashboard(o DashboardOptions) (*Dashboard, error) {
 		log:           o.Logger,
 		now:           o.Now,
 		ttl:           o.SessionTTL,
+		decide:        o.Decisions,
+		signer:        o.Signer,
+		publicURL:     strings.TrimRight(c.HTTP.PublicURL, "/"),
 	}
 	if d.loc == nil {
 		d.loc = time.UTC
