@@ -324,3 +324,17 @@ func (s *Store) AppSecret(ctx context.Context, name string, gen func() ([]byte, 
 	}
 	return v, nil
 }
+
+// ReplayOutbox makes a failed message (a dead letter) pending again, due
+// now, with its attempts counted from zero.
+func (s *Store) ReplayOutbox(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, s.rebind(`update outbox set state = 'pending', attempts = 0, claimed_by = '',
+		next_attempt_at = ? where id = ? and state = 'failed'`), ts(s.now()), id)
+	if err != nil {
+		return fmt.Errorf("replay outbox %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("replay outbox %d: %w", id, ErrNotFound)
+	}
+	return nil
+}

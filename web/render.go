@@ -124,6 +124,10 @@ func flashFrom(r *http.Request) flash {
 
 func doneText(key string) string {
 	switch key {
+	case "status":
+		return "Status recorded."
+	case "replayed":
+		return "The message will be sent again."
 	case "tagged":
 		return "Tag added."
 	case "untagged":
@@ -152,6 +156,12 @@ func doneText(key string) string {
 
 func errText(key string) string {
 	switch key {
+	case "status":
+		return "Choose a status; a duplicate needs the number of another processed item."
+	case "bulk":
+		return "Select items and a status; a duplicate needs the number of another item."
+	case "replay":
+		return "Only a failed message can be sent again."
 	case "reason":
 		return "An adjustment needs a reason."
 	case "points":
