@@ -199,6 +199,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	route("POST /quarantine/{id}/retry", accessAction, d.retry)
 	route("GET /sources", accessPage, d.sources)
 	route("POST /logout", accessAction, d.logout)
+	d.registerAPI(mux)
 	mux.Handle("GET /login", secureHeaders(http.HandlerFunc(d.loginForm)))
 	mux.Handle("POST /login", secureHeaders(http.HandlerFunc(d.login)))
 	mux.Handle("GET /static/", secureHeaders(staticHandler()))
