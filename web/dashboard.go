@@ -61,6 +61,7 @@ type Dashboard struct {
 	log           *slog.Logger
 	now           func() time.Time
 	ttl           time.Duration
+	ownerCfg      []config.Owner
 	decide        *decision.Service
 	signer        *sign.Signer
 	publicURL     string
@@ -125,6 +126,7 @@ func NewDashboard(o DashboardOptions) (*Dashboard, error) {
 	for _, ow := range c.Owners {
 		d.owners = append(d.owners, ow.Name)
 	}
+	d.ownerCfg = c.Owners
 	d.vocabulary = vocabulary(c)
 	if d.pages, err = d.parseTemplates(); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
@@ -193,6 +195,12 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	route("POST /items/{id}/status", accessAction, d.setStatus)
 	route("POST /items/status", accessAction, d.bulkStatus)
 	route("POST /outbox/{id}/replay", accessAction, d.replay)
+	route("POST /reps/{id}/links/revoke", accessAction, d.revokeLinks)
+	route("GET /owners/{name}", accessPage, d.ownerQueue)
+	route("GET /competitors/{name}", accessPage, d.tagView("competitor"))
+	route("GET /competitors/{name}/csv", accessData, d.tagCSV("competitor"))
+	route("GET /products/{name}", accessPage, d.tagView("product"))
+	route("GET /products/{name}/csv", accessData, d.tagCSV("product"))
 	route("GET /outbox", accessPage, d.outbox)
 	route("GET /quarantine", accessPage, d.quarantine)
 	route("POST /quarantine/retry", accessAction, d.retryAll)
@@ -200,6 +208,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	route("GET /sources", accessPage, d.sources)
 	route("POST /logout", accessAction, d.logout)
 	d.registerAPI(mux)
+	mux.Handle("GET /me/{token}", secureHeaders(http.HandlerFunc(d.me)))
 	mux.Handle("GET /login", secureHeaders(http.HandlerFunc(d.loginForm)))
 	mux.Handle("POST /login", secureHeaders(http.HandlerFunc(d.login)))
 	mux.Handle("GET /static/", secureHeaders(staticHandler()))

@@ -16,7 +16,8 @@ import (
 // layout.html renders.
 func pageFiles() []string {
 	return []string{"login.html", "leaderboard.html", "rep.html", "inbox.html", "item.html",
-		"outbox.html", "quarantine.html", "sources.html", "error.html"}
+		"outbox.html", "quarantine.html", "sources.html", "error.html",
+		"me.html", "owner.html", "tag.html"}
 }
 
 // layoutData is what the layout renders around every page's content.
@@ -126,6 +127,8 @@ func doneText(key string) string {
 	switch key {
 	case "status":
 		return "Status recorded."
+	case "revoked":
+		return "Every link to this rep's page sent so far stops opening; the next ack carries a new one."
 	case "replayed":
 		return "The message will be sent again."
 	case "tagged":
