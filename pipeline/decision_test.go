@@ -79,7 +79,7 @@ func (h *hookReceiver) got() []hookDelivery {
 // decisionDaemon starts a daemon whose owner replies reach the feedback
 // mailbox, with quality points and a webhook endpoint; failed messages
 // are retried after 100 ms.
-func decisionDaemon(t *testing.T, dbURL, extra string) (*dev.IMAPServer, *store.Store, *dev.SMTPCapture) {
+func decisionDaemon(t *testing.T, dbURL, extra string, check pipeline.SenderCheck) (*dev.IMAPServer, *store.Store, *dev.SMTPCapture) {
 	t.Helper()
 	sink, err := dev.StartSMTP("127.0.0.1:0")
 	if err != nil {
@@ -120,7 +120,7 @@ decisions:
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := pipeline.New(cfg, st, log, &pipeline.Options{Listener: ln, Name: "test"})
+	d, err := pipeline.New(cfg, st, log, &pipeline.Options{Listener: ln, Name: "test", SenderCheck: check})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ webhooks:
   max_attempts: 5
   endpoints:
     - {name: jira, url: %q, secret: %q}
-`, hooks.srv.URL, hookSecret))
+`, hooks.srv.URL, hookSecret), nil)
 			ctx := context.Background()
 
 			if err := imapSrv.Append("feedback@example.test", mail("Dana Reyes <dana@example.test>", "feedback@example.test",
@@ -308,4 +308,36 @@ webhooks:
 			}
 		})
 	}
+}
+
+// A reply with the notice's token from the owner's address that does not
+// verify (no DKIM signature) changes nothing: it is processed as any mail.
+func TestDecisionReplyUnverified(t *testing.T) {
+	imapSrv, st, sink := decisionDaemon(t, "sqlite:"+filepath.Join(t.TempDir(), "unverified.db"), "",
+		verdicts{"dana@example.test": {Verified: true, Reason: "dkim=pass (example.test, aligned)"}})
+	ctx := context.Background()
+	if err := imapSrv.Append("feedback@example.test", mail("Dana Reyes <dana@example.test>", "feedback@example.test",
+		"Invoices are confusing", "The customer says the billing screen hides the invoice total.")); err != nil {
+		t.Fatal(err)
+	}
+	notice := waitMail(t, sink, "billing@example.test", 1)
+	mr, err := gomail.CreateReader(bytes.NewReader(notice.Raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noticeID, _ := mr.Header.MessageID()
+	replyTo, _ := mr.Header.AddressList("Reply-To")
+	if err := imapSrv.Append("feedback@example.test", reply("Billing PM <billing@example.test>", replyTo[0].Address, noticeID,
+		"shipped: in 4.2")); err != nil {
+		t.Fatal(err)
+	}
+	waitProcessed(t, st, 2, 2)
+	if s, err := st.ItemStatus(ctx, 1); err != nil || s.Status != model.StatusNew {
+		t.Fatalf("status after an unverified reply = %+v, %v; want new", s, err)
+	}
+	it, err := st.Item(ctx, 2)
+	if err != nil || it.AutoReason != "" || it.Trust != model.TrustStranger {
+		t.Fatalf("the unverified reply = auto %q trust %q, %v; want an ordinary stranger's mail", it.AutoReason, it.Trust, err)
+	}
+	t.Logf("unverified owner reply: status stays new; the reply is item %d, trust %s (%s)", it.ID, it.Trust, it.TrustReason)
 }
