@@ -410,11 +410,16 @@ func (v *validator) routing(owners []string) {
 		}
 	}
 	add(routing.Check(c.Competitors, c.Products, c.Topics))
+	topics := c.Topics
+	if len(topics) == 0 {
+		topics = routing.DefaultTopics()
+	}
+	add(routing.CheckSpokenForms(c.SpokenForms, c.Competitors, c.Products, topics))
 	if len(c.Owners) > 0 || c.Route.Owner != "" || len(c.Route.Routes) > 0 {
 		_, ps, _ := routing.NewTree(c.Route, owners)
 		add(ps)
 	}
-	if _, err := routing.NewTagger(c.Competitors, c.Products, c.Topics); err != nil {
+	if _, err := routing.NewTagger(c.Competitors, c.Products, c.Topics, routing.WithSpokenForms(c.SpokenForms)); err != nil {
 		v.errf("competitors", "%v", err)
 	}
 }
