@@ -89,6 +89,10 @@ func TestInvalid(t *testing.T) {
 		{"bad twilio sid", base + "twilio: {account_sid: AC1, auth_token: x}\n", []string{"twilio.account_sid"}},
 		{"route to unknown owner", base + "owners: [{name: a, email: a@example.test}]\nroute: {owner: a, routes: [{match: [category=intel], owner: ghost}]}\n", []string{"route", "ghost"}},
 		{"bad matcher", base + "owners: [{name: a, email: a@example.test}]\nroute: {owner: a, routes: [{match: ['product=~\"(\"'], owner: a}]}\n", []string{"route.routes[0].match[0]"}},
+		{"impossible model rate", base + "transcribe: {engine: command, command: {argv: [p, '{audio}'], model_rate: 100}}\n", []string{"transcribe.command.model_rate"}},
+		{"empty spoken form", base + "spoken_forms: {sso: ['']}\n", []string{"spoken_forms.sso[0]: empty spoken form"}},
+		{"whisper without a model or a server", base + "transcribe: {engine: whisper}\n", []string{"transcribe.whisper.model: required"}},
+		{"whisper base_url not a URL", base + "transcribe: {engine: whisper, whisper: {base_url: whisper:8178}}\n", []string{"transcribe.whisper.base_url: want an absolute URL"}},
 		{"trusted header without proxies", base + "web: {trusted_header: X-User}\n", []string{"web.trusted_header"}},
 		{"plain password instead of hash", base + "web: {users: [{name: m, password_hash: hunter2}]}\n", []string{"web.users[0].password_hash: want a bcrypt hash"}},
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,6 +50,9 @@ type Daemon struct {
 	scheduler  *Scheduler
 	search     *SearchIndexer
 	intakeOnly bool
+	// transcriber is closed after the workers: the whisper engine runs a
+	// server process.
+	transcriber transcribe.Transcriber
 }
 
 // source is a running intake: an IMAP mailbox or the Twilio account.
@@ -144,6 +148,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if err != nil {
 		return nil, fmt.Errorf("transcription: %w", err)
 	}
+	d.transcriber = tr
 	awarder, err := NewAwarder(cfg, st, log.With("component", "award"))
 	if err != nil {
 		return nil, fmt.Errorf("acks: %w", err)
@@ -326,6 +331,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stopSearch()
 	d.log.Info("shutting down: workers")
 	stopWorkers()
+	if c, ok := d.transcriber.(io.Closer); ok {
+		c.Close()
+	}
 	d.log.Info("shutting down: outbox")
 	stopOutbox()
 	if d.mailer != nil {
