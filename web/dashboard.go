@@ -35,6 +35,13 @@ type DashboardOptions struct {
 	// LoginAttempts is how many logins one address may try per minute; 5
 	// when zero.
 	LoginAttempts int
+	// AccountFailures is how many failed logins one account takes within
+	// AccountWindow, from any addresses, before it refuses logins from
+	// browsers that never signed in to it; 10 when zero.
+	AccountFailures int
+	// AccountWindow is the per-account limit's window; 15 minutes when
+	// zero.
+	AccountWindow time.Duration
 }
 
 // Dashboard serves the managers' web pages: leaderboard, reps, inbox,
@@ -52,6 +59,7 @@ type Dashboard struct {
 	vocabulary    map[string][]string
 	pages         map[string]*template.Template
 	limiter       *limiter
+	accounts      *limiter
 	log           *slog.Logger
 	now           func() time.Time
 	ttl           time.Duration
@@ -91,6 +99,14 @@ func NewDashboard(o DashboardOptions) (*Dashboard, error) {
 		attempts = 5
 	}
 	d.limiter = newLimiter(attempts, time.Minute, d.now)
+	failures, window := o.AccountFailures, o.AccountWindow
+	if failures <= 0 {
+		failures = 10
+	}
+	if window <= 0 {
+		window = 15 * time.Minute
+	}
+	d.accounts = newLimiter(failures, window, d.now)
 	for _, u := range c.Web.Users {
 		if u.Name == "" || u.PasswordHash.Value() == "" {
 			return nil, fmt.Errorf("dashboard: user %q needs a name and a password hash", u.Name)
