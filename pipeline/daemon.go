@@ -250,9 +250,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return fmt.Errorf("http: %w", err)
 		}
 	}
-	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv, err := web.NewServer(ln, web.ServerOptions{Handler: d.Handler(), HTTP: d.cfg.HTTP,
+		Logger: d.log.With("component", "http")})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(ln) }()
+	go func() { httpErr <- srv.Serve() }()
 	d.log.Info("earshot running", "replica", d.name, "http", ln.Addr().String(),
 		"mailboxes", len(d.sources), "database", string(d.store.Dialect()), "intake_only", d.intakeOnly)
 
@@ -286,8 +291,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case err := <-httpErr:
-		runErr = fmt.Errorf("http: %w", err)
+	case runErr = <-httpErr:
 	}
 	d.log.Info("shutting down: http")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -63,6 +63,10 @@ type Dashboard struct {
 	log           *slog.Logger
 	now           func() time.Time
 	ttl           time.Duration
+	// partTimeout and downloadTimeout bound a download's parts and the
+	// whole (http.write_timeout and http.download_timeout); zero leaves
+	// the server's deadlines as they are.
+	partTimeout, downloadTimeout time.Duration
 }
 
 // NewDashboard checks the options and parses the embedded templates.
@@ -72,14 +76,16 @@ func NewDashboard(o DashboardOptions) (*Dashboard, error) {
 	}
 	c := o.Config
 	d := &Dashboard{
-		store:         o.Store,
-		loc:           c.Location,
-		users:         map[string][]byte{},
-		trustedHeader: strings.TrimSpace(c.Web.TrustedHeader),
-		secureCookies: strings.HasPrefix(strings.ToLower(c.HTTP.PublicURL), "https://"),
-		log:           o.Logger,
-		now:           o.Now,
-		ttl:           o.SessionTTL,
+		store:           o.Store,
+		loc:             c.Location,
+		users:           map[string][]byte{},
+		trustedHeader:   strings.TrimSpace(c.Web.TrustedHeader),
+		secureCookies:   strings.HasPrefix(strings.ToLower(c.HTTP.PublicURL), "https://"),
+		log:             o.Logger,
+		now:             o.Now,
+		ttl:             o.SessionTTL,
+		partTimeout:     c.HTTP.WriteTimeout,
+		downloadTimeout: c.HTTP.DownloadTimeout,
 	}
 	if d.loc == nil {
 		d.loc = time.UTC
@@ -179,14 +185,14 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	}
 	route("GET /{$}", accessPage, d.leaderboard)
 	route("GET /leaderboard", accessPage, d.leaderboard)
-	route("GET /leaderboard.csv", accessData, d.leaderboardCSV)
+	route("GET /leaderboard.csv", accessData, d.download(d.leaderboardCSV))
 	route("GET /reps/{id}", accessPage, d.rep)
 	route("POST /reps/{id}/points", accessAction, d.adjustRep)
 	route("GET /items", accessPage, d.inbox)
-	route("GET /items.csv", accessData, d.inboxCSV)
+	route("GET /items.csv", accessData, d.download(d.inboxCSV))
 	route("GET /items/{id}", accessPage, d.item)
-	route("GET /items/{id}/audio", accessData, d.audio)
-	route("GET /items/{id}/raw", accessData, d.raw)
+	route("GET /items/{id}/audio", accessData, d.download(d.audio))
+	route("GET /items/{id}/raw", accessData, d.download(d.raw))
 	route("POST /items/{id}/tags", accessAction, d.retag)
 	route("POST /items/{id}/owners", accessAction, d.reassign)
 	route("POST /items/{id}/triage", accessAction, d.triage)

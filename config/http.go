@@ -1,0 +1,26 @@
+package config
+
+import "time"
+
+// httpLimits checks the HTTP server's deadlines and sizes.
+func (v *validator) httpLimits() {
+	h := v.c.HTTP
+	if h.ReadHeaderTimeout < time.Second {
+		v.errf("http.read_header_timeout", "must be at least 1s")
+	}
+	if h.ReadTimeout < h.ReadHeaderTimeout {
+		v.errf("http.read_timeout", "must be at least http.read_header_timeout (%s): it includes the headers", h.ReadHeaderTimeout)
+	}
+	if h.WriteTimeout < time.Second {
+		v.errf("http.write_timeout", "must be at least 1s")
+	}
+	if h.DownloadTimeout < h.WriteTimeout {
+		v.errf("http.download_timeout", "must be at least http.write_timeout (%s)", h.WriteTimeout)
+	}
+	if h.IdleTimeout < time.Second {
+		v.errf("http.idle_timeout", "must be at least 1s")
+	}
+	if h.MaxHeaderBytes < 4<<10 || h.MaxHeaderBytes > 1<<20 {
+		v.errf("http.max_header_bytes", "must be 4096-1048576, got %d", h.MaxHeaderBytes)
+	}
+}
