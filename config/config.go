@@ -89,6 +89,12 @@ type HTTP struct {
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// MaxHeaderBytes bounds a request's headers (default 65536).
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// MaxConnections caps the connections open at once (default 512).
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerClient caps the connections of one client address
+	// (an IPv6 /64), as the TCP peer; web.trusted_proxies are exempt
+	// (default 64).
+	MaxConnectionsPerClient int `yaml:"max_connections_per_client"`
 }
 
 // Workers configures item processing.

@@ -96,6 +96,8 @@ func TestInvalid(t *testing.T) {
 		{"request deadline shorter than the headers'", base + "http:\n  read_header_timeout: 20s\n  read_timeout: 10s\n", []string{"line 4: http.read_timeout: must be at least http.read_header_timeout (20s)"}},
 		{"download deadline shorter than a response's", base + "http: {write_timeout: 1m, download_timeout: 30s}\n", []string{"http.download_timeout: must be at least http.write_timeout (1m0s)"}},
 		{"negative idle timeout", base + "http: {idle_timeout: -1s}\n", []string{"http.idle_timeout: must be at least 1s"}},
+		{"a client may hold more than all", base + "http:\n  max_connections: 100\n  max_connections_per_client: 200\n", []string{"line 4: http.max_connections_per_client: must be 1 to http.max_connections (100), got 200"}},
+		{"too few connections", base + "http: {max_connections: 2}\n", []string{"http.max_connections: must be at least 16"}},
 		{"tiny header limit", base + "http: {max_header_bytes: 100}\n", []string{"http.max_header_bytes: must be 4096-1048576, got 100"}},
 	}
 	for _, tc := range cases {
@@ -139,7 +141,7 @@ func TestHTTPDefaults(t *testing.T) {
 	got := c.HTTP
 	want := HTTP{Listen: "127.0.0.1:8080", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, DownloadTimeout: 30 * time.Minute, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: 64 << 10}
+		MaxHeaderBytes: 64 << 10, MaxConnections: 512, MaxConnectionsPerClient: 64}
 	if got != want {
 		t.Errorf("http defaults:\n got %+v\nwant %+v", got, want)
 	}

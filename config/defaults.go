@@ -29,6 +29,8 @@ func (c *Config) defaults() {
 	defDur(&c.HTTP.DownloadTimeout, 30*time.Minute)
 	defDur(&c.HTTP.IdleTimeout, 2*time.Minute)
 	defInt(&c.HTTP.MaxHeaderBytes, 64<<10)
+	defInt(&c.HTTP.MaxConnections, 512)
+	defInt(&c.HTTP.MaxConnectionsPerClient, 64)
 	defInt(&c.Workers.Items, 4)
 	defInt(&c.Workers.Batch, 20)
 	defInt(&c.Workers.MaxAttempts, 8)

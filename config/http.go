@@ -2,7 +2,7 @@ package config
 
 import "time"
 
-// httpLimits checks the HTTP server's deadlines and sizes.
+// httpLimits checks the HTTP server's deadlines, sizes and connection caps.
 func (v *validator) httpLimits() {
 	h := v.c.HTTP
 	if h.ReadHeaderTimeout < time.Second {
@@ -22,5 +22,11 @@ func (v *validator) httpLimits() {
 	}
 	if h.MaxHeaderBytes < 4<<10 || h.MaxHeaderBytes > 1<<20 {
 		v.errf("http.max_header_bytes", "must be 4096-1048576, got %d", h.MaxHeaderBytes)
+	}
+	if h.MaxConnections < 16 {
+		v.errf("http.max_connections", "must be at least 16, got %d", h.MaxConnections)
+	}
+	if h.MaxConnectionsPerClient < 1 || h.MaxConnectionsPerClient > h.MaxConnections {
+		v.errf("http.max_connections_per_client", "must be 1 to http.max_connections (%d), got %d", h.MaxConnections, h.MaxConnectionsPerClient)
 	}
 }

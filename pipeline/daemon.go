@@ -250,8 +250,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return fmt.Errorf("http: %w", err)
 		}
 	}
-	srv, err := web.NewServer(ln, web.ServerOptions{Handler: d.Handler(), HTTP: d.cfg.HTTP,
-		Logger: d.log.With("component", "http")})
+	srv, err := web.NewServer(ln, web.ServerOptions{Handler: d.Handler(), HTTP: d.cfg.HTTP, Name: "public",
+		TrustedProxies: d.cfg.Web.TrustedProxies, Registerer: d.reg, Logger: d.log.With("component", "http")})
 	if err != nil {
 		ln.Close()
 		return err

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/earshot-dev/earshot/config"
 )
 
@@ -20,14 +22,23 @@ type ServerOptions struct {
 	HTTP config.HTTP
 	// Logger; slog.Default() when nil.
 	Logger *slog.Logger
+	// Name names the listener in logs and metrics ("public", "ops").
+	Name string
+	// TrustedProxies (web.trusted_proxies) are exempt from the per-client
+	// connection cap: each of their connections carries many clients.
+	TrustedProxies []string
+	// Registerer receives the earshot_http_connections* series; none when
+	// nil.
+	Registerer prometheus.Registerer
 }
 
 // Server serves HTTP on one listener with Earshot's limits: a client has
 // http.read_header_timeout to send its headers and http.read_timeout for
 // the whole request, a response has http.write_timeout (downloads extend
 // it while they progress), a kept-alive connection closes after
-// http.idle_timeout without a request, and headers are at most
-// http.max_header_bytes.
+// http.idle_timeout without a request, headers are at most
+// http.max_header_bytes, and connections are capped in total and per
+// client (ConnLimits).
 type Server struct {
 	srv *http.Server
 	ln  net.Listener
@@ -42,9 +53,22 @@ func NewServer(ln net.Listener, o ServerOptions) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	log = log.With("listener", o.Name)
 	h := o.HTTP
+	proxies, err := parseProxies(o.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("http server: %w", err)
+	}
+	m, err := newConnMetrics(o.Registerer, o.Name)
+	if err != nil {
+		return nil, fmt.Errorf("http server: %w", err)
+	}
+	limits := ConnLimits{Total: h.MaxConnections, PerClient: h.MaxConnectionsPerClient, Exempt: proxies}
+	warnFileLimit(log, limits.Total)
 	srv := &http.Server{
-		Handler:           o.Handler,
+		Handler:           serving(o.Handler),
+		ConnContext:       connContext,
+		ConnState:         connState,
 		ReadHeaderTimeout: h.ReadHeaderTimeout,
 		ReadTimeout:       h.ReadTimeout,
 		WriteTimeout:      h.WriteTimeout,
@@ -52,7 +76,7 @@ func NewServer(ln net.Listener, o ServerOptions) (*Server, error) {
 		MaxHeaderBytes:    h.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	return &Server{srv: srv, ln: ln}, nil
+	return &Server{srv: srv, ln: newLimitListener(ln, limits, log, m)}, nil
 }
 
 // Addr is the address the server listens on.
