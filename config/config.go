@@ -71,6 +71,10 @@ type HTTP struct {
 	// PublicURL is the URL users and Twilio reach Earshot at, used in links
 	// and to validate webhook signatures behind a proxy.
 	PublicURL string `yaml:"public_url"`
+	// OpsListen is an address of its own for /healthz, /readyz and
+	// /metrics, which then are not on Listen (but /healthz). Without it,
+	// /readyz and /metrics answer loopback clients only on Listen.
+	OpsListen string `yaml:"ops_listen,omitempty"`
 	// ReadHeaderTimeout is how long a client has to send a request's
 	// headers (default 10s).
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`

@@ -98,6 +98,8 @@ func TestInvalid(t *testing.T) {
 		{"negative idle timeout", base + "http: {idle_timeout: -1s}\n", []string{"http.idle_timeout: must be at least 1s"}},
 		{"a client may hold more than all", base + "http:\n  max_connections: 100\n  max_connections_per_client: 200\n", []string{"line 4: http.max_connections_per_client: must be 1 to http.max_connections (100), got 200"}},
 		{"too few connections", base + "http: {max_connections: 2}\n", []string{"http.max_connections: must be at least 16"}},
+		{"ops listener without a port", base + "http:\n  ops_listen: 127.0.0.1\n", []string{"line 3: http.ops_listen: want host:port"}},
+		{"ops listener on the public address", base + "http: {listen: 0.0.0.0:8080, ops_listen: 0.0.0.0:8080}\n", []string{"http.ops_listen: must differ from http.listen"}},
 		{"tiny header limit", base + "http: {max_header_bytes: 100}\n", []string{"http.max_header_bytes: must be 4096-1048576, got 100"}},
 	}
 	for _, tc := range cases {

@@ -1,10 +1,20 @@
 package config
 
-import "time"
+import (
+	"net"
+	"time"
+)
 
 // httpLimits checks the HTTP server's deadlines, sizes and connection caps.
 func (v *validator) httpLimits() {
 	h := v.c.HTTP
+	if h.OpsListen != "" {
+		if _, _, err := net.SplitHostPort(h.OpsListen); err != nil {
+			v.errf("http.ops_listen", "want host:port: %v", err)
+		} else if h.OpsListen == h.Listen {
+			v.errf("http.ops_listen", "must differ from http.listen (%s)", h.Listen)
+		}
+	}
 	if h.ReadHeaderTimeout < time.Second {
 		v.errf("http.read_header_timeout", "must be at least 1s")
 	}
