@@ -51,10 +51,10 @@ func TestFingerprint(t *testing.T) {
 // "mac" folder has dozens of them). The fixtures are two such bounces and a
 // note from a person.
 func TestFingerprintClassicMac(t *testing.T) {
-	one := readTestdata(t, "cr-only-bounce-1.eml")
-	two := readTestdata(t, "cr-only-bounce-2.eml")
-	note := readTestdata(t, "cr-only-note.eml")
-	for name, raw := range map[string][]byte{"cr-only-bounce-1.eml": one, "cr-only-bounce-2.eml": two, "cr-only-note.eml": note} {
+	one := readTestdata(t, "wild/cr-only-bounce-1.eml")
+	two := readTestdata(t, "wild/cr-only-bounce-2.eml")
+	note := readTestdata(t, "wild/cr-only-note.eml")
+	for name, raw := range map[string][]byte{"wild/cr-only-bounce-1.eml": one, "wild/cr-only-bounce-2.eml": two, "wild/cr-only-note.eml": note} {
 		if bytes.ContainsRune(raw, '\n') || !bytes.ContainsRune(raw, '\r') {
 			t.Fatalf("testdata: %s must have lone CR line endings", name)
 		}

@@ -34,6 +34,7 @@ func normalizeRaw(raw []byte, o Options, depth int) *Message {
 	m := &Message{}
 	wk := &walker{opts: o, depth: depth, w: &w}
 
+	raw = readableLines(raw, &w)
 	ent, err := readEntity(raw, o, &w)
 	var h message.Header
 	if ent == nil {
