@@ -58,7 +58,11 @@ func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 
 	disp, filename := disposition(ent.Header, params)
 	isText := mediaType == "text/plain" || mediaType == "text/html"
-	if isText && disp != "attachment" && (filename == "" || disp == "inline" || p == nil) {
+	// A name on a text/plain part that has no Content-Disposition labels
+	// the body (some mailers name every part); only a disposition makes
+	// it an attachment.
+	labelled := mediaType == "text/plain" && disp == ""
+	if isText && disp != "attachment" && (filename == "" || disp == "inline" || p == nil || labelled) {
 		b, rerr := io.ReadAll(ent.Body)
 		if rerr != nil {
 			wk.w.add("%s: decoding stopped after %d bytes: %v", where, len(b), rerr)

@@ -29,6 +29,8 @@ func TestNormalizeWild(t *testing.T) {
 		{file: "wild/leading-empty-line.eml", why: "an empty line before the header (an mbox split that kept the separator line)",
 			from: "erin.rep@sales.example.com", subject: "Initech pilot", textHas: "starts the pilot",
 			warning: "blank lines before the header skipped"},
+		{file: "wild/named-text-part.eml", why: "a text/plain body part with name= and no Content-Disposition, as some mailers label every part",
+			from: "frank.rep@sales.example.com", textHas: "undercuts us by 15%", attachments: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) { tt.check(t, normalizeFile(t, tt.file)) })
