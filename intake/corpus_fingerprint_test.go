@@ -68,7 +68,7 @@ func sameMessage(a, b []byte) (string, bool) {
 		return "bodies differ", false
 	}
 	var why []string
-	if headerText(ma.Header) != headerText(mb.Header) {
+	if headerLines(ma.Header) != headerLines(mb.Header) {
 		why = append(why, "trace fields differ")
 	}
 	if bytes.Contains(a, []byte("\r\n")) != bytes.Contains(b, []byte("\r\n")) {
@@ -91,8 +91,8 @@ func withoutTrace(h netmail.Header) netmail.Header {
 	return out
 }
 
-// headerText returns h as sorted "key: values" lines.
-func headerText(h netmail.Header) string {
+// headerLines returns h as sorted "key: values" lines.
+func headerLines(h netmail.Header) string {
 	var lines []string
 	for k, v := range h {
 		lines = append(lines, k+": "+strings.Join(v, "\n"))

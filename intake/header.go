@@ -1,24 +1,26 @@
 package intake
 
 import (
-	"mime"
+	"errors"
+	netmail "net/mail"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/charset" // also registers every charset x/text knows with go-message
-	"github.com/emersion/go-message/mail"
 )
 
-// decodeEnvelope fills the header-derived fields of m from h.
-func decodeEnvelope(h message.Header, m *Message, w *warnings) {
-	m.Subject = decodeText(h, "Subject", w)
-	if from := decodeAddressList(h, "From", w); len(from) > 0 {
+// decodeEnvelope fills the header-derived fields of m from h. declared is
+// the charset the message's text parts declare, for header fields written
+// in raw 8-bit bytes.
+func decodeEnvelope(h message.Header, m *Message, declared string, w *warnings) {
+	m.Subject = decodeText(h, "Subject", declared, w)
+	if from := decodeAddressList(h, "From", declared, w); len(from) > 0 {
 		m.From = from[0]
 	}
-	m.ReplyTo = decodeAddressList(h, "Reply-To", w)
-	m.To = decodeAddressList(h, "To", w)
-	m.Cc = decodeAddressList(h, "Cc", w)
+	m.ReplyTo = decodeAddressList(h, "Reply-To", declared, w)
+	m.To = decodeAddressList(h, "To", declared, w)
+	m.Cc = decodeAddressList(h, "Cc", declared, w)
 
 	if v := h.Get("Date"); v == "" {
 		w.add("date: missing")
@@ -39,40 +41,53 @@ func decodeEnvelope(h message.Header, m *Message, w *warnings) {
 
 // decodeText returns the RFC 2047-decoded value of the header field key on a
 // single line. A value in an unknown charset is kept raw, with a warning.
-func decodeText(h message.Header, key string, w *warnings) string {
-	v, err := h.Text(key)
+func decodeText(h message.Header, key, declared string, w *warnings) string {
+	name := strings.ToLower(key)
+	raw := headerText(h.Get(key), declared, name, w)
+	v, err := decodeWords(raw)
 	if err != nil {
-		if message.IsUnknownCharset(err) {
-			w.add("%s: unknown charset, raw value kept: %v", strings.ToLower(key), err)
+		var unknown unknownCharsetError
+		if errors.As(err, &unknown) {
+			w.add("%s: unknown charset, raw value kept: %v", name, err)
 		} else {
-			w.add("%s: cannot decode: %v", strings.ToLower(key), err)
+			w.add("%s: cannot decode: %v", name, err)
 		}
-		v = h.Get(key)
+		v = oneLine(raw)
 	}
-	return oneLine(v)
+	return v
 }
 
-// oneLine replaces line breaks and tabs by spaces, collapses runs of spaces
-// and trims the result.
+// oneLine returns s as valid UTF-8 on one line: line breaks, tabs and
+// other control characters become spaces (NUL is dropped), runs of spaces
+// collapse, and the result is trimmed.
 func oneLine(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == 0:
+			return -1
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s)
 	return strings.Join(strings.Fields(s), " ")
 }
 
 // decodeAddressList parses the address list in the header field key. A list
 // that does not parse as a whole is split on commas and each piece is parsed
 // on its own; a piece that still fails keeps whatever looks like an address.
-func decodeAddressList(h message.Header, key string, w *warnings) []Address {
-	v := h.Get(key)
+func decodeAddressList(h message.Header, key, declared string, w *warnings) []Address {
+	name := strings.ToLower(key)
+	v := headerText(h.Get(key), declared, name, w)
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
-	name := strings.ToLower(key)
-	list, err := mail.ParseAddressList(v)
+	list, err := addressParser.ParseList(v)
 	if err == nil {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
-			out = append(out, Address{Name: oneLine(a.Name), Addr: strings.TrimSpace(a.Address)})
+			out = append(out, Address{Name: displayName(a.Name), Addr: oneLine(a.Address)})
 		}
 		return out
 	}
@@ -85,6 +100,22 @@ func decodeAddressList(h message.Header, key string, w *warnings) []Address {
 	}
 	return out
 }
+
+// displayName returns a parsed display name on one line, with encoded words
+// decoded that a mailer put inside quotes, where RFC 2047 section 5 does
+// not allow them and net/mail leaves them.
+func displayName(name string) string {
+	if strings.Contains(name, "=?") {
+		if dec, err := decodeWords(name); err == nil {
+			return dec
+		}
+	}
+	return oneLine(name)
+}
+
+// addressParser parses addresses, decoding display names in any charset
+// charsetReader knows.
+var addressParser = &netmail.AddressParser{WordDecoder: wordDecoder}
 
 // splitAddressList splits an address list on commas and semicolons that are
 // outside quotes, comments and angle brackets.
@@ -133,8 +164,8 @@ func lenientAddress(piece string) (Address, bool) {
 	if piece == "" {
 		return Address{}, false
 	}
-	if a, err := mail.ParseAddress(piece); err == nil {
-		return Address{Name: oneLine(a.Name), Addr: strings.TrimSpace(a.Address)}, true
+	if a, err := addressParser.Parse(piece); err == nil {
+		return Address{Name: displayName(a.Name), Addr: oneLine(a.Address)}, true
 	}
 	loc := addrSpec.FindStringIndex(piece)
 	if loc == nil {
@@ -155,13 +186,6 @@ func lenientAddress(piece string) (Address, bool) {
 		name = dec
 	}
 	return Address{Name: name, Addr: addr}, true
-}
-
-// decodeWords decodes RFC 2047 encoded words in s.
-func decodeWords(s string) (string, error) {
-	dec := mime.WordDecoder{CharsetReader: charset.Reader}
-	v, err := dec.DecodeHeader(s)
-	return oneLine(v), err
 }
 
 // msgIDRE matches one bracketed message ID.

@@ -41,16 +41,15 @@ func normalizeRaw(raw []byte, o Options, depth int) *Message {
 		wk.plain = append(wk.plain, toUTF8(raw, "body", &w))
 	} else {
 		h = ent.Header
-		decodeEnvelope(h, m, &w)
-		if err != nil {
-			w.add("body: %v; body kept undecoded", err)
-		}
+		wk.rootErr = err // the walk reports it with the root part
 		if werr := ent.Walk(wk.visit); werr != nil {
 			w.add("mime structure broken, parsed best effort: %v", werr)
 			if len(wk.plain) == 0 && len(wk.html) == 0 {
 				wk.plain = append(wk.plain, toUTF8(bodyOf(raw), "body", &w))
 			}
 		}
+		// After the walk, which found the charset the text declares.
+		decodeEnvelope(h, m, wk.charset, &w)
 	}
 
 	m.FullText = fullText(wk)

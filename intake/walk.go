@@ -25,16 +25,27 @@ type walker struct {
 	forwards  []Forward
 	attach    []Attachment
 	structure structure
+	// charset is the first charset a text part declares, other than
+	// us-ascii: the best guess for header fields in raw 8-bit bytes.
+	charset string
+	// rootErr is what reading the top-level entity reported (an unknown
+	// charset or transfer encoding).
+	rootErr error
 }
 
 // visit handles one entity. It never returns an error: a problem with a part
 // is a warning, and the walk goes on.
 func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 	where := partName(p)
-	if err != nil {
-		wk.w.add("%s: %v; body kept undecoded", where, err)
+	if len(p) == 0 && err == nil {
+		err = wk.rootErr
 	}
 	mediaType, params := contentType(ent.Header, where, wk.w)
+	// go-message knows no UTF-7: it hands over the body undecoded.
+	utf7 := err != nil && message.IsUnknownCharset(err) && isUTF7(params["charset"])
+	if err != nil && !utf7 {
+		wk.w.add("%s: %v; body kept undecoded", where, err)
+	}
 	switch {
 	case strings.HasPrefix(mediaType, "multipart/"):
 		if params["boundary"] == "" {
@@ -58,6 +69,10 @@ func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 
 	disp, filename := disposition(ent.Header, params)
 	isText := mediaType == "text/plain" || mediaType == "text/html"
+	if cs := strings.TrimSpace(params["charset"]); wk.charset == "" && strings.HasPrefix(mediaType, "text/") &&
+		cs != "" && !strings.EqualFold(cs, "us-ascii") {
+		wk.charset = cs
+	}
 	// A name on a text/plain part that has no Content-Disposition labels
 	// the body (some mailers name every part); only a disposition makes
 	// it an attachment.
@@ -66,6 +81,13 @@ func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 		b, rerr := io.ReadAll(ent.Body)
 		if rerr != nil {
 			wk.w.add("%s: decoding stopped after %d bytes: %v", where, len(b), rerr)
+		}
+		if utf7 {
+			if s, err := decodeUTF7(string(b)); err == nil {
+				b = []byte(s)
+			} else {
+				wk.w.add("%s: %v; body kept undecoded", where, err)
+			}
 		}
 		text := toUTF8(b, where, wk.w)
 		if mediaType == "text/html" {
