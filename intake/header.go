@@ -154,11 +154,16 @@ func splitAddressList(s string) []string {
 // addrSpec finds something shaped like an email address.
 var addrSpec = regexp.MustCompile(`[^\s<>"(),;:\[\]]+@[^\s<>"(),;:\[\]]+`)
 
-// angleAddr matches an angle-bracketed address without "@", or "<>".
-var angleAddr = regexp.MustCompile(`<([^<>@]*)>`)
+// angleAddr matches an angle-bracketed address, or "<>".
+var angleAddr = regexp.MustCompile(`<([^<>]*)>`)
 
-// lenientAddress parses one address, falling back to the first thing that
-// looks like an addr-spec and the words around it as the display name.
+// lenientAddress parses one address that net/mail rejects. The address in
+// angle brackets is where mail goes (RFC 5322 section 3.4), so it wins over
+// anything address-shaped in the display name, as in
+// "purchasing@buyer.example <do-not-reply@vendor.example>"; without one
+// that holds an "@", the first addr-spec wins, then a bracketed address
+// without "@" ("Mail Delivery Subsystem <MAILER-DAEMON>", "MAILER-DAEMON
+// <>"). The words around the address are the display name.
 func lenientAddress(piece string) (Address, bool) {
 	piece = strings.TrimSpace(piece)
 	if piece == "" {
@@ -167,25 +172,41 @@ func lenientAddress(piece string) (Address, bool) {
 	if a, err := addressParser.Parse(piece); err == nil {
 		return Address{Name: displayName(a.Name), Addr: oneLine(a.Address)}, true
 	}
-	loc := addrSpec.FindStringIndex(piece)
-	if loc == nil {
-		loc = angleAddr.FindStringSubmatchIndex(piece)
-		if loc == nil {
-			return Address{Name: oneLine(strings.Trim(piece, `"' `))}, true
+	angle := angleAddr.FindStringSubmatchIndex(piece)
+	var start, end int     // the address is piece[start:end] ...
+	var cutFrom, cutTo int // ... and piece[cutFrom:cutTo] is not part of the name
+	switch loc := addrSpec.FindStringIndex(piece); {
+	case angle != nil && strings.Contains(piece[angle[2]:angle[3]], "@"), angle != nil && loc == nil:
+		start, end, cutFrom, cutTo = angle[2], angle[3], angle[0], angle[1]
+	case loc != nil:
+		start, end, cutFrom, cutTo = loc[0], loc[1], loc[0], loc[1]
+	default:
+		return Address{Name: oneLine(strings.Trim(piece, `"' `))}, true
+	}
+	addr := withoutComments(piece[start:end])
+	rest := piece[:cutFrom] + " " + piece[cutTo:]
+	rest = strings.NewReplacer("<", " ", ">", " ", "[mailto:", " ", "]", " ", `"`, " ").Replace(rest)
+	return Address{Name: displayName(strings.Trim(oneLine(rest), `"' `)), Addr: oneLine(addr)}, true
+}
+
+// withoutComments removes RFC 5322 comments, "(...)", nested or with
+// quoted pairs, from an address and trims it.
+func withoutComments(s string) string {
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && depth > 0:
+			i++
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteByte(c)
 		}
-		// "Mail Delivery Subsystem <MAILER-DAEMON>", "MAILER-DAEMON <>"
-		addr := strings.TrimSpace(piece[loc[2]:loc[3]])
-		name := oneLine(strings.Trim(oneLine(piece[:loc[0]]+" "+piece[loc[1]:]), `"' `))
-		return Address{Name: name, Addr: addr}, true
 	}
-	addr := piece[loc[0]:loc[1]]
-	rest := piece[:loc[0]] + " " + piece[loc[1]:]
-	rest = strings.NewReplacer("<", " ", ">", " ", "[mailto:", " ", "]", " ").Replace(rest)
-	name := oneLine(strings.Trim(oneLine(rest), `"' `))
-	if dec, err := decodeWords(name); err == nil {
-		name = dec
-	}
-	return Address{Name: name, Addr: addr}, true
+	return strings.TrimSpace(b.String())
 }
 
 // msgIDRE matches one bracketed message ID.
