@@ -51,6 +51,9 @@ func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 		if params["boundary"] == "" {
 			wk.w.add("%s: %s without boundary", where, mediaType)
 		}
+		if mediaType == "multipart/digest" && len(p) == 0 {
+			wk.structure.digest = true
+		}
 		if mediaType == "multipart/report" && wk.structure.reportType == "" {
 			wk.structure.reportType = strings.ToLower(strings.TrimSpace(params["report-type"]))
 			if wk.structure.reportType == "" {
@@ -65,6 +68,8 @@ func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 		wk.structure.deliveryStatus = true
 	case mediaType == "message/feedback-report":
 		wk.structure.feedbackReport = true
+	case mediaType == "message/disposition-notification" || mediaType == "message/global-disposition-notification":
+		wk.structure.mdn = true
 	}
 
 	disp, filename := disposition(ent.Header, params)
@@ -149,6 +154,16 @@ func (wk *walker) attachment(where string, ent *message.Entity, mediaType, filen
 			wk.w.add("%s: audio attachment %q is %d bytes, over the %d byte limit; data not kept", where, excerpt(filename), a.Size, limit)
 		} else if err == nil {
 			a.Data = data
+		}
+	} else if isTNEF(mediaType, filename) {
+		head, herr := io.ReadAll(io.LimitReader(ent.Body, tnefHeadBytes))
+		if isReadReceiptClass(tnefMessageClass(head)) {
+			wk.structure.readReceipt = true
+		}
+		a.Size, err = io.Copy(io.Discard, ent.Body)
+		a.Size += int64(len(head))
+		if herr != nil {
+			err = herr
 		}
 	} else {
 		a.Size, err = io.Copy(io.Discard, ent.Body)
