@@ -87,6 +87,15 @@ func TestFingerprintClassicMac(t *testing.T) {
 	}
 }
 
+// The Message-ID is stored as text: raw 8-bit bytes and NUL in it (seen in
+// spam and broken mailers) never reach the database as such.
+func TestFingerprintMessageIDIsText(t *testing.T) {
+	id, _ := Fingerprint([]byte("Message-ID: <caf\xe9\x00@example.test>\r\n\r\nbody\r\n"))
+	if id != "caf\uFFFD@example.test" {
+		t.Errorf("message id = %q, want it as valid UTF-8 without NUL", id)
+	}
+}
+
 func TestFingerprintNoHeader(t *testing.T) {
 	hash := func(s string) string { _, h := Fingerprint([]byte(s)); return h }
 	tests := []struct{ why, a, b string }{

@@ -213,15 +213,16 @@ func withoutComments(s string) string {
 var msgIDRE = regexp.MustCompile(`<([^<>\s]+)>`)
 
 // msgIDs extracts message IDs, without angle brackets, from a Message-ID,
-// In-Reply-To or References value. Real-world values are often malformed, so
-// bare tokens with an "@" are accepted when nothing is bracketed.
+// In-Reply-To or References value, as valid UTF-8 without control
+// characters. Real-world values are often malformed, so bare tokens with
+// an "@" are accepted when nothing is bracketed.
 func msgIDs(v string) []string {
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
 	var ids []string
 	for _, m := range msgIDRE.FindAllStringSubmatch(v, -1) {
-		ids = append(ids, m[1])
+		ids = append(ids, oneLine(m[1]))
 	}
 	if len(ids) > 0 {
 		return ids
@@ -229,7 +230,7 @@ func msgIDs(v string) []string {
 	for _, f := range strings.Fields(v) {
 		f = strings.Trim(f, "<>,;\"'")
 		if strings.Contains(f, "@") {
-			ids = append(ids, f)
+			ids = append(ids, oneLine(f))
 		}
 	}
 	return ids

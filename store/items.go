@@ -205,6 +205,10 @@ type Assignment struct {
 // Complete marks a claimed item processed and stores what processing
 // found, all in one transaction.
 func (s *Store) Complete(ctx context.Context, id int64, worker string, p Processed) error {
+	p, err := p.clean()
+	if err != nil {
+		return fmt.Errorf("complete item %d: %w", id, err)
+	}
 	warn, err := jsonText(p.Warnings)
 	if err != nil {
 		return err
@@ -440,10 +444,7 @@ func Backoff(attempts int) time.Duration {
 // Fail records a failed attempt on a claimed item. After maxAttempts the
 // item is quarantined; otherwise it is due again after Backoff.
 func (s *Store) Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (quarantined bool, err error) {
-	msg := strings.TrimSpace(cause.Error())
-	if len(msg) > 2000 {
-		msg = msg[:2000]
-	}
+	msg := cutText(cleanText(strings.TrimSpace(cause.Error())), 2000)
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var attempts int
 		err := tx.GetContext(ctx, &attempts, s.rebind(
