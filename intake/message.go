@@ -88,11 +88,17 @@ type Options struct {
 	// and for each forwarded message in it; a larger one is not parsed and
 	// the message is read as plain text, with a warning. Default 1 MiB.
 	MaxHeaderBytes int
+	// MaxTextBytes bounds the text read from the message's text parts
+	// together (before conversion to UTF-8); the rest stays in the raw
+	// message only, with a warning. It bounds the memory and time a huge
+	// text mail costs tagging, search and notices. Default 1 MiB.
+	MaxTextBytes int64
 }
 
 const (
 	defaultMaxAudioBytes  = 25 << 20
 	defaultMaxHeaderBytes = 1 << 20
+	defaultMaxTextBytes   = 1 << 20
 )
 
 // withDefaults returns a copy of o with every zero field set to its default.
@@ -106,6 +112,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.MaxHeaderBytes <= 0 {
 		out.MaxHeaderBytes = defaultMaxHeaderBytes
+	}
+	if out.MaxTextBytes <= 0 {
+		out.MaxTextBytes = defaultMaxTextBytes
 	}
 	return out
 }

@@ -31,6 +31,35 @@ type walker struct {
 	// rootErr is what reading the top-level entity reported (an unknown
 	// charset or transfer encoding).
 	rootErr error
+	// textLeft is what the text parts may still read of opts.MaxTextBytes.
+	textLeft int64
+}
+
+// clip is the part of b the text budget allows, with a warning when it
+// is less than b.
+func (wk *walker) clip(b []byte, where string) []byte {
+	n := min(int64(len(b)), max(wk.textLeft, 0))
+	wk.textLeft -= n
+	if n < int64(len(b)) {
+		wk.w.add("%s: text longer than %d bytes in all: %d bytes more are kept in the raw message only",
+			where, wk.opts.MaxTextBytes, int64(len(b))-n)
+	}
+	return b[:n]
+}
+
+// readText reads a text part up to what is left of the text budget and
+// skips the rest, with a warning.
+func (wk *walker) readText(where string, r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max(wk.textLeft, 0)))
+	wk.textLeft -= int64(len(b))
+	if err != nil {
+		return b, err
+	}
+	if skipped, _ := io.Copy(io.Discard, r); skipped > 0 {
+		wk.w.add("%s: text longer than %d bytes in all: %d bytes more are kept in the raw message only",
+			where, wk.opts.MaxTextBytes, skipped)
+	}
+	return b, nil
 }
 
 // visit handles one entity. It never returns an error: a problem with a part
@@ -83,7 +112,7 @@ func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 	// it an attachment.
 	labelled := mediaType == "text/plain" && disp == ""
 	if isText && disp != "attachment" && (filename == "" || disp == "inline" || p == nil || labelled) {
-		b, rerr := io.ReadAll(ent.Body)
+		b, rerr := wk.readText(where, ent.Body)
 		if rerr != nil {
 			wk.w.add("%s: decoding stopped after %d bytes: %v", where, len(b), rerr)
 		}

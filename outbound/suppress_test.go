@@ -12,8 +12,8 @@ import (
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
-	"github.com/earshot-dev/earshot/store"
 )
 
 func suppressConfig(cap int) *config.Config {
@@ -29,7 +29,7 @@ func suppressConfig(cap int) *config.Config {
 
 func TestSuppressionRules(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	sup := outbound.NewSuppressor(suppressConfig(20))
 	now := time.Now()
 	cases := []struct {
@@ -86,11 +86,11 @@ func TestDailyCapCountsInTheConfiguredZone(t *testing.T) {
 	ctx := context.Background()
 	la, _ := time.LoadLocation("America/Los_Angeles")
 	// 23:00 in Los Angeles on March 3 is 07:00 UTC on March 4.
-	clk := &clock{t: time.Date(2026, 3, 3, 23, 0, 0, 0, la)}
+	clk := testenv.NewClock(time.Date(2026, 3, 3, 23, 0, 0, 0, la))
 	s := openStore(t, clk)
 	sup := outbound.NewSuppressor(suppressConfig(2))
 	in := outbound.Incoming{Recipient: "dana@example.test"}
-	ack := store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "dana@example.test", Body: []byte("x")}
+	ack := model.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "dana@example.test", Body: []byte("x")}
 	enqueue(t, s, ack)
 	if got, _ := sup.Ack(ctx, s, in, clk.Now()); got != "" {
 		t.Fatalf("one ack today: %q, want none suppressed", got)
@@ -120,7 +120,7 @@ func TestCorpusAutoRepliesAndBouncesAreNeverAcked(t *testing.T) {
 		t.Skipf("no sisimai corpus in %s", dir)
 	}
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	sup := outbound.NewSuppressor(suppressConfig(20))
 	reasons := map[string]int{}
 	for _, f := range files {

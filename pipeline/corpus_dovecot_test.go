@@ -22,7 +22,9 @@ import (
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake/corpus"
 	"github.com/earshot-dev/earshot/intake/imap"
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -90,7 +92,7 @@ func TestCorpusOnDovecot(t *testing.T) {
 	host, port, _ := net.SplitHostPort(d.Addr)
 	p, _ := strconv.Atoi(port)
 	src, err := imap.New("feedback", user, imap.Config{Host: host, Port: p, TLS: imap.TLSNone, Username: user,
-		Password: d.Password(user)}, st, &imap.Options{Logger: quiet})
+		Password: d.Password(user)}, st, &imap.Options{Options: source.Options{Logger: quiet}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +183,8 @@ func TestCorpusOnDovecot(t *testing.T) {
 	for _, it := range items {
 		name := names[itemFiles[it.ID][0]]
 		switch it.State {
-		case store.StateProcessed:
-		case store.StateQuarantined:
+		case string(model.StateProcessed):
+		case string(model.StateQuarantined):
 			quarantined = append(quarantined, name+": "+it.Error)
 		default:
 			stuck = append(stuck, name+" ("+it.State+"): "+it.Error)

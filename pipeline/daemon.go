@@ -20,7 +20,10 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake/imap"
+	slackin "github.com/earshot-dev/earshot/intake/slack"
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/intake/voicemail"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/transcribe"
@@ -37,8 +40,9 @@ type Daemon struct {
 	wake  chan struct{}
 	// outboxWake tells the outbox worker that processing enqueued messages.
 	outboxWake chan struct{}
-	sources    []source
+	sources    []intakeSource
 	twilio     *voicemail.Source // nil without a Twilio account
+	slack      *slackin.App      // nil without a Slack app
 	workers    *Workers
 	outbox     *outbound.Worker
 	// mailer keeps an SMTP connection between messages; nil without smtp.
@@ -51,31 +55,14 @@ type Daemon struct {
 	intakeOnly bool
 }
 
-// source is a running intake: an IMAP mailbox or the Twilio account.
-type source interface {
+// intakeSource is a running intake: an IMAP mailbox, the Twilio account,
+// a Slack channel or the Slack app's Socket Mode connection, each run by a
+// source.Runner.
+type intakeSource interface {
 	Name() string
 	Run(ctx context.Context) error
 	Close() error
-	health() web.SourceHealth
-}
-
-type imapSource struct{ *imap.Source }
-
-func (s imapSource) health() web.SourceHealth {
-	st := s.Status()
-	return web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
-		LastError: st.LastError, Disabled: st.DisabledReason}
-}
-
-type twilioSource struct{ *voicemail.Source }
-
-func (s twilioSource) Name() string { return s.Status().Name }
-func (s twilioSource) Close() error { return nil }
-
-func (s twilioSource) health() web.SourceHealth {
-	st := s.Status()
-	return web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
-		LastError: st.LastError, Disabled: st.DisabledReason}
+	Status() source.Status
 }
 
 // Options tunes New. A nil *Options means the defaults.
@@ -91,6 +78,10 @@ type Options struct {
 	// IntakeOnly runs the sources and the HTTP endpoints only: items are
 	// stored and wait for a replica that processes them.
 	IntakeOnly bool
+	// SenderCheck replaces the verification of email senders (DKIM,
+	// DMARC, a trusted server's Authentication-Results, spam verdicts;
+	// NewSenderCheck of the configuration's dns settings when nil).
+	SenderCheck SenderCheck
 }
 
 // New wires a daemon from a validated configuration and an open store.
@@ -112,32 +103,36 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		return nil, err
 	}
 	sink := &wakingSink{Store: st, wake: d.wake}
+	runner := source.Options{Logger: log, Holder: d.name, LeaseTTL: cfg.Workers.SourceLease}
 	for _, m := range cfg.Mailboxes {
-		src, err := imap.New(m.Name, m.Address, imapConfig(m.IMAP), sink, &imap.Options{
-			Logger:     log.With("component", "imap", "source", m.Name),
-			Registerer: d.reg,
-			Holder:     d.name,
-			LeaseTTL:   cfg.Workers.SourceLease,
-		})
+		src, err := imap.New(m.Name, m.Address, imapConfig(m.IMAP), sink, &imap.Options{Options: runner, Registerer: d.reg})
 		if err != nil {
 			return nil, fmt.Errorf("mailbox %s: %w", m.Name, err)
 		}
-		d.sources = append(d.sources, imapSource{src})
+		d.sources = append(d.sources, src)
 	}
 	var twilioClient transcribe.TwilioTranscriptions
 	if cfg.Twilio != nil {
-		src, err := voicemail.New("twilio", voicemail.FromConfig(cfg), sink, &voicemail.Options{
-			Logger:     log.With("component", "twilio", "source", "twilio"),
-			Registerer: d.reg,
-			Holder:     d.name,
-			LeaseTTL:   cfg.Workers.SourceLease,
-		})
+		src, err := voicemail.New("twilio", voicemail.FromConfig(cfg), sink, &voicemail.Options{Options: runner, Registerer: d.reg})
 		if err != nil {
 			return nil, fmt.Errorf("twilio: %w", err)
 		}
 		d.twilio = src
-		d.sources = append(d.sources, twilioSource{src})
+		d.sources = append(d.sources, src)
 		twilioClient = src.Client()
+	}
+	if cfg.Slack != nil {
+		app, err := slackin.New(slackin.FromConfig(cfg), sink, &slackin.Options{Options: runner, Registerer: d.reg})
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		d.slack = app
+		for _, ch := range app.Channels {
+			d.sources = append(d.sources, ch)
+		}
+		if sock := app.Socket(); sock != nil {
+			d.sources = append(d.sources, sock)
+		}
 	}
 	tr, err := transcribe.New(cfg.Transcribe, &transcribe.Options{Vocabulary: transcribe.VocabularyFrom(cfg),
 		Twilio: twilioClient, Logger: log})
@@ -148,13 +143,13 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if err != nil {
 		return nil, fmt.Errorf("acks: %w", err)
 	}
-	senders := map[string]outbound.Sender{}
+	senders := map[model.Channel]outbound.Sender{}
 	if cfg.SMTP != nil {
 		m, err := outbound.NewMailer(*cfg.SMTP)
 		if err != nil {
 			return nil, fmt.Errorf("smtp: %w", err)
 		}
-		senders["email"] = m
+		senders[model.ChannelEmail] = m
 		d.mailer = m
 	}
 	if cfg.Twilio != nil && cfg.SMS.Enabled {
@@ -162,7 +157,10 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		if err != nil {
 			return nil, fmt.Errorf("sms: %w", err)
 		}
-		senders["sms"] = sms
+		senders[model.ChannelSMS] = sms
+	}
+	if d.slack != nil {
+		senders[model.ChannelSlack] = d.slack
 	}
 	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log})
 	if err != nil {
@@ -180,10 +178,16 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	d.scheduler.Wake = d.outboxWake
 	d.search = &SearchIndexer{Store: st, Log: log.With("component", "search")}
 	d.search.Register(d.reg)
+	check := o.SenderCheck
+	if check == nil {
+		check = NewSenderCheck(cfg.DNS)
+	}
+	gate := NewGate(cfg, st, check)
 	d.workers = &Workers{
 		Store: st,
-		Processor: &Processor{Store: st, Router: router, PhoneRegion: cfg.PhoneRegion,
-			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router},
+		Processor: &Processor{Store: st, Router: router, Gate: gate,
+			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router, Gate: gate},
+			Slacks:     d.slacks(st, tr, router, gate),
 			Awarder:    awarder},
 		Processed:   d.outboxWake,
 		Name:        d.name,
@@ -196,6 +200,14 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	}
 	d.workers.Register(d.reg)
 	return d, nil
+}
+
+// slacks is the processing of Slack messages; nil without a Slack app.
+func (d *Daemon) slacks(st *store.Store, tr transcribe.Transcriber, router *Router, gate *Gate) *Slacks {
+	if d.slack == nil {
+		return nil
+	}
+	return &Slacks{Store: st, Directory: d.slack, Transcriber: tr, Router: router, Gate: gate}
 }
 
 // imapConfig turns the configured mailbox into the IMAP source's settings.
@@ -220,7 +232,7 @@ type wakingSink struct {
 	wake chan struct{}
 }
 
-func (s *wakingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveResult, error) {
+func (s *wakingSink) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error) {
 	res, err := s.Store.Receive(ctx, b)
 	if err == nil && res.Inserted+res.Linked > 0 {
 		select {
@@ -234,8 +246,8 @@ func (s *wakingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveR
 // Registry is the daemon's private Prometheus registry.
 func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 
-// Handler returns the HTTP handler: health, metrics, the Twilio webhooks
-// and the dashboard.
+// Handler returns the HTTP handler: health, metrics, the Twilio webhooks,
+// Slack's Events API and the dashboard.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth})
@@ -244,6 +256,9 @@ func (d *Daemon) Handler() http.Handler {
 		h := d.twilio.Handler()
 		mux.Handle("POST "+voicemail.RecordingPath, h)
 		mux.Handle("POST "+voicemail.VoicePath, h)
+	}
+	if d.slack != nil && d.cfg.Slack.Mode == "events" {
+		mux.Handle("POST "+slackin.EventsPath, d.slack.Handler())
 	}
 	if d.routes != nil {
 		d.routes(mux)
@@ -254,7 +269,9 @@ func (d *Daemon) Handler() http.Handler {
 func (d *Daemon) sourceHealth(ctx context.Context) []web.SourceHealth {
 	var out []web.SourceHealth
 	for _, s := range d.sources {
-		out = append(out, s.health())
+		st := s.Status()
+		out = append(out, web.SourceHealth{Name: st.Name, State: string(st.State), LastSuccess: st.LastSuccess,
+			LastError: st.LastError, Disabled: st.DisabledReason})
 	}
 	return out
 }

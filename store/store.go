@@ -14,6 +14,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"  // PostgreSQL driver "postgres"
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
+
+	"github.com/earshot-dev/earshot/internal/backoff"
 )
 
 // Dialect names the SQL database behind a Store.
@@ -30,6 +32,7 @@ type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
 	now     func() time.Time
+	backoff func(attempts int) time.Duration
 
 	// beforeCommit, when set by a test, runs in Receive after the inserts
 	// and before the commit.
@@ -40,6 +43,10 @@ type Store struct {
 type Options struct {
 	// Now is the clock; time.Now when nil. Tests set it to control time.
 	Now func() time.Time
+	// Backoff is how long a failed item or outbox message waits after
+	// attempts tries; by default 15–30 s after the first, doubling to
+	// 30–60 min.
+	Backoff func(attempts int) time.Duration
 	// ConnectTimeout bounds the first connection; 10 s when zero.
 	ConnectTimeout time.Duration
 }
@@ -57,6 +64,11 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Backoff == nil {
+		o.Backoff = func(attempts int) time.Duration {
+			return backoff.Delay(attempts-1, 30*time.Second, time.Hour)
+		}
 	}
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 10 * time.Second
@@ -84,7 +96,7 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, cleanErr(err, pctx))
 	}
-	return &Store{db: db, dialect: dialect, now: o.Now}, nil
+	return &Store{db: db, dialect: dialect, now: o.Now, backoff: o.Backoff}, nil
 }
 
 func cleanErr(err error, ctx context.Context) error {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/earshot-dev/earshot/model"
 )
 
 // cleanText returns s as text PostgreSQL stores: valid UTF-8 (invalid
@@ -80,34 +82,28 @@ func cleanValue(v any) any {
 	return v
 }
 
-// clean returns p with every text it binds cleaned; p's slices are copied,
-// not changed.
-func (p Processed) clean() (Processed, error) {
-	var err error
+// cleanProcessed returns p with every text it binds cleaned; p's slices
+// are copied, not changed. JSON columns are cleaned by jsonText.
+func cleanProcessed(p model.Processed) model.Processed {
 	p.Sender, p.Subject, p.AutoReason = cleanText(p.Sender), cleanText(p.Subject), cleanText(p.AutoReason)
-	p.BodyText, p.FullText = cleanText(p.BodyText), cleanText(p.FullText)
+	p.BodyText, p.FullText, p.TrustReason = cleanText(p.BodyText), cleanText(p.FullText), cleanText(p.TrustReason)
 	p.Warnings = cleanTexts(p.Warnings)
-	if p.Normalized, err = cleanJSON(p.Normalized); err != nil {
-		return p, fmt.Errorf("normalized message: %w", err)
-	}
-	tags := make([]Tag, len(p.Tags))
+	tags := make([]model.Tag, len(p.Tags))
 	for i, t := range p.Tags {
-		t.Kind, t.Value, t.Origin = cleanText(t.Kind), cleanText(t.Value), cleanText(t.Origin)
-		if t.Evidence, err = cleanJSON(t.Evidence); err != nil {
-			return p, fmt.Errorf("tag %s %s: %w", t.Kind, t.Value, err)
-		}
+		t.Value, t.Origin = cleanText(t.Value), cleanText(t.Origin)
 		tags[i] = t
 	}
 	p.Tags = tags
-	as := make([]Assignment, len(p.Assignments))
+	as := make([]model.Assignment, len(p.Assignments))
 	for i, a := range p.Assignments {
 		a.Owner, a.Route = cleanText(a.Owner), cleanText(a.Route)
 		as[i] = a
 	}
 	p.Assignments = as
-	out := make([]OutboxMessage, len(p.Outbox))
+	out := make([]model.OutboxMessage, len(p.Outbox))
 	for i, m := range p.Outbox {
-		m.Recipient, m.Subject, m.Reason, m.Owner = cleanText(m.Recipient), cleanText(m.Subject), cleanText(m.Reason), cleanText(m.Owner)
+		m.Recipient, m.RecipientKey = cleanText(m.Recipient), cleanText(m.RecipientKey)
+		m.Subject, m.Reason, m.Owner = cleanText(m.Subject), cleanText(m.Reason), cleanText(m.Owner)
 		out[i] = m
 	}
 	p.Outbox = out
@@ -116,5 +112,5 @@ func (p Processed) clean() (Processed, error) {
 		c.Recipient = cleanText(c.Recipient)
 		p.AckCap = &c
 	}
-	return p, nil
+	return p
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -18,27 +20,26 @@ import (
 // binds such text stores it cleaned instead.
 func TestTextFromMailIsStored(t *testing.T) {
 	const bad = "Initech quote\x00 caf\xe9"
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		s.EnsureSource(ctx, "feedback", "imap")
 		it := raw(1)
 		it.MessageID = "id\x00\xff@example.test"
-		if _, err := s.Receive(ctx, store.Batch{Source: "feedback", Items: []store.RawItem{it, raw(2)}}); err != nil {
+		if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{it, raw(2)}}); err != nil {
 			t.Fatalf("receive a message id with NUL and 0xff: %v", err)
 		}
 		claimed, err := s.Claim(ctx, "w1", 2, time.Minute)
 		if err != nil || len(claimed) != 2 {
 			t.Fatalf("claim = %d items, %v", len(claimed), err)
 		}
-		p := store.Processed{
+		p := model.Processed{
 			Sender: "bob\x00@example.test", Subject: bad, BodyText: bad, FullText: bad, AutoReason: bad,
-			Warnings: []string{bad},
-			// JSON as json.Marshal writes it: NUL escaped, the 8-bit byte raw.
-			Normalized:  `{"from":{"name":"Bob\u0000","addr":"bob@example.test"},"subject":"caf` + "\xe9" + `\u0000"}`,
-			Tags:        []store.Tag{{Kind: "topic", Value: bad, Evidence: `["caf` + "\xe9" + `\u0000"]`, Origin: "rule"}},
-			Assignments: []store.Assignment{{Owner: "pm", Route: "topic"}},
-			Outbox: []store.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "bob@example.test",
-				Subject: "Re: " + bad, State: store.OutboxSuppressed, Reason: "test"}},
+			Warnings:    []string{bad},
+			Message:     model.Message{From: model.Address{Name: "Bob\x00", Addr: "bob@example.test"}, Quoted: bad},
+			Tags:        []model.Tag{{Kind: model.TagTopic, Value: bad, Evidence: []model.Evidence{{Phrase: bad, Field: "text"}}, Origin: "rule"}},
+			Assignments: []model.Assignment{{Owner: "pm", Route: "topic"}},
+			Outbox: []model.OutboxMessage{{Kind: model.OutboxAck, Channel: model.ChannelEmail, Recipient: "bob@example.test",
+				Subject: "Re: " + bad, State: model.OutboxSuppressed, Reason: "test"}},
 		}
 		if err := s.Complete(ctx, claimed[0].ID, "w1", p); err != nil {
 			t.Fatalf("complete with NUL and invalid UTF-8: %v", err)

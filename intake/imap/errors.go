@@ -9,33 +9,20 @@ import (
 
 	goimap "github.com/emersion/go-imap/v2"
 	"golang.org/x/oauth2"
+
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // PermanentError is a failure that retrying soon cannot fix: a rejected
 // password or token, a missing folder, a certificate that does not verify.
 // The source is disabled with Reason and retried only slowly.
-type PermanentError struct {
-	// Reason says what an operator has to fix, e.g. "authentication failed".
-	Reason string
-	Err    error
-}
-
-// Error returns the reason and the underlying error.
-func (e *PermanentError) Error() string { return e.Reason + ": " + e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *PermanentError) Unwrap() error { return e.Err }
+type PermanentError = source.PermanentError
 
 // IsPermanent reports whether err disables the source.
-func IsPermanent(err error) bool {
-	var p *PermanentError
-	return errors.As(err, &p)
-}
+func IsPermanent(err error) bool { return source.IsPermanent(err) }
 
 // permanent wraps err as a PermanentError with reason.
-func permanent(reason string, err error) error {
-	return &PermanentError{Reason: reason, Err: err}
-}
+func permanent(reason string, err error) error { return source.Permanent(reason, err) }
 
 // classifyLogin decides whether a failed LOGIN or AUTHENTICATE is
 // permanent.

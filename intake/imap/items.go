@@ -10,7 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/earshot-dev/earshot/intake"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // itemMeta is the JSON object stored in RawItem.Meta.
@@ -44,7 +44,7 @@ type outcome struct {
 // the messages before it, and the error (a *shortReadError) names it, so
 // that it is neither stored nor changed upstream and the cursor stays
 // before it.
-func (s *Source) fetchBatch(c *imapclient.Client, validity uint32, batch []meta) ([]store.RawItem, []meta, error) {
+func (s *Source) fetchBatch(c *imapclient.Client, validity uint32, batch []meta) ([]model.RawItem, []meta, error) {
 	got := make(map[goimap.UID]outcome, len(batch))
 	todo := batch
 	for attempt := 1; len(todo) > 0; attempt++ {
@@ -63,7 +63,7 @@ func (s *Source) fetchBatch(c *imapclient.Client, validity uint32, batch []meta)
 		s.log.Warn("server sent messages short; fetching them again", "messages", len(failed), "first_uid", failed[0].uid)
 		todo = failed
 	}
-	items := make([]store.RawItem, 0, len(batch))
+	items := make([]model.RawItem, 0, len(batch))
 	for i, m := range batch {
 		o := got[m.uid]
 		switch {
@@ -144,12 +144,12 @@ func (s *Source) fetchOnce(c *imapclient.Client, msgs []meta, got map[goimap.UID
 
 // rawItem builds the store's item for one message; warnings mark it
 // truncated.
-func (s *Source) rawItem(validity uint32, m meta, raw []byte, warnings []string) store.RawItem {
+func (s *Source) rawItem(validity uint32, m meta, raw []byte, warnings []string) model.RawItem {
 	messageID, hash := intake.Fingerprint(raw)
 	metaJSON, _ := json.Marshal(itemMeta{
 		Folder: s.cfg.Folder, UIDValidity: validity, UID: uint32(m.uid), Size: m.size, Warnings: warnings,
 	})
-	return store.RawItem{
+	return model.RawItem{
 		SourceKey:   sourceKey(validity, m.uid),
 		Kind:        "email",
 		Mailbox:     s.address,

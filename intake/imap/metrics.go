@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // metrics are one source's series; every vector has the single label
@@ -20,24 +22,25 @@ type metrics struct {
 }
 
 // newMetrics registers the IMAP vectors with reg (reusing vectors another
-// source registered already) and returns the series of source. A nil reg
+// source registered already) and returns the series of the source named
+// name. A nil reg
 // keeps the series unregistered.
-func newMetrics(reg prometheus.Registerer, source string) (*metrics, error) {
-	counter := func(name, help string) (prometheus.Counter, error) {
-		v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "earshot", Subsystem: "imap", Name: name, Help: help}, []string{"source"})
-		v, err := register(reg, v)
+func newMetrics(reg prometheus.Registerer, name string) (*metrics, error) {
+	counter := func(metric, help string) (prometheus.Counter, error) {
+		v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "earshot", Subsystem: "imap", Name: metric, Help: help}, []string{"source"})
+		v, err := source.Register(reg, v)
 		if err != nil {
 			return nil, err
 		}
-		return v.WithLabelValues(source), nil
+		return v.WithLabelValues(name), nil
 	}
-	gauge := func(name, help string) (prometheus.Gauge, error) {
-		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "earshot", Subsystem: "imap", Name: name, Help: help}, []string{"source"})
-		v, err := register(reg, v)
+	gauge := func(metric, help string) (prometheus.Gauge, error) {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "earshot", Subsystem: "imap", Name: metric, Help: help}, []string{"source"})
+		v, err := source.Register(reg, v)
 		if err != nil {
 			return nil, err
 		}
-		return v.WithLabelValues(source), nil
+		return v.WithLabelValues(name), nil
 	}
 	var m metrics
 	var errs [8]error
@@ -53,25 +56,6 @@ func newMetrics(reg prometheus.Registerer, source string) (*metrics, error) {
 		return nil, err
 	}
 	return &m, nil
-}
-
-// register registers c with reg, or returns the equal collector registered
-// before.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, err
 }
 
 // boolGauge converts a flag to a gauge value.

@@ -10,8 +10,6 @@ import (
 
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-
-	"github.com/earshot-dev/earshot/store"
 )
 
 // shortServer wraps go-imap's in-memory server so that BODY[] of chosen
@@ -186,7 +184,10 @@ func TestLongerThanAnnouncedIsStored(t *testing.T) {
 	if err != nil || res.Inserted != 1 || res.Truncated != 0 {
 		t.Fatalf("sync: %+v, %v; want the message stored whole", res, err)
 	}
-	var it store.Item
+	var it struct {
+		Raw     []byte `db:"raw"`
+		RawSize int64  `db:"raw_size"`
+	}
 	if err := st.DB().Get(&it, `select raw, raw_size from items`); err != nil {
 		t.Fatal(err)
 	}

@@ -1,29 +1,28 @@
-// Package lease keeps one replica polling a source: it takes and renews
-// the source's lease row in the store, and gives it up on the way out.
-package lease
+package source
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
-// Store holds the lease rows; *store.Store implements it.
-type Store interface {
+// LeaseStore holds the lease rows; *store.Store implements it.
+type LeaseStore interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 }
 
 // ErrNotHeld reports that another replica holds the source. It wraps
-// store.ErrLeaseLost.
-var ErrNotHeld = fmt.Errorf("lease not acquired: %w", store.ErrLeaseLost)
+// model.ErrLeaseLost.
+var ErrNotHeld = fmt.Errorf("lease not acquired: %w", model.ErrLeaseLost)
 
-// Lease is one source's lease as this replica sees it. It is used by the
-// goroutine that runs the source only.
+// Lease keeps one replica polling a source: it takes and renews the
+// source's lease row in the store, and gives it up on the way out. It is
+// used by the goroutine that runs the source only.
 type Lease struct {
-	Store Store
+	Store LeaseStore
 	// Name is the source's name in the store.
 	Name string
 	// Holder names this replica; an empty Holder needs no lease.

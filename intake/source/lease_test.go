@@ -1,4 +1,4 @@
-package lease_test
+package source_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/earshot-dev/earshot/intake/lease"
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -24,8 +24,8 @@ func TestLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.EnsureSource(ctx, "intel", "imap")
-	a := &lease.Lease{Store: st, Name: "intel", Holder: "a", TTL: 30 * time.Second, Now: clock}
-	b := &lease.Lease{Store: st, Name: "intel", Holder: "b", TTL: 30 * time.Second, Now: clock}
+	a := &source.Lease{Store: st, Name: "intel", Holder: "a", TTL: 30 * time.Second, Now: clock}
+	b := &source.Lease{Store: st, Name: "intel", Holder: "b", TTL: 30 * time.Second, Now: clock}
 	if err := a.Renew(ctx); err != nil {
 		t.Fatalf("a takes a free source: %v", err)
 	}
@@ -46,7 +46,7 @@ func TestLease(t *testing.T) {
 	if err := b.Renew(ctx); err != nil {
 		t.Fatalf("b takes a released source at once: %v", err)
 	}
-	none := &lease.Lease{Name: "intel", Now: clock}
+	none := &source.Lease{Name: "intel", Now: clock}
 	if err := none.Renew(ctx); err != nil {
 		t.Fatalf("without a holder no lease is needed: %v", err)
 	}
