@@ -185,7 +185,7 @@ func (s *Suppressor) Rule(in Incoming) string {
 		return autoReason(in.AutoReason)
 	case s.Own(rcpt):
 		return ReasonOwnAddress
-	case !isPhone(rcpt) && !deliverable(rcpt):
+	case !isPhone(rcpt) && !strings.HasPrefix(rcpt, slackPrefix) && !deliverable(rcpt):
 		return ReasonBadAddress
 	case reportSubject.MatchString(strings.TrimSpace(in.Subject)):
 		return ReasonBounceTopic

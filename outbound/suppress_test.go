@@ -65,6 +65,7 @@ func TestSuppressionRules(t *testing.T) {
 		{"an internationalized domain", outbound.Incoming{Recipient: "dana@bücher.example"}, ""},
 		{"a display name and a +tag", outbound.Incoming{Recipient: "Dana Rep <dana+news@sales.example.test>"}, ""},
 		{"an SMS ack to a phone number", outbound.Incoming{Recipient: "+15555550123"}, ""},
+		{"a Slack ack to a Slack user", outbound.Incoming{Recipient: outbound.SlackKey("U024BE7LH")}, ""},
 	}
 	for _, c := range cases {
 		got, err := sup.Ack(ctx, s, c.in, now)
