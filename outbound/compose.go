@@ -265,7 +265,11 @@ func slackRecipient(ref *model.SlackRef) string {
 }
 
 // SlackKey is a Slack user as the ack caps count it.
-func SlackKey(user string) string { return "slack:" + strings.ToLower(user) }
+func SlackKey(user string) string { return slackPrefix + strings.ToLower(user) }
+
+// slackPrefix marks a Slack user among recipients that are otherwise
+// mail addresses and phone numbers.
+const slackPrefix = "slack:"
 
 func cmpOr(a, b string) string {
 	if a != "" {
