@@ -9,7 +9,7 @@ FAULTS_N ?= 10000
 FAULTS_K ?= 5
 FAULTS_FLAGS ?=
 
-.PHONY: bench bench-profile faults faults-ci
+.PHONY: bench bench-profile faults faults-ci abuse abuse-ci
 
 # Throughput against a raw IMAP fetch, peak memory at each size, and the
 # append-to-ack latency of a daemon sitting in IDLE.
@@ -33,3 +33,13 @@ faults-ci:
 	bench/run.sh faults -ci
 
 comma := ,
+
+# An outsider's attacks against a running daemon (forged strangers, a
+# forged rep, spelled-out cap evasions, a spoofed caller ID, a large text
+# mail), printed as a table: attack, expected, seen.
+abuse:
+	bench/run.sh abuse
+
+# The same at a reduced size, as make check runs it.
+abuse-ci:
+	bench/run.sh abuse -ci

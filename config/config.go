@@ -34,6 +34,7 @@ type Config struct {
 	Workers    Workers    `yaml:"workers"`
 	Mailboxes  []Mailbox  `yaml:"mailboxes"`
 	Twilio     *Twilio    `yaml:"twilio,omitempty"`
+	Slack      *Slack     `yaml:"slack,omitempty"`
 	Transcribe Transcribe `yaml:"transcribe"`
 	SMTP       *SMTP      `yaml:"smtp,omitempty"`
 	SMS        SMS        `yaml:"sms"`
@@ -47,6 +48,8 @@ type Config struct {
 
 	Points Points `yaml:"points"`
 	Acks   Acks   `yaml:"acks"`
+	// DNS is how senders' DKIM keys and DMARC records are looked up.
+	DNS    DNS    `yaml:"dns"`
 	Digest Digest `yaml:"digest"`
 	Web    Web    `yaml:"web"`
 
@@ -148,6 +151,9 @@ type Owner struct {
 	Digest string `yaml:"digest"`
 	// SLA is how long an assignment may stay untriaged before one reminder (default 24h).
 	SLA time.Duration `yaml:"sla"`
+	// Slack is a channel or user ID that hears of the owner's items in
+	// Slack too (needs the slack section).
+	Slack string `yaml:"slack,omitempty"`
 }
 
 // Points configures the incentive rules.
@@ -175,9 +181,28 @@ type Goal struct {
 type Acks struct {
 	Enabled bool `yaml:"enabled"`
 	// DailyCap is how many acks one recipient gets per day (default 20).
+	// Addresses are counted folded: case, and +tags (see PlusDomains).
 	DailyCap int `yaml:"daily_cap"`
+	// HourlyCap bounds all acks together per hour, a brake on any flood
+	// (default 1000).
+	HourlyCap int `yaml:"hourly_cap"`
+	// DomainDailyCap bounds the acks per day to one domain of senders
+	// outside the roster (colleague domains, mailboxes open to anyone)
+	// (default 100).
+	DomainDailyCap int `yaml:"domain_daily_cap"`
+	// PlusDomains are the domains whose addresses take +tags
+	// (name+tag@domain is name@domain); "*" (the default) means every one.
+	PlusDomains []string `yaml:"plus_domains,omitempty"`
 	// TemplateDir overrides the embedded templates file by file.
 	TemplateDir string `yaml:"template_dir,omitempty"`
+}
+
+// DNS configures the lookups that verify senders.
+type DNS struct {
+	// Resolver is a DNS server (host:port) to ask instead of the system's.
+	Resolver string `yaml:"resolver,omitempty"`
+	// Timeout bounds one lookup (default 3s).
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Digest configures the monthly manager digest.

@@ -38,6 +38,10 @@ func (c *Config) defaults() {
 	defDur(&c.Workers.SourceLease, time.Minute)
 	def(&c.PhoneRegion, "US")
 	for i := range c.Mailboxes {
+		cb := &c.Mailboxes[i].Contributors
+		def(&cb.Accept, "roster")
+		def(&cb.Require, "dmarc")
+		defInt(&cb.HourlyCap, 20)
 		m := &c.Mailboxes[i].IMAP
 		def(&m.TLS, "implicit")
 		if m.Port == 0 {
@@ -59,7 +63,9 @@ func (c *Config) defaults() {
 		defDur(&t.PollInterval, time.Minute)
 		def(&t.MediaFormat, "wav")
 		defDur(&t.MaxRecordingLength, 5*time.Minute)
+		def(&t.Attestation, "A")
 	}
+	c.slackDefaults()
 	defDur(&c.Transcribe.Twilio.Wait, 10*time.Minute)
 	def(&c.Transcribe.OpenAI.ResponseFormat, "json")
 	def(&c.Transcribe.Engine, "none")
@@ -85,7 +91,11 @@ func (c *Config) defaults() {
 	if c.Points.Categories == nil {
 		c.Points.Categories = map[string]int{"intel": 3, "feedback": 1}
 	}
-	if c.Acks.DailyCap == 0 {
-		c.Acks.DailyCap = 20
+	defDur(&c.DNS.Timeout, 3*time.Second)
+	defInt(&c.Acks.DailyCap, 20)
+	defInt(&c.Acks.HourlyCap, 1000)
+	defInt(&c.Acks.DomainDailyCap, 100)
+	if c.Acks.PlusDomains == nil {
+		c.Acks.PlusDomains = []string{"*"}
 	}
 }

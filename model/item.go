@@ -54,6 +54,10 @@ type Item struct {
 	// bounce, list); empty for a person's message.
 	AutoReason string
 	Warnings   []string
+	// Trust is who Earshot believes the item is from, and TrustReason
+	// why (e.g. "dkim=pass (example.com, aligned)").
+	Trust       Trust
+	TrustReason string
 }
 
 // VoicemailMeta decodes the metadata of a voicemail item.

@@ -64,4 +64,7 @@ type Message struct {
 	TranscriptNote     string  `json:"transcript_note,omitempty"`
 	Confidence         float64 `json:"transcript_confidence,omitempty"`
 	AwaitingTranscript bool    `json:"awaiting_transcript,omitempty"`
+
+	// Slack is where a Slack message was posted and by whom.
+	Slack *SlackRef `json:"slack,omitempty"`
 }

@@ -20,6 +20,8 @@ type Channel string
 const (
 	ChannelEmail Channel = "email"
 	ChannelSMS   Channel = "sms"
+	// ChannelSlack posts in Slack: Body is a SlackPost as JSON.
+	ChannelSlack Channel = "slack"
 )
 
 // OutboxState is where an outgoing message is.
@@ -42,6 +44,10 @@ type OutboxMessage struct {
 	Kind      OutboxKind
 	Channel   Channel
 	Recipient string
+	// RecipientKey is the recipient as the caps count it: a mail address
+	// folded (lower case, no +tag where the domain takes them), a phone
+	// number as it is.
+	RecipientKey string
 	// Owner names the owner an owner notice is for; completion marks that
 	// owner's assignment notified. Not stored.
 	Owner   string
@@ -61,4 +67,21 @@ type OutboxMessage struct {
 	CreatedAt  time.Time
 	// SentAt is zero until the message is sent.
 	SentAt time.Time
+}
+
+// AckQuery asks how many acks (not suppressed) went out, to weigh a new
+// one against the caps.
+type AckQuery struct {
+	// RecipientKey and Domain count one recipient's and one domain's acks
+	// since Day (the start of the day in the configured zone).
+	RecipientKey, Domain string
+	Day                  time.Time
+	// Hour is an hour ago: all acks since, and those to senders outside
+	// the roster (trust open) since.
+	Hour time.Time
+}
+
+// AckCounts answers an AckQuery.
+type AckCounts struct {
+	Recipient, Domain, Hour, OpenHour int
 }

@@ -7,13 +7,18 @@ import "time"
 type Processed struct {
 	// Sender is the folded address or the E.164 number it came from.
 	Sender string
-	// RepID is the contributing rep; 0 when the sender is no rep.
-	RepID      int64
-	Subject    string
-	BodyText   string
-	FullText   string
-	AutoReason string
-	Warnings   []string
+	// RepID is the contributing rep; 0 when the sender is no rep or the
+	// claim to be one did not verify.
+	RepID int64
+	// Trust is who the item is from, as far as Earshot trusts it, and
+	// TrustReason why.
+	Trust       Trust
+	TrustReason string
+	Subject     string
+	BodyText    string
+	FullText    string
+	AutoReason  string
+	Warnings    []string
 	// Message is what was understood of the email or voicemail.
 	Message Message
 	// Tags replace the item's rule tags; tags a manager set are kept.
@@ -32,10 +37,24 @@ type Processed struct {
 	// under. Completion refuses the result with ErrConflict when other acks
 	// to the recipient filled the cap meanwhile, so that it is suppressed.
 	AckCap *AckCap
+	// Ack says whether and how the sender is acknowledged; processing sets
+	// it for awarding, and it is not stored.
+	Ack AckRule
 }
 
-// AckCap is a daily cap on acks to one recipient: at most Max acks that
-// were not suppressed since Since.
+// AckRule says whether and how an item's sender is acknowledged.
+type AckRule struct {
+	// Withheld says why a contributor gets no ack (a manager's credit
+	// without one); empty to send it.
+	Withheld string
+	// HourlyCap bounds the acks per hour to senders outside the roster
+	// (a mailbox that accepts anyone); 0 for none.
+	HourlyCap int
+}
+
+// AckCap is a daily cap on acks to one recipient (by its folded key, see
+// OutboxMessage.RecipientKey): at most Max acks that were not suppressed
+// since Since.
 type AckCap struct {
 	Recipient string
 	Since     time.Time

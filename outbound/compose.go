@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"strconv"
@@ -41,6 +42,13 @@ type Contribution struct {
 	References []string
 	// Mailbox is the address the item arrived at: acks come from it.
 	Mailbox string
+	// Trust is who the item is from, as processing decided, and
+	// TrustReason why; Ack whether and how the sender is acknowledged.
+	Trust       model.Trust
+	TrustReason string
+	Ack         model.AckRule
+	// Slack is where a Slack message was posted; nil for other items.
+	Slack *model.SlackRef
 }
 
 // Composer turns contributions into outbox messages with the templates.
@@ -189,7 +197,7 @@ func (c *Composer) AckEmail(ct Contribution, to string) (model.OutboxMessage, er
 	}
 	env := templates.Envelope{
 		From: from, To: []*gomail.Address{{Name: d.Rep.Name, Address: to}},
-		Subject: templates.ReplySubject(ct.Subject), AutoSubmitted: templates.AutoReplied,
+		Subject: ackSubject(ct.Subject), AutoSubmitted: templates.AutoReplied,
 		Date: c.now(), Hostname: c.Hostname,
 	}
 	if ct.MessageID != "" {
@@ -210,6 +218,64 @@ func (c *Composer) AckSMS(ct Contribution, to string) (model.OutboxMessage, erro
 		return model.OutboxMessage{}, err
 	}
 	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelSMS, Recipient: to, Body: []byte(text)}, nil
+}
+
+// AckSlack renders the ack posted in Slack: a reply in the message's
+// thread, or an ephemeral message only its author sees.
+func (c *Composer) AckSlack(ct Contribution, ephemeral bool) (model.OutboxMessage, error) {
+	text, err := c.Templates.Slack(c.Data(ct))
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	ref := ct.Slack
+	p := model.SlackPost{Channel: ref.Channel, ThreadTS: ref.ThreadTS, Text: text, ItemID: ct.Item.ID}
+	if p.ThreadTS == "" {
+		p.ThreadTS = ref.TS
+	}
+	if ephemeral {
+		p.User, p.Ephemeral = ref.User, true
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelSlack, Recipient: slackRecipient(ref),
+		RecipientKey: SlackKey(ref.User), Body: body}, nil
+}
+
+// SlackNotice renders an owner's notice posted to the owner's Slack
+// channel or user.
+func (c *Composer) SlackNotice(ct Contribution, owner config.Owner) (model.OutboxMessage, error) {
+	d := c.Data(ct)
+	d.Owner = templates.Owner{Name: owner.Name, Email: owner.Email}
+	text, err := c.Templates.SlackNotice(d)
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	body, err := json.Marshal(model.SlackPost{Channel: owner.Slack, Text: text})
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelSlack, Recipient: owner.Slack, Body: body}, nil
+}
+
+// slackRecipient names a Slack ack's place: the channel and the message.
+func slackRecipient(ref *model.SlackRef) string {
+	return "#" + cmpOr(ref.ChannelName, ref.Channel) + " " + ref.TS
+}
+
+// SlackKey is a Slack user as the ack caps count it.
+func SlackKey(user string) string { return slackPrefix + strings.ToLower(user) }
+
+// slackPrefix marks a Slack user among recipients that are otherwise
+// mail addresses and phone numbers.
+const slackPrefix = "slack:"
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // MaxOriginalBytes is the largest original email an owner notice
@@ -248,4 +314,13 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 		return model.OutboxMessage{}, err
 	}
 	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw}, nil
+}
+
+// ackSubject answers the incoming subject, or thanks when an ack must
+// echo nothing of the sender's.
+func ackSubject(subject string) string {
+	if strings.TrimSpace(subject) == "" {
+		return "Thanks for your message"
+	}
+	return templates.ReplySubject(subject)
 }

@@ -15,18 +15,19 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/model"
+	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/points"
 	"github.com/earshot-dev/earshot/store"
 )
 
 const awardConfig = `
-database: sqlite:%s
+database: sqlite:%[1]s
 timezone: America/Los_Angeles
 http: {public_url: "https://earshot.example.test"}
 mailboxes:
-  - {name: feedback, address: feedback@example.test, category: feedback, imap: {host: 127.0.0.1, tls: none, username: f, password: p}}
-  - {name: intel, address: intel@example.test, category: intel, imap: {host: 127.0.0.1, tls: none, username: i, password: p}}
+  - {name: feedback, address: feedback@example.test, category: feedback, imap: {host: 127.0.0.1, tls: none, username: f, password: p}, contributors: %[3]s}
+  - {name: intel, address: intel@example.test, category: intel, imap: {host: 127.0.0.1, tls: none, username: i, password: p}, contributors: %[3]s}
 smtp: {host: 127.0.0.1, port: 2525, tls: none, from: "Earshot <earshot@example.test>", hostname: earshot.example.test}
 owners:
   - {name: ci-lead, email: ci@example.test}
@@ -45,7 +46,7 @@ points:
   first_intel_bonus: 2
   new_competitor_bonus: 2
   goals: [{name: competitive nugget, category: intel, count: 1}]
-acks: {enabled: true, daily_cap: %d}
+acks: {enabled: true, daily_cap: %[2]d}
 `
 
 // awardHarness processes items the way the workers do: Process, then
@@ -63,8 +64,15 @@ type awardHarness struct {
 
 func newAwardHarness(t *testing.T, dailyCap int) *awardHarness {
 	t.Helper()
+	return newGatedHarness(t, dailyCap, "{require: none}", nil)
+}
+
+// newGatedHarness is an award harness whose mailboxes have the
+// contributors policy given in YAML, checked by check.
+func newGatedHarness(t *testing.T, dailyCap int, contributors string, check pipeline.SenderCheck) *awardHarness {
+	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(awardConfig, filepath.Join(t.TempDir(), "e.db"), dailyCap)),
+	cfg, err := config.Parse([]byte(fmt.Sprintf(awardConfig, filepath.Join(t.TempDir(), "e.db"), dailyCap, contributors)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +106,7 @@ func newAwardHarness(t *testing.T, dailyCap int) *awardHarness {
 		t.Fatal(err)
 	}
 	a.Planner.Now = func() time.Time { return h.now }
-	h.s, h.p, h.a = s, &pipeline.Processor{Store: s, Router: router}, a
+	h.s, h.p, h.a = s, &pipeline.Processor{Store: s, Router: router, Gate: pipeline.NewGate(cfg, s, check)}, a
 	return h
 }
 
@@ -290,18 +298,22 @@ func TestAwardTallyFollowsAdjustments(t *testing.T) {
 	}
 }
 
+// A sender outside the roster earns nothing and gets no ack; once the
+// sender is added to the roster, processing again pays the points and
+// sends the ack that was withheld.
 func TestAwardWaitsForRegistration(t *testing.T) {
 	h := newAwardHarness(t, 20)
 	ctx := context.Background()
 	at := time.Date(2026, 3, 3, 10, 0, 0, 0, h.cfg.Location)
 	h.deliver("intel", at, "From: Lee Park <lee@example.test>\r\nSubject: Acme\r\n", "Acme is hiring our reps.")
 	item, res := h.process()
-	if len(res.Ledger) != 0 || res.RepID != 0 {
-		t.Fatalf("an unregistered sender was paid: %+v", res.Ledger)
+	if len(res.Ledger) != 0 || res.RepID != 0 || res.Trust != model.TrustStranger || len(res.Assignments) != 0 {
+		t.Fatalf("an unregistered sender: trust %s, ledger %+v, owners %+v; want a stranger, unpaid and unrouted",
+			res.Trust, res.Ledger, res.Assignments)
 	}
 	ack := h.outbox(item)["ack lee@example.test"]
-	if _, text := ackText(t, ack); !strings.Contains(text, "It is worth at least 5 points. lee@example.test is not on the rep roster yet") {
-		t.Errorf("ack to an unregistered sender:\n%s", text)
+	if ack.State != model.OutboxSuppressed || ack.Reason != outbound.ReasonNotContributor || len(h.outbox(item)) != 1 {
+		t.Errorf("messages to and about an unregistered sender: %v; want only a suppressed ack", h.outbox(item))
 	}
 	if _, err := h.s.ImportReps(ctx, []model.Rep{{Name: "Lee Park", Emails: []string{"lee@example.test"}, Line: 2}}); err != nil {
 		t.Fatal(err)
@@ -310,15 +322,20 @@ func TestAwardWaitsForRegistration(t *testing.T) {
 		t.Fatalf("released %d items, %v", n, err)
 	}
 	again, res := h.process()
-	if again != item || reasons(res.Ledger) != "category:intel=3@2026-03 bonus:first-intel-of-month=2@2026-03 bonus:new-competitor:Acme=2@2026-03" {
-		t.Errorf("after registering: item %d, ledger %s", again, reasons(res.Ledger))
+	if again != item || res.Trust != model.TrustRep ||
+		reasons(res.Ledger) != "category:intel=3@2026-03 bonus:first-intel-of-month=2@2026-03 bonus:new-competitor:Acme=2@2026-03" {
+		t.Errorf("after registering: item %d, trust %s, ledger %s", again, res.Trust, reasons(res.Ledger))
 	}
 	paid, _ := h.s.ItemLedger(ctx, item)
 	if len(paid) != 3 {
 		t.Errorf("paid %d entries, want 3", len(paid))
 	}
-	if out := h.outbox(item); len(out) != 2 || out["ack lee@example.test"].ID != ack.ID {
-		t.Errorf("reprocessing enqueued again: %v", out)
+	out := h.outbox(item)
+	if sent := out["ack lee@example.test"]; sent.ID != ack.ID || sent.State != model.OutboxPending {
+		t.Errorf("the withheld ack after registering: %+v; want the same row, now pending", sent)
+	}
+	if _, ok := out["owner_notice ci@example.test"]; !ok || len(out) != 2 {
+		t.Errorf("after registering: %v; want the ack and the owner's notice", out)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake/imap"
+	slackin "github.com/earshot-dev/earshot/intake/slack"
 	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/intake/voicemail"
 	"github.com/earshot-dev/earshot/model"
@@ -41,6 +42,7 @@ type Daemon struct {
 	outboxWake chan struct{}
 	sources    []intakeSource
 	twilio     *voicemail.Source // nil without a Twilio account
+	slack      *slackin.App      // nil without a Slack app
 	workers    *Workers
 	outbox     *outbound.Worker
 	// mailer keeps an SMTP connection between messages; nil without smtp.
@@ -56,8 +58,9 @@ type Daemon struct {
 	opsListener net.Listener
 }
 
-// intakeSource is a running intake: an IMAP mailbox or the Twilio
-// account, each run by a source.Runner.
+// intakeSource is a running intake: an IMAP mailbox, the Twilio account,
+// a Slack channel or the Slack app's Socket Mode connection, each run by a
+// source.Runner.
 type intakeSource interface {
 	Name() string
 	Run(ctx context.Context) error
@@ -81,6 +84,10 @@ type Options struct {
 	// IntakeOnly runs the sources and the HTTP endpoints only: items are
 	// stored and wait for a replica that processes them.
 	IntakeOnly bool
+	// SenderCheck replaces the verification of email senders (DKIM,
+	// DMARC, a trusted server's Authentication-Results, spam verdicts;
+	// NewSenderCheck of the configuration's dns settings when nil).
+	SenderCheck SenderCheck
 }
 
 // New wires a daemon from a validated configuration and an open store.
@@ -120,6 +127,19 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		d.sources = append(d.sources, src)
 		twilioClient = src.Client()
 	}
+	if cfg.Slack != nil {
+		app, err := slackin.New(slackin.FromConfig(cfg), sink, &slackin.Options{Options: runner, Registerer: d.reg})
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		d.slack = app
+		for _, ch := range app.Channels {
+			d.sources = append(d.sources, ch)
+		}
+		if sock := app.Socket(); sock != nil {
+			d.sources = append(d.sources, sock)
+		}
+	}
 	tr, err := transcribe.New(cfg.Transcribe, &transcribe.Options{Vocabulary: transcribe.VocabularyFrom(cfg),
 		Twilio: twilioClient, Logger: log})
 	if err != nil {
@@ -145,6 +165,9 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		}
 		senders[model.ChannelSMS] = sms
 	}
+	if d.slack != nil {
+		senders[model.ChannelSlack] = d.slack
+	}
 	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
@@ -161,10 +184,16 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	d.scheduler.Wake = d.outboxWake
 	d.search = &SearchIndexer{Store: st, Log: log.With("component", "search")}
 	d.search.Register(d.reg)
+	check := o.SenderCheck
+	if check == nil {
+		check = NewSenderCheck(cfg.DNS)
+	}
+	gate := NewGate(cfg, st, check)
 	d.workers = &Workers{
 		Store: st,
-		Processor: &Processor{Store: st, Router: router, PhoneRegion: cfg.PhoneRegion,
-			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router},
+		Processor: &Processor{Store: st, Router: router, Gate: gate,
+			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router, Gate: gate},
+			Slacks:     d.slacks(st, tr, router, gate),
 			Awarder:    awarder},
 		Processed:   d.outboxWake,
 		Name:        d.name,
@@ -177,6 +206,14 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	}
 	d.workers.Register(d.reg)
 	return d, nil
+}
+
+// slacks is the processing of Slack messages; nil without a Slack app.
+func (d *Daemon) slacks(st *store.Store, tr transcribe.Transcriber, router *Router, gate *Gate) *Slacks {
+	if d.slack == nil {
+		return nil
+	}
+	return &Slacks{Store: st, Directory: d.slack, Transcriber: tr, Router: router, Gate: gate}
 }
 
 // imapConfig turns the configured mailbox into the IMAP source's settings.
@@ -219,9 +256,9 @@ func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 // own.
 func (d *Daemon) hasOps() bool { return d.opsListener != nil || d.cfg.HTTP.OpsListen != "" }
 
-// Handler returns the public HTTP handler: /healthz, the Twilio webhooks
-// and the dashboard; /readyz and /metrics for loopback clients when they
-// have no listener of their own.
+// Handler returns the public HTTP handler: /healthz, the Twilio webhooks,
+// Slack's Events API and the dashboard; /readyz and /metrics for loopback
+// clients when they have no listener of their own.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	expose := web.ExposeLoopback
@@ -235,6 +272,9 @@ func (d *Daemon) Handler() http.Handler {
 		h := d.twilio.Handler()
 		mux.Handle("POST "+voicemail.RecordingPath, h)
 		mux.Handle("POST "+voicemail.VoicePath, h)
+	}
+	if d.slack != nil && d.cfg.Slack.Mode == "events" {
+		mux.Handle("POST "+slackin.EventsPath, d.slack.Handler())
 	}
 	if d.routes != nil {
 		d.routes(mux)

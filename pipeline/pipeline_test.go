@@ -29,10 +29,12 @@ mailboxes:
     address: feedback@example.test
     category: feedback
     imap: {host: %[2]s, port: %[3]s, tls: none, username: feedback@example.test, password: pw1, poll_interval: 1s, no_idle: true}
+    contributors: {require: none}
   - name: intel
     address: intel@example.test
     category: intel
     imap: {host: %[2]s, port: %[3]s, tls: none, username: intel@example.test, password: pw2, poll_interval: 1s, no_idle: true}
+    contributors: {require: none}
 owners:
   - {name: ci-lead, email: ci@example.test}
   - {name: billing-pm, email: billing@example.test}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/routing"
@@ -17,7 +18,7 @@ import (
 
 // VoicemailStore is what voicemail processing needs of the store.
 type VoicemailStore interface {
-	RepByContact(ctx context.Context, kind, value string) (model.Rep, error)
+	GateStore
 	ItemTranscript(ctx context.Context, id int64) (model.Transcript, bool, error)
 	SaveTranscript(ctx context.Context, id int64, worker string, t model.Transcript) error
 }
@@ -33,6 +34,9 @@ type Voicemails struct {
 	Store       VoicemailStore
 	Transcriber transcribe.Transcriber
 	Router      *Router
+	// Gate decides who a voicemail is from; nil credits every caller
+	// number of the roster, as with twilio.attestation: none.
+	Gate *Gate
 }
 
 // e164 matches a phone number in E.164. Twilio writes withheld numbers as
@@ -63,18 +67,22 @@ func (v *Voicemails) Process(ctx context.Context, it model.Item) (model.Processe
 		return model.Processed{}, err
 	}
 	out := model.Processed{BodyText: tr.Text, FullText: tr.Text, Subject: "Voicemail from a withheld number"}
+	caller := ""
 	if e164.MatchString(meta.From) {
+		caller = meta.From
 		out.Sender, out.Subject = meta.From, "Voicemail from "+meta.From
-		rep, err := v.Store.RepByContact(ctx, "phone", meta.From)
-		switch {
-		case err == nil:
-			out.RepID = rep.ID
-		case !errors.Is(err, model.ErrNotFound):
-			return model.Processed{}, err
-		}
 	} else {
 		warnings = append(warnings, "caller number withheld")
 	}
+	g := v.Gate
+	if g == nil {
+		g = &Gate{Store: v.Store, Attestation: "none"}
+	}
+	t, err := g.voicemail(ctx, it, caller, meta.CallSID)
+	if err != nil {
+		return model.Processed{}, err
+	}
+	t.apply(&out, config.Contributors{})
 	if tr.Note != "" {
 		warnings = append(warnings, "transcript: "+tr.Note)
 	}
@@ -90,6 +98,9 @@ func (v *Voicemails) Process(ctx context.Context, it model.Item) (model.Processe
 		return out, nil
 	}
 	out.Tags, out.Assignments, err = v.route(routing.Input{Transcript: tr.Text})
+	if !t.Route {
+		out.Assignments = nil
+	}
 	return out, err
 }
 

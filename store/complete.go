@@ -40,6 +40,7 @@ import (
 // Complete marks a claimed item processed and stores what processing
 // found, all in one transaction, under the invariants above.
 func (s *Store) Complete(ctx context.Context, id int64, worker string, p model.Processed) error {
+	p = cleanProcessed(p)
 	warn, err := jsonText(p.Warnings)
 	if err != nil {
 		return err
@@ -51,9 +52,10 @@ func (s *Store) Complete(ctx context.Context, id int64, worker string, p model.P
 	return conflict(s.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'processed', processed_at = ?,
 			claimed_by = '', last_error = '', sender = ?, rep_id = ?, subject = ?, body_text = ?, full_text = ?,
-			auto_reason = ?, warnings = ?, normalized = ?
+			auto_reason = ?, warnings = ?, normalized = ?, trust = ?, trust_reason = ?
 			where id = ? and claimed_by = ? and state = 'received'`),
-			ts(s.now()), p.Sender, nullID(p.RepID), p.Subject, p.BodyText, p.FullText, p.AutoReason, warn, norm, id, worker)
+			ts(s.now()), p.Sender, nullID(p.RepID), p.Subject, p.BodyText, p.FullText, p.AutoReason, warn, norm,
+			string(p.Trust), p.TrustReason, id, worker)
 		if err != nil {
 			return fmt.Errorf("complete item %d: %w", id, err)
 		}

@@ -28,3 +28,13 @@ func conflict(err error) error {
 	}
 	return err
 }
+
+// isForeignKey reports whether err is a foreign key violation.
+func isForeignKey(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Code == "23503" {
+		return true
+	}
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}

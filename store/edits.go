@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -138,4 +140,67 @@ func (s *Store) AdjustItemPoints(ctx context.Context, itemID int64, e model.Ledg
 		return e, fmt.Errorf("adjust item %d: %w", itemID, err)
 	}
 	return e, nil
+}
+
+// ReviewItem records a manager's verdict on an item that waited for one
+// (see model.Review) and makes the item due again, so that processing
+// applies it: a credited item earns its rep's points (and an ack, when
+// asked for); a dismissed one leaves the queue. A later verdict replaces
+// an earlier one. A worker holding the item loses its claim, so that its
+// result, computed before the verdict, is not stored.
+func (s *Store) ReviewItem(ctx context.Context, r model.Review) error {
+	if r.Verdict != model.ReviewCredit && r.Verdict != model.ReviewDismiss {
+		return fmt.Errorf("review item %d: unknown verdict %q", r.ItemID, r.Verdict)
+	}
+	if r.Verdict == model.ReviewCredit && r.RepID == 0 {
+		return fmt.Errorf("review item %d: a credit names a rep", r.ItemID)
+	}
+	if strings.TrimSpace(r.Actor) == "" {
+		return fmt.Errorf("review item %d: the reviewing manager is required", r.ItemID)
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, s.rebind(`insert into item_reviews (item_id, verdict, rep_id, send_ack, actor, reviewed_at)
+			values (?, ?, ?, ?, ?, ?) on conflict (item_id) do update set verdict = excluded.verdict,
+			rep_id = excluded.rep_id, send_ack = excluded.send_ack, actor = excluded.actor, reviewed_at = excluded.reviewed_at`),
+			r.ItemID, r.Verdict, nullID(r.RepID), r.SendAck, r.Actor, ts(s.now()))
+		if err != nil {
+			return fmt.Errorf("review item %d: %w", r.ItemID, conflictOrMissing(err))
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'received', attempts = 0, claimed_by = '',
+			next_attempt_at = ? where id = ?`), ts(s.now()), r.ItemID); err != nil {
+			return fmt.Errorf("review item %d: %w", r.ItemID, err)
+		}
+		return nil
+	})
+}
+
+// ItemReview returns the manager's verdict on an item; ok is false when
+// there is none.
+func (s *Store) ItemReview(ctx context.Context, itemID int64) (r model.Review, ok bool, err error) {
+	var row struct {
+		Verdict    string        `db:"verdict"`
+		RepID      sql.NullInt64 `db:"rep_id"`
+		SendAck    bool          `db:"send_ack"`
+		Actor      string        `db:"actor"`
+		ReviewedAt time.Time     `db:"reviewed_at"`
+	}
+	err = s.db.GetContext(ctx, &row, s.rebind(`select verdict, rep_id, send_ack, actor, reviewed_at
+		from item_reviews where item_id = ?`), itemID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return model.Review{}, false, nil
+	}
+	if err != nil {
+		return model.Review{}, false, fmt.Errorf("item %d review: %w", itemID, err)
+	}
+	return model.Review{ItemID: itemID, Verdict: row.Verdict, RepID: row.RepID.Int64, SendAck: row.SendAck,
+		Actor: row.Actor, ReviewedAt: row.ReviewedAt}, true, nil
+}
+
+// conflictOrMissing names a foreign key that points nowhere (no such
+// item or rep) as ErrNotFound.
+func conflictOrMissing(err error) error {
+	if isForeignKey(err) {
+		return errors.Join(ErrNotFound, err)
+	}
+	return err
 }

@@ -25,8 +25,12 @@ type InboxQuery struct {
 	Owner string
 	// State keeps items in one state.
 	State model.ItemState
-	// Unregistered keeps items whose sender is no registered rep.
+	// Unregistered keeps the items that wait for a manager: from a
+	// stranger or a sender whose claim to be a rep did not verify, not
+	// machine-generated, and not reviewed yet.
 	Unregistered bool
+	// Trust keeps the items of one trust (spam, say).
+	Trust model.Trust
 	// Text searches subject, text and transcript: PostgreSQL full-text
 	// search (web search syntax: "phrases", or, -word); a substring match
 	// on SQLite.
@@ -70,7 +74,8 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, *InboxCur
 	where, args := s.inboxWhere(q)
 	query := `select i.id, i.kind, i.state, i.received_at, i.sender, i.rep_id, r.name as rep_name, i.subject,
 			substr(case when i.body_text <> '' then i.body_text else coalesce(i.transcript, '') end, 1, 160) as snippet,
-			i.auto_reason, (select coalesce(sum(l.points), 0) from points_ledger l where l.item_id = i.id) as points
+			i.auto_reason, i.trust, i.trust_reason,
+			(select coalesce(sum(l.points), 0) from points_ledger l where l.item_id = i.id) as points
 		from items i left join reps r on r.id = i.rep_id
 		where ` + where + ` order by i.received_at desc, i.id desc limit ?`
 	var rows []struct {
@@ -117,7 +122,14 @@ func (s *Store) inboxWhere(q InboxQuery) (string, []any) {
 		args = append(args, q.State)
 	}
 	if q.Unregistered {
-		conds = append(conds, `i.rep_id is null and i.sender <> '' and i.auto_reason = ''`)
+		// Items processed before trust was kept have none: a sender who
+		// is no rep waits as well.
+		conds = append(conds, `(i.trust in ('stranger', 'unverified') or (i.trust = '' and i.rep_id is null and i.sender <> ''))
+			and i.auto_reason = '' and not exists (select 1 from item_reviews v where v.item_id = i.id)`)
+	}
+	if q.Trust != "" {
+		conds = append(conds, `i.trust = ?`)
+		args = append(args, string(q.Trust))
 	}
 	if text := strings.TrimSpace(q.Text); text != "" {
 		if s.dialect == Postgres {
@@ -239,7 +251,8 @@ func (s *Store) ItemDetail(ctx context.Context, id int64) (ItemDetail, error) {
 	err := s.db.GetContext(ctx, &r, s.rebind(`select i.id, i.kind, i.message_id, i.raw_size, i.raw_truncated, i.meta,
 			i.received_at, i.state, i.attempts, i.last_error, i.processed_at, i.sender, i.rep_id, r.name as rep_name,
 			i.subject, i.body_text, i.duplicate_of, i.auto_reason, i.warnings, i.normalized, i.transcript,
-			i.transcript_engine, i.transcript_note, i.transcript_confidence, i.awaiting_transcript
+			i.transcript_engine, i.transcript_note, i.transcript_confidence, i.awaiting_transcript,
+			i.trust, i.trust_reason
 		from items i left join reps r on r.id = i.rep_id where i.id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ItemDetail{}, fmt.Errorf("item %d: %w", id, ErrNotFound)

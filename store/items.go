@@ -35,6 +35,8 @@ type itemRow struct {
 	Transcript    sql.NullString `db:"transcript"`
 	AutoReason    string         `db:"auto_reason"`
 	Warnings      string         `db:"warnings"`
+	Trust         string         `db:"trust"`
+	TrustReason   string         `db:"trust_reason"`
 }
 
 // item converts the row: NULLs become zero values, the warnings' JSON a
@@ -47,6 +49,7 @@ func (r itemRow) item() model.Item {
 		LastError: r.LastError, ProcessedAt: r.ProcessedAt.Time, Sender: r.Sender, RepID: r.RepID.Int64,
 		Subject: r.Subject, BodyText: r.BodyText, Transcript: r.Transcript.String, HasTranscript: r.Transcript.Valid,
 		AutoReason: r.AutoReason, Warnings: stringList(r.Warnings),
+		Trust: model.Trust(r.Trust), TrustReason: r.TrustReason,
 	}
 }
 
@@ -60,7 +63,7 @@ func items(rows []itemRow) []model.Item {
 
 const itemCols = `id, kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at,
 	state, attempts, next_attempt_at, claimed_by, last_error, processed_at, sender, rep_id, subject,
-	body_text, transcript, auto_reason, warnings`
+	body_text, transcript, auto_reason, warnings, trust, trust_reason`
 
 // tagRow is a tags row as the database holds it.
 type tagRow struct {

@@ -58,7 +58,8 @@ const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state,
 	next_attempt_at, claimed_by, last_error, provider_id, created_at, sent_at`
 
 // writeOutbox enqueues messages for item id; a message already enqueued
-// for the same (item, kind, recipient) is kept as it is. Messages about no
+// for the same (item, kind, recipient) is kept as it is, unless it was
+// suppressed and may go out now. Messages about no
 // single item (id 0: a digest, a reminder) have a null item_id, which the
 // unique key does not dedupe: the caller's transaction records them.
 func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []model.OutboxMessage) error {
@@ -72,10 +73,24 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []m
 		if body == nil {
 			body = []byte{}
 		}
-		rows = append(rows, []any{nullID(id), string(m.Kind), string(m.Channel), m.Recipient, m.Subject, body, string(state), m.Reason, ts(s.now()), ts(s.now())})
+		key := m.RecipientKey
+		if key == "" {
+			key = strings.ToLower(strings.TrimSpace(m.Recipient))
+		}
+		_, domain, _ := strings.Cut(key, "@")
+		rows = append(rows, []any{nullID(id), string(m.Kind), string(m.Channel), m.Recipient, key, domain, m.Subject,
+			body, string(state), m.Reason, ts(s.now()), ts(s.now())})
 	}
-	if err := s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "subject", "body",
-		"state", "reason", "next_attempt_at", "created_at"}, rows, "on conflict (item_id, kind, recipient) do nothing"); err != nil {
+	if err := s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
+		"recipient_domain", "subject", "body",
+		"state", "reason", "next_attempt_at", "created_at"}, rows,
+		// A message enqueued before stays as it is, but for a suppressed one
+		// that may go out now (a manager credited the item).
+		`on conflict (item_id, kind, recipient) do update set subject = excluded.subject, body = excluded.body,
+			state = excluded.state, reason = excluded.reason, recipient_key = excluded.recipient_key,
+			recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
+			created_at = excluded.created_at
+		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'`); err != nil {
 		return fmt.Errorf("item %d: enqueue messages: %w", id, err)
 	}
 	return nil
@@ -127,10 +142,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, providerID string)
 // message failed; otherwise it is due again after Backoff. It returns the
 // message's new state.
 func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (model.OutboxState, error) {
-	msg := strings.TrimSpace(cause.Error())
-	if len(msg) > 2000 {
-		msg = msg[:2000]
-	}
+	msg := cutText(cleanText(strings.TrimSpace(cause.Error())), 2000)
 	var state model.OutboxState
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var attempts int
@@ -156,20 +168,42 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 	return state, nil
 }
 
-// AcksSince counts the acks enqueued to recipient since a time that were
-// not suppressed: the per-recipient daily cap counts them.
-func (s *Store) AcksSince(ctx context.Context, recipient string, since time.Time) (int, error) {
-	return s.acksSince(ctx, s.db, recipient, since, 0)
+// AckCounts counts the acks that were not suppressed, for the caps: to
+// one recipient and to one domain since the day began, and in the last
+// hour all of them and those to senders outside the roster.
+func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
+	var c model.AckCounts
+	err := s.db.GetContext(ctx, &c, s.rebind(`select
+			coalesce(sum(case when o.recipient_key = ? and o.created_at >= ? then 1 else 0 end), 0) as recipient,
+			coalesce(sum(case when o.recipient_domain = ? and o.created_at >= ? then 1 else 0 end), 0) as domain,
+			coalesce(sum(case when o.created_at >= ? then 1 else 0 end), 0) as hour,
+			coalesce(sum(case when o.created_at >= ? and i.trust = 'open' then 1 else 0 end), 0) as openhour
+		from outbox o left join items i on i.id = o.item_id
+		where o.kind = 'ack' and o.state <> 'suppressed' and o.created_at >= ?`),
+		q.RecipientKey, ts(q.Day), q.Domain, ts(q.Day), ts(q.Hour), ts(q.Hour), ts(earliest(q.Day, q.Hour)))
+	if err != nil {
+		return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
+	}
+	return c, nil
 }
 
-// acksSince is AcksSince through q, leaving out the acks of exceptItem.
-func (s *Store) acksSince(ctx context.Context, q sqlx.QueryerContext, recipient string, since time.Time, exceptItem int64) (int, error) {
+// earliest returns the earlier of two times.
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// acksSince counts the acks to a recipient key since a time that were not
+// suppressed, through q, leaving out the acks of exceptItem.
+func (s *Store) acksSince(ctx context.Context, q sqlx.QueryerContext, key string, since time.Time, exceptItem int64) (int, error) {
 	var n int
 	err := sqlx.GetContext(ctx, q, &n, s.rebind(`select count(*) from outbox
-		where kind = 'ack' and recipient = ? and created_at >= ? and state <> 'suppressed'
-		and (item_id is null or item_id <> ?)`), recipient, ts(since), exceptItem)
+		where kind = 'ack' and recipient_key = ? and created_at >= ? and state <> 'suppressed'
+		and (item_id is null or item_id <> ?)`), key, ts(since), exceptItem)
 	if err != nil {
-		return 0, fmt.Errorf("count acks to %s: %w", recipient, err)
+		return 0, fmt.Errorf("count acks to %s: %w", key, err)
 	}
 	return n, nil
 }

@@ -145,33 +145,48 @@ func TestOutboxEnqueueOnce(t *testing.T) {
 	})
 }
 
-func TestAcksSince(t *testing.T) {
+// The caps count acks by folded recipient and by domain since the day
+// began, and all acks and those to senders outside the roster in the
+// last hour; suppressed acks and other messages do not count.
+func TestAckCounts(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
-		seed(t, s, 3)
+		seed(t, s, 4)
+		start := clk.Now()
 		supp := ack("ana@example.test")
 		supp.State, supp.Reason = model.OutboxSuppressed, "daily cap of 20 acks reached"
 		notice := model.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: "ana@example.test", Body: []byte("n")}
-		for _, msgs := range [][]model.OutboxMessage{{ack("ana@example.test")}, {ack("ana@example.test"), notice}, {supp}} {
-			if _, err := completeNext(t, s, model.Processed{Outbox: msgs}); err != nil {
+		plussed := ack("Ana+deals@Example.test")
+		plussed.RecipientKey = "ana@example.test"
+		for _, p := range []model.Processed{
+			{Outbox: []model.OutboxMessage{ack("ana@example.test")}},
+			{Outbox: []model.OutboxMessage{plussed, notice}},
+			{Outbox: []model.OutboxMessage{supp}},
+			{Trust: model.TrustOpen, Outbox: []model.OutboxMessage{ack("bo@other.test")}},
+		} {
+			if _, err := completeNext(t, s, p); err != nil {
 				t.Fatal(err)
 			}
 			clk.Add(time.Hour)
 		}
-		start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 		cases := []struct {
-			name  string
-			rcpt  string
-			since time.Time
-			want  int
+			name string
+			q    model.AckQuery
+			want model.AckCounts
 		}{
-			{"acks enqueued since the start, not notices or suppressed rows", "ana@example.test", start, 2},
-			{"only the later one", "ana@example.test", start.Add(30 * time.Minute), 1},
-			{"another recipient", "bo@example.test", start, 0},
+			{"the day: ana's two acks (one to a +tag), the domain's, every one in the hour",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start, Hour: start},
+				model.AckCounts{Recipient: 2, Domain: 2, Hour: 3, OpenHour: 1}},
+			{"the last hour holds only the ack to a sender outside the roster",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "other.test", Day: start, Hour: start.Add(3 * time.Hour)},
+				model.AckCounts{Recipient: 2, Domain: 1, Hour: 1, OpenHour: 1}},
+			{"a later day counts nothing of before",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start.Add(24 * time.Hour), Hour: start.Add(24 * time.Hour)},
+				model.AckCounts{}},
 		}
 		for _, c := range cases {
-			if n, err := s.AcksSince(ctx, c.rcpt, c.since); err != nil || n != c.want {
-				t.Errorf("%s: %d %v, want %d", c.name, n, err, c.want)
+			if got, err := s.AckCounts(ctx, c.q); err != nil || got != c.want {
+				t.Errorf("%s: %+v %v, want %+v", c.name, got, err, c.want)
 			}
 		}
 	})

@@ -44,12 +44,12 @@ func (s *Store) ItemTranscript(ctx context.Context, id int64) (t model.Transcrip
 func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t model.Transcript) error {
 	var text any
 	if !t.Awaiting {
-		text = t.Text
+		text = cleanText(t.Text)
 	}
 	res, err := s.db.ExecContext(ctx, s.rebind(`update items set transcript = ?, transcript_engine = ?,
 		transcript_language = ?, transcript_confidence = ?, transcript_note = ?, awaiting_transcript = ?,
 		transcribed_at = ? where id = ? and claimed_by = ? and state = 'received'`),
-		text, t.Engine, t.Language, t.Confidence, t.Note, t.Awaiting, ts(s.now()), id, worker)
+		text, t.Engine, cleanText(t.Language), t.Confidence, cleanText(t.Note), t.Awaiting, ts(s.now()), id, worker)
 	if err != nil {
 		return fmt.Errorf("save transcript of item %d: %w", id, err)
 	}
@@ -63,7 +63,7 @@ func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t m
 // and makes the item due for processing again at once, so its tags, owners
 // and points follow the new text.
 func (s *Store) SetManagerTranscript(ctx context.Context, id int64, manager, text string) error {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(cleanText(text))
 	if text == "" {
 		return fmt.Errorf("item %d: manager transcript is empty", id)
 	}
@@ -115,4 +115,29 @@ func (s *Store) ReceivedKeys(ctx context.Context, source string, keys []string) 
 		out[k] = true
 	}
 	return out, nil
+}
+
+// RecordAttestation keeps the STIR/SHAKEN attestation Twilio gave a call
+// (its StirVerstat), for when the call's voicemail is processed. The first
+// one recorded for a call stays.
+func (s *Store) RecordAttestation(ctx context.Context, callSID, verstat string) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`insert into call_attestations (call_sid, verstat, received_at)
+		values (?, ?, ?) on conflict (call_sid) do nothing`), callSID, verstat, ts(s.now()))
+	if err != nil {
+		return fmt.Errorf("call %s attestation: %w", callSID, err)
+	}
+	return nil
+}
+
+// CallAttestation returns the attestation recorded for a call; ok is false
+// when there is none.
+func (s *Store) CallAttestation(ctx context.Context, callSID string) (verstat string, ok bool, err error) {
+	err = s.db.GetContext(ctx, &verstat, s.rebind(`select verstat from call_attestations where call_sid = ?`), callSID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("call %s attestation: %w", callSID, err)
+	}
+	return verstat, true, nil
 }

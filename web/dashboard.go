@@ -198,6 +198,8 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	route("POST /items/{id}/triage", accessAction, d.triage)
 	route("POST /items/{id}/points", accessAction, d.adjustItem)
 	route("POST /items/{id}/transcript", accessAction, d.transcript)
+	route("POST /items/{id}/review", accessAction, d.review)
+	route("POST /items/{id}/roster", accessAction, d.roster)
 	route("GET /outbox", accessPage, d.outbox)
 	route("GET /quarantine", accessPage, d.quarantine)
 	route("POST /quarantine/retry", accessAction, d.retryAll)

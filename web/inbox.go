@@ -29,12 +29,14 @@ type inboxPage struct {
 	// Options lists the choices of each filter.
 	Options map[string][]string
 	States  []model.ItemState
+	Trusts  []model.Trust
 }
 
 // inboxFilter is the inbox's query string.
 type inboxFilter struct {
 	Category, Competitor, Product, Topic, Owner, State string
 	Unregistered                                       bool
+	Trust                                              string
 	Text                                               string
 }
 
@@ -45,7 +47,7 @@ func (f inboxFilter) values() url.Values {
 		u = "1"
 	}
 	return urlValues("category", f.Category, "competitor", f.Competitor, "product", f.Product, "topic", f.Topic,
-		"owner", f.Owner, "state", f.State, "unregistered", u, "q", f.Text)
+		"owner", f.Owner, "state", f.State, "unregistered", u, "trust", f.Trust, "q", f.Text)
 }
 
 // Active reports whether any filter is set.
@@ -55,14 +57,18 @@ func (f inboxFilter) Active() bool { return len(f.values()) > 0 }
 func parseInbox(r *http.Request) (inboxFilter, store.InboxQuery, error) {
 	g := func(k string) string { return clip(strings.TrimSpace(r.URL.Query().Get(k)), 200) }
 	f := inboxFilter{Category: g("category"), Competitor: g("competitor"), Product: g("product"), Topic: g("topic"),
-		Owner: g("owner"), State: g("state"), Unregistered: g("unregistered") == "1", Text: g("q")}
+		Owner: g("owner"), State: g("state"), Unregistered: g("unregistered") == "1", Text: g("q"), Trust: g("trust")}
+	if f.Trust != "" && trustLabel(model.Trust(f.Trust)) == "" {
+		return f, store.InboxQuery{}, badRequest("Unknown sender.")
+	}
 	switch model.ItemState(f.State) {
 	case "", model.StateReceived, model.StateProcessed, model.StateQuarantined:
 	default:
 		return f, store.InboxQuery{}, badRequest("Unknown state.")
 	}
 	q := store.InboxQuery{Category: f.Category, Competitor: f.Competitor, Product: f.Product, Topic: f.Topic,
-		Owner: f.Owner, State: model.ItemState(f.State), Unregistered: f.Unregistered, Text: f.Text}
+		Owner: f.Owner, State: model.ItemState(f.State), Unregistered: f.Unregistered, Text: f.Text,
+		Trust: model.Trust(f.Trust)}
 	if after := r.URL.Query().Get("after"); after != "" {
 		c, err := parseCursor(after)
 		if err != nil {
@@ -110,7 +116,9 @@ func (d *Dashboard) inbox(w http.ResponseWriter, r *http.Request, v *viewer) err
 		return err
 	}
 	p := inboxPage{Filter: f, Items: items, Options: opts, CSVURL: "/items.csv?" + f.values().Encode(),
-		States: []model.ItemState{model.StateReceived, model.StateProcessed, model.StateQuarantined}}
+		States: []model.ItemState{model.StateReceived, model.StateProcessed, model.StateQuarantined},
+		Trusts: []model.Trust{model.TrustRep, model.TrustCredited, model.TrustColleague, model.TrustOpen,
+			model.TrustUnverified, model.TrustStranger, model.TrustSpam}}
 	if next != nil {
 		nv := f.values()
 		nv.Set("after", cursorString(*next))

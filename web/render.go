@@ -61,7 +61,29 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"signed":    signed,
 		"size":      size,
 		"percent":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"trust":     trustLabel,
 	}
+}
+
+// trustLabel says who an item is from, as far as Earshot trusts it.
+func trustLabel(t model.Trust) string {
+	switch t {
+	case model.TrustRep:
+		return "verified rep"
+	case model.TrustCredited:
+		return "credited by a manager"
+	case model.TrustColleague:
+		return "colleague, not on the roster"
+	case model.TrustOpen:
+		return "open mailbox, not on the roster"
+	case model.TrustUnverified:
+		return "sender not verified"
+	case model.TrustStranger:
+		return "unregistered"
+	case model.TrustSpam:
+		return "spam"
+	}
+	return ""
 }
 
 // render writes a page: the named template inside the layout.
@@ -118,6 +140,12 @@ func doneText(key string) string {
 		return "Transcript saved: the item will be processed again."
 	case "retried":
 		return "Queued for processing again."
+	case "credited":
+		return "Credited: the item will be processed again for the rep."
+	case "dismissed":
+		return "Dismissed."
+	case "rostered":
+		return "Sender added to the rep: the item will be processed again."
 	}
 	return ""
 }
@@ -142,6 +170,10 @@ func errText(key string) string {
 		return "The transcript is empty."
 	case "untriaged":
 		return "Nothing to mark: every owner has triaged the item."
+	case "rep":
+		return "Choose a rep."
+	case "contact":
+		return "That address or number already belongs to another rep."
 	}
 	return ""
 }

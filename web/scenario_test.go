@@ -70,6 +70,7 @@ func seedScenario(t *testing.T, st *store.Store) scenario {
 	sc.billing = seedItem(t, st, model.RawItem{SourceKey: "1:2", Kind: "email", Mailbox: "feedback@example.test",
 		ReceivedAt: march.Add(2 * time.Hour), Raw: []byte("From: someone@customer.test\r\nSubject: Billing page\r\n\r\nconfusing\r\n")},
 		model.Processed{Sender: "someone@customer.test", Subject: "Billing page is confusing", BodyText: "The invoice screen hides totals.",
+			Trust: model.TrustStranger, TrustReason: "not on the rep roster",
 			FullText:    "The invoice screen hides totals.",
 			Tags:        []model.Tag{{Kind: "category", Value: "feedback", Origin: "mailbox"}, {Kind: "product", Value: "Billing", Origin: "keyword"}},
 			Assignments: []model.Assignment{{Owner: "billing-pm", Route: "product=Billing → billing-pm"}},

@@ -21,6 +21,9 @@ type Sink interface {
 	SourceCursor(ctx context.Context, name string) (json.RawMessage, error)
 	Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error)
 	ReceivedKeys(ctx context.Context, source string, keys []string) (map[string]bool, error)
+	// RecordAttestation keeps the STIR/SHAKEN attestation of a call's
+	// caller number, which decides whether its voicemail is credited.
+	RecordAttestation(ctx context.Context, callSID, verstat string) error
 }
 
 // Options tunes a Source. A nil *Options and zero fields mean the defaults.
@@ -81,12 +84,6 @@ func New(name string, cfg Config, sink Sink, opts *Options) (*Source, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	defDur := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -95,6 +92,7 @@ func New(name string, cfg Config, sink Sink, opts *Options) (*Source, error) {
 	defDur(&o.Backfill, 7*24*time.Hour)
 	defDur(&o.WebhookTimeout, 12*time.Second)
 	defDur(&o.MinBackoff, 5*time.Second)
+	o.Options = o.Options.Defaults()
 	if o.PageSize == 0 {
 		o.PageSize = 100
 	}

@@ -270,3 +270,27 @@ func TestVoiceTwiML(t *testing.T) {
 		}
 	}
 }
+
+// The incoming call's STIR/SHAKEN attestation is kept for its voicemail;
+// a call without one keeps nothing.
+func TestVoiceKeepsAttestation(t *testing.T) {
+	f := newFakeTwilio(t)
+	cfg := testConfig(f.srv.URL)
+	cfg.PublicURL = "https://earshot.example.com"
+	src, st := newTestSource(t, f, cfg, nil)
+	h := src.Handler()
+	for i, verstat := range []string{"TN-Validation-Passed-B", ""} {
+		call := url.Values{"AccountSid": {testAccount}, "CallSid": {sid("CA", i+10)}, "From": {"+14155550101"},
+			"To": {"+15005550006"}}
+		if verstat != "" {
+			call.Set("StirVerstat", verstat)
+		}
+		if w := webhookPost(h, VoicePath, cfg.PublicURL+VoicePath, call, nil); w.Code != http.StatusOK {
+			t.Fatalf("voice: status %d", w.Code)
+		}
+		got, ok, err := st.CallAttestation(context.Background(), sid("CA", i+10))
+		if err != nil || got != verstat || ok != (verstat != "") {
+			t.Errorf("call with attestation %q: kept %q (%v), %v", verstat, got, ok, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@
 //
 //	earbench bench  -earshot bin/earshot [-n 2000,10000] …   throughput, memory and idle latency
 //	earbench faults -earshot bin/earshot [-n 10000 -k 5] …   crash, restart and replica invariants
+//	earbench abuse  -earshot bin/earshot [-strangers 300] …  an outsider's attacks, as a table
 //
 // Both print their JSON figures and write them under -results. It must
 // run as root: PostgreSQL and Dovecot's mail processes run as their own
@@ -42,6 +43,7 @@ type flags struct {
 	daemonEnv                        []string
 	bench                            benchOptions
 	faults                           faultOptions
+	abuse                            abuseOptions
 	ci                               bool
 }
 
@@ -68,7 +70,10 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fl := &f.faults
 	fs.IntVar(&fl.kills, "k", 5, "faults: kill -9 the daemon this many times during ingest")
 	fs.DurationVar(&fl.sourceLease, "source-lease", 15*time.Second, "faults: workers.source_lease")
-	fs.BoolVar(&f.ci, "ci", false, "faults: the reduced CI run (-n 1000 -k 3 -source-lease 10s unless given)")
+	fs.BoolVar(&f.ci, "ci", false, "faults, abuse: the reduced CI run (faults: -n 1000 -k 3 -source-lease 10s; abuse: -strangers 40 -big-mb 10, unless given)")
+	ab := &f.abuse
+	fs.IntVar(&ab.strangers, "strangers", 300, "abuse: forged senders in the flood")
+	fs.IntVar(&ab.bigMB, "big-mb", 50, "abuse: megabytes of the large text-only mail")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -101,13 +106,22 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 		if len(f.sizes) > 0 {
 			fl.n = f.sizes[0]
 		}
+	case "abuse":
+		if f.ci {
+			if !isSet(fs, "strangers") {
+				ab.strangers = 40
+			}
+			if !isSet(fs, "big-mb") {
+				ab.bigMB = 10
+			}
+		}
 	}
 	return f, nil
 }
 
 func run(ctx context.Context, args []string) int {
-	if len(args) == 0 || (args[0] != "bench" && args[0] != "faults") {
-		fmt.Fprintln(os.Stderr, "usage: earbench bench|faults [flags]  (earbench bench -h)")
+	if len(args) == 0 || (args[0] != "bench" && args[0] != "faults" && args[0] != "abuse") {
+		fmt.Fprintln(os.Stderr, "usage: earbench bench|faults|abuse [flags]  (earbench bench -h)")
 		return 2
 	}
 	if os.Geteuid() != 0 {
@@ -136,9 +150,18 @@ func run(ctx context.Context, args []string) int {
 		prefix  = args[0]
 		summary func()
 	)
-	if args[0] == "bench" {
+	switch args[0] {
+	case "bench":
 		report, err = runBench(ctx, env, f.bench)
-	} else {
+	case "abuse":
+		if f.ci {
+			prefix = "abuse-ci"
+		}
+		var ar *abuseReport
+		ar, err = runAbuse(ctx, env, f.abuse)
+		report, failed = ar, ar.Failed > 0
+		summary = func() { ar.printTable(os.Stdout) }
+	default:
 		if f.ci {
 			prefix = "faults-ci"
 		}
