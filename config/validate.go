@@ -110,6 +110,7 @@ func (c *Config) check() *validator {
 	if c.HTTP.PublicURL != "" {
 		v.absURL("http.public_url", c.HTTP.PublicURL)
 	}
+	v.httpLimits()
 	if c.Workers.Items < 1 || c.Workers.Batch < 1 || c.Workers.MaxAttempts < 1 {
 		v.errf("workers", "items, batch and max_attempts must be at least 1")
 	}
