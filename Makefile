@@ -9,21 +9,31 @@ PKGS ?= ./...
 FUZZTIME ?= 60s
 SERVICES := scripts/services
 
-.PHONY: check services-up services-down test fuzz lint build demo
+.PHONY: check stress services-up services-down test fuzz lint build demo
 
-# check builds the binary exactly as the Dockerfile does, runs the
-# embedded instance's smoke test with it, the reduced fault-injection run
-# (bench.mk: kill -9, server restarts, UIDVALIDITY reset, two replicas),
-# then every test; the test summary is the last line.
+# check is the one test command (scripts/check): it builds the binary as
+# the Dockerfile does and vets every package with it, runs the embedded
+# instance's smoke test, installs and starts the real services, runs the
+# reduced fault-injection pass (bench.mk: kill -9, server restarts,
+# UIDVALIDITY reset, two replicas) and every test with the race detector,
+# stops the services, and prints the summary last.
 check:
-	trap '$(SERVICES) down' EXIT; \
-	go vet $(PKGS); \
-	$(MAKE) --no-print-directory build; \
-	bin/earshot dev -smoke -http 18026 -imap 11144 -smtp 11027; \
+	scripts/check
+
+# stress runs the packages that talk to real services or wait on
+# goroutines STRESS_COUNT times under the race detector while two CPU
+# burners compete for the cores, as on a small shared CI machine. Run it
+# before a change to anything concurrent; it must pass every time.
+STRESS_PKGS ?= ./intake/... ./outbound ./pipeline ./store ./transcribe ./web ./cmd/... ./dev
+STRESS_COUNT ?= 3
+stress:
+	burners=(); \
+	trap 'kill $${burners[@]} 2>/dev/null || true; $(SERVICES) down; cat .services/stress-report 2>/dev/null' EXIT; \
+	rm -f .services/stress-report; \
 	$(SERVICES) up; \
 	set -a; . .services/env; set +a; \
-	$(MAKE) --no-print-directory faults-ci; \
-	go test -race -count=1 -json $(PKGS) | go run ./internal/tools/testsummary
+	for i in 1 2; do yes >/dev/null & burners+=($$!); done; \
+	go test -race -count=$(STRESS_COUNT) -json $(STRESS_PKGS) | go run ./internal/tools/testsummary -report .services/stress-report
 
 # demo runs the whole product on 127.0.0.1 with sample data: see README.md.
 demo:

@@ -23,6 +23,14 @@ func (c *Config) defaults() {
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "json")
 	def(&c.HTTP.Listen, "127.0.0.1:8080")
+	defDur(&c.HTTP.ReadHeaderTimeout, 10*time.Second)
+	defDur(&c.HTTP.ReadTimeout, 30*time.Second)
+	defDur(&c.HTTP.WriteTimeout, 30*time.Second)
+	defDur(&c.HTTP.DownloadTimeout, 30*time.Minute)
+	defDur(&c.HTTP.IdleTimeout, 2*time.Minute)
+	defInt(&c.HTTP.MaxHeaderBytes, 64<<10)
+	defInt(&c.HTTP.MaxConnections, 512)
+	defInt(&c.HTTP.MaxConnectionsPerClient, 64)
 	defInt(&c.Workers.Items, 4)
 	defInt(&c.Workers.Batch, 20)
 	defInt(&c.Workers.MaxAttempts, 8)
@@ -30,6 +38,10 @@ func (c *Config) defaults() {
 	defDur(&c.Workers.SourceLease, time.Minute)
 	def(&c.PhoneRegion, "US")
 	for i := range c.Mailboxes {
+		cb := &c.Mailboxes[i].Contributors
+		def(&cb.Accept, "roster")
+		def(&cb.Require, "dmarc")
+		defInt(&cb.HourlyCap, 20)
 		m := &c.Mailboxes[i].IMAP
 		def(&m.TLS, "implicit")
 		if m.Port == 0 {
@@ -51,7 +63,9 @@ func (c *Config) defaults() {
 		defDur(&t.PollInterval, time.Minute)
 		def(&t.MediaFormat, "wav")
 		defDur(&t.MaxRecordingLength, 5*time.Minute)
+		def(&t.Attestation, "A")
 	}
+	c.slackDefaults()
 	defDur(&c.Transcribe.Twilio.Wait, 10*time.Minute)
 	def(&c.Transcribe.OpenAI.ResponseFormat, "json")
 	def(&c.Transcribe.Engine, "none")
@@ -79,7 +93,11 @@ func (c *Config) defaults() {
 	if c.Points.Categories == nil {
 		c.Points.Categories = map[string]int{"intel": 3, "feedback": 1}
 	}
-	if c.Acks.DailyCap == 0 {
-		c.Acks.DailyCap = 20
+	defDur(&c.DNS.Timeout, 3*time.Second)
+	defInt(&c.Acks.DailyCap, 20)
+	defInt(&c.Acks.HourlyCap, 1000)
+	defInt(&c.Acks.DomainDailyCap, 100)
+	if c.Acks.PlusDomains == nil {
+		c.Acks.PlusDomains = []string{"*"}
 	}
 }

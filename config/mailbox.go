@@ -11,6 +11,38 @@ type Mailbox struct {
 	// Category is what mail here is by default: feedback or intel.
 	Category string `yaml:"category"`
 	IMAP     IMAP   `yaml:"imap"`
+	// Contributors says whose mail here earns points and acks.
+	Contributors Contributors `yaml:"contributors"`
+}
+
+// Contributors says whose mail to a mailbox earns points, acks and owner
+// attention; everyone else's is kept and tagged, and waits for a manager.
+type Contributors struct {
+	// Accept is roster (default: the reps of the roster), domains (also
+	// verified senders of Domains, colleagues not in the roster yet: an
+	// ack, and points once they are) or anyone (an explicit opt-in: an
+	// ack that echoes nothing of theirs, at most HourlyCap an hour).
+	Accept string `yaml:"accept"`
+	// Domains are the colleagues' mail domains, with accept: domains.
+	Domains []string `yaml:"domains,omitempty"`
+	// HourlyCap bounds the acks to senders outside the roster, with
+	// accept: anyone (default 20 an hour).
+	HourlyCap int `yaml:"hourly_cap"`
+	// Require is how a sender's address is verified before it earns
+	// anything: dmarc (default: a valid DKIM signature aligned with the
+	// From domain), dkim (a valid signature of the From domain's
+	// organization) or none (the roster alone decides).
+	Require string `yaml:"require"`
+	// AuthservIDs are mail servers whose Authentication-Results (RFC 8601)
+	// are trusted instead of verifying signatures here: the servers that
+	// receive this mailbox's mail and check it.
+	AuthservIDs []string `yaml:"authserv_ids,omitempty"`
+	// PBX lists the addresses phone systems send voicemail-to-email from:
+	// only their (verified) mail is credited to the caller's number.
+	PBX []string `yaml:"pbx,omitempty"`
+	// RouteStrangers sends mail of non-contributors to its owners too; by
+	// default it waits in the dashboard's unregistered queue.
+	RouteStrangers bool `yaml:"route_strangers"`
 }
 
 // IMAP is how to reach and read a mailbox.

@@ -110,6 +110,7 @@ func (c *Config) check() *validator {
 	if c.HTTP.PublicURL != "" {
 		v.absURL("http.public_url", c.HTTP.PublicURL)
 	}
+	v.httpLimits()
 	if c.Workers.Items < 1 || c.Workers.Batch < 1 || c.Workers.MaxAttempts < 1 {
 		v.errf("workers", "items, batch and max_attempts must be at least 1")
 	}
@@ -127,6 +128,7 @@ func (c *Config) check() *validator {
 	}
 	v.mailboxes()
 	v.twilio()
+	v.slack()
 	v.transcribe()
 	v.smtp()
 	owners := v.owners()
@@ -135,7 +137,21 @@ func (c *Config) check() *validator {
 	if c.Acks.DailyCap < 0 {
 		v.errf("acks.daily_cap", "must not be negative")
 	}
-	if c.Acks.Enabled && c.SMTP == nil && !c.SMS.Enabled {
+	if c.DNS.Resolver != "" {
+		if _, _, err := net.SplitHostPort(c.DNS.Resolver); err != nil {
+			v.errf("dns.resolver", "want host:port: %v", err)
+		}
+	}
+	if c.DNS.Timeout < 100*time.Millisecond || c.DNS.Timeout > time.Minute {
+		v.errf("dns.timeout", "must be between 100ms and 1m")
+	}
+	if c.Acks.HourlyCap < 0 {
+		v.errf("acks.hourly_cap", "must not be negative")
+	}
+	if c.Acks.DomainDailyCap < 0 {
+		v.errf("acks.domain_daily_cap", "must not be negative")
+	}
+	if c.Acks.Enabled && c.SMTP == nil && !c.SMS.Enabled && c.Slack == nil {
 		v.warnf("acks.enabled", "acks are enabled but neither smtp nor sms is configured")
 	}
 	if c.SMS.Enabled && c.Twilio == nil {
@@ -281,6 +297,34 @@ func (v *validator) mailboxes() {
 		if im.MaxMessageBytes < 64<<10 {
 			v.errf(p+".imap.max_message_bytes", "must be at least 65536")
 		}
+		v.contributors(p+".contributors", m.Contributors)
+	}
+}
+
+func (v *validator) contributors(p string, c Contributors) {
+	oneOf(v, p+".accept", c.Accept, "roster", "domains", "anyone")
+	oneOf(v, p+".require", c.Require, "dmarc", "dkim", "none")
+	if c.Accept == "domains" && len(c.Domains) == 0 {
+		v.errf(p+".domains", "required with accept: domains")
+	}
+	for i, d := range c.Domains {
+		if d = strings.TrimSpace(d); d == "" || strings.ContainsAny(d, "@ ") || !strings.Contains(d, ".") {
+			v.errf(fmt.Sprintf("%s.domains[%d]", p, i), "want a mail domain like example.com, got %q", c.Domains[i])
+		}
+	}
+	if c.HourlyCap < 0 {
+		v.errf(p+".hourly_cap", "must not be negative")
+	}
+	for i, a := range c.PBX {
+		if _, err := mail.ParseAddress(a); err != nil {
+			v.errf(fmt.Sprintf("%s.pbx[%d]", p, i), "want a mail address: %v", err)
+		}
+	}
+	if c.Accept == "anyone" {
+		v.warnf(p+".accept", "anyone who writes to this mailbox gets an ack (at most %d an hour)", c.HourlyCap)
+	}
+	if c.Require == "none" {
+		v.warnf(p+".require", "anyone who writes from a rep's address earns that rep's points")
 	}
 }
 
@@ -310,6 +354,10 @@ func (v *validator) twilio() {
 	}
 	if t.MaxRecordingLength < time.Second || t.MaxRecordingLength > 4*time.Hour {
 		v.errf("twilio.max_recording_length", "must be between 1s and 4h")
+	}
+	oneOf(v, "twilio.attestation", t.Attestation, "A", "B", "C", "none")
+	if t.Attestation == "none" {
+		v.warnf("twilio.attestation", "a spoofed caller number earns that rep's points")
 	}
 	if v.c.HTTP.PublicURL == "" {
 		v.warnf("twilio", "without http.public_url Twilio's webhooks cannot be verified or pointed at earshot")
@@ -453,8 +501,8 @@ func (v *validator) points() {
 		}
 	}
 	for k := range v.c.Points.Channels {
-		if k != "email" && k != "voicemail" {
-			v.errf("points.channels."+k, "unknown channel (email or voicemail)")
+		if k != "email" && k != "voicemail" && k != "slack" {
+			v.errf("points.channels."+k, "unknown channel (email, voicemail or slack)")
 		}
 	}
 	for i, g := range v.c.Points.Goals {

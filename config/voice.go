@@ -24,6 +24,11 @@ type Twilio struct {
 	// MaxRecordingLength caps a voicemail left through /twilio/voice
 	// (default 5m).
 	MaxRecordingLength time.Duration `yaml:"max_recording_length,omitempty"`
+	// Attestation is the weakest STIR/SHAKEN attestation of the caller's
+	// number (Twilio's StirVerstat) that credits a call to the rep with
+	// that number by itself: A (default), B, C, or none to credit every
+	// call. A weaker or missing one is flagged for a manager.
+	Attestation string `yaml:"attestation"`
 }
 
 // Transcribe chooses the speech-to-text engine.

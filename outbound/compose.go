@@ -11,46 +11,44 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/config"
-	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/templates"
-)
-
-// Outbox kinds and channels.
-const (
-	KindAck         = "ack"
-	KindOwnerNotice = "owner_notice"
-	ChannelEmail    = "email"
-	ChannelSMS      = "sms"
 )
 
 // Contribution is everything an ack or an owner notice says about one
 // processed item.
 type Contribution struct {
 	// Item is the stored item (id, kind, received time, raw message).
-	Item store.Item
+	Item model.Item
 	// Subject and Text are the normalized subject and the rep's own words
 	// (or the voicemail transcript).
 	Subject string
 	Text    string
 	// From is the sender as written; for voicemail, the caller's number
 	// is in CallerNumber.
-	From         intake.Address
+	From         model.Address
 	CallerNumber string
 	// Rep is the registered rep, nil for an unregistered sender.
-	Rep *store.Rep
+	Rep *model.Rep
 	// Tags and Owners are what routing found.
-	Tags   []store.Tag
+	Tags   []model.Tag
 	Owners []string
 	// Award is what the item earned; Tally the rep's standing with it.
 	Award points.Award
-	Tally points.Tally
+	Tally model.Tally
 	// MessageID and References of the incoming message, for threading.
 	MessageID  string
 	References []string
 	// Mailbox is the address the item arrived at: acks come from it.
 	Mailbox string
+	// Trust is who the item is from, as processing decided, and
+	// TrustReason why; Ack whether and how the sender is acknowledged.
+	Trust       model.Trust
+	TrustReason string
+	Ack         model.AckRule
+	// Slack is where a Slack message was posted; nil for other items.
+	Slack *model.SlackRef
 }
 
 // Composer turns contributions into outbox messages with the templates.
@@ -108,7 +106,7 @@ func (c *Composer) Data(ct Contribution) templates.Data {
 	}
 	a, t := ct.Award, ct.Tally
 	d.Points = templates.Points{
-		Awarded: a.Points, Withheld: a.Withheld, Waiting: a.Waiting, Month: points.MonthName(a.Month),
+		Awarded: a.Points, Withheld: a.Withheld, Waiting: a.Waiting, Month: a.Month.Name(),
 		MonthTotal: t.Points, Rank: t.Rank, Ranked: t.Ranked, AllTime: t.AllTime,
 	}
 	for _, l := range a.Lines {
@@ -136,7 +134,7 @@ func (c *Composer) rep(ct Contribution) templates.Rep {
 
 func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 	it := templates.Item{
-		ID: ct.Item.ID, Kind: ct.Item.Kind, Subject: ct.Subject, Text: ct.Text,
+		ID: ct.Item.ID, Kind: string(ct.Item.Kind), Subject: ct.Subject, Text: ct.Text,
 		Received: ct.Item.ReceivedAt.In(loc), Owners: ct.Owners,
 	}
 	var intel, feedback bool
@@ -173,14 +171,10 @@ func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 	return it
 }
 
-// phrases extracts the phrases of a tag's evidence JSON.
-func phrases(evidence string) []string {
-	var ev []struct{ Phrase string }
-	if json.Unmarshal([]byte(evidence), &ev) != nil {
-		return nil
-	}
+// phrases are the phrases of a tag's evidence, spaces folded.
+func phrases(evidence []model.Evidence) []string {
 	var out []string
-	for _, e := range ev {
+	for _, e := range evidence {
 		if p := strings.Join(strings.Fields(e.Phrase), " "); p != "" {
 			out = append(out, p)
 		}
@@ -191,11 +185,11 @@ func phrases(evidence string) []string {
 // AckEmail renders the email ack to the sender: from the mailbox the item
 // arrived at, "Re:" its subject, threaded under it, marked
 // Auto-Submitted: auto-replied.
-func (c *Composer) AckEmail(ct Contribution, to string) (store.OutboxMessage, error) {
+func (c *Composer) AckEmail(ct Contribution, to string) (model.OutboxMessage, error) {
 	d := c.Data(ct)
 	r, err := c.Templates.Ack(d)
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
 	from := &gomail.Address{Name: c.AckName, Address: ct.Mailbox}
 	if ct.Mailbox == "" && c.NoticeFrom != nil {
@@ -203,7 +197,7 @@ func (c *Composer) AckEmail(ct Contribution, to string) (store.OutboxMessage, er
 	}
 	env := templates.Envelope{
 		From: from, To: []*gomail.Address{{Name: d.Rep.Name, Address: to}},
-		Subject: templates.ReplySubject(ct.Subject), AutoSubmitted: templates.AutoReplied,
+		Subject: ackSubject(ct.Subject), AutoSubmitted: templates.AutoReplied,
 		Date: c.now(), Hostname: c.Hostname,
 	}
 	if ct.MessageID != "" {
@@ -212,18 +206,76 @@ func (c *Composer) AckEmail(ct Contribution, to string) (store.OutboxMessage, er
 	}
 	raw, _, err := templates.BuildEmail(env, r)
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
-	return store.OutboxMessage{Kind: KindAck, Channel: ChannelEmail, Recipient: to, Subject: env.Subject, Body: raw}, nil
+	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelEmail, Recipient: to, Subject: env.Subject, Body: raw}, nil
 }
 
 // AckSMS renders the SMS ack to a phone number.
-func (c *Composer) AckSMS(ct Contribution, to string) (store.OutboxMessage, error) {
+func (c *Composer) AckSMS(ct Contribution, to string) (model.OutboxMessage, error) {
 	text, err := c.Templates.SMS(c.Data(ct))
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
-	return store.OutboxMessage{Kind: KindAck, Channel: ChannelSMS, Recipient: to, Body: []byte(text)}, nil
+	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelSMS, Recipient: to, Body: []byte(text)}, nil
+}
+
+// AckSlack renders the ack posted in Slack: a reply in the message's
+// thread, or an ephemeral message only its author sees.
+func (c *Composer) AckSlack(ct Contribution, ephemeral bool) (model.OutboxMessage, error) {
+	text, err := c.Templates.Slack(c.Data(ct))
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	ref := ct.Slack
+	p := model.SlackPost{Channel: ref.Channel, ThreadTS: ref.ThreadTS, Text: text, ItemID: ct.Item.ID}
+	if p.ThreadTS == "" {
+		p.ThreadTS = ref.TS
+	}
+	if ephemeral {
+		p.User, p.Ephemeral = ref.User, true
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelSlack, Recipient: slackRecipient(ref),
+		RecipientKey: SlackKey(ref.User), Body: body}, nil
+}
+
+// SlackNotice renders an owner's notice posted to the owner's Slack
+// channel or user.
+func (c *Composer) SlackNotice(ct Contribution, owner config.Owner) (model.OutboxMessage, error) {
+	d := c.Data(ct)
+	d.Owner = templates.Owner{Name: owner.Name, Email: owner.Email}
+	text, err := c.Templates.SlackNotice(d)
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	body, err := json.Marshal(model.SlackPost{Channel: owner.Slack, Text: text})
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelSlack, Recipient: owner.Slack, Body: body}, nil
+}
+
+// slackRecipient names a Slack ack's place: the channel and the message.
+func slackRecipient(ref *model.SlackRef) string {
+	return "#" + cmpOr(ref.ChannelName, ref.Channel) + " " + ref.TS
+}
+
+// SlackKey is a Slack user as the ack caps count it.
+func SlackKey(user string) string { return slackPrefix + strings.ToLower(user) }
+
+// slackPrefix marks a Slack user among recipients that are otherwise
+// mail addresses and phone numbers.
+const slackPrefix = "slack:"
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // MaxOriginalBytes is the largest original email an owner notice
@@ -235,15 +287,15 @@ const MaxOriginalBytes = 5 << 20
 // Notice renders the immediate notice to an owner: from smtp.from,
 // Reply-To the rep, with the original email attached as message/rfc822
 // up to MaxOriginalBytes (a voicemail's audio is linked instead).
-func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (store.OutboxMessage, error) {
+func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (model.OutboxMessage, error) {
 	if c.NoticeFrom == nil {
-		return store.OutboxMessage{}, fmt.Errorf("notice to %s: smtp.from is not configured", owner.Name)
+		return model.OutboxMessage{}, fmt.Errorf("notice to %s: smtp.from is not configured", owner.Name)
 	}
 	d := c.Data(ct)
 	d.Owner = templates.Owner{Name: owner.Name, Email: owner.Email}
 	r, err := c.Templates.Notice(d)
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
 	env := templates.Envelope{
 		From:    &gomail.Address{Name: c.NoticeFrom.Name, Address: c.NoticeFrom.Address},
@@ -259,7 +311,16 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 	}
 	raw, _, err := templates.BuildEmail(env, r, att...)
 	if err != nil {
-		return store.OutboxMessage{}, err
+		return model.OutboxMessage{}, err
 	}
-	return store.OutboxMessage{Kind: KindOwnerNotice, Channel: ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw}, nil
+	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw}, nil
+}
+
+// ackSubject answers the incoming subject, or thanks when an ack must
+// echo nothing of the sender's.
+func ackSubject(subject string) string {
+	if strings.TrimSpace(subject) == "" {
+		return "Thanks for your message"
+	}
+	return templates.ReplySubject(subject)
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
-	"github.com/earshot-dev/earshot/store"
 )
 
 func TestScheduledMail(t *testing.T) {
@@ -29,14 +29,14 @@ func TestScheduledMail(t *testing.T) {
 	if _, err := c.Reminder(owner, []outbound.Contribution{one}, nil); err == nil {
 		t.Error("a reminder without waiting times was built")
 	}
-	board := []store.Standing{{Rank: 1, Name: "Sam Okafor", Points: 31}, {Rank: 2, Name: "Dana Reyes", Points: 24}, {Rank: 2, Name: "Lee Park", Points: 24}}
+	board := []model.Standing{{Rank: 1, Name: "Sam Okafor", Points: 31}, {Rank: 2, Name: "Dana Reyes", Points: 24}, {Rank: 2, Name: "Lee Park", Points: 24}}
 	monthly, err := c.ManagerDigest("Kim", "kim@example.test", "2026-02", board, []outbound.Contribution{one})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name    string
-		m       store.OutboxMessage
+		m       model.OutboxMessage
 		kind    string
 		subject string
 		text    []string
@@ -53,7 +53,7 @@ func TestScheduledMail(t *testing.T) {
 			t.Fatal(err)
 		}
 		subject, _ := mr.Header.Subject()
-		if cs.m.Kind != cs.kind || subject != cs.subject || cs.m.Subject != subject || mr.Header.Get("Auto-Submitted") != "auto-generated" {
+		if string(cs.m.Kind) != cs.kind || subject != cs.subject || cs.m.Subject != subject || mr.Header.Get("Auto-Submitted") != "auto-generated" {
 			t.Errorf("%s: kind %q, subject %q, auto-submitted %q", cs.name, cs.m.Kind, subject, mr.Header.Get("Auto-Submitted"))
 		}
 		p, _ := mr.NextPart()

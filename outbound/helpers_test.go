@@ -19,24 +19,13 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // openStore opens a fresh SQLite store on clk.
-func openStore(t *testing.T, clk *clock) *store.Store {
+func openStore(t *testing.T, clk *testenv.Clock) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "earshot.db"), &store.Options{Now: clk.Now})
@@ -55,11 +44,11 @@ func openStore(t *testing.T, clk *clock) *store.Store {
 
 // enqueue stores a processed item with msgs in its outbox and returns the
 // item's id.
-func enqueue(t *testing.T, s *store.Store, msgs ...store.OutboxMessage) int64 {
+func enqueue(t *testing.T, s *store.Store, msgs ...model.OutboxMessage) int64 {
 	t.Helper()
 	ctx := context.Background()
 	key := unique()
-	if _, err := s.Receive(ctx, store.Batch{Source: "feedback", Items: []store.RawItem{{
+	if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{{
 		SourceKey: key, Kind: "email", ContentHash: key, Raw: []byte("Subject: x\r\n\r\nx\r\n"), Mailbox: "feedback@example.test",
 	}}}); err != nil {
 		t.Fatal(err)
@@ -68,7 +57,7 @@ func enqueue(t *testing.T, s *store.Store, msgs ...store.OutboxMessage) int64 {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim: %v %v", got, err)
 	}
-	if err := s.Complete(ctx, got[0].ID, "w", store.Processed{Outbox: msgs}); err != nil {
+	if err := s.Complete(ctx, got[0].ID, "w", model.Processed{Outbox: msgs}); err != nil {
 		t.Fatal(err)
 	}
 	return got[0].ID

@@ -18,8 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/earshot-dev/earshot/config"
-	"github.com/earshot-dev/earshot/intake"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
 	"github.com/earshot-dev/earshot/store"
@@ -54,28 +54,28 @@ func composer(t *testing.T, sc config.SMTP) *outbound.Composer {
 // contribution is an intel item from Dana with her standing.
 func contribution(tag string) outbound.Contribution {
 	return outbound.Contribution{
-		Item: store.Item{ID: 42, Kind: "email", ReceivedAt: time.Date(2026, 3, 3, 17, 41, 0, 0, time.UTC),
+		Item: model.Item{ID: 42, Kind: "email", ReceivedAt: time.Date(2026, 3, 3, 17, 41, 0, 0, time.UTC),
 			Raw: []byte("From: Dana Reyes <dana@example.test>\r\nSubject: Acme pricing\r\nMessage-ID: <orig-" + tag + "@mail.example.test>\r\n\r\nAcme offered 40% off.\r\n")},
 		Subject: "RE: Re: Acme pricing " + tag,
 		Text:    "Acme offered 40% off.",
-		From:    intake.Address{Name: "Dana Reyes", Addr: "dana-" + tag + "@example.test"},
-		Rep:     &store.Rep{ID: 1, Name: "Dana Reyes"},
-		Tags: []store.Tag{
+		From:    model.Address{Name: "Dana Reyes", Addr: "dana-" + tag + "@example.test"},
+		Rep:     &model.Rep{ID: 1, Name: "Dana Reyes"},
+		Tags: []model.Tag{
 			{Kind: "category", Value: "intel"},
-			{Kind: "competitor", Value: "Acme", Evidence: `[{"Phrase":"Acme offered","Field":"text","Offset":0}]`},
+			{Kind: "competitor", Value: "Acme", Evidence: []model.Evidence{{Phrase: "Acme offered", Field: "text", Offset: 0}}},
 		},
 		Owners: []string{"ci-lead"},
 		Award: points.Award{Month: "2026-03", Points: 5, Lines: []points.Line{
 			{Reason: "category:intel", Points: 3}, {Reason: "bonus:first-intel-of-month", Points: 2}}},
-		Tally: points.Tally{Month: "2026-03", Points: 16, Rank: 2, Ranked: 7, AllTime: 112,
-			Goals: []points.GoalProgress{{Name: "competitive nugget", Category: "intel", Done: 1, Target: 1}}},
+		Tally: model.Tally{Month: "2026-03", Points: 16, Rank: 2, Ranked: 7, AllTime: 112,
+			Goals: []model.GoalProgress{{Name: "competitive nugget", Category: "intel", Done: 1, Target: 1}}},
 		MessageID:  "orig-" + tag + "@mail.example.test",
 		References: []string{"root-" + tag + "@mail.example.test"},
 		Mailbox:    "intel@example.test",
 	}
 }
 
-func worker(s *store.Store, senders map[string]outbound.Sender) (*outbound.Worker, *prometheus.Registry) {
+func worker(s *store.Store, senders map[model.Channel]outbound.Sender) (*outbound.Worker, *prometheus.Registry) {
 	reg := prometheus.NewRegistry()
 	w := &outbound.Worker{Store: s, Senders: senders, Name: "w1", Lease: time.Minute, MaxAttempts: 3, Log: slog.New(slog.DiscardHandler)}
 	w.Register(reg)
@@ -97,7 +97,7 @@ func metric(t *testing.T, reg *prometheus.Registry, name, sample string) {
 func TestAckThroughMailpit(t *testing.T) {
 	addr, api := testenv.SMTP(t), testenv.Mailpit(t)
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	sc := smtpConfig(t, addr)
 	tag := unique()
 	ct := contribution(tag)
@@ -110,7 +110,7 @@ func TestAckThroughMailpit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, reg := worker(s, map[string]outbound.Sender{"email": mailer})
+	w, reg := worker(s, map[model.Channel]outbound.Sender{"email": mailer})
 	if n, err := w.RunOnce(ctx); n != 1 || err != nil {
 		t.Fatalf("run once = %d, %v", n, err)
 	}
@@ -163,7 +163,7 @@ func TestAckThroughMailpit(t *testing.T) {
 	}
 
 	msgs, _ := s.ItemOutbox(ctx, item)
-	if m := msgs[0]; m.State != store.OutboxSent || m.ProviderID != summary["ID"] || !m.SentAt.Valid {
+	if m := msgs[0]; m.State != model.OutboxSent || m.ProviderID != summary["ID"] || m.SentAt.IsZero() {
 		t.Errorf("outbox row = %s, provider id %q (mailpit id %v), sent at %v", m.State, m.ProviderID, summary["ID"], m.SentAt)
 	}
 	metric(t, reg, "earshot_outbox_sent_total", `earshot_outbox_sent_total{channel="email"} 1`)
@@ -172,7 +172,7 @@ func TestAckThroughMailpit(t *testing.T) {
 func TestNoticeThroughMailpit(t *testing.T) {
 	addr, api := testenv.SMTP(t), testenv.Mailpit(t)
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	sc := smtpConfig(t, addr)
 	sc.Username, sc.Password = "earshot", "any" // mailpit accepts any login
 	tag := unique()
@@ -187,7 +187,7 @@ func TestNoticeThroughMailpit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := worker(s, map[string]outbound.Sender{"email": mailer})
+	w, _ := worker(s, map[model.Channel]outbound.Sender{"email": mailer})
 	if n, err := w.RunOnce(ctx); n != 1 || err != nil {
 		t.Fatalf("run once = %d, %v", n, err)
 	}
@@ -219,12 +219,12 @@ func TestSMTPFailures(t *testing.T) {
 	later := &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 
 	t.Run("a 5xx answer is a permanent failure, recorded with the answer", func(t *testing.T) {
-		clk := &clock{t: time.Now()}
+		clk := testenv.NewClock(time.Now())
 		s := openStore(t, clk)
 		b := &sink{rcpt: []error{reject}}
 		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
-		item := enqueue(t, s, store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "gone@example.test", Body: []byte("Subject: x\r\n\r\nx\r\n")})
-		w, reg := worker(s, map[string]outbound.Sender{"email": mailer})
+		item := enqueue(t, s, model.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "gone@example.test", Body: []byte("Subject: x\r\n\r\nx\r\n")})
+		w, reg := worker(s, map[model.Channel]outbound.Sender{"email": mailer})
 		if n, err := w.RunOnce(ctx); n != 1 || err != nil {
 			t.Fatalf("run once = %d, %v", n, err)
 		}
@@ -233,22 +233,22 @@ func TestSMTPFailures(t *testing.T) {
 			t.Errorf("a permanent failure was retried")
 		}
 		m, _ := s.ItemOutbox(ctx, item)
-		if m[0].State != store.OutboxFailed || !strings.Contains(m[0].LastError, "550") || !strings.Contains(m[0].LastError, "no such user here") {
+		if m[0].State != model.OutboxFailed || !strings.Contains(m[0].LastError, "550") || !strings.Contains(m[0].LastError, "no such user here") {
 			t.Errorf("row = %s %q, want failed with the server's answer", m[0].State, m[0].LastError)
 		}
 		metric(t, reg, "earshot_outbox_failed_total", `earshot_outbox_failed_total{channel="email"} 1`)
 	})
 
 	t.Run("a 4xx answer is retried after a backoff", func(t *testing.T) {
-		clk := &clock{t: time.Now()}
+		clk := testenv.NewClock(time.Now())
 		s := openStore(t, clk)
 		b := &sink{rcpt: []error{later}}
 		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
-		item := enqueue(t, s, store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "busy@example.test", Body: []byte("Subject: x\r\n\r\nx\r\n")})
-		w, _ := worker(s, map[string]outbound.Sender{"email": mailer})
+		item := enqueue(t, s, model.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "busy@example.test", Body: []byte("Subject: x\r\n\r\nx\r\n")})
+		w, _ := worker(s, map[model.Channel]outbound.Sender{"email": mailer})
 		w.RunOnce(ctx)
 		m, _ := s.ItemOutbox(ctx, item)
-		if m[0].State != store.OutboxPending || !strings.Contains(m[0].LastError, "451") {
+		if m[0].State != model.OutboxPending || !strings.Contains(m[0].LastError, "451") {
 			t.Fatalf("after a 451: %s %q, want pending with the answer", m[0].State, m[0].LastError)
 		}
 		if n, _ := w.RunOnce(ctx); n != 0 {
@@ -259,23 +259,23 @@ func TestSMTPFailures(t *testing.T) {
 			t.Fatal("not retried after the backoff")
 		}
 		m, _ = s.ItemOutbox(ctx, item)
-		if m[0].State != store.OutboxSent || m[0].Attempts != 2 || len(b.got) != 1 {
+		if m[0].State != model.OutboxSent || m[0].Attempts != 2 || len(b.got) != 1 {
 			t.Errorf("after the retry: %s, %d attempts, %d delivered", m[0].State, m[0].Attempts, len(b.got))
 		}
 	})
 
 	t.Run("a crash between send and mark sends again, never skips", func(t *testing.T) {
-		clk := &clock{t: time.Now()}
+		clk := testenv.NewClock(time.Now())
 		s := openStore(t, clk)
 		b := &sink{}
 		mailer, _ := outbound.NewMailer(smtpConfig(t, "127.0.0.1:"+strconv.Itoa(startSink(t, b))))
-		item := enqueue(t, s, store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "dana@example.test", Body: []byte("Subject: x\r\n\r\nx\r\n")})
+		item := enqueue(t, s, model.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "dana@example.test", Body: []byte("Subject: x\r\n\r\nx\r\n")})
 		claimed, _ := s.ClaimOutbox(ctx, "crashed", 1, time.Minute)
 		if _, err := mailer.Send(ctx, claimed[0]); err != nil {
 			t.Fatal(err)
 		}
 		// The process dies here, before marking the message sent.
-		w, _ := worker(s, map[string]outbound.Sender{"email": mailer})
+		w, _ := worker(s, map[model.Channel]outbound.Sender{"email": mailer})
 		if n, _ := w.RunOnce(ctx); n != 0 {
 			t.Fatal("claimed while the lease holds")
 		}
@@ -284,18 +284,18 @@ func TestSMTPFailures(t *testing.T) {
 			t.Fatal("not sent again after the lease")
 		}
 		m, _ := s.ItemOutbox(ctx, item)
-		if m[0].State != store.OutboxSent || len(b.got) != 2 {
+		if m[0].State != model.OutboxSent || len(b.got) != 2 {
 			t.Errorf("%s after %d deliveries, want sent after 2", m[0].State, len(b.got))
 		}
 	})
 
 	t.Run("no sender for the channel is permanent", func(t *testing.T) {
-		s := openStore(t, &clock{t: time.Now()})
-		item := enqueue(t, s, store.OutboxMessage{Kind: "ack", Channel: "sms", Recipient: "+15555550100", Body: []byte("hi")})
-		w, _ := worker(s, map[string]outbound.Sender{})
+		s := openStore(t, testenv.NewClock(time.Now()))
+		item := enqueue(t, s, model.OutboxMessage{Kind: "ack", Channel: "sms", Recipient: "+15555550100", Body: []byte("hi")})
+		w, _ := worker(s, map[model.Channel]outbound.Sender{})
 		w.RunOnce(ctx)
 		m, _ := s.ItemOutbox(ctx, item)
-		if m[0].State != store.OutboxFailed || !strings.Contains(m[0].LastError, `no sender for channel "sms"`) {
+		if m[0].State != model.OutboxFailed || !strings.Contains(m[0].LastError, `no sender for channel "sms"`) {
 			t.Errorf("row = %s %q", m[0].State, m[0].LastError)
 		}
 	})
@@ -303,7 +303,7 @@ func TestSMTPFailures(t *testing.T) {
 
 func TestSMTPAuth(t *testing.T) {
 	ctx := context.Background()
-	msg := store.OutboxMessage{Recipient: "dana@example.test", Body: []byte("Subject: x\r\nMessage-Id: <m1@earshot.example.test>\r\n\r\nx\r\n")}
+	msg := model.OutboxMessage{Recipient: "dana@example.test", Body: []byte("Subject: x\r\nMessage-Id: <m1@earshot.example.test>\r\n\r\nx\r\n")}
 	cases := []struct {
 		name      string
 		mechs     []string
@@ -376,7 +376,7 @@ func TestContextEndsASlowSend(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = mailer.Send(ctx, store.OutboxMessage{Recipient: "a@example.test", Body: []byte("x")})
+	_, err = mailer.Send(ctx, model.OutboxMessage{Recipient: "a@example.test", Body: []byte("x")})
 	if err == nil || outbound.IsPermanent(err) || time.Since(start) > 5*time.Second {
 		t.Errorf("send = %v after %v, want a temporary error soon after the context ends", err, time.Since(start))
 	}
@@ -422,8 +422,8 @@ func TestNoticeLinksALargeOriginal(t *testing.T) {
 // the server dropped costs nothing but a new one; an idle one is closed.
 func TestMailerKeepsItsConnection(t *testing.T) {
 	ctx := context.Background()
-	body := func(i int) store.OutboxMessage {
-		return store.OutboxMessage{Recipient: "dana@example.test",
+	body := func(i int) model.OutboxMessage {
+		return model.OutboxMessage{Recipient: "dana@example.test",
 			Body: []byte(fmt.Sprintf("Subject: %d\r\nMessage-ID: <m%d@earshot.example.test>\r\n\r\nx\r\n", i, i))}
 	}
 

@@ -8,22 +8,21 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
-	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/templates"
 )
 
 // PreviewStore is what previewing a stored item reads.
 type PreviewStore interface {
 	points.TallyStore
-	Item(ctx context.Context, id int64) (store.Item, error)
-	Tags(ctx context.Context, itemID int64) ([]store.Tag, error)
-	Assignments(ctx context.Context, itemID int64) ([]store.Assignment, error)
+	Item(ctx context.Context, id int64) (model.Item, error)
+	Tags(ctx context.Context, itemID int64) ([]model.Tag, error)
+	Assignments(ctx context.Context, itemID int64) ([]model.Assignment, error)
 	Mailboxes(ctx context.Context, itemID int64) ([]string, error)
-	ItemLedger(ctx context.Context, itemID int64) ([]store.LedgerEntry, error)
-	RepByID(ctx context.Context, id int64) (store.Rep, error)
-	Leaderboard(ctx context.Context, month string, limit int) ([]store.Standing, error)
+	ItemLedger(ctx context.Context, itemID int64) ([]model.LedgerEntry, error)
+	RepByID(ctx context.Context, id int64) (model.Rep, error)
+	Leaderboard(ctx context.Context, q model.BoardQuery) ([]model.Standing, error)
 }
 
 // PreviewOptions choose what `earshot templates preview` renders.
@@ -64,14 +63,14 @@ func Preview(ctx context.Context, w io.Writer, st PreviewStore, c *Composer, r *
 		d.Item.Waiting = time.Since(ct.Item.ReceivedAt).Round(time.Hour)
 		d.Items = []templates.Item{d.Item}
 	case "manager-digest":
-		board, err := st.Leaderboard(ctx, ct.Award.Month, 10)
+		board, err := st.Leaderboard(ctx, model.BoardQuery{Month: ct.Award.Month, Limit: 10})
 		if err != nil {
 			return err
 		}
 		for _, b := range board {
 			d.Leaderboard = append(d.Leaderboard, templates.Standing{Rank: b.Rank, Name: b.Name, Team: b.Team, Points: b.Points})
 		}
-		d.Month, d.Items = points.MonthName(ct.Award.Month), []templates.Item{d.Item}
+		d.Month, d.Items = ct.Award.Month.Name(), []templates.Item{d.Item}
 	}
 	return templates.Preview(w, c.Templates, o.Kind, d)
 }
@@ -83,10 +82,7 @@ func storedContribution(ctx context.Context, st PreviewStore, r *points.Rules, i
 	if err != nil {
 		return Contribution{}, err
 	}
-	ct := Contribution{Item: it, Subject: it.Subject, Text: it.BodyText, From: intake.Address{Addr: it.Sender}}
-	if ct.Text == "" && it.Transcript.Valid {
-		ct.Text = it.Transcript.String
-	}
+	ct := Contribution{Item: it, Subject: it.Subject, Text: it.Text(), From: model.Address{Addr: it.Sender}}
 	if it.Kind == "voicemail" {
 		ct.CallerNumber = it.Sender
 	}
@@ -117,18 +113,18 @@ func storedContribution(ctx context.Context, st PreviewStore, r *points.Rules, i
 	switch {
 	case it.AutoReason != "":
 		ct.Award.Withheld = "auto-generated mail (" + it.AutoReason + ")"
-	case !it.RepID.Valid:
+	case it.RepID == 0:
 		ct.Award.Waiting = true
 	}
-	if it.RepID.Valid {
-		rep, err := st.RepByID(ctx, it.RepID.Int64)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if it.RepID != 0 {
+		rep, err := st.RepByID(ctx, it.RepID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return ct, err
 		}
 		if err == nil {
 			ct.Rep = &rep
 		}
-		if ct.Tally, err = r.Tally(ctx, st, it.RepID.Int64, ct.Award.Month, nil); err != nil {
+		if ct.Tally, err = r.Tally(ctx, st, it.RepID, ct.Award.Month, nil); err != nil {
 			return ct, fmt.Errorf("preview item %d: %w", id, err)
 		}
 	}

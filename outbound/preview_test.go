@@ -3,25 +3,25 @@ package outbound_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/store"
 )
 
 func TestPreview(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Date(2026, 3, 3, 18, 0, 0, 0, time.UTC)})
-	if _, err := s.ImportReps(ctx, []store.Rep{{Name: "Dana Reyes", Emails: []string{"dana@example.test"}, Line: 2}}); err != nil {
+	s := openStore(t, testenv.NewClock(time.Date(2026, 3, 3, 18, 0, 0, 0, time.UTC)))
+	if _, err := s.ImportReps(ctx, []model.Rep{{Name: "Dana Reyes", Emails: []string{"dana@example.test"}, Line: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	dana, _ := s.FindRep(ctx, "Dana Reyes")
-	if _, err := s.Receive(ctx, store.Batch{Source: "feedback", Items: []store.RawItem{{
+	if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{{
 		SourceKey: "1:1", Kind: "email", Mailbox: "intel@example.test", ContentHash: "h1",
 		Raw: []byte("Subject: Acme\r\n\r\nAcme Corp is cheaper\r\n"), ReceivedAt: time.Date(2026, 3, 3, 17, 0, 0, 0, time.UTC),
 	}}}); err != nil {
@@ -29,12 +29,12 @@ func TestPreview(t *testing.T) {
 	}
 	claimed, _ := s.Claim(ctx, "w", 1, time.Minute)
 	item := claimed[0].ID
-	if err := s.Complete(ctx, item, "w", store.Processed{
+	if err := s.Complete(ctx, item, "w", model.Processed{
 		Sender: "dana@example.test", RepID: dana.ID, Subject: "Acme pricing", BodyText: "Acme Corp is cheaper",
-		Tags:        []store.Tag{{Kind: "category", Value: "intel"}, {Kind: "competitor", Value: "Acme", Evidence: `[{"Phrase":"Acme Corp"}]`}},
-		Assignments: []store.Assignment{{Owner: "ci-lead", Route: "root"}},
-		Ledger: []store.LedgerEntry{{RepID: dana.ID, Points: 3, Reason: "category:intel", Month: "2026-03",
-			ItemID: sql.NullInt64{Int64: item, Valid: true}}},
+		Tags:        []model.Tag{{Kind: "category", Value: "intel"}, {Kind: "competitor", Value: "Acme", Evidence: []model.Evidence{{Phrase: "Acme Corp"}}}},
+		Assignments: []model.Assignment{{Owner: "ci-lead", Route: "root"}},
+		Ledger: []model.LedgerEntry{{RepID: dana.ID, Points: 3, Reason: "category:intel", Month: "2026-03",
+			ItemID: item}},
 	}); err != nil {
 		t.Fatal(err)
 	}

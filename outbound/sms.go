@@ -12,7 +12,7 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/earshot-dev/earshot/config"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // SMS sends SMS outbox messages with Twilio's Messages API from the
@@ -46,7 +46,7 @@ func NewSMS(t config.Twilio) (*SMS, error) {
 // Send creates one message and returns its SID. Twilio's 4xx answers
 // (other than 429, too many requests) are permanent: a bad number, an
 // unsubscribed recipient.
-func (s *SMS) Send(ctx context.Context, m store.OutboxMessage) (string, error) {
+func (s *SMS) Send(ctx context.Context, m model.OutboxMessage) (string, error) {
 	c := &twclient.Client{
 		Credentials: twclient.NewCredentials(s.accountSID, s.authToken),
 		HTTPClient: &http.Client{

@@ -8,8 +8,8 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
-	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/templates"
 )
 
@@ -25,7 +25,7 @@ func twilioConfig(api, sid string) config.Twilio {
 func TestSMSAckValidatedByPrism(t *testing.T) {
 	api := testenv.Prism(t)
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	c := composer(t, smtpConfig(t, "127.0.0.1:25"))
 	ct := contribution(unique())
 	ct.Item.Kind, ct.CallerNumber = "voicemail", "+15555550100"
@@ -41,12 +41,12 @@ func TestSMSAckValidatedByPrism(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, reg := worker(s, map[string]outbound.Sender{"sms": sms})
+	w, reg := worker(s, map[model.Channel]outbound.Sender{"sms": sms})
 	if n, err := w.RunOnce(ctx); n != 1 || err != nil {
 		t.Fatalf("run once = %d, %v", n, err)
 	}
 	m, _ := s.ItemOutbox(ctx, item)
-	if m[0].State != store.OutboxSent || !strings.HasPrefix(m[0].ProviderID, "SM") {
+	if m[0].State != model.OutboxSent || !strings.HasPrefix(m[0].ProviderID, "SM") {
 		t.Fatalf("row = %s, provider id %q, error %q; want sent with a Message SID", m[0].State, m[0].ProviderID, m[0].LastError)
 	}
 	metric(t, reg, "earshot_outbox_sent_total", `earshot_outbox_sent_total{channel="sms"} 1`)
@@ -60,7 +60,7 @@ func TestSMSRejectedRequestIsPermanent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = sms.Send(context.Background(), store.OutboxMessage{Recipient: "+15555550100", Body: []byte("hi")})
+	_, err = sms.Send(context.Background(), model.OutboxMessage{Recipient: "+15555550100", Body: []byte("hi")})
 	if err == nil || !outbound.IsPermanent(err) || !strings.Contains(err.Error(), "422") {
 		t.Errorf("send = %v, want a permanent 422", err)
 	}

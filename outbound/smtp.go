@@ -17,7 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/earshot-dev/earshot/config"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // TLS modes of the SMTP mailer.
@@ -108,7 +108,7 @@ func isLoopback(host string) bool {
 // A kept connection that the server closed meanwhile fails at MAIL FROM,
 // before the server has accepted anything: the message is then sent once
 // more on a new connection.
-func (m *Mailer) Send(ctx context.Context, msg store.OutboxMessage) (string, error) {
+func (m *Mailer) Send(ctx context.Context, msg model.OutboxMessage) (string, error) {
 	if ss := m.take(); ss != nil {
 		if id, stale, err := m.sendOn(ctx, ss, msg); !stale {
 			return id, err
@@ -125,7 +125,7 @@ func (m *Mailer) Send(ctx context.Context, msg store.OutboxMessage) (string, err
 // sendOn sends msg on ss, then keeps ss for the next message or closes it.
 // stale reports a failure of MAIL FROM that a new connection may not have:
 // the connection dropped, or the server said 421 (closing).
-func (m *Mailer) sendOn(ctx context.Context, ss *session, msg store.OutboxMessage) (id string, stale bool, err error) {
+func (m *Mailer) sendOn(ctx context.Context, ss *session, msg model.OutboxMessage) (id string, stale bool, err error) {
 	stop := context.AfterFunc(ctx, func() { _ = ss.conn.SetDeadline(time.Unix(1, 0)) })
 	keep := false
 	defer func() {

@@ -12,8 +12,8 @@ import (
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
-	"github.com/earshot-dev/earshot/store"
 )
 
 func suppressConfig(cap int) *config.Config {
@@ -29,7 +29,7 @@ func suppressConfig(cap int) *config.Config {
 
 func TestSuppressionRules(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	sup := outbound.NewSuppressor(suppressConfig(20))
 	now := time.Now()
 	cases := []struct {
@@ -56,6 +56,16 @@ func TestSuppressionRules(t *testing.T) {
 		{"an old Hotmail complaint (sisimai arf-22)", outbound.Incoming{Recipient: "staff@hotmail.com", Subject: " complaint about message from 192.0.2.222"}, "subject of a bounce or report"},
 		{"a rep writing about delivery is not a bounce", outbound.Incoming{Recipient: "dana@example.test", Subject: "Delivery dates for Globex"}, ""},
 		{"nor about returns", outbound.Incoming{Recipient: "dana@example.test", Subject: "Returned mailers from the trade show"}, ""},
+		{"an address without a domain (\"From: Moderator-Address <moderator>\" of a list's held-message notice)", outbound.Incoming{Recipient: "moderator"}, "recipient has no valid domain"},
+		{"a single-label domain", outbound.Incoming{Recipient: "dana@localhost"}, "recipient has no valid domain"},
+		{"an empty domain", outbound.Incoming{Recipient: "dana@"}, "recipient has no valid domain"},
+		{"a domain with an empty label", outbound.Incoming{Recipient: "dana@example..test"}, "recipient has no valid domain"},
+		{"an IP address is no domain name", outbound.Incoming{Recipient: "dana@192.0.2.7"}, "recipient has no valid domain"},
+		{"an address literal (RFC 5321 section 4.1.3)", outbound.Incoming{Recipient: "dana@[192.0.2.7]"}, ""},
+		{"an internationalized domain", outbound.Incoming{Recipient: "dana@bücher.example"}, ""},
+		{"a display name and a +tag", outbound.Incoming{Recipient: "Dana Rep <dana+news@sales.example.test>"}, ""},
+		{"an SMS ack to a phone number", outbound.Incoming{Recipient: "+15555550123"}, ""},
+		{"a Slack ack to a Slack user", outbound.Incoming{Recipient: outbound.SlackKey("U024BE7LH")}, ""},
 	}
 	for _, c := range cases {
 		got, err := sup.Ack(ctx, s, c.in, now)
@@ -77,11 +87,11 @@ func TestDailyCapCountsInTheConfiguredZone(t *testing.T) {
 	ctx := context.Background()
 	la, _ := time.LoadLocation("America/Los_Angeles")
 	// 23:00 in Los Angeles on March 3 is 07:00 UTC on March 4.
-	clk := &clock{t: time.Date(2026, 3, 3, 23, 0, 0, 0, la)}
+	clk := testenv.NewClock(time.Date(2026, 3, 3, 23, 0, 0, 0, la))
 	s := openStore(t, clk)
 	sup := outbound.NewSuppressor(suppressConfig(2))
 	in := outbound.Incoming{Recipient: "dana@example.test"}
-	ack := store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "dana@example.test", Body: []byte("x")}
+	ack := model.OutboxMessage{Kind: "ack", Channel: "email", Recipient: "dana@example.test", Body: []byte("x")}
 	enqueue(t, s, ack)
 	if got, _ := sup.Ack(ctx, s, in, clk.Now()); got != "" {
 		t.Fatalf("one ack today: %q, want none suppressed", got)
@@ -111,7 +121,7 @@ func TestCorpusAutoRepliesAndBouncesAreNeverAcked(t *testing.T) {
 		t.Skipf("no sisimai corpus in %s", dir)
 	}
 	ctx := context.Background()
-	s := openStore(t, &clock{t: time.Now()})
+	s := openStore(t, testenv.NewClock(time.Now()))
 	sup := outbound.NewSuppressor(suppressConfig(20))
 	reasons := map[string]int{}
 	for _, f := range files {

@@ -9,14 +9,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // OutboxStore is what the outbox worker needs of the store.
 type OutboxStore interface {
-	ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]store.OutboxMessage, error)
+	ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]model.OutboxMessage, error)
 	MarkOutboxSent(ctx context.Context, id int64, providerID string) error
-	FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (string, error)
+	FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (model.OutboxState, error)
 }
 
 // Worker sends pending outbox messages: it claims a batch, sends each
@@ -27,8 +27,8 @@ type OutboxStore interface {
 // message again when its lease ends: at least once, never skipped.
 type Worker struct {
 	Store OutboxStore
-	// Senders send by channel: "email", "sms".
-	Senders map[string]Sender
+	// Senders send by channel.
+	Senders map[model.Channel]Sender
 	// Name identifies the worker in claims.
 	Name string
 	// Batch is how many messages one claim takes (default 20).
@@ -117,7 +117,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	return len(msgs), nil
 }
 
-func (w *Worker) one(ctx context.Context, m store.OutboxMessage) {
+func (w *Worker) one(ctx context.Context, m model.OutboxMessage) {
 	log := w.log().With("outbox", m.ID, "kind", m.Kind, "channel", m.Channel, "attempt", m.Attempts)
 	var (
 		id  string
@@ -144,11 +144,11 @@ func (w *Worker) one(ctx context.Context, m store.OutboxMessage) {
 	}
 	state, ferr := w.Store.FailOutbox(ctx, m.ID, w.Name, err, IsPermanent(err), max)
 	switch {
-	case errors.Is(ferr, store.ErrNotClaimed):
+	case errors.Is(ferr, model.ErrNotClaimed):
 		log.Warn("outbox message was taken over after its lease ran out", "err", err)
 	case ferr != nil:
 		log.Error("record send failure", "err", ferr, "cause", err)
-	case state == store.OutboxFailed:
+	case state == model.OutboxFailed:
 		w.count(w.failed, m.Channel)
 		log.Error("send failed for good", "err", err)
 	default:
@@ -156,8 +156,8 @@ func (w *Worker) one(ctx context.Context, m store.OutboxMessage) {
 	}
 }
 
-func (w *Worker) count(c *prometheus.CounterVec, channel string) {
+func (w *Worker) count(c *prometheus.CounterVec, channel model.Channel) {
 	if c != nil {
-		c.WithLabelValues(channel).Inc()
+		c.WithLabelValues(string(channel)).Inc()
 	}
 }

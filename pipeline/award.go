@@ -2,17 +2,14 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/earshot-dev/earshot/config"
-	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/templates"
 )
 
@@ -21,27 +18,21 @@ type AwardStore interface {
 	points.History
 	points.TallyStore
 	outbound.AckCounter
-	ItemLedger(ctx context.Context, itemID int64) ([]store.LedgerEntry, error)
+	ItemLedger(ctx context.Context, itemID int64) ([]model.LedgerEntry, error)
 	ItemDuplicateOf(ctx context.Context, itemID int64) (int64, error)
-	RepByID(ctx context.Context, id int64) (store.Rep, error)
+	RepByID(ctx context.Context, id int64) (model.Rep, error)
 }
 
-// Awarder pays a processed item's points and enqueues the ack to the rep
-// (or a suppressed row with its reason) and an immediate notice to each
-// owner whose digest is immediate. It only fills the result: the worker
-// stores it with the item's new state in one transaction.
+// Awarder pays a processed item's points and plans what it sends: the
+// ack to the rep (or a suppressed row with its reason) and an immediate
+// notice to each owner whose digest is immediate (outbound.Planner). It
+// only fills the result: the worker stores it with the item's new state
+// in one transaction.
 type Awarder struct {
-	Store    AwardStore
-	Rules    *points.Rules
-	Composer *outbound.Composer
-	Suppress *outbound.Suppressor
-	// Email is set when SMTP is configured; SMS when SMS acks are on.
-	Email, SMS bool
-	// Owners by name.
-	Owners map[string]config.Owner
-	// Now is the clock of the daily cap; time.Now when nil.
-	Now func() time.Time
-	Log *slog.Logger
+	Store   AwardStore
+	Rules   *points.Rules
+	Planner *outbound.Planner
+	Log     *slog.Logger
 }
 
 // NewAwarder wires an Awarder from a validated configuration, loading the
@@ -58,35 +49,13 @@ func NewAwarder(cfg *config.Config, st AwardStore, log *slog.Logger) (*Awarder, 
 	if err != nil {
 		return nil, err
 	}
-	a := &Awarder{
-		Store: st, Rules: points.NewRules(cfg.Points, cfg.Products, cfg.Location), Composer: comp,
-		Suppress: outbound.NewSuppressor(cfg), Email: cfg.SMTP != nil, SMS: cfg.SMS.Enabled && cfg.Twilio != nil,
-		Owners: map[string]config.Owner{}, Log: log.With("component", "award"),
-	}
-	for _, o := range cfg.Owners {
-		a.Owners[o.Name] = o
-	}
-	return a, nil
-}
-
-// awardFacts are the fields of the normalized message awarding reads.
-type awardFacts struct {
-	From         intake.Address `json:"from"`
-	MessageID    string         `json:"message_id"`
-	InReplyTo    []string       `json:"in_reply_to"`
-	References   []string       `json:"references"`
-	Mailboxes    []string       `json:"mailboxes"`
-	CallerNumber string         `json:"caller_number"`
+	return &Awarder{Store: st, Rules: points.NewRules(cfg.Points, cfg.Products, cfg.Location),
+		Planner: outbound.NewPlanner(cfg, comp), Log: log.With("component", "award")}, nil
 }
 
 // Award fills res.Ledger and res.Outbox for a processed item.
-func (a *Awarder) Award(ctx context.Context, it store.Item, res *store.Processed) error {
-	var f awardFacts
-	if res.Normalized != "" {
-		if err := json.Unmarshal([]byte(res.Normalized), &f); err != nil {
-			return fmt.Errorf("award item %d: normalized message: %w", it.ID, err)
-		}
-	}
+func (a *Awarder) Award(ctx context.Context, it model.Item, res *model.Processed) error {
+	f := res.Message
 	dup, err := a.Store.ItemDuplicateOf(ctx, it.ID)
 	if err != nil {
 		return fmt.Errorf("award item %d: %w", it.ID, err)
@@ -100,11 +69,12 @@ func (a *Awarder) Award(ctx context.Context, it store.Item, res *store.Processed
 	ct := outbound.Contribution{
 		Item: it, Subject: res.Subject, Text: res.BodyText, From: f.From, CallerNumber: f.CallerNumber,
 		Tags: res.Tags, Award: award, MessageID: f.MessageID, References: f.References,
+		Trust: res.Trust, TrustReason: res.TrustReason, Ack: res.Ack, Slack: f.Slack,
 	}
-	if ct.Text == "" && it.Transcript.Valid {
-		ct.Text = it.Transcript.String
+	if ct.Text == "" && it.HasTranscript {
+		ct.Text = it.Transcript
 	}
-	if it.Kind == "voicemail" && ct.CallerNumber == "" {
+	if it.Kind == model.KindVoicemail && ct.CallerNumber == "" {
 		ct.CallerNumber = res.Sender
 	}
 	if len(f.Mailboxes) > 0 {
@@ -132,139 +102,37 @@ func (a *Awarder) Award(ctx context.Context, it store.Item, res *store.Processed
 		// competitor meanwhile; completion checks that under a lock.
 		for _, e := range unpaid {
 			if c, ok := strings.CutPrefix(e.Reason, points.ReasonNewCompetitor); ok {
-				res.FirstReports = append(res.FirstReports, store.FirstReport{Competitor: c,
+				res.FirstReports = append(res.FirstReports, model.FirstReport{Competitor: c,
 					Since: points.NewCompetitorSince(it.ReceivedAt), Until: it.ReceivedAt})
 			}
 		}
 	}
-
-	ack, err := a.ack(ctx, ct, res.AutoReason, f)
+	msgs, cap, err := a.Planner.Plan(ctx, a.Store, ct, f, res.AutoReason)
 	if err != nil {
-		return fmt.Errorf("award item %d: ack: %w", it.ID, err)
+		return fmt.Errorf("award item %d: %w", it.ID, err)
 	}
-	res.Outbox = append(res.Outbox, ack)
-	if max, since := a.Suppress.DailyCap(a.now()); max > 0 && ack.State != store.OutboxSuppressed {
-		// Completion checks the cap again, under a lock per recipient.
-		res.AckCap = &store.AckCap{Recipient: ack.Recipient, Since: since, Max: max}
-	}
-	notices, err := a.notices(ct, res.Assignments)
-	if err != nil {
-		return fmt.Errorf("award item %d: notice: %w", it.ID, err)
-	}
-	res.Outbox = append(res.Outbox, notices...)
+	res.Outbox, res.AckCap = append(res.Outbox, msgs...), cap
 	a.Log.Debug("awarded", "item", it.ID, "points", award.Points, "entries", len(res.Ledger),
-		"withheld", award.Withheld, "waiting", award.Waiting, "ack", ack.State, "ack_reason", ack.Reason,
-		"notices", len(notices))
+		"withheld", award.Withheld, "waiting", award.Waiting, "ack", msgs[0].State, "ack_reason", msgs[0].Reason,
+		"messages", len(msgs))
 	return nil
 }
 
 // scoreInput is what scoring needs of a processed item.
-func scoreInput(it store.Item, res *store.Processed, dup int64) points.Item {
+func scoreInput(it model.Item, res *model.Processed, dup int64) points.Item {
 	in := points.Item{
-		ID: it.ID, RepID: res.RepID, Channel: it.Kind, ReceivedAt: it.ReceivedAt,
+		ID: it.ID, RepID: res.RepID, Channel: string(it.Kind), ReceivedAt: it.ReceivedAt,
 		AutoReason: res.AutoReason, DuplicateOf: dup,
 	}
 	for _, t := range res.Tags {
 		switch t.Kind {
-		case "category":
+		case model.TagCategory:
 			in.Categories = append(in.Categories, t.Value)
-		case "product":
+		case model.TagProduct:
 			in.Products = append(in.Products, t.Value)
-		case "competitor":
+		case model.TagCompetitor:
 			in.Competitors = append(in.Competitors, t.Value)
 		}
 	}
 	return in
-}
-
-// ack renders the ack to the rep on the item's channel, or returns a
-// suppressed row with the reason it must not be sent.
-func (a *Awarder) ack(ctx context.Context, ct outbound.Contribution, autoReason string, f awardFacts) (store.OutboxMessage, error) {
-	channel, to := outbound.ChannelEmail, strings.TrimSpace(ct.From.Addr)
-	// A phone system's voicemail-to-email comes from the PBX, not from the
-	// rep: answer the caller like a voicemail.
-	if ct.Item.Kind == "voicemail" || (ct.CallerNumber != "" && !repHasEmail(ct.Rep, to)) {
-		switch {
-		case a.SMS && ct.CallerNumber != "":
-			channel, to = outbound.ChannelSMS, ct.CallerNumber
-		case ct.Rep != nil && len(ct.Rep.Emails) > 0:
-			to = ct.Rep.Emails[0]
-		default:
-			to = ""
-		}
-	}
-	suppressed := func(reason string) store.OutboxMessage {
-		return store.OutboxMessage{Kind: outbound.KindAck, Channel: channel, Recipient: to,
-			State: store.OutboxSuppressed, Reason: reason}
-	}
-	if channel == outbound.ChannelEmail && !a.Email {
-		return suppressed("smtp is not configured"), nil
-	}
-	reason, err := a.Suppress.Ack(ctx, a.Store, outbound.Incoming{
-		Recipient: to, AutoReason: autoReason, Subject: ct.Subject, InReplyTo: f.InReplyTo, References: f.References,
-	}, a.now())
-	if err != nil {
-		return store.OutboxMessage{}, err
-	}
-	if reason != "" {
-		return suppressed(reason), nil
-	}
-	if channel == outbound.ChannelSMS {
-		return a.Composer.AckSMS(ct, to)
-	}
-	return a.Composer.AckEmail(ct, to)
-}
-
-// repHasEmail reports whether addr is one of the rep's addresses.
-func repHasEmail(rep *store.Rep, addr string) bool {
-	if rep == nil {
-		return false
-	}
-	for _, e := range rep.Emails {
-		if strings.EqualFold(e, intake.FoldAddress(addr)) {
-			return true
-		}
-	}
-	return false
-}
-
-// notices renders an immediate notice to each assigned owner whose digest
-// is immediate; owners on hourly or daily digests hear from the digest.
-func (a *Awarder) notices(ct outbound.Contribution, assignments []store.Assignment) ([]store.OutboxMessage, error) {
-	if !a.Email {
-		return nil, nil
-	}
-	replyTo := strings.TrimSpace(ct.From.Addr)
-	if ct.Item.Kind == "voicemail" {
-		replyTo = ""
-		if ct.Rep != nil && len(ct.Rep.Emails) > 0 {
-			replyTo = ct.Rep.Emails[0]
-		}
-	}
-	var out []store.OutboxMessage
-	for _, as := range assignments {
-		o, ok := a.Owners[as.Owner]
-		if !ok || o.Email == "" || (o.Digest != "" && o.Digest != "immediate") {
-			continue
-		}
-		if a.Suppress.Own(o.Email) {
-			out = append(out, store.OutboxMessage{Kind: outbound.KindOwnerNotice, Channel: outbound.ChannelEmail,
-				Recipient: o.Email, Owner: as.Owner, State: store.OutboxSuppressed, Reason: outbound.ReasonOwnAddress})
-			continue
-		}
-		m, err := a.Composer.Notice(ct, o, replyTo)
-		if err != nil {
-			return nil, err
-		}
-		m.Owner = as.Owner
-		out = append(out, m)
-	}
-	return out, nil
-}
-
-func (a *Awarder) now() time.Time {
-	if a.Now != nil {
-		return a.Now()
-	}
-	return time.Now()
 }

@@ -14,18 +14,20 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/model"
+	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/points"
 	"github.com/earshot-dev/earshot/store"
 )
 
 const awardConfig = `
-database: sqlite:%s
+database: sqlite:%[1]s
 timezone: America/Los_Angeles
 http: {public_url: "https://earshot.example.test"}
 mailboxes:
-  - {name: feedback, address: feedback@example.test, category: feedback, imap: {host: 127.0.0.1, tls: none, username: f, password: p}}
-  - {name: intel, address: intel@example.test, category: intel, imap: {host: 127.0.0.1, tls: none, username: i, password: p}}
+  - {name: feedback, address: feedback@example.test, category: feedback, imap: {host: 127.0.0.1, tls: none, username: f, password: p}, contributors: %[3]s}
+  - {name: intel, address: intel@example.test, category: intel, imap: {host: 127.0.0.1, tls: none, username: i, password: p}, contributors: %[3]s}
 smtp: {host: 127.0.0.1, port: 2525, tls: none, from: "Earshot <earshot@example.test>", hostname: earshot.example.test}
 owners:
   - {name: ci-lead, email: ci@example.test}
@@ -44,7 +46,7 @@ points:
   first_intel_bonus: 2
   new_competitor_bonus: 2
   goals: [{name: competitive nugget, category: intel, count: 1}]
-acks: {enabled: true, daily_cap: %d}
+acks: {enabled: true, daily_cap: %[2]d}
 `
 
 // awardHarness processes items the way the workers do: Process, then
@@ -62,8 +64,15 @@ type awardHarness struct {
 
 func newAwardHarness(t *testing.T, dailyCap int) *awardHarness {
 	t.Helper()
+	return newGatedHarness(t, dailyCap, "{require: none}", nil)
+}
+
+// newGatedHarness is an award harness whose mailboxes have the
+// contributors policy given in YAML, checked by check.
+func newGatedHarness(t *testing.T, dailyCap int, contributors string, check pipeline.SenderCheck) *awardHarness {
+	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(awardConfig, filepath.Join(t.TempDir(), "e.db"), dailyCap)),
+	cfg, err := config.Parse([]byte(fmt.Sprintf(awardConfig, filepath.Join(t.TempDir(), "e.db"), dailyCap, contributors)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +91,7 @@ func newAwardHarness(t *testing.T, dailyCap int) *awardHarness {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.ImportReps(ctx, []store.Rep{
+	if _, err := s.ImportReps(ctx, []model.Rep{
 		{Name: "Dana Reyes", Emails: []string{"dana@example.test"}, Line: 2},
 		{Name: "Sam Okafor", Emails: []string{"sam@example.test"}, Line: 3},
 	}); err != nil {
@@ -96,8 +105,8 @@ func newAwardHarness(t *testing.T, dailyCap int) *awardHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Now = func() time.Time { return h.now }
-	h.s, h.p, h.a = s, &pipeline.Processor{Store: s, Router: router}, a
+	a.Planner.Now = func() time.Time { return h.now }
+	h.s, h.p, h.a = s, &pipeline.Processor{Store: s, Router: router, Gate: pipeline.NewGate(cfg, s, check)}, a
 	return h
 }
 
@@ -109,7 +118,7 @@ func (h *awardHarness) deliver(mailbox string, at time.Time, header, body string
 	if !strings.Contains(header, "Message-ID:") {
 		raw = fmt.Sprintf("Message-ID: <m%d@mail.example.test>\r\n", h.n) + raw
 	}
-	_, err := h.s.Receive(context.Background(), store.Batch{Source: mailbox, Items: []store.RawItem{{
+	_, err := h.s.Receive(context.Background(), model.Batch{Source: mailbox, Items: []model.RawItem{{
 		SourceKey: fmt.Sprint("1:", h.n), Kind: "email", Mailbox: mailbox + "@example.test",
 		ContentHash: fmt.Sprint("hash-", h.n), Raw: []byte(raw), ReceivedAt: at,
 	}}})
@@ -119,7 +128,7 @@ func (h *awardHarness) deliver(mailbox string, at time.Time, header, body string
 }
 
 // process processes the next due item and returns its id and result.
-func (h *awardHarness) process() (int64, store.Processed) {
+func (h *awardHarness) process() (int64, model.Processed) {
 	h.t.Helper()
 	ctx := context.Background()
 	items, err := h.s.Claim(ctx, "w", 1, time.Minute)
@@ -141,21 +150,21 @@ func (h *awardHarness) process() (int64, store.Processed) {
 }
 
 // outbox returns an item's outbox rows by kind and recipient.
-func (h *awardHarness) outbox(item int64) map[string]store.OutboxMessage {
+func (h *awardHarness) outbox(item int64) map[string]model.OutboxMessage {
 	h.t.Helper()
 	msgs, err := h.s.ItemOutbox(context.Background(), item)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	out := map[string]store.OutboxMessage{}
+	out := map[string]model.OutboxMessage{}
 	for _, m := range msgs {
-		out[m.Kind+" "+m.Recipient] = m
+		out[string(m.Kind)+" "+m.Recipient] = m
 	}
 	return out
 }
 
 // ackText returns the text part of a stored email ack.
-func ackText(t *testing.T, m store.OutboxMessage) (gomail.Header, string) {
+func ackText(t *testing.T, m model.OutboxMessage) (gomail.Header, string) {
 	t.Helper()
 	mr, err := gomail.CreateReader(bytes.NewReader(m.Body))
 	if err != nil {
@@ -169,7 +178,7 @@ func ackText(t *testing.T, m store.OutboxMessage) (gomail.Header, string) {
 	return mr.Header, string(b)
 }
 
-func reasons(entries []store.LedgerEntry) string {
+func reasons(entries []model.LedgerEntry) string {
 	var out []string
 	for _, e := range entries {
 		out = append(out, fmt.Sprintf("%s=%d@%s", e.Reason, e.Points, e.Month))
@@ -190,7 +199,7 @@ func TestAwardIntelAtMonthEndInLosAngeles(t *testing.T) {
 	}
 	out := h.outbox(item)
 	ack, ok := out["ack dana@example.test"]
-	if !ok || ack.State != store.OutboxPending || ack.Channel != "email" {
+	if !ok || ack.State != model.OutboxPending || ack.Channel != "email" {
 		t.Fatalf("ack = %+v (outbox %v)", ack, out)
 	}
 	hdr, text := ackText(t, ack)
@@ -208,7 +217,7 @@ func TestAwardIntelAtMonthEndInLosAngeles(t *testing.T) {
 		}
 	}
 	notice, ok := out["owner_notice ci@example.test"]
-	if !ok || notice.State != store.OutboxPending || !bytes.Contains(notice.Body, []byte("Content-Type: message/rfc822")) ||
+	if !ok || notice.State != model.OutboxPending || !bytes.Contains(notice.Body, []byte("Content-Type: message/rfc822")) ||
 		!bytes.Contains(notice.Body, []byte("Reply-To: \"Dana Reyes\" <dana@example.test>")) {
 		t.Errorf("notice to the immediate owner = %s %q", notice.State, notice.Subject)
 	}
@@ -250,13 +259,13 @@ func TestAwardLoopsAreNotAnswered(t *testing.T) {
 		h.deliver("feedback", at.Add(time.Hour), c.header, c.body)
 		id, res := h.process()
 		out := h.outbox(id)
-		var acks []store.OutboxMessage
+		var acks []model.OutboxMessage
 		for _, m := range out {
 			if m.Kind == "ack" {
 				acks = append(acks, m)
 			}
 		}
-		if len(acks) != 1 || acks[0].State != store.OutboxSuppressed || acks[0].Reason != c.want || len(acks[0].Body) != 0 {
+		if len(acks) != 1 || acks[0].State != model.OutboxSuppressed || acks[0].Reason != c.want || len(acks[0].Body) != 0 {
 			t.Errorf("%s: acks %+v, want one suppressed: %s", c.name, acks, c.want)
 		}
 		if c.want == "auto-generated (auto-submitted: auto-replied)" && (len(res.Ledger) != 0 || len(out) != 1) {
@@ -289,35 +298,44 @@ func TestAwardTallyFollowsAdjustments(t *testing.T) {
 	}
 }
 
+// A sender outside the roster earns nothing and gets no ack; once the
+// sender is added to the roster, processing again pays the points and
+// sends the ack that was withheld.
 func TestAwardWaitsForRegistration(t *testing.T) {
 	h := newAwardHarness(t, 20)
 	ctx := context.Background()
 	at := time.Date(2026, 3, 3, 10, 0, 0, 0, h.cfg.Location)
 	h.deliver("intel", at, "From: Lee Park <lee@example.test>\r\nSubject: Acme\r\n", "Acme is hiring our reps.")
 	item, res := h.process()
-	if len(res.Ledger) != 0 || res.RepID != 0 {
-		t.Fatalf("an unregistered sender was paid: %+v", res.Ledger)
+	if len(res.Ledger) != 0 || res.RepID != 0 || res.Trust != model.TrustStranger || len(res.Assignments) != 0 {
+		t.Fatalf("an unregistered sender: trust %s, ledger %+v, owners %+v; want a stranger, unpaid and unrouted",
+			res.Trust, res.Ledger, res.Assignments)
 	}
 	ack := h.outbox(item)["ack lee@example.test"]
-	if _, text := ackText(t, ack); !strings.Contains(text, "It is worth at least 5 points. lee@example.test is not on the rep roster yet") {
-		t.Errorf("ack to an unregistered sender:\n%s", text)
+	if ack.State != model.OutboxSuppressed || ack.Reason != outbound.ReasonNotContributor || len(h.outbox(item)) != 1 {
+		t.Errorf("messages to and about an unregistered sender: %v; want only a suppressed ack", h.outbox(item))
 	}
-	if _, err := h.s.ImportReps(ctx, []store.Rep{{Name: "Lee Park", Emails: []string{"lee@example.test"}, Line: 2}}); err != nil {
+	if _, err := h.s.ImportReps(ctx, []model.Rep{{Name: "Lee Park", Emails: []string{"lee@example.test"}, Line: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := h.s.ReleaseWaitingPoints(ctx); err != nil || n != 1 {
 		t.Fatalf("released %d items, %v", n, err)
 	}
 	again, res := h.process()
-	if again != item || reasons(res.Ledger) != "category:intel=3@2026-03 bonus:first-intel-of-month=2@2026-03 bonus:new-competitor:Acme=2@2026-03" {
-		t.Errorf("after registering: item %d, ledger %s", again, reasons(res.Ledger))
+	if again != item || res.Trust != model.TrustRep ||
+		reasons(res.Ledger) != "category:intel=3@2026-03 bonus:first-intel-of-month=2@2026-03 bonus:new-competitor:Acme=2@2026-03" {
+		t.Errorf("after registering: item %d, trust %s, ledger %s", again, res.Trust, reasons(res.Ledger))
 	}
 	paid, _ := h.s.ItemLedger(ctx, item)
 	if len(paid) != 3 {
 		t.Errorf("paid %d entries, want 3", len(paid))
 	}
-	if out := h.outbox(item); len(out) != 2 || out["ack lee@example.test"].ID != ack.ID {
-		t.Errorf("reprocessing enqueued again: %v", out)
+	out := h.outbox(item)
+	if sent := out["ack lee@example.test"]; sent.ID != ack.ID || sent.State != model.OutboxPending {
+		t.Errorf("the withheld ack after registering: %+v; want the same row, now pending", sent)
+	}
+	if _, ok := out["owner_notice ci@example.test"]; !ok || len(out) != 2 {
+		t.Errorf("after registering: %v; want the ack and the owner's notice", out)
 	}
 }
 
@@ -336,7 +354,7 @@ func TestAwardDuplicateAndDailyCap(t *testing.T) {
 		t.Errorf("a duplicate was paid: %s", reasons(res.Ledger))
 	}
 	ack := h.outbox(second)["ack dana@example.test"]
-	if ack.State != store.OutboxSuppressed || ack.Reason != "daily cap of 1 acks reached" {
+	if ack.State != model.OutboxSuppressed || ack.Reason != "daily cap of 1 acks reached" {
 		t.Errorf("second ack of the day = %s %q, want suppressed by the cap", ack.State, ack.Reason)
 	}
 	// The next day the cap starts over; the duplicate's ack says why it

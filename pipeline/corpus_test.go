@@ -14,6 +14,7 @@ import (
 	"github.com/earshot-dev/earshot/intake"
 	"github.com/earshot-dev/earshot/intake/corpus"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -43,7 +44,7 @@ func TestCorpusIntoStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			st.EnsureSource(ctx, "corpus", "imap")
-			var batch []store.RawItem
+			var batch []model.RawItem
 			for i, f := range files {
 				raw, err := os.ReadFile(f)
 				if err != nil {
@@ -51,10 +52,10 @@ func TestCorpusIntoStore(t *testing.T) {
 				}
 				id, hash := intake.Fingerprint(raw)
 				rel, _ := filepath.Rel(shared, f)
-				batch = append(batch, store.RawItem{SourceKey: rel, Kind: "email", Mailbox: "feedback@example.test",
+				batch = append(batch, model.RawItem{SourceKey: rel, Kind: "email", Mailbox: "feedback@example.test",
 					MessageID: id, ContentHash: hash, Raw: raw})
 				if len(batch) == 100 || i == len(files)-1 {
-					if _, err := st.Receive(ctx, store.Batch{Source: "corpus", Items: batch}); err != nil {
+					if _, err := st.Receive(ctx, model.Batch{Source: "corpus", Items: batch}); err != nil {
 						t.Fatal(err)
 					}
 					batch = nil
@@ -88,7 +89,7 @@ func TestCorpusIntoStore(t *testing.T) {
 				t.Fatalf("%d files but %d receipts: mail was lost", len(files), receipts)
 			}
 			counts, _ := st.StateCounts(ctx)
-			if counts[store.StateProcessed] != int64(items) {
+			if counts[model.StateProcessed] != int64(items) {
 				var errs []string
 				st.DB().Select(&errs, `select last_error from items where state <> 'processed' limit 5`)
 				t.Fatalf("states %v of %d items; errors: %q", counts, items, errs)

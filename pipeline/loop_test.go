@@ -12,7 +12,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/dev"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // An out-of-office reply to our ack arrives in the mailbox: it is stored
@@ -52,17 +52,27 @@ acks: {enabled: true}
 		t.Fatal(err)
 	}
 	waitProcessed(t, st, 2, 2)
+	// The sink has the first ack before the outbox marks it sent: wait
+	// for the rows themselves.
 	var rows []struct {
-		Subject string `db:"subject"`
-		State   string `db:"state"`
-		Reason  string `db:"reason"`
+		Subject string            `db:"subject"`
+		State   model.OutboxState `db:"state"`
+		Reason  string            `db:"reason"`
 	}
-	if err := st.DB().Select(&rows, `select i.subject, o.state, o.reason from items i
-		join outbox o on o.item_id = i.id and o.kind = 'ack' order by i.id`); err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 2 || rows[0].State != store.OutboxSent || rows[1].State != store.OutboxSuppressed {
-		t.Fatalf("acks = %+v; want the first sent and the out-of-office reply's suppressed", rows)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		rows = rows[:0]
+		if err := st.DB().Select(&rows, `select i.subject, o.state, o.reason from items i
+			join outbox o on o.item_id = i.id and o.kind = 'ack' order by i.id`); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 2 && rows[0].State == model.OutboxSent && rows[1].State == model.OutboxSuppressed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("acks = %+v; want the first sent and the out-of-office reply's suppressed", rows)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("out-of-office reply to our ack: ack %s (%s)", rows[1].State, rows[1].Reason)
 	time.Sleep(300 * time.Millisecond) // give a wrong second ack the time to arrive

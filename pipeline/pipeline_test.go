@@ -15,6 +15,7 @@ import (
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/dev"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -28,10 +29,12 @@ mailboxes:
     address: feedback@example.test
     category: feedback
     imap: {host: %[2]s, port: %[3]s, tls: none, username: feedback@example.test, password: pw1, poll_interval: 1s, no_idle: true}
+    contributors: {require: none}
   - name: intel
     address: intel@example.test
     category: intel
     imap: {host: %[2]s, port: %[3]s, tls: none, username: intel@example.test, password: pw2, poll_interval: 1s, no_idle: true}
+    contributors: {require: none}
 owners:
   - {name: ci-lead, email: ci@example.test}
   - {name: billing-pm, email: billing@example.test}
@@ -88,7 +91,7 @@ func daemonWith(t *testing.T, dbURL, extra string, opts pipeline.Options) (*dev.
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ImportReps(ctx, []store.Rep{{Name: "Dana", Emails: []string{"dana@example.test"}, Line: 2}}); err != nil {
+	if _, err := st.ImportReps(ctx, []model.Rep{{Name: "Dana", Emails: []string{"dana@example.test"}, Line: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -127,7 +130,7 @@ func waitProcessed(t *testing.T, st *store.Store, n, receipts int64) {
 		if err := st.DB().Get(&r, `select count(*) from receipts`); err != nil {
 			t.Fatal(err)
 		}
-		if c[store.StateProcessed] == n && len(c) == 1 && r == receipts {
+		if c[model.StateProcessed] == n && len(c) == 1 && r == receipts {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -143,7 +146,7 @@ func tagsOf(t *testing.T, st *store.Store, id int64) (tags []string, owners []st
 		t.Fatal(err)
 	}
 	for _, tg := range ts {
-		tags = append(tags, tg.Kind+"="+tg.Value)
+		tags = append(tags, string(tg.Kind)+"="+tg.Value)
 	}
 	as, _ := st.Assignments(ctx, id)
 	for _, a := range as {
@@ -199,13 +202,13 @@ func TestDaemonEndToEnd(t *testing.T) {
 				}
 				tags, owners := tagsOf(t, st, it.ID)
 				if it.Subject != w.subject || strings.Join(tags, " ") != w.tags || strings.Join(owners, " ") != w.owners ||
-					it.RepID.Valid != w.rep || it.AutoReason != w.auto {
+					it.RepID != 0 != w.rep || it.AutoReason != w.auto {
 					t.Errorf("item %d = %q tags [%s] owners [%s] rep %v auto %q;\nwant %q tags [%s] owners [%s] rep %v auto %q",
-						it.ID, it.Subject, strings.Join(tags, " "), strings.Join(owners, " "), it.RepID.Valid, it.AutoReason,
+						it.ID, it.Subject, strings.Join(tags, " "), strings.Join(owners, " "), it.RepID != 0, it.AutoReason,
 						w.subject, w.tags, w.owners, w.rep, w.auto)
 				}
 			}
-			if c, _ := st.StateCounts(ctx); c[store.StateProcessed] != 3 || len(c) != 1 {
+			if c, _ := st.StateCounts(ctx); c[model.StateProcessed] != 3 || len(c) != 1 {
 				t.Errorf("states = %v; want exactly 3 processed items for 4 deliveries", c)
 			}
 			mbs, _ := st.Mailboxes(ctx, ids["Acme pricing"])

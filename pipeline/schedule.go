@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/templates"
@@ -21,9 +22,9 @@ type ScheduleStore interface {
 	EnqueueDigest(ctx context.Context, run store.DigestRun, compose store.Compose) (int, error)
 	EnqueueReminder(ctx context.Context, owner string, due time.Time, limit int, compose store.Compose) (int, error)
 	ScheduleRan(ctx context.Context, name, period string) (bool, error)
-	EnqueueOnce(ctx context.Context, name, period string, msgs []store.OutboxMessage) (bool, error)
-	Leaderboard(ctx context.Context, month string, limit int) ([]store.Standing, error)
-	NotableIntel(ctx context.Context, from, to time.Time, limit int) ([]store.DigestItem, error)
+	EnqueueOnce(ctx context.Context, name, period string, msgs []model.OutboxMessage) (bool, error)
+	Leaderboard(ctx context.Context, q model.BoardQuery) ([]model.Standing, error)
+	NotableIntel(ctx context.Context, from, to time.Time, limit int) ([]model.TaggedItem, error)
 	PruneScheduleRuns(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -172,8 +173,8 @@ func (s *Scheduler) digest(ctx context.Context, o config.Owner, now time.Time) (
 		return 0, err
 	}
 	n, err := s.Store.EnqueueDigest(ctx, store.DigestRun{Owner: o.Name, Email: o.Email, Period: period},
-		func(due []store.DueAssignment) (store.OutboxMessage, error) {
-			if m, ok := s.suppressed(outbound.KindDigest, o.Email); ok {
+		func(due []model.DueAssignment) (model.OutboxMessage, error) {
+			if m, ok := s.suppressed(model.OutboxDigest, o.Email); ok {
 				return m, nil
 			}
 			return s.Composer.Digest(o, label, digestContributions(due))
@@ -214,8 +215,8 @@ func (s *Scheduler) remind(ctx context.Context, o config.Owner, now time.Time) (
 		sla = 24 * time.Hour
 	}
 	n, err := s.Store.EnqueueReminder(ctx, o.Name, now.Add(-sla), 0,
-		func(due []store.DueAssignment) (store.OutboxMessage, error) {
-			if m, ok := s.suppressed(outbound.KindReminder, o.Email); ok {
+		func(due []model.DueAssignment) (model.OutboxMessage, error) {
+			if m, ok := s.suppressed(model.OutboxReminder, o.Email); ok {
 				return m, nil
 			}
 			waited := make([]time.Duration, len(due))
@@ -240,11 +241,11 @@ func (s *Scheduler) managerDigest(ctx context.Context, now time.Time) (int, erro
 	}
 	to := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, t.Location())
 	from := to.AddDate(0, -1, 0)
-	month := from.Format("2006-01")
-	if ran, err := s.Store.ScheduleRan(ctx, ScheduleManagerDigest, month); err != nil || ran {
+	month := model.MonthOf(from, t.Location())
+	if ran, err := s.Store.ScheduleRan(ctx, ScheduleManagerDigest, string(month)); err != nil || ran {
 		return 0, err
 	}
-	board, err := s.Store.Leaderboard(ctx, month, cmp.Or(s.BoardSize, 25))
+	board, err := s.Store.Leaderboard(ctx, model.BoardQuery{Month: month, Limit: cmp.Or(s.BoardSize, 25)})
 	if err != nil {
 		return 0, fmt.Errorf("manager digest %s: %w", month, err)
 	}
@@ -256,13 +257,13 @@ func (s *Scheduler) managerDigest(ctx context.Context, now time.Time) (int, erro
 	for _, it := range notable {
 		cts = append(cts, digestContribution(it))
 	}
-	var msgs []store.OutboxMessage
+	var msgs []model.OutboxMessage
 	for _, m := range s.Managers {
 		addr, err := mail.ParseAddress(m)
 		if err != nil {
 			return 0, fmt.Errorf("manager digest %s: manager %q: %w", month, m, err)
 		}
-		msg, ok := s.suppressed(outbound.KindDigest, addr.Address)
+		msg, ok := s.suppressed(model.OutboxDigest, addr.Address)
 		if !ok {
 			if msg, err = s.Composer.ManagerDigest(addr.Name, addr.Address, month, board, cts); err != nil {
 				return 0, fmt.Errorf("manager digest %s: %w", month, err)
@@ -270,7 +271,7 @@ func (s *Scheduler) managerDigest(ctx context.Context, now time.Time) (int, erro
 		}
 		msgs = append(msgs, msg)
 	}
-	first, err := s.Store.EnqueueOnce(ctx, ScheduleManagerDigest, month, msgs)
+	first, err := s.Store.EnqueueOnce(ctx, ScheduleManagerDigest, string(month), msgs)
 	if err != nil || !first {
 		return 0, err
 	}
@@ -281,26 +282,26 @@ func (s *Scheduler) managerDigest(ctx context.Context, now time.Time) (int, erro
 
 // suppressed returns the suppressed row of a message to one of our own
 // addresses.
-func (s *Scheduler) suppressed(kind, to string) (store.OutboxMessage, bool) {
+func (s *Scheduler) suppressed(kind model.OutboxKind, to string) (model.OutboxMessage, bool) {
 	if s.Suppress == nil || !s.Suppress.Own(to) {
-		return store.OutboxMessage{}, false
+		return model.OutboxMessage{}, false
 	}
-	return store.OutboxMessage{Kind: kind, Channel: outbound.ChannelEmail, Recipient: strings.TrimSpace(to),
-		State: store.OutboxSuppressed, Reason: outbound.ReasonOwnAddress}, true
+	return model.OutboxMessage{Kind: kind, Channel: model.ChannelEmail, Recipient: strings.TrimSpace(to),
+		State: model.OutboxSuppressed, Reason: outbound.ReasonOwnAddress}, true
 }
 
 // digestContributions are what the composer needs of a digest's assignments.
-func digestContributions(due []store.DueAssignment) []outbound.Contribution {
+func digestContributions(due []model.DueAssignment) []outbound.Contribution {
 	out := make([]outbound.Contribution, len(due))
 	for i, d := range due {
-		out[i] = digestContribution(d.DigestItem)
+		out[i] = digestContribution(d.TaggedItem)
 	}
 	return out
 }
 
-func digestContribution(it store.DigestItem) outbound.Contribution {
+func digestContribution(it model.TaggedItem) outbound.Contribution {
 	return outbound.Contribution{
-		Item:    store.Item{ID: it.ItemID, Kind: it.Kind, ReceivedAt: it.ReceivedAt},
+		Item:    it.Item,
 		Subject: it.Subject, Text: it.Text(), Tags: it.Tags,
 	}
 }

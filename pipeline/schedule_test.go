@@ -12,6 +12,7 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -100,14 +101,14 @@ func (h *schedHarness) run(sch *pipeline.Scheduler) {
 
 // item stores a processed email received and routed now, with its tags
 // and owners, and returns its id.
-func (h *schedHarness) item(subject string, p store.Processed) int64 {
+func (h *schedHarness) item(subject string, p model.Processed) int64 {
 	h.t.Helper()
 	ctx := context.Background()
 	h.n++
 	if err := h.s.EnsureSource(ctx, "intel", "imap"); err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.s.Receive(ctx, store.Batch{Source: "intel", Items: []store.RawItem{{SourceKey: fmt.Sprint(h.n),
+	if _, err := h.s.Receive(ctx, model.Batch{Source: "intel", Items: []model.RawItem{{SourceKey: fmt.Sprint(h.n),
 		Kind: "email", ContentHash: fmt.Sprint("sched-", h.n), Raw: []byte(subject)}}}); err != nil {
 		h.t.Fatal(err)
 	}
@@ -123,10 +124,10 @@ func (h *schedHarness) item(subject string, p store.Processed) int64 {
 }
 
 // routed is an intel item about Acme routed to owners.
-func routed(owners ...string) store.Processed {
-	p := store.Processed{Tags: []store.Tag{{Kind: "category", Value: "intel"}, {Kind: "competitor", Value: "Acme"}}}
+func routed(owners ...string) model.Processed {
+	p := model.Processed{Tags: []model.Tag{{Kind: "category", Value: "intel"}, {Kind: "competitor", Value: "Acme"}}}
 	for _, o := range owners {
-		p.Assignments = append(p.Assignments, store.Assignment{Owner: o, Route: "test"})
+		p.Assignments = append(p.Assignments, model.Assignment{Owner: o, Route: "test"})
 	}
 	return p
 }
@@ -135,16 +136,16 @@ func routed(owners ...string) store.Processed {
 // as "kind recipient: subject", oldest first.
 func (h *schedHarness) sent() []string {
 	h.t.Helper()
-	var rows []store.OutboxMessage
+	var rows []model.OutboxMessage
 	if err := h.s.DB().Select(&rows, `select id, kind, recipient, subject, body, state, reason from outbox
 		where item_id is null order by id`); err != nil {
 		h.t.Fatal(err)
 	}
 	var out []string
 	for _, m := range rows {
-		line := m.Kind + " " + m.Recipient + ": " + m.Subject
-		if m.State != store.OutboxPending {
-			line += " [" + m.State + ": " + m.Reason + "]"
+		line := string(m.Kind) + " " + m.Recipient + ": " + m.Subject
+		if m.State != model.OutboxPending {
+			line += " [" + string(m.State) + ": " + m.Reason + "]"
 		}
 		out = append(out, line)
 	}
@@ -161,7 +162,7 @@ func (h *schedHarness) body(n int) (to, text string) {
 	if n >= len(bodies) {
 		h.t.Fatalf("no scheduled message %d of %d", n, len(bodies))
 	}
-	hdr, text := ackText(h.t, store.OutboxMessage{Body: bodies[n]})
+	hdr, text := ackText(h.t, model.OutboxMessage{Body: bodies[n]})
 	return hdr.Get("To"), text
 }
 
@@ -306,7 +307,7 @@ func TestSchedulerReminder(t *testing.T) {
 func TestSchedulerManagerDigest(t *testing.T) {
 	schedDialects(t, time.Date(2026, 2, 12, 10, 0, 0, 0, la), func(t *testing.T, h *schedHarness) {
 		ctx := context.Background()
-		if _, err := h.s.ImportReps(ctx, []store.Rep{{Name: "Dana Reyes", Team: "East", Emails: []string{"dana@example.test"}, Line: 2}}); err != nil {
+		if _, err := h.s.ImportReps(ctx, []model.Rep{{Name: "Dana Reyes", Team: "East", Emails: []string{"dana@example.test"}, Line: 2}}); err != nil {
 			t.Fatal(err)
 		}
 		dana, err := h.s.RepByContact(ctx, "email", "dana@example.test")
@@ -315,7 +316,7 @@ func TestSchedulerManagerDigest(t *testing.T) {
 		}
 		p := routed()
 		p.RepID = dana.ID
-		p.Ledger = []store.LedgerEntry{{RepID: dana.ID, Points: 5, Reason: "category:intel", Month: "2026-02"}}
+		p.Ledger = []model.LedgerEntry{{RepID: dana.ID, Points: 5, Reason: "category:intel", Month: "2026-02"}}
 		h.item("Acme drops its free tier", p)
 
 		managers := []string{"kim@example.test", "Lee Park <lee@example.test>", "earshot@example.test"}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -25,18 +26,18 @@ func TestSearchIndexerDefersToProcessing(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.EnsureSource(ctx, "feedback", "imap")
-	var items []store.RawItem
+	var items []model.RawItem
 	for _, k := range []string{"a", "b"} {
-		items = append(items, store.RawItem{SourceKey: k, Kind: "email", ContentHash: "h-" + k, Raw: []byte("Subject: " + k + "\r\n\r\n" + k)})
+		items = append(items, model.RawItem{SourceKey: k, Kind: "email", ContentHash: "h-" + k, Raw: []byte("Subject: " + k + "\r\n\r\n" + k)})
 	}
-	if _, err := st.Receive(ctx, store.Batch{Source: "feedback", Items: items}); err != nil {
+	if _, err := st.Receive(ctx, model.Batch{Source: "feedback", Items: items}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.Claim(ctx, "w", 1, time.Minute)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", got, err)
 	}
-	if err := st.Complete(ctx, got[0].ID, "w", store.Processed{Subject: "quokka sighting"}); err != nil {
+	if err := st.Complete(ctx, got[0].ID, "w", model.Processed{Subject: "quokka sighting"}); err != nil {
 		t.Fatal(err)
 	}
 	x := &pipeline.SearchIndexer{Store: st, MaxLag: time.Minute, Log: slog.New(slog.DiscardHandler)}
@@ -57,7 +58,7 @@ func TestSearchIndexerDefersToProcessing(t *testing.T) {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", got, err)
 	}
-	if err := st.Complete(ctx, got[0].ID, "w", store.Processed{Subject: "wombat sighting"}); err != nil {
+	if err := st.Complete(ctx, got[0].ID, "w", model.Processed{Subject: "wombat sighting"}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := x.RunOnce(ctx); n != 1 || err != nil {

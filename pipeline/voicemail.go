@@ -2,15 +2,15 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake"
-	"github.com/earshot-dev/earshot/intake/voicemail"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/routing"
 	"github.com/earshot-dev/earshot/store"
 	"github.com/earshot-dev/earshot/transcribe"
@@ -18,9 +18,9 @@ import (
 
 // VoicemailStore is what voicemail processing needs of the store.
 type VoicemailStore interface {
-	RepByContact(ctx context.Context, kind, value string) (store.Rep, error)
-	ItemTranscript(ctx context.Context, id int64) (store.Transcript, bool, error)
-	SaveTranscript(ctx context.Context, id int64, worker string, t store.Transcript) error
+	GateStore
+	ItemTranscript(ctx context.Context, id int64) (model.Transcript, bool, error)
+	SaveTranscript(ctx context.Context, id int64, worker string, t model.Transcript) error
 }
 
 var _ VoicemailStore = (*store.Store)(nil)
@@ -34,28 +34,14 @@ type Voicemails struct {
 	Store       VoicemailStore
 	Transcriber transcribe.Transcriber
 	Router      *Router
+	// Gate decides who a voicemail is from; nil credits every caller
+	// number of the roster, as with twilio.attestation: none.
+	Gate *Gate
 }
 
 // e164 matches a phone number in E.164. Twilio writes withheld numbers as
 // "Anonymous" or placeholders that are not valid numbers.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// voicemailNormalized is the JSON kept with a processed voicemail.
-type voicemailNormalized struct {
-	CallerNumber       string  `json:"caller_number,omitempty"`
-	CalledNumber       string  `json:"called_number,omitempty"`
-	CallerName         string  `json:"caller_name,omitempty"`
-	RecordingSID       string  `json:"recording_sid,omitempty"`
-	CallSID            string  `json:"call_sid,omitempty"`
-	DurationSeconds    int     `json:"duration_seconds,omitempty"`
-	RecordedAt         string  `json:"recorded_at,omitempty"`
-	TranscriptEngine   string  `json:"transcript_engine,omitempty"`
-	TranscriptLanguage string  `json:"transcript_language,omitempty"`
-	TranscriptNote     string  `json:"transcript_note,omitempty"`
-	Confidence         float64 `json:"transcript_confidence,omitempty"`
-	AwaitingTranscript bool    `json:"awaiting_transcript,omitempty"`
-	Unregistered       bool    `json:"unregistered,omitempty"`
-}
 
 // Process transcribes (or loads the transcript of) a voicemail, credits
 // the caller's rep, and tags and routes the transcript. A voicemail
@@ -63,12 +49,12 @@ type voicemailNormalized struct {
 // processed without tags; a manager's transcript makes it due again. An
 // error is retried later: a transient engine failure, ErrPending while
 // Twilio transcribes, or malformed audio, which ends in quarantine.
-func (v *Voicemails) Process(ctx context.Context, it store.Item) (store.Processed, error) {
-	if it.Kind != "voicemail" {
-		return store.Processed{}, fmt.Errorf("item %d: %q is no voicemail", it.ID, it.Kind)
+func (v *Voicemails) Process(ctx context.Context, it model.Item) (model.Processed, error) {
+	if it.Kind != model.KindVoicemail {
+		return model.Processed{}, fmt.Errorf("item %d: %q is no voicemail", it.ID, it.Kind)
 	}
 	var warnings []string
-	meta, err := voicemail.ParseMeta(it.Meta)
+	meta, err := it.VoicemailMeta()
 	if err != nil {
 		warnings = append(warnings, err.Error())
 	}
@@ -78,61 +64,64 @@ func (v *Voicemails) Process(ctx context.Context, it store.Item) (store.Processe
 		Filename: strings.TrimPrefix(meta.RecordingSID+"."+meta.MediaFormat, "."),
 	})
 	if err != nil {
-		return store.Processed{}, err
+		return model.Processed{}, err
 	}
-	out := store.Processed{BodyText: tr.Text, FullText: tr.Text, Subject: "Voicemail from a withheld number"}
+	out := model.Processed{BodyText: tr.Text, FullText: tr.Text, Subject: "Voicemail from a withheld number"}
+	caller := ""
 	if e164.MatchString(meta.From) {
+		caller = meta.From
 		out.Sender, out.Subject = meta.From, "Voicemail from "+meta.From
-		rep, err := v.Store.RepByContact(ctx, "phone", meta.From)
-		switch {
-		case err == nil:
-			out.RepID = rep.ID
-		case !errors.Is(err, store.ErrNotFound):
-			return store.Processed{}, err
-		}
 	} else {
 		warnings = append(warnings, "caller number withheld")
 	}
+	g := v.Gate
+	if g == nil {
+		g = &Gate{Store: v.Store, Attestation: "none"}
+	}
+	t, err := g.voicemail(ctx, it, caller, meta.CallSID)
+	if err != nil {
+		return model.Processed{}, err
+	}
+	t.apply(&out, config.Contributors{})
 	if tr.Note != "" {
 		warnings = append(warnings, "transcript: "+tr.Note)
 	}
 	out.Warnings = warnings
-	norm, err := json.Marshal(voicemailNormalized{
+	out.Message = model.Message{
 		CallerNumber: meta.From, CalledNumber: meta.To, CallerName: meta.CallerName,
 		RecordingSID: meta.RecordingSID, CallSID: meta.CallSID, DurationSeconds: max(meta.Duration, 0),
 		RecordedAt: meta.DateCreated, TranscriptEngine: tr.Engine, TranscriptLanguage: tr.Language,
 		TranscriptNote: tr.Note, Confidence: tr.Confidence, AwaitingTranscript: tr.Awaiting,
 		Unregistered: out.RepID == 0,
-	})
-	if err != nil {
-		return store.Processed{}, fmt.Errorf("encode normalized voicemail: %w", err)
 	}
-	out.Normalized = string(norm)
 	if tr.Text == "" {
 		return out, nil
 	}
 	out.Tags, out.Assignments, err = v.route(routing.Input{Transcript: tr.Text})
+	if !t.Route {
+		out.Assignments = nil
+	}
 	return out, err
 }
 
 // transcript returns the stored transcript of the item, or transcribes
 // the audio and stores the result before returning it.
-func (v *Voicemails) transcript(ctx context.Context, it store.Item, a transcribe.Audio) (store.Transcript, error) {
+func (v *Voicemails) transcript(ctx context.Context, it model.Item, a transcribe.Audio) (model.Transcript, error) {
 	saved, ok, err := v.Store.ItemTranscript(ctx, it.ID)
 	if err != nil || ok {
 		return saved, err
 	}
 	if v.Transcriber == nil {
-		return store.Transcript{}, errors.New("no transcription engine configured")
+		return model.Transcript{}, errors.New("no transcription engine configured")
 	}
 	t, err := v.Transcriber.Transcribe(ctx, a)
 	if err != nil {
-		return store.Transcript{}, fmt.Errorf("transcribe item %d: %w", it.ID, err)
+		return model.Transcript{}, fmt.Errorf("transcribe item %d: %w", it.ID, err)
 	}
-	st := store.Transcript{Text: t.Text, Engine: t.Engine, Language: t.Language, Confidence: t.Confidence,
+	st := model.Transcript{Text: t.Text, Engine: t.Engine, Language: t.Language, Confidence: t.Confidence,
 		Note: t.Empty, Awaiting: t.Awaiting}
 	if err := v.Store.SaveTranscript(ctx, it.ID, it.ClaimedBy, st); err != nil {
-		return store.Transcript{}, err
+		return model.Transcript{}, err
 	}
 	return st, nil
 }
@@ -142,7 +131,7 @@ func (v *Voicemails) transcript(ctx context.Context, it store.Item, a transcribe
 // voicemail's transcript (and loaded instead when stored). An attachment
 // whose audio is malformed is noted and skipped: the message itself still
 // counts. Other engine failures are returned to retry the item.
-func (v *Voicemails) TranscribeAttachments(ctx context.Context, it store.Item, msg *intake.Message) (string, error) {
+func (v *Voicemails) TranscribeAttachments(ctx context.Context, it model.Item, msg *intake.Message) (string, error) {
 	saved, ok, err := v.Store.ItemTranscript(ctx, it.ID)
 	if err != nil || ok {
 		return saved.Text, err
@@ -178,7 +167,7 @@ func (v *Voicemails) TranscribeAttachments(ctx context.Context, it store.Item, m
 			notes = append(notes, a.Filename+": "+t.Empty)
 		}
 	}
-	st := store.Transcript{Text: strings.Join(texts, "\n\n"), Engine: v.Transcriber.Name(),
+	st := model.Transcript{Text: strings.Join(texts, "\n\n"), Engine: v.Transcriber.Name(),
 		Awaiting: awaiting && len(texts) == 0}
 	if st.Text == "" {
 		st.Note = strings.Join(notes, "; ")
@@ -190,7 +179,7 @@ func (v *Voicemails) TranscribeAttachments(ctx context.Context, it store.Item, m
 }
 
 // route tags and routes the way the email path does.
-func (v *Voicemails) route(in routing.Input) ([]store.Tag, []store.Assignment, error) {
+func (v *Voicemails) route(in routing.Input) ([]model.Tag, []model.Assignment, error) {
 	if v.Router == nil {
 		return nil, nil, nil
 	}

@@ -22,8 +22,10 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/intake/voicemail"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/routing"
 	"github.com/earshot-dev/earshot/store"
@@ -141,28 +143,15 @@ func vmFlite(t *testing.T, text string) []byte {
 	return b
 }
 
-// vmClock is a settable clock for the store, to make retries due.
-type vmClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *vmClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *vmClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // vmSetup opens a migrated store of the dialect with Dana, the rep who
 // calls from +14155550101, and a router that sends Umbrella to ci-lead.
-func vmSetup(t *testing.T, dialect string) (*store.Store, *vmClock, *pipeline.Router, int64) {
+func vmSetup(t *testing.T, dialect string) (*store.Store, *testenv.Clock, *pipeline.Router, int64) {
 	t.Helper()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "earshot.db")
 	if dialect == "postgres" {
 		dsn = testenv.Postgres(t)
 	}
-	clk := &vmClock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn, &store.Options{Now: clk.Now})
 	if err != nil {
@@ -172,7 +161,7 @@ func vmSetup(t *testing.T, dialect string) (*store.Store, *vmClock, *pipeline.Ro
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ImportReps(ctx, []store.Rep{{Name: "Dana", Team: "East", Phones: []string{"+14155550101"}, Line: 2}}); err != nil {
+	if _, err := st.ImportReps(ctx, []model.Rep{{Name: "Dana", Team: "East", Phones: []string{"+14155550101"}, Line: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	dana, err := st.RepByContact(ctx, "phone", "+14155550101")
@@ -190,7 +179,7 @@ func vmSetup(t *testing.T, dialect string) (*store.Store, *vmClock, *pipeline.Ro
 	return st, clk, router, dana.ID
 }
 
-func vmItem(t *testing.T, st *store.Store, recordingSID string) store.Item {
+func vmItem(t *testing.T, st *store.Store, recordingSID string) model.Item {
 	t.Helper()
 	var id int64
 	if err := st.DB().Get(&id, st.DB().Rebind(`select item_id from receipts where source_key = ?`), recordingSID); err != nil {
@@ -226,7 +215,7 @@ func TestVoicemailEndToEnd(t *testing.T) {
 			api := httptest.NewServer(fake)
 			defer api.Close()
 			src, err := voicemail.New("twilio", voicemail.Config{AccountSID: vmAccount, AuthToken: vmToken,
-				APIURL: api.URL, PublicURL: vmPublic}, st, &voicemail.Options{Logger: slog.New(slog.DiscardHandler)})
+				APIURL: api.URL, PublicURL: vmPublic}, st, &voicemail.Options{Options: source.Options{Logger: slog.New(slog.DiscardHandler)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,10 +230,10 @@ func TestVoicemailEndToEnd(t *testing.T) {
 			}
 
 			it := vmItem(t, st, good)
-			if it.State != store.StateProcessed || it.RepID.Int64 != dana || it.Sender != "+14155550101" {
+			if it.State != model.StateProcessed || it.RepID != dana || it.Sender != "+14155550101" {
 				t.Fatalf("Dana's voicemail: state %s rep %v sender %q, last error %q", it.State, it.RepID, it.Sender, it.LastError)
 			}
-			text := it.Transcript.String
+			text := it.Transcript
 			for _, k := range []string{"umbrella", "discount"} {
 				if !strings.Contains(text, k) {
 					t.Errorf("transcript %q lacks %q", text, k)
@@ -254,23 +243,23 @@ func TestVoicemailEndToEnd(t *testing.T) {
 				t.Errorf("stored transcript %+v ok=%v", saved, ok)
 			}
 			tags, _ := st.Tags(ctx, it.ID)
-			if !slices.ContainsFunc(tags, func(tg store.Tag) bool { return tg.Kind == routing.KindCompetitor && tg.Value == "Umbrella" }) {
+			if !slices.ContainsFunc(tags, func(tg model.Tag) bool { return tg.Kind == routing.KindCompetitor && tg.Value == "Umbrella" }) {
 				t.Errorf("tags %+v lack competitor Umbrella", tags)
 			}
 			owners, _ := st.Assignments(ctx, it.ID)
-			if !slices.ContainsFunc(owners, func(a store.Assignment) bool { return a.Owner == "ci-lead" }) {
+			if !slices.ContainsFunc(owners, func(a model.Assignment) bool { return a.Owner == "ci-lead" }) {
 				t.Errorf("assignments %+v lack ci-lead", owners)
 			}
 
 			failed := vmItem(t, st, broken)
-			if failed.State != store.StateReceived || !strings.Contains(failed.LastError, "bad audio") {
+			if failed.State != model.StateReceived || !strings.Contains(failed.LastError, "bad audio") {
 				t.Fatalf("broken voicemail after one attempt: state %s error %q", failed.State, failed.LastError)
 			}
 			clk.Add(2 * time.Hour) // its retry is due
 			if n, err := w.RunOnce(ctx, "r1/0"); n != 1 || err != nil {
 				t.Fatalf("retry claimed %d, %v", n, err)
 			}
-			if failed = vmItem(t, st, broken); failed.State != store.StateQuarantined || failed.RepID.Valid {
+			if failed = vmItem(t, st, broken); failed.State != model.StateQuarantined || failed.RepID != 0 {
 				t.Errorf("broken voicemail: state %s rep %v; want quarantined, unregistered", failed.State, failed.RepID)
 			}
 
@@ -283,7 +272,7 @@ func TestVoicemailEndToEnd(t *testing.T) {
 			if n, err := w.RunOnce(ctx, "r1/0"); n != 1 || err != nil {
 				t.Fatalf("reprocess claimed %d, %v", n, err)
 			}
-			if tr.calls.Load() != calls || vmItem(t, st, good).State != store.StateProcessed {
+			if tr.calls.Load() != calls || vmItem(t, st, good).State != model.StateProcessed {
 				t.Errorf("reprocessing transcribed again (%d calls, was %d)", tr.calls.Load(), calls)
 			}
 		})
@@ -291,15 +280,15 @@ func TestVoicemailEndToEnd(t *testing.T) {
 }
 
 // vmReceive stores one voicemail item directly and claims it.
-func vmReceive(t *testing.T, st *store.Store, sid, from string, audio []byte) store.Item {
+func vmReceive(t *testing.T, st *store.Store, sid, from string, audio []byte) model.Item {
 	t.Helper()
 	ctx := context.Background()
 	if err := st.EnsureSource(ctx, "twilio", "twilio"); err != nil {
 		t.Fatal(err)
 	}
-	meta, _ := json.Marshal(voicemail.Meta{RecordingSID: sid, From: from, To: "+15005550006", MediaFormat: "wav",
+	meta, _ := json.Marshal(model.VoicemailMeta{RecordingSID: sid, From: from, To: "+15005550006", MediaFormat: "wav",
 		DateCreated: time.Now().UTC().Format(time.RFC3339), Duration: 7})
-	if _, err := st.Receive(ctx, store.Batch{Source: "twilio", Items: []store.RawItem{{SourceKey: sid, Kind: "voicemail",
+	if _, err := st.Receive(ctx, model.Batch{Source: "twilio", Items: []model.RawItem{{SourceKey: sid, Kind: "voicemail",
 		ContentHash: voicemail.ContentHash(vmAccount, sid), Raw: audio, Meta: string(meta)}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -329,8 +318,8 @@ func TestVoicemailAwaitsManager(t *testing.T) {
 		!slices.Contains(res.Warnings, "transcript: "+transcribe.EmptyManual) || !slices.Contains(res.Warnings, "caller number withheld") {
 		t.Fatalf("awaiting voicemail = %+v", res)
 	}
-	if !strings.Contains(res.Normalized, `"awaiting_transcript":true`) {
-		t.Errorf("normalized %s lacks the awaiting flag", res.Normalized)
+	if !res.Message.AwaitingTranscript {
+		t.Errorf("message %+v lacks the awaiting flag", res.Message)
 	}
 	if err := st.Complete(ctx, it.ID, it.ClaimedBy, res); err != nil {
 		t.Fatal(err)
@@ -350,7 +339,7 @@ func TestVoicemailAwaitsManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.BodyText != "Umbrella called our customer again" || len(res.Tags) == 0 || !strings.Contains(res.Normalized, `"transcript_engine":"manager:ann"`) {
+	if res.BodyText != "Umbrella called our customer again" || len(res.Tags) == 0 || res.Message.TranscriptEngine != "manager:ann" {
 		t.Errorf("after the manager's transcript = %+v", res)
 	}
 }

@@ -10,14 +10,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
 // WorkStore is what item workers need of the store.
 type WorkStore interface {
-	Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]store.Item, error)
+	Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]model.Item, error)
 	ExtendClaim(ctx context.Context, id int64, worker string, lease time.Duration) error
-	Complete(ctx context.Context, id int64, worker string, p store.Processed) error
+	Complete(ctx context.Context, id int64, worker string, p model.Processed) error
 	Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (bool, error)
 }
 
@@ -26,7 +27,7 @@ type WorkStore interface {
 type Workers struct {
 	Store     WorkStore
 	Processor interface {
-		Process(ctx context.Context, it store.Item) (store.Processed, error)
+		Process(ctx context.Context, it model.Item) (model.Processed, error)
 	}
 	Name        string // replica name; workers are Name/0, Name/1, …
 	Count       int
@@ -119,7 +120,7 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 // left as the item's turn comes, the item's claim is renewed first: a
 // batch's later items keep a long enough lease without a write for every
 // item.
-func (w *Workers) oneWithLease(ctx context.Context, worker string, it store.Item, claimEnd time.Time) {
+func (w *Workers) oneWithLease(ctx context.Context, worker string, it model.Item, claimEnd time.Time) {
 	if time.Until(claimEnd) < w.Lease/2 {
 		claimEnd = time.Now().Add(w.Lease)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease)
@@ -136,7 +137,7 @@ func (w *Workers) oneWithLease(ctx context.Context, worker string, it store.Item
 	w.one(ictx, worker, it)
 }
 
-func (w *Workers) one(ctx context.Context, worker string, it store.Item) {
+func (w *Workers) one(ctx context.Context, worker string, it model.Item) {
 	log := w.Log.With("item", it.ID, "kind", it.Kind, "attempt", it.Attempts)
 	res, err := w.Processor.Process(ctx, it)
 	if err == nil {

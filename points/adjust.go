@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/intake"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // AdjustStore is what a manager's adjustment needs of the store.
 type AdjustStore interface {
 	TallyStore
-	FindRep(ctx context.Context, nameOrEmail string) (store.Rep, error)
-	AdjustPoints(ctx context.Context, e store.LedgerEntry) (store.LedgerEntry, error)
+	FindRep(ctx context.Context, nameOrEmail string) (model.Rep, error)
+	AdjustPoints(ctx context.Context, e model.LedgerEntry) (model.LedgerEntry, error)
 }
 
 // Adjustment is a manager's correction of a rep's points.
@@ -35,23 +35,25 @@ type Adjustment struct {
 // Adjust appends a manager's adjustment to the ledger and writes a line
 // saying what changed and the rep's new standing to w. It is the handler
 // of `earshot points adjust`; now gives the default month.
-func Adjust(ctx context.Context, w io.Writer, st AdjustStore, r *Rules, a Adjustment, now time.Time) (store.LedgerEntry, error) {
+func Adjust(ctx context.Context, w io.Writer, st AdjustStore, r *Rules, a Adjustment, now time.Time) (model.LedgerEntry, error) {
 	who := strings.TrimSpace(a.Rep)
 	if who == "" {
-		return store.LedgerEntry{}, fmt.Errorf("adjust points: a rep is required")
+		return model.LedgerEntry{}, fmt.Errorf("adjust points: a rep is required")
 	}
 	if strings.Contains(who, "@") {
 		who = intake.FoldAddress(who)
 	}
 	rep, err := st.FindRep(ctx, who)
 	if err != nil {
-		return store.LedgerEntry{}, fmt.Errorf("adjust points: %w", err)
+		return model.LedgerEntry{}, fmt.Errorf("adjust points: %w", err)
 	}
-	month := a.Month
-	if month == "" {
-		month = r.Month(now)
+	month := r.Month(now)
+	if a.Month != "" {
+		if month, err = model.ParseMonth(a.Month); err != nil {
+			return model.LedgerEntry{}, fmt.Errorf("adjust points: %w", err)
+		}
 	}
-	e, err := st.AdjustPoints(ctx, store.LedgerEntry{RepID: rep.ID, Points: a.Points, Reason: a.Reason, Month: month, Actor: a.Actor})
+	e, err := st.AdjustPoints(ctx, model.LedgerEntry{RepID: rep.ID, Points: a.Points, Reason: a.Reason, Month: month, Actor: a.Actor})
 	if err != nil {
 		return e, err
 	}
@@ -60,6 +62,6 @@ func Adjust(ctx context.Context, w io.Writer, st AdjustStore, r *Rules, a Adjust
 		return e, err
 	}
 	_, err = fmt.Fprintf(w, "adjusted %s by %+d points in %s (%s); now %d points, rank %d of %d, %d all time\n",
-		rep.Name, e.Points, month, strings.TrimPrefix(e.Reason, store.ReasonAdjust), t.Points, t.Rank, t.Ranked, t.AllTime)
+		rep.Name, e.Points, month, strings.TrimPrefix(e.Reason, model.ReasonAdjust), t.Points, t.Rank, t.Ranked, t.AllTime)
 	return e, err
 }

@@ -3,7 +3,7 @@ package points
 import (
 	"strings"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // Label describes a ledger reason for people, as acks show it:
@@ -24,8 +24,8 @@ func Label(reason string) string {
 	case strings.HasPrefix(reason, ReasonChannel):
 		ch := strings.TrimPrefix(reason, ReasonChannel)
 		return strings.ToUpper(ch[:min(1, len(ch))]) + ch[min(1, len(ch)):]
-	case strings.HasPrefix(reason, store.ReasonAdjust):
-		return "Adjustment: " + strings.TrimPrefix(reason, store.ReasonAdjust)
+	case strings.HasPrefix(reason, model.ReasonAdjust):
+		return "Adjustment: " + strings.TrimPrefix(reason, model.ReasonAdjust)
 	}
 	return reason
 }

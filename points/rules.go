@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/routing"
 )
 
@@ -78,8 +79,8 @@ func NewRules(p config.Points, products []routing.Product, loc *time.Location) *
 	return r
 }
 
-// Month returns the YYYY-MM month t falls in, in the configured zone.
-func (r *Rules) Month(t time.Time) string { return t.In(r.loc).Format("2006-01") }
+// Month returns the month t falls in, in the configured zone.
+func (r *Rules) Month(t time.Time) model.Month { return model.MonthOf(t, r.loc) }
 
 // Location is the zone months are counted in.
 func (r *Rules) Location() *time.Location { return r.loc }

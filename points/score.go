@@ -2,14 +2,13 @@ package points
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // Item is what scoring needs to know about a processed item.
@@ -34,7 +33,7 @@ type Item struct {
 type History interface {
 	// HasLedgerReason reports whether the rep was paid for reason in month
 	// for another item.
-	HasLedgerReason(ctx context.Context, repID int64, month, reason string, exceptItem int64) (bool, error)
+	HasLedgerReason(ctx context.Context, repID int64, month model.Month, reason string, exceptItem int64) (bool, error)
 	// CompetitorReported reports whether another processed item received
 	// between from and to names the competitor.
 	CompetitorReported(ctx context.Context, competitor string, from, to time.Time, exceptItem int64) (bool, error)
@@ -48,8 +47,8 @@ type Line struct {
 
 // Award is what an item earns.
 type Award struct {
-	// Month is the item's month (YYYY-MM in the configured zone).
-	Month string
+	// Month is the item's month in the configured zone.
+	Month model.Month
 	// Lines are the reasons and their points, one per reason.
 	Lines []Line
 	// Points is the sum of Lines.
@@ -126,14 +125,14 @@ func (r *Rules) Score(ctx context.Context, h History, it Item) (Award, error) {
 
 // Entries are the ledger entries to write for the award: none when the
 // item earns nothing or the sender is not registered yet.
-func (a Award) Entries(repID, itemID int64) []store.LedgerEntry {
+func (a Award) Entries(repID, itemID int64) []model.LedgerEntry {
 	if a.Withheld != "" || a.Waiting || repID == 0 {
 		return nil
 	}
-	out := make([]store.LedgerEntry, 0, len(a.Lines))
+	out := make([]model.LedgerEntry, 0, len(a.Lines))
 	for _, l := range a.Lines {
-		out = append(out, store.LedgerEntry{
-			RepID: repID, ItemID: sql.NullInt64{Int64: itemID, Valid: true},
+		out = append(out, model.LedgerEntry{
+			RepID: repID, ItemID: itemID,
 			Points: l.Points, Reason: l.Reason, Month: a.Month, Actor: "earshot",
 		})
 	}
@@ -142,10 +141,10 @@ func (a Award) Entries(repID, itemID int64) []store.LedgerEntry {
 
 // Unpaid returns the entries whose reason is not among those already paid
 // for the item: what writing entries will add to the ledger.
-func Unpaid(entries, paid []store.LedgerEntry) []store.LedgerEntry {
-	var out []store.LedgerEntry
+func Unpaid(entries, paid []model.LedgerEntry) []model.LedgerEntry {
+	var out []model.LedgerEntry
 	for _, e := range entries {
-		if !slices.ContainsFunc(paid, func(p store.LedgerEntry) bool { return p.Reason == e.Reason }) {
+		if !slices.ContainsFunc(paid, func(p model.LedgerEntry) bool { return p.Reason == e.Reason }) {
 			out = append(out, e)
 		}
 	}

@@ -3,70 +3,15 @@ package points_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/points"
 	"github.com/earshot-dev/earshot/routing"
-	"github.com/earshot-dev/earshot/store"
 )
-
-// history is a store with processed items to score against.
-type history struct {
-	t   *testing.T
-	s   *store.Store
-	n   int
-	rep int64
-}
-
-func newHistory(t *testing.T) *history {
-	t.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "earshot.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureSource(ctx, "intel", "imap"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ImportReps(ctx, []store.Rep{{Name: "Dana Reyes", Emails: []string{"dana@example.test"}}, {Name: "Sam Okafor", Emails: []string{"sam@example.test"}}}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := s.FindRep(ctx, "Dana Reyes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &history{t: t, s: s, rep: r.ID}
-}
-
-// add stores a processed item received at `at` with tags and ledger
-// entries, and returns its id.
-func (h *history) add(at time.Time, rep int64, tags []store.Tag, ledger ...store.LedgerEntry) int64 {
-	h.t.Helper()
-	ctx := context.Background()
-	h.n++
-	_, err := h.s.Receive(ctx, store.Batch{Source: "intel", Items: []store.RawItem{{
-		SourceKey: fmt.Sprint(h.n), Kind: "email", ContentHash: fmt.Sprint("h", h.n), Raw: []byte("x"), ReceivedAt: at,
-	}}})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	got, err := h.s.Claim(ctx, "w", 1, time.Minute)
-	if err != nil || len(got) != 1 {
-		h.t.Fatalf("claim: %v %v", got, err)
-	}
-	if err := h.s.Complete(ctx, got[0].ID, "w", store.Processed{RepID: rep, Tags: tags, Ledger: ledger}); err != nil {
-		h.t.Fatal(err)
-	}
-	return got[0].ID
-}
 
 func rules(loc *time.Location) *points.Rules {
 	return points.NewRules(config.Points{
@@ -96,10 +41,10 @@ func TestScore(t *testing.T) {
 	march := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	// Dana already sent intel this March; Globex was reported ten days
 	// ago by Sam, Initech forty days ago.
-	h.add(march.AddDate(0, 0, -2), h.rep, []store.Tag{{Kind: "category", Value: "intel"}},
-		store.LedgerEntry{RepID: h.rep, Points: 3, Reason: "category:intel", Month: "2026-03"})
-	h.add(march.AddDate(0, 0, -10), 0, []store.Tag{{Kind: "competitor", Value: "Globex"}})
-	h.add(march.AddDate(0, 0, -40), 0, []store.Tag{{Kind: "competitor", Value: "Initech"}})
+	h.add(march.AddDate(0, 0, -2), h.rep, []model.Tag{{Kind: "category", Value: "intel"}},
+		model.LedgerEntry{RepID: h.rep, Points: 3, Reason: "category:intel", Month: "2026-03"})
+	h.add(march.AddDate(0, 0, -10), 0, []model.Tag{{Kind: "competitor", Value: "Globex"}})
+	h.add(march.AddDate(0, 0, -40), 0, []model.Tag{{Kind: "competitor", Value: "Initech"}})
 	r := rules(time.UTC)
 
 	cases := []struct {
@@ -154,7 +99,7 @@ func TestScore(t *testing.T) {
 	}
 	for _, c := range cases {
 		c.it.ID, c.it.ReceivedAt = 100, march
-		a, err := r.Score(context.Background(), h.s, c.it)
+		a, err := r.Score(context.Background(), h, c.it)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,10 +125,10 @@ func TestFirstIntelOfTheMonth(t *testing.T) {
 	h := newHistory(t)
 	r := rules(time.UTC)
 	// Intel in February does not use up March's bonus.
-	h.add(time.Date(2026, 2, 20, 9, 0, 0, 0, time.UTC), h.rep, []store.Tag{{Kind: "category", Value: "intel"}},
-		store.LedgerEntry{RepID: h.rep, Points: 3, Reason: "category:intel", Month: "2026-02"})
+	h.add(time.Date(2026, 2, 20, 9, 0, 0, 0, time.UTC), h.rep, []model.Tag{{Kind: "category", Value: "intel"}},
+		model.LedgerEntry{RepID: h.rep, Points: 3, Reason: "category:intel", Month: "2026-02"})
 	it := points.Item{ID: 50, RepID: h.rep, Channel: "email", Categories: []string{"intel"}, ReceivedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	a, err := r.Score(context.Background(), h.s, it)
+	a, err := r.Score(context.Background(), h, it)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +136,7 @@ func TestFirstIntelOfTheMonth(t *testing.T) {
 		t.Errorf("first intel of March = %v, want %v", lines(a), want)
 	}
 	e := a.Entries(h.rep, 50)
-	if len(e) != 2 || e[1].Month != "2026-03" || !e[1].ItemID.Valid || e[1].ItemID.Int64 != 50 {
+	if len(e) != 2 || e[1].Month != "2026-03" || e[1].ItemID == 0 || e[1].ItemID != 50 {
 		t.Errorf("entries = %+v", e)
 	}
 }
@@ -205,7 +150,7 @@ func TestMonthFollowsTheConfiguredZone(t *testing.T) {
 		name string
 		at   time.Time
 		loc  *time.Location
-		want string
+		want model.Month
 	}{
 		{"23:30 on March 31 in Los Angeles is still March there", time.Date(2026, 3, 31, 23, 30, 0, 0, la), la, "2026-03"},
 		{"the same instant counted in UTC is April", time.Date(2026, 3, 31, 23, 30, 0, 0, la), time.UTC, "2026-04"},
@@ -221,16 +166,16 @@ func TestMonthFollowsTheConfiguredZone(t *testing.T) {
 	h := newHistory(t)
 	r := rules(la)
 	at := time.Date(2026, 3, 31, 23, 30, 0, 0, la)
-	a, err := r.Score(context.Background(), h.s, points.Item{ID: 1, RepID: h.rep, Channel: "email", Categories: []string{"intel"}, ReceivedAt: at})
+	a, err := r.Score(context.Background(), h, points.Item{ID: 1, RepID: h.rep, Channel: "email", Categories: []string{"intel"}, ReceivedAt: at})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.add(at, h.rep, nil, a.Entries(h.rep, 1)...)
-	march, err := r.Tally(context.Background(), h.s, h.rep, "2026-03", nil)
+	march, err := r.Tally(context.Background(), h, h.rep, "2026-03", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	april, _ := r.Tally(context.Background(), h.s, h.rep, "2026-04", nil)
+	april, _ := r.Tally(context.Background(), h, h.rep, "2026-04", nil)
 	if march.Points != 5 || april.Points != 0 {
 		t.Errorf("March %d points, April %d; want 5 and 0", march.Points, april.Points)
 	}

@@ -7,23 +7,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/store"
 )
 
 func TestTallyWithPendingEntriesAndGoals(t *testing.T) {
 	h := newHistory(t)
 	ctx := context.Background()
 	r := rules(time.UTC)
-	sam, err := h.s.FindRep(ctx, "sam@example.test")
+	sam, err := h.FindRep(ctx, "sam@example.test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
-	h.add(at, sam.ID, nil, store.LedgerEntry{RepID: sam.ID, Points: 4, Reason: "category:intel", Month: "2026-03"})
-	h.add(at, h.rep, nil, store.LedgerEntry{RepID: h.rep, Points: 1, Reason: "category:feedback", Month: "2026-03"})
+	h.add(at, sam.ID, nil, model.LedgerEntry{RepID: sam.ID, Points: 4, Reason: "category:intel", Month: "2026-03"})
+	h.add(at, h.rep, nil, model.LedgerEntry{RepID: h.rep, Points: 1, Reason: "category:feedback", Month: "2026-03"})
 
-	before, err := r.Tally(ctx, h.s, h.rep, "2026-03", nil)
+	before, err := r.Tally(ctx, h, h.rep, "2026-03", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,11 +32,11 @@ func TestTallyWithPendingEntriesAndGoals(t *testing.T) {
 	}
 	// An intel item being processed: its entries are not written yet but
 	// the ack must already count them.
-	pending := []store.LedgerEntry{
+	pending := []model.LedgerEntry{
 		{RepID: h.rep, Points: 3, Reason: "category:intel", Month: "2026-03"},
 		{RepID: h.rep, Points: 2, Reason: "bonus:first-intel-of-month", Month: "2026-03"},
 	}
-	after, err := r.Tally(ctx, h.s, h.rep, "2026-03", pending)
+	after, err := r.Tally(ctx, h, h.rep, "2026-03", pending)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +47,8 @@ func TestTallyWithPendingEntriesAndGoals(t *testing.T) {
 }
 
 func TestUnpaid(t *testing.T) {
-	paid := []store.LedgerEntry{{Reason: "category:intel", Points: 3}}
-	entries := []store.LedgerEntry{{Reason: "category:intel", Points: 3}, {Reason: "bonus:new-competitor:Acme", Points: 2}}
+	paid := []model.LedgerEntry{{Reason: "category:intel", Points: 3}}
+	entries := []model.LedgerEntry{{Reason: "category:intel", Points: 3}, {Reason: "bonus:new-competitor:Acme", Points: 2}}
 	got := points.Unpaid(entries, paid)
 	if len(got) != 1 || got[0].Reason != "bonus:new-competitor:Acme" {
 		t.Errorf("unpaid = %+v, want only the new reason", got)
@@ -59,14 +59,14 @@ func TestAdjustChangesTheTally(t *testing.T) {
 	h := newHistory(t)
 	ctx := context.Background()
 	r := rules(time.UTC)
-	sam, _ := h.s.FindRep(ctx, "Sam Okafor")
+	sam, _ := h.FindRep(ctx, "Sam Okafor")
 	at := time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
-	h.add(at, sam.ID, nil, store.LedgerEntry{RepID: sam.ID, Points: 4, Reason: "category:intel", Month: "2026-03"})
-	h.add(at, h.rep, nil, store.LedgerEntry{RepID: h.rep, Points: 3, Reason: "category:intel", Month: "2026-03"})
+	h.add(at, sam.ID, nil, model.LedgerEntry{RepID: sam.ID, Points: 4, Reason: "category:intel", Month: "2026-03"})
+	h.add(at, h.rep, nil, model.LedgerEntry{RepID: h.rep, Points: 3, Reason: "category:intel", Month: "2026-03"})
 	now := time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC)
 
 	var out bytes.Buffer
-	_, err := points.Adjust(ctx, &out, h.s, r, points.Adjustment{Rep: "Dana+phone@Example.test", Points: 2, Reason: "intel shared in a call", Actor: "kim"}, now)
+	_, err := points.Adjust(ctx, &out, h, r, points.Adjustment{Rep: "Dana+phone@Example.test", Points: 2, Reason: "intel shared in a call", Actor: "kim"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestAdjustChangesTheTally(t *testing.T) {
 		t.Errorf("output = %q\nwant %q", out.String(), want)
 	}
 	// The next ack's tally sees the adjustment.
-	next, _ := r.Tally(ctx, h.s, h.rep, "2026-03", []store.LedgerEntry{{Points: 1, Reason: "category:feedback", Month: "2026-03"}})
+	next, _ := r.Tally(ctx, h, h.rep, "2026-03", []model.LedgerEntry{{Points: 1, Reason: "category:feedback", Month: "2026-03"}})
 	if next.Points != 6 || next.Rank != 1 {
 		t.Errorf("next tally = %+v, want 6 points, rank 1", next)
 	}
@@ -91,15 +91,15 @@ func TestAdjustChangesTheTally(t *testing.T) {
 		{"a rep is required", points.Adjustment{Points: 2, Reason: "x", Actor: "kim"}, "rep is required"},
 	}
 	for _, c := range bad {
-		if _, err := points.Adjust(ctx, &out, h.s, r, c.a, now); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := points.Adjust(ctx, &out, h, r, c.a, now); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
 		}
 	}
 	// A past month can be adjusted explicitly.
-	if _, err := points.Adjust(ctx, &out, h.s, r, points.Adjustment{Rep: "sam@example.test", Points: -1, Reason: "double count", Month: "2026-02", Actor: "kim"}, now); err != nil {
+	if _, err := points.Adjust(ctx, &out, h, r, points.Adjustment{Rep: "sam@example.test", Points: -1, Reason: "double count", Month: "2026-02", Actor: "kim"}, now); err != nil {
 		t.Fatal(err)
 	}
-	feb, _ := r.Tally(ctx, h.s, sam.ID, "2026-02", nil)
+	feb, _ := r.Tally(ctx, h, sam.ID, "2026-02", nil)
 	if feb.Points != -1 || feb.AllTime != 3 {
 		t.Errorf("february = %+v", feb)
 	}
@@ -120,17 +120,5 @@ func TestLabel(t *testing.T) {
 		if got := points.Label(reason); got != want {
 			t.Errorf("Label(%q) = %q, want %q", reason, got, want)
 		}
-	}
-}
-
-func TestMonthHelpers(t *testing.T) {
-	if got := points.MonthName("2026-03"); got != "March 2026" {
-		t.Errorf("MonthName = %q", got)
-	}
-	if got, err := points.PreviousMonth("2026-01"); err != nil || got != "2025-12" {
-		t.Errorf("PreviousMonth(2026-01) = %q %v", got, err)
-	}
-	if _, err := points.PreviousMonth("jan"); err == nil {
-		t.Error("PreviousMonth accepted a bad month")
 	}
 }

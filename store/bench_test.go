@@ -9,17 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // benchMessages makes n raw messages shaped like real mail: 70% 2–8 KB,
 // 25% 10–50 KB, 5% with a 200 KB–1 MB attachment that does not compress.
-func benchMessages(n int) []store.RawItem {
+func benchMessages(n int) []model.RawItem {
 	r := rand.New(rand.NewPCG(1, 2))
 	words := []string{"pricing", "customer", "renewal", "Acme", "invoice", "dashboard", "the", "and", "switch", "report"}
-	items := make([]store.RawItem, n)
+	items := make([]model.RawItem, n)
 	for i := range items {
 		var size int
 		switch p := r.IntN(100); {
@@ -45,7 +46,7 @@ func benchMessages(n int) []store.RawItem {
 		}
 		raw := append([]byte(fmt.Sprintf("Subject: bench %d\r\nMessage-ID: <%d@bench>\r\n\r\n", i, i)), body...)
 		sum := sha256.Sum256(raw)
-		items[i] = store.RawItem{SourceKey: fmt.Sprintf("1:%d", i+1), Kind: "email", Mailbox: "feedback@example.test",
+		items[i] = model.RawItem{SourceKey: fmt.Sprintf("1:%d", i+1), Kind: "email", Mailbox: "feedback@example.test",
 			MessageID: fmt.Sprintf("%d@bench", i), ContentHash: hex.EncodeToString(sum[:]), Raw: raw}
 	}
 	return items
@@ -63,7 +64,7 @@ func BenchmarkReceive(b *testing.B) {
 				}
 				url = testenv.Postgres(b)
 			}
-			s := open(b, url, &clock{})
+			s := open(b, url, testenv.NewClock(time.Time{}))
 			ctx := context.Background()
 			s.EnsureSource(ctx, "feedback", "imap")
 			const batch = 100
@@ -81,7 +82,7 @@ func BenchmarkReceive(b *testing.B) {
 					msgs[j].ContentHash = fmt.Sprintf("%d-%d", i, j)
 				}
 				for start := 0; start < len(msgs); start += batch {
-					res, err := s.Receive(ctx, store.Batch{Source: "feedback", Cursor: fmt.Sprintf(`{"last_uid":%d}`, start),
+					res, err := s.Receive(ctx, model.Batch{Source: "feedback", Cursor: fmt.Sprintf(`{"last_uid":%d}`, start),
 						Items: msgs[start:min(start+batch, len(msgs))]})
 					if err != nil {
 						b.Fatal(err)

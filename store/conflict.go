@@ -6,13 +6,12 @@ import (
 	"github.com/lib/pq"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/earshot-dev/earshot/model"
 )
 
-// ErrConflict means a write lost a race with another transaction: on a
-// unique key (two items of one rep both claiming the month's first-intel
-// bonus, say), or for a competitor's first report. Doing the work again
-// at once sees the winner's rows.
-var ErrConflict = errors.New("conflicting concurrent write")
+// ErrConflict is model.ErrConflict.
+var ErrConflict = model.ErrConflict
 
 // conflict wraps err with ErrConflict when it is a unique violation.
 func conflict(err error) error {
@@ -28,4 +27,14 @@ func conflict(err error) error {
 		return errors.Join(ErrConflict, err)
 	}
 	return err
+}
+
+// isForeignKey reports whether err is a foreign key violation.
+func isForeignKey(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Code == "23503" {
+		return true
+	}
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -27,8 +28,8 @@ func TestMain(m *testing.M) {
 
 const crashItems = 200
 
-func crashBatch() store.Batch {
-	b := store.Batch{Source: "feedback", Cursor: `{"uidvalidity":7,"last_uid":200}`}
+func crashBatch() model.Batch {
+	b := model.Batch{Source: "feedback", Cursor: `{"uidvalidity":7,"last_uid":200}`}
 	for i := 1; i <= crashItems; i++ {
 		b.Items = append(b.Items, raw(i))
 	}
@@ -60,7 +61,7 @@ func TestReceiveCrash(t *testing.T) {
 			if d == "postgres" {
 				url = testenv.Postgres(t)
 			}
-			s := open(t, url, &clock{t: time.Now()})
+			s := open(t, url, testenv.NewClock(time.Now()))
 			ctx := context.Background()
 			if err := s.EnsureSource(ctx, "feedback", "imap"); err != nil {
 				t.Fatal(err)
@@ -112,7 +113,7 @@ func TestReceiveCrash(t *testing.T) {
 				t.Fatalf("second retry = %+v, %v; want all repeated", res, err)
 			}
 			counts, _ = s.StateCounts(ctx)
-			if counts[store.StateReceived] != crashItems {
+			if counts[model.StateReceived] != crashItems {
 				t.Fatalf("items = %v; want %d", counts, crashItems)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -18,10 +19,10 @@ import (
 func dashReps(t *testing.T, s *store.Store, specs ...string) map[string]int64 {
 	t.Helper()
 	ctx := context.Background()
-	var reps []store.Rep
+	var reps []model.Rep
 	for i, sp := range specs {
 		name, team, _ := strings.Cut(sp, "/")
-		reps = append(reps, store.Rep{Name: name, Team: team, Emails: []string{name + "@example.test"}, Line: i + 2})
+		reps = append(reps, model.Rep{Name: name, Team: team, Emails: []string{name + "@example.test"}, Line: i + 2})
 	}
 	if _, err := s.ImportReps(ctx, reps); err != nil {
 		t.Fatal(err)
@@ -39,13 +40,13 @@ func dashReps(t *testing.T, s *store.Store, specs ...string) map[string]int64 {
 
 // dashItem receives one item of kind, received at at, and completes it
 // with p; it returns the item's id.
-func dashItem(t *testing.T, s *store.Store, kind, key string, at time.Time, p store.Processed) int64 {
+func dashItem(t *testing.T, s *store.Store, kind, key string, at time.Time, p model.Processed) int64 {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.EnsureSource(ctx, "dash", "imap"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Receive(ctx, store.Batch{Source: "dash", Items: []store.RawItem{{SourceKey: key, Kind: kind,
+	_, err := s.Receive(ctx, model.Batch{Source: "dash", Items: []model.RawItem{{SourceKey: key, Kind: model.ItemKind(kind),
 		ContentHash: "dash-" + key, Raw: []byte("raw " + key), ReceivedAt: at}}})
 	if err != nil {
 		t.Fatal(err)
@@ -86,10 +87,10 @@ func indexSearch(t *testing.T, s *store.Store, changed ...int64) {
 }
 
 // paid is the ledger of one item: reasons with points.
-func paid(rep int64, month string, lines ...any) []store.LedgerEntry {
-	var out []store.LedgerEntry
+func paid(rep int64, month string, lines ...any) []model.LedgerEntry {
+	var out []model.LedgerEntry
 	for i := 0; i+1 < len(lines); i += 2 {
-		out = append(out, store.LedgerEntry{RepID: rep, Reason: lines[i].(string), Points: lines[i+1].(int), Month: month})
+		out = append(out, model.LedgerEntry{RepID: rep, Reason: lines[i].(string), Points: lines[i+1].(int), Month: model.Month(month)})
 	}
 	return out
 }
@@ -103,7 +104,7 @@ type boardLine struct {
 	hadPrev                             bool
 }
 
-func lines(rows []store.BoardRow) []boardLine {
+func lines(rows []model.Standing) []boardLine {
 	var out []boardLine
 	for _, r := range rows {
 		out = append(out, boardLine{r.Rank, r.Name, r.Points, r.Intel, r.Feedback, r.Voicemails, r.PrevPoints, r.HadPrev})
@@ -118,16 +119,16 @@ func seedBoard(t *testing.T, s *store.Store) map[string]int64 {
 	t.Helper()
 	ids := dashReps(t, s, "ana/West", "bo/West", "cy/East", "di/East", "ed/East")
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	dashItem(t, s, "email", "a1", at, store.Processed{RepID: ids["ana"],
+	dashItem(t, s, "email", "a1", at, model.Processed{RepID: ids["ana"],
 		Ledger: paid(ids["ana"], "2026-03", "category:intel", 3, "bonus:first-intel-of-month", 7)})
-	dashItem(t, s, "voicemail", "b1", at, store.Processed{RepID: ids["bo"],
+	dashItem(t, s, "voicemail", "b1", at, model.Processed{RepID: ids["bo"],
 		Ledger: paid(ids["bo"], "2026-03", "category:intel", 3, "category:feedback", 1, "channel:voicemail", 3)})
-	dashItem(t, s, "email", "c1", at, store.Processed{RepID: ids["cy"], Ledger: paid(ids["cy"], "2026-03", "category:feedback", 1)})
-	dashItem(t, s, "email", "d1", at, store.Processed{RepID: ids["di"], Ledger: paid(ids["di"], "2026-03", "category:feedback", 3)})
+	dashItem(t, s, "email", "c1", at, model.Processed{RepID: ids["cy"], Ledger: paid(ids["cy"], "2026-03", "category:feedback", 1)})
+	dashItem(t, s, "email", "d1", at, model.Processed{RepID: ids["di"], Ledger: paid(ids["di"], "2026-03", "category:feedback", 3)})
 	feb := at.AddDate(0, -1, 0)
-	dashItem(t, s, "voicemail", "b0", feb, store.Processed{RepID: ids["bo"], Ledger: paid(ids["bo"], "2026-02", "category:feedback", 4)})
-	dashItem(t, s, "email", "d0", feb, store.Processed{RepID: ids["di"], Ledger: paid(ids["di"], "2026-02", "category:intel", 9)})
-	if _, err := s.AdjustPoints(context.Background(), store.LedgerEntry{RepID: ids["cy"], Points: 6,
+	dashItem(t, s, "voicemail", "b0", feb, model.Processed{RepID: ids["bo"], Ledger: paid(ids["bo"], "2026-02", "category:feedback", 4)})
+	dashItem(t, s, "email", "d0", feb, model.Processed{RepID: ids["di"], Ledger: paid(ids["di"], "2026-02", "category:intel", 9)})
+	if _, err := s.AdjustPoints(context.Background(), model.LedgerEntry{RepID: ids["cy"], Points: 6,
 		Reason: "trade show leads", Month: "2026-03", Actor: "maria"}); err != nil {
 		t.Fatal(err)
 	}
@@ -135,36 +136,36 @@ func seedBoard(t *testing.T, s *store.Store) map[string]int64 {
 }
 
 func TestMonthlyLeaderboard(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		seedBoard(t, s)
 		cases := []struct {
 			name string
-			q    store.BoardQuery
+			q    model.BoardQuery
 			want []boardLine
 		}{
 			{"ties share a rank and the next rank skips; a voicemail that is intel and feedback counts once",
-				store.BoardQuery{Month: "2026-03"}, []boardLine{
+				model.BoardQuery{Month: "2026-03"}, []boardLine{
 					{1, "ana", 10, 1, 0, 0, 0, false},
 					{2, "bo", 7, 1, 1, 1, 4, true},
 					{2, "cy", 7, 0, 1, 0, 0, false},
 					{4, "di", 3, 0, 1, 0, 9, true},
 				}},
-			{"a team ranks among itself", store.BoardQuery{Month: "2026-03", Team: "East"}, []boardLine{
+			{"a team ranks among itself", model.BoardQuery{Month: "2026-03", Team: "East"}, []boardLine{
 				{1, "cy", 7, 0, 1, 0, 0, false},
 				{2, "di", 3, 0, 1, 0, 9, true},
 			}},
-			{"the limit keeps the top", store.BoardQuery{Month: "2026-03", Limit: 1}, []boardLine{
+			{"the limit keeps the top", model.BoardQuery{Month: "2026-03", Limit: 1}, []boardLine{
 				{1, "ana", 10, 1, 0, 0, 0, false},
 			}},
-			{"last month, as the digest asks for it", store.BoardQuery{Month: mustMonthBefore(t, "2026-03")}, []boardLine{
+			{"last month, as the digest asks for it", model.BoardQuery{Month: mustMonthBefore(t, "2026-03")}, []boardLine{
 				{1, "di", 9, 1, 0, 0, 0, false},
 				{2, "bo", 4, 0, 1, 1, 0, false},
 			}},
-			{"a month without entries is empty", store.BoardQuery{Month: "2026-04"}, nil},
+			{"a month without entries is empty", model.BoardQuery{Month: "2026-04"}, nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				rows, err := s.MonthlyLeaderboard(context.Background(), tc.q)
+				rows, err := s.Leaderboard(context.Background(), tc.q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -173,30 +174,30 @@ func TestMonthlyLeaderboard(t *testing.T) {
 				}
 			})
 		}
-		if _, err := s.MonthlyLeaderboard(context.Background(), store.BoardQuery{Month: "2026-13"}); err == nil {
+		if _, err := s.Leaderboard(context.Background(), model.BoardQuery{Month: "2026-13"}); err == nil {
 			t.Error("month 2026-13 was accepted")
 		}
 	})
 }
 
-func mustMonthBefore(t *testing.T, m string) string {
+func mustMonthBefore(t *testing.T, m string) model.Month {
 	t.Helper()
-	p, err := store.MonthBefore(m)
+	month, err := model.ParseMonth(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return month.Prev()
 }
 
 // TestTotalsFollowTheLedger guards the trigger: the totals the board reads
 // equal an aggregate of the ledger itself after every kind of write.
 func TestTotalsFollowTheLedger(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := seedBoard(t, s)
 		item := dashItem(t, s, "email", "e1", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC),
-			store.Processed{RepID: ids["ed"], Ledger: paid(ids["ed"], "2026-03", "category:intel", 3)})
-		if _, err := s.AdjustItemPoints(ctx, item, store.LedgerEntry{Points: -2, Reason: "was a duplicate", Month: "2026-03", Actor: "maria"}); err != nil {
+			model.Processed{RepID: ids["ed"], Ledger: paid(ids["ed"], "2026-03", "category:intel", 3)})
+		if _, err := s.AdjustItemPoints(ctx, item, model.LedgerEntry{Points: -2, Reason: "was a duplicate", Month: "2026-03", Actor: "maria"}); err != nil {
 			t.Fatal(err)
 		}
 		// Processing the same item again pays nothing twice.
@@ -207,7 +208,7 @@ func TestTotalsFollowTheLedger(t *testing.T) {
 		if err != nil || len(got) != 1 {
 			t.Fatalf("claim again: %v %v", got, err)
 		}
-		if err := s.Complete(ctx, item, "w", store.Processed{RepID: ids["ed"], Ledger: paid(ids["ed"], "2026-03", "category:intel", 3)}); err != nil {
+		if err := s.Complete(ctx, item, "w", model.Processed{RepID: ids["ed"], Ledger: paid(ids["ed"], "2026-03", "category:intel", 3)}); err != nil {
 			t.Fatal(err)
 		}
 		var direct []struct {
@@ -220,11 +221,11 @@ func TestTotalsFollowTheLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, d := range direct {
-			rows, err := s.MonthlyLeaderboard(ctx, store.BoardQuery{Month: d.Month})
+			rows, err := s.Leaderboard(ctx, model.BoardQuery{Month: model.Month(d.Month)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			i := slices.IndexFunc(rows, func(r store.BoardRow) bool { return r.RepID == d.RepID })
+			i := slices.IndexFunc(rows, func(r model.Standing) bool { return r.RepID == d.RepID })
 			if i < 0 || rows[i].Points != d.Points {
 				t.Errorf("%s rep %d: board %v, ledger sums %d", d.Month, d.RepID, rows, d.Points)
 			}
@@ -236,7 +237,7 @@ func TestTotalsFollowTheLedger(t *testing.T) {
 }
 
 func TestContributionsAndRepHistory(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := seedBoard(t, s)
 		cases := []struct {
@@ -265,7 +266,7 @@ func TestContributionsAndRepHistory(t *testing.T) {
 		}
 		entries, err := s.RepEntries(ctx, ids["cy"], 10)
 		if err != nil || len(entries) != 2 || entries[0].Reason != "adjust:trade show leads" ||
-			entries[0].Actor != "maria" || entries[1].ItemSubject != "" || !entries[1].ItemID.Valid {
+			entries[0].Actor != "maria" || entries[1].ItemSubject != "" || entries[1].ItemID == 0 {
 			t.Errorf("cy's entries = %+v, %v; want the adjustment first, then the item", entries, err)
 		}
 		teams, err := s.Teams(ctx)
@@ -276,26 +277,28 @@ func TestContributionsAndRepHistory(t *testing.T) {
 }
 
 func TestInboxFiltersSearchAndPages(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := dashReps(t, s, "ana/West")
 		day := func(d int) time.Time { return time.Date(2026, 3, d, 10, 0, 0, 0, time.UTC) }
-		tag := func(kind, value string) store.Tag { return store.Tag{Kind: kind, Value: value, Origin: "rule"} }
-		acme := dashItem(t, s, "email", "i1", day(1), store.Processed{RepID: ids["ana"], Sender: "ana@example.test",
+		tag := func(kind, value string) model.Tag {
+			return model.Tag{Kind: model.TagKind(kind), Value: value, Origin: "rule"}
+		}
+		acme := dashItem(t, s, "email", "i1", day(1), model.Processed{RepID: ids["ana"], Sender: "ana@example.test",
 			Subject: "Acme discounts in Boston", FullText: "They offer forty percent discounts on renewals.",
-			Tags:        []store.Tag{tag("category", "intel"), tag("competitor", "Acme")},
-			Assignments: []store.Assignment{{Owner: "ci-team", Route: "competitor=Acme"}}})
-		billing := dashItem(t, s, "email", "i2", day(2), store.Processed{Sender: "stranger@example.test",
+			Tags:        []model.Tag{tag("category", "intel"), tag("competitor", "Acme")},
+			Assignments: []model.Assignment{{Owner: "ci-team", Route: "competitor=Acme"}}})
+		billing := dashItem(t, s, "email", "i2", day(2), model.Processed{Sender: "stranger@example.test",
 			Subject: "Billing page is confusing", FullText: "The invoice screen hides the 100% total.",
-			Tags:        []store.Tag{tag("category", "feedback"), tag("product", "Billing"), tag("topic", "ux")},
-			Assignments: []store.Assignment{{Owner: "billing-pm"}}})
-		vm := dashItem(t, s, "voicemail", "i3", day(3), store.Processed{RepID: ids["ana"], Sender: "+15550001",
-			Tags: []store.Tag{tag("category", "feedback")}})
+			Tags:        []model.Tag{tag("category", "feedback"), tag("product", "Billing"), tag("topic", "ux")},
+			Assignments: []model.Assignment{{Owner: "billing-pm"}}})
+		vm := dashItem(t, s, "voicemail", "i3", day(3), model.Processed{RepID: ids["ana"], Sender: "+15550001",
+			Tags: []model.Tag{tag("category", "feedback")}})
 		if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`update items set transcript = ? where id = ?`),
 			"customer asked about pricing tiers", vm); err != nil {
 			t.Fatal(err)
 		}
-		auto := dashItem(t, s, "email", "i4", day(4), store.Processed{Sender: "mailer-daemon@example.test",
+		auto := dashItem(t, s, "email", "i4", day(4), model.Processed{Sender: "mailer-daemon@example.test",
 			Subject: "Undelivered", AutoReason: "bounce"})
 		indexSearch(t, s, vm)
 		cases := []struct {
@@ -310,7 +313,7 @@ func TestInboxFiltersSearchAndPages(t *testing.T) {
 			{"a product nobody tagged", store.InboxQuery{Product: "Mobile"}, nil},
 			{"owner", store.InboxQuery{Owner: "ci-team"}, []int64{acme}},
 			{"unregistered senders, not machines", store.InboxQuery{Unregistered: true}, []int64{billing}},
-			{"state", store.InboxQuery{State: store.StateProcessed, Category: "intel"}, []int64{acme}},
+			{"state", store.InboxQuery{State: model.StateProcessed, Category: "intel"}, []int64{acme}},
 			{"search the text", store.InboxQuery{Text: "renewals"}, []int64{acme}},
 			{"search the subject", store.InboxQuery{Text: "confusing"}, []int64{billing}},
 			{"search the transcript", store.InboxQuery{Text: "pricing"}, []int64{vm}},
@@ -353,7 +356,7 @@ func TestInboxFiltersSearchAndPages(t *testing.T) {
 		}
 		items, _, err := s.Inbox(ctx, store.InboxQuery{Competitor: "Acme"})
 		if err != nil || len(items) != 1 || len(items[0].Tags) != 2 || !slices.Equal(items[0].Owners, []string{"ci-team"}) ||
-			items[0].Untriaged != 1 || items[0].RepName.String != "ana" {
+			items[0].Untriaged != 1 || items[0].RepName != "ana" {
 			t.Errorf("acme line = %+v, %v; want its two tags, owner, untriaged count and rep", items, err)
 		}
 	})
@@ -363,9 +366,9 @@ func TestInboxFiltersSearchAndPages(t *testing.T) {
 // their other forms, and the query runs on the expression index.
 func TestInboxSearchStems(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, testenv.Postgres(t), &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := open(t, testenv.Postgres(t), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	id := dashItem(t, s, "email", "s1", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
-		store.Processed{Subject: "Renewal pricing", FullText: "The customer is renewing with discounted seats."})
+		model.Processed{Subject: "Renewal pricing", FullText: "The customer is renewing with discounted seats."})
 	indexSearch(t, s)
 	for _, q := range []string{"renew", "discount", `"discounted seats"`, "pricing -zebra"} {
 		items, _, err := s.Inbox(ctx, store.InboxQuery{Text: q})
@@ -394,19 +397,19 @@ func TestInboxSearchStems(t *testing.T) {
 }
 
 func TestManagerEdits(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := dashReps(t, s, "ana/West")
 		at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 		// What the rules make of the item, each time it is processed.
-		rules := store.Processed{RepID: ids["ana"],
-			Tags:        []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}, {Kind: "category", Value: "intel", Origin: "mailbox"}},
-			Assignments: []store.Assignment{{Owner: "ci-team"}, {Owner: "sales-ops"}},
-			Outbox: []store.OutboxMessage{{Kind: "owner_notice", Channel: "email", Owner: "sales-ops",
+		rules := model.Processed{RepID: ids["ana"],
+			Tags:        []model.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}, {Kind: "category", Value: "intel", Origin: "mailbox"}},
+			Assignments: []model.Assignment{{Owner: "ci-team"}, {Owner: "sales-ops"}},
+			Outbox: []model.OutboxMessage{{Kind: "owner_notice", Channel: "email", Owner: "sales-ops",
 				Recipient: "ops@example.test", Body: []byte("Subject: new intel\r\n\r\nx\r\n")}},
 			Ledger: paid(ids["ana"], "2026-03", "category:intel", 3)}
 		item := dashItem(t, s, "email", "m1", at, rules)
-		stranger := dashItem(t, s, "email", "m2", at, store.Processed{Sender: "x@example.test"})
+		stranger := dashItem(t, s, "email", "m2", at, model.Processed{Sender: "x@example.test"})
 		again := 0
 		processAgain := func() {
 			t.Helper()
@@ -432,7 +435,7 @@ func TestManagerEdits(t *testing.T) {
 			}
 			var got []string
 			for _, tg := range tags {
-				got = append(got, tg.Kind+"="+tg.Value+" by "+tg.Origin)
+				got = append(got, string(tg.Kind)+"="+tg.Value+" by "+tg.Origin)
 			}
 			return got
 		}
@@ -499,7 +502,7 @@ func TestManagerEdits(t *testing.T) {
 		}
 		as, err := s.ItemAssignments(ctx, item)
 		if err != nil || len(as) != 2 || as[0].Owner != "ci-team" || as[0].TriagedBy != "maria" ||
-			as[1].Owner != "pricing-pm" || as[1].Route != "manager:maria" || as[1].TriagedBy != "lee" || !as[1].TriagedAt.Valid {
+			as[1].Owner != "pricing-pm" || as[1].Route != "manager:maria" || as[1].TriagedBy != "lee" || as[1].TriagedAt.IsZero() {
 			t.Errorf("assignments = %+v, %v", as, err)
 		}
 
@@ -507,17 +510,17 @@ func TestManagerEdits(t *testing.T) {
 		adjust := []struct {
 			name string
 			item int64
-			e    store.LedgerEntry
+			e    model.LedgerEntry
 			want error
 			ok   bool
 		}{
-			{"an adjustment with a reason", item, store.LedgerEntry{Points: 5, Reason: "great detail", Month: "2026-03", Actor: "maria"}, nil, true},
-			{"the same reason twice pays once", item, store.LedgerEntry{Points: 5, Reason: "great detail", Month: "2026-03", Actor: "maria"}, store.ErrDuplicateAdjustment, false},
-			{"no reason", item, store.LedgerEntry{Points: 5, Reason: "  ", Month: "2026-03", Actor: "maria"}, nil, false},
-			{"zero points", item, store.LedgerEntry{Points: 0, Reason: "x", Month: "2026-03", Actor: "maria"}, nil, false},
-			{"no manager", item, store.LedgerEntry{Points: 1, Reason: "x", Month: "2026-03"}, nil, false},
-			{"an unregistered sender", stranger, store.LedgerEntry{Points: 1, Reason: "x", Month: "2026-03", Actor: "maria"}, nil, false},
-			{"no such item", 9999, store.LedgerEntry{Points: 1, Reason: "x", Month: "2026-03", Actor: "maria"}, store.ErrNotFound, false},
+			{"an adjustment with a reason", item, model.LedgerEntry{Points: 5, Reason: "great detail", Month: "2026-03", Actor: "maria"}, nil, true},
+			{"the same reason twice pays once", item, model.LedgerEntry{Points: 5, Reason: "great detail", Month: "2026-03", Actor: "maria"}, store.ErrDuplicateAdjustment, false},
+			{"no reason", item, model.LedgerEntry{Points: 5, Reason: "  ", Month: "2026-03", Actor: "maria"}, nil, false},
+			{"zero points", item, model.LedgerEntry{Points: 0, Reason: "x", Month: "2026-03", Actor: "maria"}, nil, false},
+			{"no manager", item, model.LedgerEntry{Points: 1, Reason: "x", Month: "2026-03"}, nil, false},
+			{"an unregistered sender", stranger, model.LedgerEntry{Points: 1, Reason: "x", Month: "2026-03", Actor: "maria"}, nil, false},
+			{"no such item", 9999, model.LedgerEntry{Points: 1, Reason: "x", Month: "2026-03", Actor: "maria"}, store.ErrNotFound, false},
 		}
 		for _, tc := range adjust {
 			e, err := s.AdjustItemPoints(ctx, tc.item, tc.e)
@@ -530,7 +533,7 @@ func TestManagerEdits(t *testing.T) {
 				t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 			}
 		}
-		rows, err := s.MonthlyLeaderboard(ctx, store.BoardQuery{Month: "2026-03"})
+		rows, err := s.Leaderboard(ctx, model.BoardQuery{Month: "2026-03"})
 		if err != nil || len(rows) != 1 || rows[0].Points != 8 || rows[0].Intel != 1 {
 			t.Errorf("board after adjusting = %+v, %v; want ana 8 points, 1 intel", rows, err)
 		}
@@ -538,7 +541,7 @@ func TestManagerEdits(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		mk := func(hash string, ttl time.Duration) {
 			t.Helper()
@@ -574,18 +577,18 @@ func TestSessions(t *testing.T) {
 }
 
 func TestOutboxListAndQuarantine(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-		dashItem(t, s, "email", "o1", at, store.Processed{Outbox: []store.OutboxMessage{
+		dashItem(t, s, "email", "o1", at, model.Processed{Outbox: []model.OutboxMessage{
 			{Kind: "ack", Channel: "email", Recipient: "a@example.test", Body: []byte("hi")},
-			{Kind: "ack", Channel: "email", Recipient: "b@example.test", State: store.OutboxSuppressed, Reason: "auto-reply"},
+			{Kind: "ack", Channel: "email", Recipient: "b@example.test", State: model.OutboxSuppressed, Reason: "auto-reply"},
 		}})
 		all, err := s.OutboxList(ctx, store.OutboxQuery{})
 		if err != nil || len(all) != 2 || all[0].Recipient != "b@example.test" || all[0].Body != nil {
 			t.Errorf("outbox = %+v, %v; want two, newest first, without bodies", all, err)
 		}
-		sup, err := s.OutboxList(ctx, store.OutboxQuery{State: store.OutboxSuppressed})
+		sup, err := s.OutboxList(ctx, store.OutboxQuery{State: model.OutboxSuppressed})
 		if err != nil || len(sup) != 1 || sup[0].Reason != "auto-reply" {
 			t.Errorf("suppressed = %+v, %v", sup, err)
 		}
@@ -597,7 +600,7 @@ func TestOutboxListAndQuarantine(t *testing.T) {
 		if err := s.EnsureSource(ctx, "dash", "imap"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Receive(ctx, store.Batch{Source: "dash", Items: []store.RawItem{{SourceKey: "q1", Kind: "email",
+		if _, err := s.Receive(ctx, model.Batch{Source: "dash", Items: []model.RawItem{{SourceKey: "q1", Kind: "email",
 			ContentHash: "q1", Raw: []byte("x")}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -622,7 +625,7 @@ func TestOutboxListAndQuarantine(t *testing.T) {
 //	go test ./store -run '^$' -bench Leaderboard -benchtime 1x
 func BenchmarkLeaderboard(b *testing.B) {
 	ctx := context.Background()
-	s := open(b, testenv.Postgres(b), &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := open(b, testenv.Postgres(b), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	db := s.DB()
 	start := time.Now()
 	for _, step := range []struct{ name, sql string }{
@@ -646,7 +649,7 @@ func BenchmarkLeaderboard(b *testing.B) {
 		b.Logf("%s: %s", step.name, time.Since(t0).Round(time.Millisecond))
 	}
 	b.Logf("seeded 1,000,000 ledger rows, 100,000 items and 5,000 reps in %s", time.Since(start).Round(time.Millisecond))
-	q := store.BoardQuery{Month: "2026-03"}
+	q := model.BoardQuery{Month: "2026-03"}
 	var plan []string
 	if err := db.SelectContext(ctx, &plan, `explain (analyze, buffers) select c.rep_id, r.name, r.team, c.points,
 			c.intel, c.feedback, c.voicemails, coalesce(p.points, 0), p.rep_id is not null
@@ -661,7 +664,7 @@ func BenchmarkLeaderboard(b *testing.B) {
 		durs := make([]time.Duration, 100)
 		for i := range durs {
 			t0 := time.Now()
-			rows, err := s.MonthlyLeaderboard(ctx, q)
+			rows, err := s.Leaderboard(ctx, q)
 			if err != nil || len(rows) != 5000 {
 				b.Fatalf("leaderboard: %d rows, %v", len(rows), err)
 			}

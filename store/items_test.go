@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -18,18 +20,18 @@ func seed(t *testing.T, s *store.Store, n int) {
 	ctx := context.Background()
 	s.EnsureSource(ctx, "feedback", "imap")
 	for start := 0; start < n; start += 500 {
-		var items []store.RawItem
+		var items []model.RawItem
 		for i := start; i < min(n, start+500); i++ {
 			items = append(items, raw(i))
 		}
-		if _, err := s.Receive(ctx, store.Batch{Source: "feedback", Items: items}); err != nil {
+		if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: items}); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 func TestClaimCompleteFail(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 3)
 		got, err := s.Claim(ctx, "w1", 2, time.Minute)
@@ -44,10 +46,10 @@ func TestClaimCompleteFail(t *testing.T) {
 		if len(more) != 1 || more[0].ID != 3 {
 			t.Fatalf("second claim = %v; want only item 3", more)
 		}
-		if err := s.Complete(ctx, got[0].ID, "w1", store.Processed{Subject: "hi", RepID: 0, Warnings: []string{"x"}}); err != nil {
+		if err := s.Complete(ctx, got[0].ID, "w1", model.Processed{Subject: "hi", RepID: 0, Warnings: []string{"x"}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Complete(ctx, got[0].ID, "w1", store.Processed{}); !errors.Is(err, store.ErrNotClaimed) {
+		if err := s.Complete(ctx, got[0].ID, "w1", model.Processed{}); !errors.Is(err, store.ErrNotClaimed) {
 			t.Fatalf("completing twice: %v; want ErrNotClaimed", err)
 		}
 		// A failure makes the item due after a backoff; after the limit it
@@ -75,7 +77,7 @@ func TestClaimCompleteFail(t *testing.T) {
 			}
 		}
 		it, _ := s.Item(ctx, id)
-		if it.State != store.StateQuarantined || it.LastError != "tagging failed again" || it.Attempts != 2 {
+		if it.State != model.StateQuarantined || it.LastError != "tagging failed again" || it.Attempts != 2 {
 			t.Fatalf("quarantined item = state %s attempts %d error %q", it.State, it.Attempts, it.LastError)
 		}
 		n, err := s.Reprocess(ctx, nil)
@@ -83,7 +85,7 @@ func TestClaimCompleteFail(t *testing.T) {
 			t.Fatalf("reprocess = %d, %v", n, err)
 		}
 		it, _ = s.Item(ctx, id)
-		if it.State != store.StateReceived || it.Attempts != 0 {
+		if it.State != model.StateReceived || it.Attempts != 0 {
 			t.Fatalf("reprocessed item = %s/%d", it.State, it.Attempts)
 		}
 	})
@@ -92,7 +94,7 @@ func TestClaimCompleteFail(t *testing.T) {
 // Eight workers claim 2,000 items concurrently; every item is processed
 // exactly once.
 func TestConcurrentWorkers(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		const items, workers = 2000, 8
 		seed(t, s, items)
 		ctx := context.Background()
@@ -123,7 +125,7 @@ func TestConcurrentWorkers(t *testing.T) {
 						}
 						seen[it.ID] = name
 						mu.Unlock()
-						if err := s.Complete(ctx, it.ID, name, store.Processed{Subject: name}); err != nil {
+						if err := s.Complete(ctx, it.ID, name, model.Processed{Subject: name}); err != nil {
 							t.Error(err)
 						}
 					}
@@ -135,7 +137,7 @@ func TestConcurrentWorkers(t *testing.T) {
 			t.Fatalf("%d items claimed twice, e.g. %s", len(dupes), dupes[0])
 		}
 		counts, _ := s.StateCounts(ctx)
-		if len(seen) != items || counts[store.StateProcessed] != items || counts[store.StateReceived] != 0 {
+		if len(seen) != items || counts[model.StateProcessed] != items || counts[model.StateReceived] != 0 {
 			t.Fatalf("processed %d distinct items, states %v; want %d processed", len(seen), counts, items)
 		}
 		per := map[string]int{}
@@ -149,10 +151,10 @@ func TestConcurrentWorkers(t *testing.T) {
 // Processing again replaces rule tags but keeps a manager's tags and the
 // existing assignments.
 func TestCompleteResults(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
-		process := func(p store.Processed) {
+		process := func(p model.Processed) {
 			t.Helper()
 			got, err := s.Claim(ctx, "w", 1, time.Minute)
 			if err != nil || len(got) != 1 {
@@ -162,10 +164,10 @@ func TestCompleteResults(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		process(store.Processed{
-			Tags: []store.Tag{{Kind: "category", Value: "intel", Origin: "mailbox"},
-				{Kind: "competitor", Value: "Acme", Evidence: `[{"phrase":"Acme"}]`, Origin: "alias"}},
-			Assignments: []store.Assignment{{Owner: "ci-lead", Route: "root > intel"}},
+		process(model.Processed{
+			Tags: []model.Tag{{Kind: "category", Value: "intel", Origin: "mailbox"},
+				{Kind: "competitor", Value: "Acme", Evidence: []model.Evidence{{Phrase: "Acme"}}, Origin: "alias"}},
+			Assignments: []model.Assignment{{Owner: "ci-lead", Route: "root > intel"}},
 		})
 		if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`insert into tags (item_id, kind, value, origin) values (1, 'product', 'Billing', 'manager:kim')`)); err != nil {
 			t.Fatal(err)
@@ -173,14 +175,14 @@ func TestCompleteResults(t *testing.T) {
 		if n, err := s.Reprocess(ctx, []int64{1}); err != nil || n != 1 {
 			t.Fatalf("reprocess: %d %v", n, err)
 		}
-		process(store.Processed{
-			Tags:        []store.Tag{{Kind: "category", Value: "feedback", Origin: "mailbox"}},
-			Assignments: []store.Assignment{{Owner: "ci-lead", Route: "other"}, {Owner: "pm", Route: "root"}},
+		process(model.Processed{
+			Tags:        []model.Tag{{Kind: "category", Value: "feedback", Origin: "mailbox"}},
+			Assignments: []model.Assignment{{Owner: "ci-lead", Route: "other"}, {Owner: "pm", Route: "root"}},
 		})
 		tags, _ := s.Tags(ctx, 1)
 		var got []string
 		for _, tg := range tags {
-			got = append(got, tg.Kind+"="+tg.Value+"/"+tg.Origin)
+			got = append(got, string(tg.Kind)+"="+tg.Value+"/"+tg.Origin)
 		}
 		if want := "category=feedback/mailbox product=Billing/manager:kim"; strings.Join(got, " ") != want {
 			t.Errorf("tags = %v, want %s", got, want)
@@ -199,10 +201,10 @@ func TestCompleteResults(t *testing.T) {
 // Two items of one rep racing for the month's first-intel bonus: the
 // loser's Complete reports ErrConflict and stores nothing.
 func TestCompleteConflict(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 2)
-		res, err := s.ImportReps(ctx, []store.Rep{{Name: "Dana", Emails: []string{"dana@example.test"}, Line: 2}})
+		res, err := s.ImportReps(ctx, []model.Rep{{Name: "Dana", Emails: []string{"dana@example.test"}, Line: 2}})
 		if err != nil || res.Created != 1 {
 			t.Fatal(res, err)
 		}
@@ -211,8 +213,8 @@ func TestCompleteConflict(t *testing.T) {
 		if err != nil || len(items) != 2 {
 			t.Fatal(items, err)
 		}
-		bonus := func() store.Processed {
-			return store.Processed{RepID: rep.ID, Ledger: []store.LedgerEntry{{RepID: rep.ID, Points: 2,
+		bonus := func() model.Processed {
+			return model.Processed{RepID: rep.ID, Ledger: []model.LedgerEntry{{RepID: rep.ID, Points: 2,
 				Reason: "bonus:first-intel-of-month", Month: "2026-03"}}}
 		}
 		if err := s.Complete(ctx, items[0].ID, "w", bonus()); err != nil {
@@ -223,7 +225,7 @@ func TestCompleteConflict(t *testing.T) {
 			t.Fatalf("second first-intel bonus: %v; want ErrConflict", err)
 		}
 		it, _ := s.Item(ctx, items[1].ID)
-		if it.State != store.StateReceived || it.ClaimedBy != "w" {
+		if it.State != model.StateReceived || it.ClaimedBy != "w" {
 			t.Fatalf("the losing item is %s claimed by %q; want still received and claimed", it.State, it.ClaimedBy)
 		}
 	})
@@ -233,20 +235,20 @@ func TestCompleteConflict(t *testing.T) {
 // multi-row insert takes, a duplicate among them, and outbox messages and
 // owners that all land once.
 func TestCompleteManyResults(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		got, err := s.Claim(ctx, "w1", 1, time.Minute)
 		if err != nil || len(got) != 1 {
 			t.Fatalf("claim = %d items, %v", len(got), err)
 		}
-		var p store.Processed
+		var p model.Processed
 		for i := range 1200 {
-			p.Tags = append(p.Tags, store.Tag{Kind: "topic", Value: fmt.Sprintf("t%04d", i), Origin: "rule"})
+			p.Tags = append(p.Tags, model.Tag{Kind: "topic", Value: fmt.Sprintf("t%04d", i), Origin: "rule"})
 		}
-		p.Tags = append(p.Tags, store.Tag{Kind: "topic", Value: "t0007", Origin: "rule"})
-		p.Assignments = []store.Assignment{{Owner: "pm"}, {Owner: "ci", Route: "intel"}, {Owner: "pm"}}
-		p.Outbox = []store.OutboxMessage{
+		p.Tags = append(p.Tags, model.Tag{Kind: "topic", Value: "t0007", Origin: "rule"})
+		p.Assignments = []model.Assignment{{Owner: "pm"}, {Owner: "ci", Route: "intel"}, {Owner: "pm"}}
+		p.Outbox = []model.OutboxMessage{
 			{Kind: "owner_notice", Channel: "email", Recipient: "pm@example.test", Owner: "pm", Body: []byte("n1")},
 			{Kind: "owner_notice", Channel: "email", Recipient: "ci@example.test", Owner: "ci", Body: []byte("n2")},
 			{Kind: "ack", Channel: "email", Recipient: "rep@example.test", Body: []byte("a")},
@@ -277,11 +279,11 @@ func TestCompleteManyResults(t *testing.T) {
 // A claim carries small items' bytes and leaves large ones to ReadRaw,
 // which reads them in chunks, whole and unchanged, on both databases.
 func TestClaimLeavesLargeRawToReadRaw(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		s.EnsureSource(ctx, "feedback", "imap")
 		sizes := []int{store.InlineRaw, store.InlineRaw + 1, 2 * store.InlineRaw, 2*store.InlineRaw + 12345}
-		var items []store.RawItem
+		var items []model.RawItem
 		want := map[string][]byte{}
 		for i, n := range sizes {
 			it := raw(i)
@@ -293,7 +295,7 @@ func TestClaimLeavesLargeRawToReadRaw(t *testing.T) {
 			want[it.MessageID] = b
 			items = append(items, it)
 		}
-		if _, err := s.Receive(ctx, store.Batch{Source: "feedback", Items: items}); err != nil {
+		if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: items}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.Claim(ctx, "w1", 10, time.Minute)

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/store"
 )
 
 // A second migrate applies nothing; a database migrated by a newer
 // Earshot is refused rather than used.
 func TestMigrations(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		n, err := s.Migrate(ctx)
 		if err != nil || n != 0 {

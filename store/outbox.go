@@ -9,28 +9,18 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
 )
 
-// Outbox states.
-const (
-	OutboxPending    = "pending"
-	OutboxSent       = "sent"
-	OutboxFailed     = "failed"
-	OutboxSuppressed = "suppressed"
-)
-
-// OutboxMessage is a rendered message waiting to be sent (or suppressed,
-// with the reason decided when it was enqueued).
-type OutboxMessage struct {
+// outboxRow is an outbox row as the database holds it.
+type outboxRow struct {
 	ID        int64         `db:"id"`
 	ItemID    sql.NullInt64 `db:"item_id"`
 	Kind      string        `db:"kind"`    // ack, owner_notice, reminder, digest
 	Channel   string        `db:"channel"` // email or sms
 	Recipient string        `db:"recipient"`
-	// Owner names the owner an owner notice is for; Complete marks that
-	// owner's assignment notified. Not stored.
-	Owner   string `db:"-"`
-	Subject string `db:"subject"`
+	Subject   string        `db:"subject"`
 	// Body is the whole RFC 5322 message for email, the text for SMS.
 	Body   []byte `db:"body"`
 	State  string `db:"state"`
@@ -47,26 +37,60 @@ type OutboxMessage struct {
 	SentAt     sql.NullTime `db:"sent_at"`
 }
 
+func (r outboxRow) message() model.OutboxMessage {
+	return model.OutboxMessage{
+		ID: r.ID, ItemID: r.ItemID.Int64, Kind: model.OutboxKind(r.Kind), Channel: model.Channel(r.Channel),
+		Recipient: r.Recipient, Subject: r.Subject, Body: r.Body, State: model.OutboxState(r.State), Reason: r.Reason,
+		Attempts: r.Attempts, NextAttemptAt: r.NextAttemptAt, ClaimedBy: r.ClaimedBy, LastError: r.LastError,
+		ProviderID: r.ProviderID, CreatedAt: r.CreatedAt, SentAt: r.SentAt.Time,
+	}
+}
+
+func messages(rows []outboxRow) []model.OutboxMessage {
+	out := make([]model.OutboxMessage, len(rows))
+	for i, r := range rows {
+		out[i] = r.message()
+	}
+	return out
+}
+
 const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state, reason, attempts,
 	next_attempt_at, claimed_by, last_error, provider_id, created_at, sent_at`
 
 // writeOutbox enqueues messages for item id; a message already enqueued
-// for the same (item, kind, recipient) is kept as it is.
-func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []OutboxMessage) error {
+// for the same (item, kind, recipient) is kept as it is, unless it was
+// suppressed and may go out now. Messages about no
+// single item (id 0: a digest, a reminder) have a null item_id, which the
+// unique key does not dedupe: the caller's transaction records them.
+func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []model.OutboxMessage) error {
 	rows := make([][]any, 0, len(msgs))
 	for _, m := range msgs {
 		state := m.State
 		if state == "" {
-			state = OutboxPending
+			state = model.OutboxPending
 		}
 		body := m.Body
 		if body == nil {
 			body = []byte{}
 		}
-		rows = append(rows, []any{id, m.Kind, m.Channel, m.Recipient, m.Subject, body, state, m.Reason, ts(s.now()), ts(s.now())})
+		key := m.RecipientKey
+		if key == "" {
+			key = strings.ToLower(strings.TrimSpace(m.Recipient))
+		}
+		_, domain, _ := strings.Cut(key, "@")
+		rows = append(rows, []any{nullID(id), string(m.Kind), string(m.Channel), m.Recipient, key, domain, m.Subject,
+			body, string(state), m.Reason, ts(s.now()), ts(s.now())})
 	}
-	if err := s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "subject", "body",
-		"state", "reason", "next_attempt_at", "created_at"}, rows, "on conflict (item_id, kind, recipient) do nothing"); err != nil {
+	if err := s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
+		"recipient_domain", "subject", "body",
+		"state", "reason", "next_attempt_at", "created_at"}, rows,
+		// A message enqueued before stays as it is, but for a suppressed one
+		// that may go out now (a manager credited the item).
+		`on conflict (item_id, kind, recipient) do update set subject = excluded.subject, body = excluded.body,
+			state = excluded.state, reason = excluded.reason, recipient_key = excluded.recipient_key,
+			recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
+			created_at = excluded.created_at
+		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'`); err != nil {
 		return fmt.Errorf("item %d: enqueue messages: %w", id, err)
 	}
 	return nil
@@ -77,42 +101,24 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []O
 // lease ends, so it may be sent twice but is never skipped. Concurrent
 // workers never get the same message: PostgreSQL skips rows other
 // transactions locked, SQLite has a single writer.
-func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]OutboxMessage, error) {
-	now := ts(s.now())
-	lock := ""
-	if s.dialect == Postgres {
-		lock = " for update skip locked"
-	}
-	var msgs []OutboxMessage
+func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]model.OutboxMessage, error) {
+	var rows []outboxRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		msgs = nil
-		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from outbox
-			where state = 'pending' and next_attempt_at <= ?
-			order by next_attempt_at, id limit ?`+lock), now, n); err != nil {
+		rows = nil
+		ids, err := s.claimDue(ctx, tx, "outbox", "pending", worker, n, lease)
+		if err != nil || len(ids) == 0 {
 			return err
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		q, args, err := sqlx.In(`update outbox set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
-			where id in (?)`, worker, now.Add(lease), ids)
+		q, args, err := sqlx.In(`select `+outboxCols+` from outbox where id in (?) order by id`, ids)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
-			return err
-		}
-		q, args, err = sqlx.In(`select `+outboxCols+` from outbox where id in (?) order by id`, ids)
-		if err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &msgs, s.rebind(q), args...)
+		return tx.SelectContext(ctx, &rows, s.rebind(q), args...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
-	return msgs, nil
+	return messages(rows), nil
 }
 
 // MarkOutboxSent records that a pending message was sent, with the
@@ -135,12 +141,9 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, providerID string)
 // failure, or a temporary one on the maxAttempts-th attempt, makes the
 // message failed; otherwise it is due again after Backoff. It returns the
 // message's new state.
-func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (string, error) {
-	msg := strings.TrimSpace(cause.Error())
-	if len(msg) > 2000 {
-		msg = msg[:2000]
-	}
-	var state string
+func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (model.OutboxState, error) {
+	msg := cutText(cleanText(strings.TrimSpace(cause.Error())), 2000)
+	var state model.OutboxState
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var attempts int
 		err := tx.GetContext(ctx, &attempts, s.rebind(
@@ -151,12 +154,12 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 		if err != nil {
 			return err
 		}
-		state = OutboxPending
+		state = model.OutboxPending
 		if permanent || attempts >= maxAttempts {
-			state = OutboxFailed
+			state = model.OutboxFailed
 		}
 		_, err = tx.ExecContext(ctx, s.rebind(`update outbox set state = ?, claimed_by = '', last_error = ?,
-			next_attempt_at = ? where id = ?`), state, msg, ts(s.now().Add(Backoff(attempts))), id)
+			next_attempt_at = ? where id = ?`), string(state), msg, ts(s.now().Add(s.backoff(attempts))), id)
 		return err
 	})
 	if err != nil {
@@ -165,44 +168,66 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 	return state, nil
 }
 
-// AcksSince counts the acks enqueued to recipient since a time that were
-// not suppressed: the per-recipient daily cap counts them.
-func (s *Store) AcksSince(ctx context.Context, recipient string, since time.Time) (int, error) {
-	return s.acksSince(ctx, s.db, recipient, since, 0)
+// AckCounts counts the acks that were not suppressed, for the caps: to
+// one recipient and to one domain since the day began, and in the last
+// hour all of them and those to senders outside the roster.
+func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
+	var c model.AckCounts
+	err := s.db.GetContext(ctx, &c, s.rebind(`select
+			coalesce(sum(case when o.recipient_key = ? and o.created_at >= ? then 1 else 0 end), 0) as recipient,
+			coalesce(sum(case when o.recipient_domain = ? and o.created_at >= ? then 1 else 0 end), 0) as domain,
+			coalesce(sum(case when o.created_at >= ? then 1 else 0 end), 0) as hour,
+			coalesce(sum(case when o.created_at >= ? and i.trust = 'open' then 1 else 0 end), 0) as openhour
+		from outbox o left join items i on i.id = o.item_id
+		where o.kind = 'ack' and o.state <> 'suppressed' and o.created_at >= ?`),
+		q.RecipientKey, ts(q.Day), q.Domain, ts(q.Day), ts(q.Hour), ts(q.Hour), ts(earliest(q.Day, q.Hour)))
+	if err != nil {
+		return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
+	}
+	return c, nil
 }
 
-// acksSince is AcksSince through q, leaving out the acks of exceptItem.
-func (s *Store) acksSince(ctx context.Context, q sqlx.QueryerContext, recipient string, since time.Time, exceptItem int64) (int, error) {
+// earliest returns the earlier of two times.
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// acksSince counts the acks to a recipient key since a time that were not
+// suppressed, through q, leaving out the acks of exceptItem.
+func (s *Store) acksSince(ctx context.Context, q sqlx.QueryerContext, key string, since time.Time, exceptItem int64) (int, error) {
 	var n int
 	err := sqlx.GetContext(ctx, q, &n, s.rebind(`select count(*) from outbox
-		where kind = 'ack' and recipient = ? and created_at >= ? and state <> 'suppressed'
-		and (item_id is null or item_id <> ?)`), recipient, ts(since), exceptItem)
+		where kind = 'ack' and recipient_key = ? and created_at >= ? and state <> 'suppressed'
+		and (item_id is null or item_id <> ?)`), key, ts(since), exceptItem)
 	if err != nil {
-		return 0, fmt.Errorf("count acks to %s: %w", recipient, err)
+		return 0, fmt.Errorf("count acks to %s: %w", key, err)
 	}
 	return n, nil
 }
 
 // ItemOutbox returns the messages enqueued for an item, in order.
-func (s *Store) ItemOutbox(ctx context.Context, itemID int64) ([]OutboxMessage, error) {
-	var out []OutboxMessage
-	err := s.db.SelectContext(ctx, &out, s.rebind(`select `+outboxCols+` from outbox
+func (s *Store) ItemOutbox(ctx context.Context, itemID int64) ([]model.OutboxMessage, error) {
+	var rows []outboxRow
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`select `+outboxCols+` from outbox
 		where item_id = ? order by id`), itemID)
 	if err != nil {
 		return nil, fmt.Errorf("item %d outbox: %w", itemID, err)
 	}
-	return out, nil
+	return messages(rows), nil
 }
 
 // OutboxByID returns one outbox message.
-func (s *Store) OutboxByID(ctx context.Context, id int64) (OutboxMessage, error) {
-	var m OutboxMessage
-	err := s.db.GetContext(ctx, &m, s.rebind(`select `+outboxCols+` from outbox where id = ?`), id)
+func (s *Store) OutboxByID(ctx context.Context, id int64) (model.OutboxMessage, error) {
+	var r outboxRow
+	err := s.db.GetContext(ctx, &r, s.rebind(`select `+outboxCols+` from outbox where id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("outbox %d: %w", id, ErrNotFound)
+		return model.OutboxMessage{}, fmt.Errorf("outbox %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return m, fmt.Errorf("outbox %d: %w", id, err)
+		return model.OutboxMessage{}, fmt.Errorf("outbox %d: %w", id, err)
 	}
-	return m, nil
+	return r.message(), nil
 }

@@ -8,20 +8,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
-func ack(rcpt string) store.OutboxMessage {
-	return store.OutboxMessage{Kind: "ack", Channel: "email", Recipient: rcpt, Subject: "Re: hi", Body: []byte("msg")}
+func ack(rcpt string) model.OutboxMessage {
+	return model.OutboxMessage{Kind: "ack", Channel: "email", Recipient: rcpt, Subject: "Re: hi", Body: []byte("msg")}
 }
 
 func TestOutboxClaimSendFail(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
 		supp := ack("bot@example.test")
-		supp.State, supp.Reason = store.OutboxSuppressed, "auto-generated (dsn)"
-		item, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{
+		supp.State, supp.Reason = model.OutboxSuppressed, "auto-generated (dsn)"
+		item, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{
 			ack("ana@example.test"), ack("bo@example.test"), ack("cy@example.test"), supp,
 		}})
 		if err != nil {
@@ -31,7 +33,7 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		if err != nil || len(got) != 3 {
 			t.Fatalf("claim = %d messages, %v; want the 3 pending ones", len(got), err)
 		}
-		if got[0].Attempts != 1 || got[0].ClaimedBy != "w1" || !got[0].ItemID.Valid || string(got[0].Body) != "msg" {
+		if got[0].Attempts != 1 || got[0].ClaimedBy != "w1" || got[0].ItemID == 0 || string(got[0].Body) != "msg" {
 			t.Errorf("claimed message = %+v", got[0])
 		}
 		if more, _ := s.ClaimOutbox(ctx, "w2", 10, time.Minute); len(more) != 0 {
@@ -47,12 +49,12 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		}
 		// A permanent failure is final, with the server's answer.
 		st, err := s.FailOutbox(ctx, got[1].ID, "w1", errors.New("550 5.1.1 no such user"), true, 5)
-		if err != nil || st != store.OutboxFailed {
+		if err != nil || st != model.OutboxFailed {
 			t.Fatalf("permanent failure: %q %v", st, err)
 		}
 		// A temporary failure retries after a backoff, until the limit.
 		st, err = s.FailOutbox(ctx, got[2].ID, "w1", errors.New("451 try later"), false, 2)
-		if err != nil || st != store.OutboxPending {
+		if err != nil || st != model.OutboxPending {
 			t.Fatalf("temporary failure: %q %v", st, err)
 		}
 		if again, _ := s.ClaimOutbox(ctx, "w1", 10, time.Minute); len(again) != 0 {
@@ -66,7 +68,7 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		if len(again) != 1 || again[0].Attempts != 2 || again[0].LastError != "451 try later" {
 			t.Fatalf("retry = %+v", again)
 		}
-		if st, _ := s.FailOutbox(ctx, again[0].ID, "w2", errors.New("451 still"), false, 2); st != store.OutboxFailed {
+		if st, _ := s.FailOutbox(ctx, again[0].ID, "w2", errors.New("451 still"), false, 2); st != model.OutboxFailed {
 			t.Errorf("failure at the attempt limit = %q, want failed", st)
 		}
 
@@ -83,21 +85,21 @@ func TestOutboxClaimSendFail(t *testing.T) {
 		for i, w := range want {
 			m := msgs[i]
 			detail := m.LastError + m.ProviderID + m.Reason
-			if m.State != w.state || m.Recipient != w.rcpt || detail != w.detail {
+			if string(m.State) != w.state || m.Recipient != w.rcpt || detail != w.detail {
 				t.Errorf("message %d = %s to %s (%q), want %s to %s (%q)", i, m.State, m.Recipient, detail, w.state, w.rcpt, w.detail)
 			}
 		}
-		if !msgs[0].SentAt.Valid || msgs[1].SentAt.Valid {
+		if msgs[0].SentAt.IsZero() || !msgs[1].SentAt.IsZero() {
 			t.Errorf("sent_at = %v, %v; want set only when sent", msgs[0].SentAt, msgs[1].SentAt)
 		}
 	})
 }
 
 func TestOutboxLeaseExpiry(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
-		if _, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{ack("ana@example.test")}}); err != nil {
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}}); err != nil {
 			t.Fatal(err)
 		}
 		first, _ := s.ClaimOutbox(ctx, "dead", 1, time.Minute)
@@ -118,10 +120,10 @@ func TestOutboxLeaseExpiry(t *testing.T) {
 }
 
 func TestOutboxEnqueueOnce(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
-		item, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{ack("ana@example.test")}})
+		item, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +132,7 @@ func TestOutboxEnqueueOnce(t *testing.T) {
 		}
 		second := ack("ana@example.test")
 		second.Subject = "changed"
-		if _, err := completeNext(t, s, store.Processed{Outbox: []store.OutboxMessage{second}}); err != nil {
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{second}}); err != nil {
 			t.Fatal(err)
 		}
 		msgs, _ := s.ItemOutbox(ctx, item)
@@ -143,47 +145,62 @@ func TestOutboxEnqueueOnce(t *testing.T) {
 	})
 }
 
-func TestAcksSince(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+// The caps count acks by folded recipient and by domain since the day
+// began, and all acks and those to senders outside the roster in the
+// last hour; suppressed acks and other messages do not count.
+func TestAckCounts(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
-		seed(t, s, 3)
+		seed(t, s, 4)
+		start := clk.Now()
 		supp := ack("ana@example.test")
-		supp.State, supp.Reason = store.OutboxSuppressed, "daily cap of 20 acks reached"
-		notice := store.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: "ana@example.test", Body: []byte("n")}
-		for _, msgs := range [][]store.OutboxMessage{{ack("ana@example.test")}, {ack("ana@example.test"), notice}, {supp}} {
-			if _, err := completeNext(t, s, store.Processed{Outbox: msgs}); err != nil {
+		supp.State, supp.Reason = model.OutboxSuppressed, "daily cap of 20 acks reached"
+		notice := model.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: "ana@example.test", Body: []byte("n")}
+		plussed := ack("Ana+deals@Example.test")
+		plussed.RecipientKey = "ana@example.test"
+		for _, p := range []model.Processed{
+			{Outbox: []model.OutboxMessage{ack("ana@example.test")}},
+			{Outbox: []model.OutboxMessage{plussed, notice}},
+			{Outbox: []model.OutboxMessage{supp}},
+			{Trust: model.TrustOpen, Outbox: []model.OutboxMessage{ack("bo@other.test")}},
+		} {
+			if _, err := completeNext(t, s, p); err != nil {
 				t.Fatal(err)
 			}
 			clk.Add(time.Hour)
 		}
-		start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 		cases := []struct {
-			name  string
-			rcpt  string
-			since time.Time
-			want  int
+			name string
+			q    model.AckQuery
+			want model.AckCounts
 		}{
-			{"acks enqueued since the start, not notices or suppressed rows", "ana@example.test", start, 2},
-			{"only the later one", "ana@example.test", start.Add(30 * time.Minute), 1},
-			{"another recipient", "bo@example.test", start, 0},
+			{"the day: ana's two acks (one to a +tag), the domain's, every one in the hour",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start, Hour: start},
+				model.AckCounts{Recipient: 2, Domain: 2, Hour: 3, OpenHour: 1}},
+			{"the last hour holds only the ack to a sender outside the roster",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "other.test", Day: start, Hour: start.Add(3 * time.Hour)},
+				model.AckCounts{Recipient: 2, Domain: 1, Hour: 1, OpenHour: 1}},
+			{"a later day counts nothing of before",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start.Add(24 * time.Hour), Hour: start.Add(24 * time.Hour)},
+				model.AckCounts{}},
 		}
 		for _, c := range cases {
-			if n, err := s.AcksSince(ctx, c.rcpt, c.since); err != nil || n != c.want {
-				t.Errorf("%s: %d %v, want %d", c.name, n, err, c.want)
+			if got, err := s.AckCounts(ctx, c.q); err != nil || got != c.want {
+				t.Errorf("%s: %+v %v, want %+v", c.name, got, err, c.want)
 			}
 		}
 	})
 }
 
 func TestOutboxConcurrentWorkers(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1)
-		var msgs []store.OutboxMessage
+		var msgs []model.OutboxMessage
 		for i := range 60 {
 			msgs = append(msgs, ack(fmt.Sprintf("r%d@example.test", i)))
 		}
-		if _, err := completeNext(t, s, store.Processed{Outbox: msgs}); err != nil {
+		if _, err := completeNext(t, s, model.Processed{Outbox: msgs}); err != nil {
 			t.Fatal(err)
 		}
 		var (

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -17,9 +18,9 @@ import (
 func importReps(t *testing.T, s *store.Store, emails ...string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	var reps []store.Rep
+	var reps []model.Rep
 	for i, e := range emails {
-		reps = append(reps, store.Rep{Name: e[:len(e)-len("@example.test")], Emails: []string{e}, Line: i + 2})
+		reps = append(reps, model.Rep{Name: e[:len(e)-len("@example.test")], Emails: []string{e}, Line: i + 2})
 	}
 	if _, err := s.ImportReps(ctx, reps); err != nil {
 		t.Fatal(err)
@@ -36,7 +37,7 @@ func importReps(t *testing.T, s *store.Store, emails ...string) []int64 {
 }
 
 // completeNext claims the next due item and completes it with p.
-func completeNext(t *testing.T, s *store.Store, p store.Processed) (int64, error) {
+func completeNext(t *testing.T, s *store.Store, p model.Processed) (int64, error) {
 	t.Helper()
 	got, err := s.Claim(context.Background(), "w", 1, time.Minute)
 	if err != nil || len(got) != 1 {
@@ -45,22 +46,22 @@ func completeNext(t *testing.T, s *store.Store, p store.Processed) (int64, error
 	return got[0].ID, s.Complete(context.Background(), got[0].ID, "w", p)
 }
 
-func entry(rep int64, points int, reason, month string) store.LedgerEntry {
-	return store.LedgerEntry{RepID: rep, Points: points, Reason: reason, Month: month}
+func entry(rep int64, points int, reason, month string) model.LedgerEntry {
+	return model.LedgerEntry{RepID: rep, Points: points, Reason: reason, Month: model.Month(month)}
 }
 
 func TestTallyRanksTiesAndPending(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := importReps(t, s, "ana@example.test", "bo@example.test", "cy@example.test", "di@example.test", "ed@example.test")
 		seed(t, s, 4)
 		// March totals 10, 7, 7, 3 (ed has nothing in March); February
 		// entries count all time only.
-		for _, p := range []store.Processed{
-			{RepID: ids[0], Ledger: []store.LedgerEntry{entry(ids[0], 3, "category:intel", "2026-03"), entry(ids[0], 7, "bonus:x", "2026-03")}},
-			{RepID: ids[1], Ledger: []store.LedgerEntry{entry(ids[1], 7, "category:intel", "2026-03")}},
-			{RepID: ids[2], Ledger: []store.LedgerEntry{entry(ids[2], 7, "category:feedback", "2026-03")}},
-			{RepID: ids[3], Ledger: []store.LedgerEntry{entry(ids[3], 3, "category:feedback", "2026-03"), entry(ids[3], 50, "category:intel", "2026-02")}},
+		for _, p := range []model.Processed{
+			{RepID: ids[0], Ledger: []model.LedgerEntry{entry(ids[0], 3, "category:intel", "2026-03"), entry(ids[0], 7, "bonus:x", "2026-03")}},
+			{RepID: ids[1], Ledger: []model.LedgerEntry{entry(ids[1], 7, "category:intel", "2026-03")}},
+			{RepID: ids[2], Ledger: []model.LedgerEntry{entry(ids[2], 7, "category:feedback", "2026-03")}},
+			{RepID: ids[3], Ledger: []model.LedgerEntry{entry(ids[3], 3, "category:feedback", "2026-03"), entry(ids[3], 50, "category:intel", "2026-02")}},
 		} {
 			if _, err := completeNext(t, s, p); err != nil {
 				t.Fatal(err)
@@ -68,29 +69,29 @@ func TestTallyRanksTiesAndPending(t *testing.T) {
 		}
 		cases := []struct {
 			name                      string
-			q                         store.TallyQuery
+			q                         model.TallyQuery
 			points, rank, ranked, all int
 		}{
-			{"leader ranks first", store.TallyQuery{RepID: ids[0], Month: "2026-03"}, 10, 1, 4, 10},
-			{"a tie shares second place", store.TallyQuery{RepID: ids[1], Month: "2026-03"}, 7, 2, 4, 7},
-			{"the other of the tie", store.TallyQuery{RepID: ids[2], Month: "2026-03"}, 7, 2, 4, 7},
-			{"after a tie of two comes fourth", store.TallyQuery{RepID: ids[3], Month: "2026-03"}, 3, 4, 4, 53},
-			{"pending points move a rep up", store.TallyQuery{RepID: ids[3], Month: "2026-03", Pending: 5}, 8, 2, 4, 58},
-			{"no entries this month: unranked", store.TallyQuery{RepID: ids[4], Month: "2026-03"}, 0, 0, 4, 0},
-			{"pending points rank a newcomer", store.TallyQuery{RepID: ids[4], Month: "2026-03", Pending: 7}, 7, 2, 5, 7},
-			{"another month", store.TallyQuery{RepID: ids[3], Month: "2026-02"}, 50, 1, 1, 53},
+			{"leader ranks first", model.TallyQuery{RepID: ids[0], Month: "2026-03"}, 10, 1, 4, 10},
+			{"a tie shares second place", model.TallyQuery{RepID: ids[1], Month: "2026-03"}, 7, 2, 4, 7},
+			{"the other of the tie", model.TallyQuery{RepID: ids[2], Month: "2026-03"}, 7, 2, 4, 7},
+			{"after a tie of two comes fourth", model.TallyQuery{RepID: ids[3], Month: "2026-03"}, 3, 4, 4, 53},
+			{"pending points move a rep up", model.TallyQuery{RepID: ids[3], Month: "2026-03", Pending: 5}, 8, 2, 4, 58},
+			{"no entries this month: unranked", model.TallyQuery{RepID: ids[4], Month: "2026-03"}, 0, 0, 4, 0},
+			{"pending points rank a newcomer", model.TallyQuery{RepID: ids[4], Month: "2026-03", Pending: 7}, 7, 2, 5, 7},
+			{"another month", model.TallyQuery{RepID: ids[3], Month: "2026-02"}, 50, 1, 1, 53},
 		}
 		for _, c := range cases {
 			got, err := s.Tally(ctx, c.q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.MonthPoints != c.points || got.Rank != c.rank || got.Ranked != c.ranked || got.AllTime != c.all {
+			if got.Points != c.points || got.Rank != c.rank || got.Ranked != c.ranked || got.AllTime != c.all {
 				t.Errorf("%s: tally = %d points, rank %d of %d, %d all time; want %d, %d of %d, %d",
-					c.name, got.MonthPoints, got.Rank, got.Ranked, got.AllTime, c.points, c.rank, c.ranked, c.all)
+					c.name, got.Points, got.Rank, got.Ranked, got.AllTime, c.points, c.rank, c.ranked, c.all)
 			}
 		}
-		board, err := s.Leaderboard(ctx, "2026-03", 0)
+		board, err := s.Leaderboard(ctx, model.BoardQuery{Month: "2026-03"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,10 +102,10 @@ func TestTallyRanksTiesAndPending(t *testing.T) {
 		if len(ranks) != 4 || ranks[0] != 1 || ranks[1] != 2 || ranks[2] != 2 || ranks[3] != 4 {
 			t.Errorf("leaderboard ranks = %v, want [1 2 2 4]", ranks)
 		}
-		if top, _ := s.Leaderboard(ctx, "2026-03", 1); len(top) != 1 || top[0].Name != "ana" || top[0].Points != 10 {
+		if top, _ := s.Leaderboard(ctx, model.BoardQuery{Month: "2026-03", Limit: 1}); len(top) != 1 || top[0].Name != "ana" || top[0].Points != 10 {
 			t.Errorf("top 1 = %+v", top)
 		}
-		got, err := s.Tally(ctx, store.TallyQuery{RepID: ids[0], Month: "2026-03", Reasons: []string{"category:intel", "category:feedback"}})
+		got, err := s.Tally(ctx, model.TallyQuery{RepID: ids[0], Month: "2026-03", Reasons: []string{"category:intel", "category:feedback"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,11 +116,11 @@ func TestTallyRanksTiesAndPending(t *testing.T) {
 }
 
 func TestLedgerPaysOncePerItemAndReason(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := importReps(t, s, "ana@example.test")
 		seed(t, s, 1)
-		p := store.Processed{RepID: ids[0], Ledger: []store.LedgerEntry{entry(ids[0], 3, "category:intel", "2026-03")}}
+		p := model.Processed{RepID: ids[0], Ledger: []model.LedgerEntry{entry(ids[0], 3, "category:intel", "2026-03")}}
 		item, err := completeNext(t, s, p)
 		if err != nil {
 			t.Fatal(err)
@@ -151,34 +152,34 @@ func TestLedgerPaysOncePerItemAndReason(t *testing.T) {
 }
 
 func TestFirstIntelBonusOncePerRepAndMonth(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ids := importReps(t, s, "ana@example.test")
 		seed(t, s, 2)
-		bonus := []store.LedgerEntry{entry(ids[0], 2, "bonus:first-intel-of-month", "2026-03")}
-		if _, err := completeNext(t, s, store.Processed{RepID: ids[0], Ledger: bonus}); err != nil {
+		bonus := []model.LedgerEntry{entry(ids[0], 2, "bonus:first-intel-of-month", "2026-03")}
+		if _, err := completeNext(t, s, model.Processed{RepID: ids[0], Ledger: bonus}); err != nil {
 			t.Fatal(err)
 		}
 		// A second item processed at the same time computed the bonus too:
 		// its transaction fails and the item is retried.
-		if _, err := completeNext(t, s, store.Processed{RepID: ids[0], Ledger: bonus}); err == nil {
+		if _, err := completeNext(t, s, model.Processed{RepID: ids[0], Ledger: bonus}); err == nil {
 			t.Fatal("a second first-intel bonus in one month was written")
 		}
 	})
 }
 
 func TestAdjustPoints(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := importReps(t, s, "ana@example.test", "bo@example.test")
 		bad := []struct {
 			name string
-			e    store.LedgerEntry
+			e    model.LedgerEntry
 		}{
-			{"no reason", store.LedgerEntry{RepID: ids[0], Points: 5, Month: "2026-03", Actor: "kim"}},
-			{"blank reason", store.LedgerEntry{RepID: ids[0], Points: 5, Reason: " adjust: ", Month: "2026-03", Actor: "kim"}},
-			{"zero points", store.LedgerEntry{RepID: ids[0], Reason: "x", Month: "2026-03", Actor: "kim"}},
-			{"bad month", store.LedgerEntry{RepID: ids[0], Points: 5, Reason: "x", Month: "2026-13", Actor: "kim"}},
-			{"no actor", store.LedgerEntry{RepID: ids[0], Points: 5, Reason: "x", Month: "2026-03"}},
+			{"no reason", model.LedgerEntry{RepID: ids[0], Points: 5, Month: "2026-03", Actor: "kim"}},
+			{"blank reason", model.LedgerEntry{RepID: ids[0], Points: 5, Reason: " adjust: ", Month: "2026-03", Actor: "kim"}},
+			{"zero points", model.LedgerEntry{RepID: ids[0], Reason: "x", Month: "2026-03", Actor: "kim"}},
+			{"bad month", model.LedgerEntry{RepID: ids[0], Points: 5, Reason: "x", Month: "2026-13", Actor: "kim"}},
+			{"no actor", model.LedgerEntry{RepID: ids[0], Points: 5, Reason: "x", Month: "2026-03"}},
 		}
 		for _, c := range bad {
 			if _, err := s.AdjustPoints(ctx, c.e); err == nil {
@@ -186,17 +187,17 @@ func TestAdjustPoints(t *testing.T) {
 			}
 		}
 		for i, pts := range []int{4, -1, 2} {
-			e, err := s.AdjustPoints(ctx, store.LedgerEntry{RepID: ids[i%2], Points: pts, Reason: "won the Globex deal", Month: "2026-03", Actor: "kim"})
+			e, err := s.AdjustPoints(ctx, model.LedgerEntry{RepID: ids[i%2], Points: pts, Reason: "won the Globex deal", Month: "2026-03", Actor: "kim"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.ID == 0 || e.Reason != "adjust:won the Globex deal" || e.ItemID.Valid {
+			if e.ID == 0 || e.Reason != "adjust:won the Globex deal" || e.ItemID != 0 {
 				t.Errorf("adjustment = %+v", e)
 			}
 		}
 		// Adjustments have no item, so the same reason may repeat.
-		got, _ := s.Tally(ctx, store.TallyQuery{RepID: ids[0], Month: "2026-03"})
-		if got.MonthPoints != 6 || got.Rank != 1 || got.Ranked != 2 {
+		got, _ := s.Tally(ctx, model.TallyQuery{RepID: ids[0], Month: "2026-03"})
+		if got.Points != 6 || got.Rank != 1 || got.Ranked != 2 {
 			t.Errorf("tally after adjustments = %+v, want 6 points, rank 1 of 2", got)
 		}
 		ledger, _ := s.RepLedger(ctx, ids[1], "2026-03")
@@ -207,7 +208,7 @@ func TestAdjustPoints(t *testing.T) {
 }
 
 func TestFindRep(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		ids := importReps(t, s, "ana@example.test", "bo@example.test")
 		for _, who := range []string{"ANA", "ana@example.test", "Ana@Example.test"} {
@@ -223,11 +224,11 @@ func TestFindRep(t *testing.T) {
 }
 
 func TestReleaseWaitingPoints(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 2)
 		for _, sender := range []string{"new@example.test", "stranger@example.test"} {
-			if _, err := completeNext(t, s, store.Processed{Sender: sender}); err != nil {
+			if _, err := completeNext(t, s, model.Processed{Sender: sender}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -246,11 +247,11 @@ func TestReleaseWaitingPoints(t *testing.T) {
 }
 
 func TestCompetitorReported(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 1) // received 2026-03-01 12:00 UTC
-		acme := []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}}
-		item, err := completeNext(t, s, store.Processed{Tags: acme})
+		acme := []model.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}}
+		item, err := completeNext(t, s, model.Processed{Tags: acme})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +278,7 @@ func TestCompetitorReported(t *testing.T) {
 }
 
 func TestItemDuplicateOf(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 2)
 		if dup, err := s.ItemDuplicateOf(ctx, 2); err != nil || dup != 0 {
@@ -299,7 +300,7 @@ func TestItemDuplicateOf(t *testing.T) {
 // rows spread over 5,000 reps and 24 months (run with -bench Tally).
 func BenchmarkTallyPostgres(b *testing.B) {
 	ctx := context.Background()
-	s := open(b, testenv.Postgres(b), &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	s := open(b, testenv.Postgres(b), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	db := s.DB()
 	for _, q := range []string{
 		`insert into reps (name) select 'rep ' || g from generate_series(1, 5000) g`,
@@ -315,7 +316,7 @@ func BenchmarkTallyPostgres(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		q := store.TallyQuery{RepID: int64(1 + i%5000), Month: "2026-03", Pending: 3, Reasons: []string{"category:intel"}}
+		q := model.TallyQuery{RepID: int64(1 + i%5000), Month: "2026-03", Pending: 3, Reasons: []string{"category:intel"}}
 		if _, err := s.Tally(ctx, q); err != nil {
 			b.Fatal(err)
 		}
@@ -325,18 +326,18 @@ func BenchmarkTallyPostgres(b *testing.B) {
 // completeRace receives n items received at at, claims them, and
 // completes them all at once with the result of result; it returns how
 // many completed and how many were refused with ErrConflict.
-func completeRace(t *testing.T, s *store.Store, n int, at time.Time, result func(store.Item) store.Processed) (won, lost int) {
+func completeRace(t *testing.T, s *store.Store, n int, at time.Time, result func(model.Item) model.Processed) (won, lost int) {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.EnsureSource(ctx, "race", "imap"); err != nil {
 		t.Fatal(err)
 	}
-	var raw []store.RawItem
+	var raw []model.RawItem
 	for i := range n {
-		raw = append(raw, store.RawItem{SourceKey: fmt.Sprintf("race-%d", i), Kind: "email",
+		raw = append(raw, model.RawItem{SourceKey: fmt.Sprintf("race-%d", i), Kind: "email",
 			ContentHash: fmt.Sprintf("race-%d", i), Raw: []byte("x"), ReceivedAt: at})
 	}
-	if _, err := s.Receive(ctx, store.Batch{Source: "race", Items: raw}); err != nil {
+	if _, err := s.Receive(ctx, model.Batch{Source: "race", Items: raw}); err != nil {
 		t.Fatal(err)
 	}
 	claimed, err := s.Claim(ctx, "w", n, time.Minute)
@@ -376,19 +377,19 @@ func completeRace(t *testing.T, s *store.Store, n int, at time.Time, result func
 // ErrConflict and are scored again. A report outside the window does not
 // count.
 func TestFirstReportRace(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ids := dashReps(t, s, "ana/West")
 		at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 		// An old report, 40 days before: outside the 30-day window.
-		dashItem(t, s, "email", "old", at.AddDate(0, 0, -40), store.Processed{RepID: ids["ana"],
-			Tags: []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}}})
+		dashItem(t, s, "email", "old", at.AddDate(0, 0, -40), model.Processed{RepID: ids["ana"],
+			Tags: []model.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}}})
 
 		const racers = 6
-		won, lost := completeRace(t, s, racers, at, func(it store.Item) store.Processed {
-			return store.Processed{RepID: ids["ana"],
-				Tags:   []store.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}},
+		won, lost := completeRace(t, s, racers, at, func(it model.Item) model.Processed {
+			return model.Processed{RepID: ids["ana"],
+				Tags:   []model.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}},
 				Ledger: paid(ids["ana"], "2026-03", "bonus:new-competitor:Acme", 2),
-				FirstReports: []store.FirstReport{{Competitor: "Acme",
+				FirstReports: []model.FirstReport{{Competitor: "Acme",
 					Since: it.ReceivedAt.Add(-30 * 24 * time.Hour), Until: it.ReceivedAt}}}
 		})
 		if won != 1 || lost != racers-1 {
@@ -408,21 +409,22 @@ func TestFirstReportRace(t *testing.T) {
 // a daily cap of 2: two acks are enqueued, the other items are refused
 // with ErrConflict (and scored again, suppressed).
 func TestAckCapRace(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ids := dashReps(t, s, "ana/West")
 		const racers, max = 6, 2
 		since := clk.Now().Add(-time.Hour) // the day's start, as the store's clock goes
-		won, lost := completeRace(t, s, racers, time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), func(store.Item) store.Processed {
-			return store.Processed{RepID: ids["ana"],
-				Outbox: []store.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "ana@example.test",
+		won, lost := completeRace(t, s, racers, time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), func(model.Item) model.Processed {
+			return model.Processed{RepID: ids["ana"],
+				Outbox: []model.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "ana@example.test",
 					Body: []byte("Subject: thanks\r\n\r\nx\r\n")}},
-				AckCap: &store.AckCap{Recipient: "ana@example.test", Since: since, Max: max}}
+				AckCap: &model.AckCap{Recipient: "ana@example.test", Since: since, Max: max}}
 		})
 		if won != max || lost != racers-max {
 			t.Fatalf("%d completed, %d refused; want %d and %d", won, lost, max, racers-max)
 		}
-		if n, err := s.AcksSince(context.Background(), "ana@example.test", since); err != nil || n != max {
-			t.Errorf("%d acks enqueued, %v; want %d", n, err, max)
+		c, err := s.AckCounts(context.Background(), model.AckQuery{RecipientKey: "ana@example.test", Day: since, Hour: since})
+		if err != nil || c.Recipient != max {
+			t.Errorf("%d acks enqueued, %v; want %d", c.Recipient, err, max)
 		}
 	})
 }

@@ -7,64 +7,18 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
 )
-
-// RawItem is one email or voicemail exactly as the source delivered it.
-type RawItem struct {
-	// SourceKey identifies the item within its source: "uidvalidity:uid"
-	// for IMAP, the RecordingSid for Twilio.
-	SourceKey string
-	// Kind is "email" or "voicemail".
-	Kind string
-	// Mailbox is the address of the mailbox it arrived in (empty for voicemail).
-	Mailbox string
-	// MessageID is the Message-ID without angle brackets, if any.
-	MessageID string
-	// ContentHash identifies the same message across mailboxes and
-	// UIDVALIDITY changes; items with the same hash are one item.
-	ContentHash string
-	// Raw is the RFC 822 message or the audio.
-	Raw []byte
-	// Truncated is set when Raw holds only the headers of an oversized message.
-	Truncated bool
-	// Meta is source metadata as a JSON object (e.g. recording details).
-	Meta string
-	// ReceivedAt is when the source received it (IMAP INTERNALDATE, the
-	// recording's creation time); the store's clock when zero.
-	ReceivedAt time.Time
-}
-
-// Batch is what a source hands to the store in one transaction: new raw
-// items and the cursor that follows them.
-type Batch struct {
-	Source string
-	// Holder is the lease holder; the batch is refused with ErrLeaseLost if
-	// another replica took the source meanwhile. Empty skips the check.
-	Holder string
-	// Cursor is the source's JSON cursor after these items; empty keeps it.
-	Cursor string
-	Items  []RawItem
-}
-
-// ReceiveResult counts what a batch did.
-type ReceiveResult struct {
-	// Inserted items are new.
-	Inserted int
-	// Linked items were already stored through another mailbox or an
-	// earlier UIDVALIDITY: a new receipt, no new item.
-	Linked int
-	// Repeated items were already received from this source under this key.
-	Repeated int
-}
 
 // Receive stores the batch's raw items and advances the source's cursor in
 // one transaction. It is idempotent: receiving the same batch again stores
 // nothing new. Only after it returns nil may the source change anything
 // upstream.
-func (s *Store) Receive(ctx context.Context, b Batch) (ReceiveResult, error) {
-	var res ReceiveResult
+func (s *Store) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error) {
+	var res model.ReceiveResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res = ReceiveResult{}
+		res = model.ReceiveResult{}
 		srcID, err := s.holdsLease(ctx, tx, b.Source, b.Holder)
 		if err != nil {
 			return err
@@ -97,7 +51,7 @@ const receiveChunk = 500
 // receiveChunk stores items with a handful of set-based statements: find
 // the keys already received, insert the new contents, link the contents
 // already stored, and record a receipt for every new key.
-func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, items []RawItem, res *ReceiveResult) error {
+func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, items []model.RawItem, res *model.ReceiveResult) error {
 	keys := make([]string, 0, len(items))
 	for _, it := range items {
 		if it.SourceKey == "" || it.ContentHash == "" {
@@ -117,7 +71,7 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 	for _, k := range seen {
 		done[k] = true
 	}
-	var fresh []*RawItem
+	var fresh []*model.RawItem
 	for i := range items {
 		if done[items[i].SourceKey] {
 			res.Repeated++
@@ -131,7 +85,7 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 	}
 
 	now := ts(s.now())
-	recv := func(it *RawItem) time.Time {
+	recv := func(it *model.RawItem) time.Time {
 		if it.ReceivedAt.IsZero() {
 			return now
 		}
@@ -151,7 +105,7 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 		if meta == "" {
 			meta = "{}"
 		}
-		vals = append(vals, it.Kind, it.MessageID, it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
+		vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
 	}
 	sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
 	var inserted []string

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
-func raw(n int) store.RawItem {
-	return store.RawItem{
+func raw(n int) model.RawItem {
+	return model.RawItem{
 		SourceKey:   fmt.Sprintf("7:%d", n),
 		Kind:        "email",
 		Mailbox:     "feedback@example.test",
@@ -23,7 +25,7 @@ func raw(n int) store.RawItem {
 }
 
 func TestReceive(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		for _, name := range []string{"feedback", "intel"} {
 			if err := s.EnsureSource(ctx, name, "imap"); err != nil {
@@ -38,19 +40,19 @@ func TestReceive(t *testing.T) {
 			t.Fatalf("new cursor = %q, %v; want {}", c, err)
 		}
 
-		b := store.Batch{Source: "feedback", Cursor: `{"uidvalidity":7,"last_uid":3}`,
-			Items: []store.RawItem{raw(1), raw(2), raw(3)}}
+		b := model.Batch{Source: "feedback", Cursor: `{"uidvalidity":7,"last_uid":3}`,
+			Items: []model.RawItem{raw(1), raw(2), raw(3)}}
 		res, err := s.Receive(ctx, b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res != (store.ReceiveResult{Inserted: 3}) {
+		if res != (model.ReceiveResult{Inserted: 3}) {
 			t.Fatalf("first receive = %+v", res)
 		}
 		// A retry of the same batch (the source crashed before it learnt
 		// of the commit) stores nothing new.
 		res, err = s.Receive(ctx, b)
-		if err != nil || res != (store.ReceiveResult{Repeated: 3}) {
+		if err != nil || res != (model.ReceiveResult{Repeated: 3}) {
 			t.Fatalf("retry = %+v, %v; want 3 repeated", res, err)
 		}
 		c, _ = s.SourceCursor(ctx, "feedback")
@@ -65,12 +67,12 @@ func TestReceive(t *testing.T) {
 		dup := raw(2)
 		dup.Mailbox = "intel@example.test"
 		dup.SourceKey = "9:1"
-		res, err = s.Receive(ctx, store.Batch{Source: "intel", Items: []store.RawItem{dup}})
-		if err != nil || res != (store.ReceiveResult{Linked: 1}) {
+		res, err = s.Receive(ctx, model.Batch{Source: "intel", Items: []model.RawItem{dup}})
+		if err != nil || res != (model.ReceiveResult{Linked: 1}) {
 			t.Fatalf("second mailbox = %+v, %v; want 1 linked", res, err)
 		}
 		counts, err := s.StateCounts(ctx)
-		if err != nil || counts[store.StateReceived] != 3 {
+		if err != nil || counts[model.StateReceived] != 3 {
 			t.Fatalf("items = %v, %v; want 3 received", counts, err)
 		}
 		it, err := s.Item(ctx, 1)
@@ -89,13 +91,13 @@ func TestReceive(t *testing.T) {
 
 // A batch with a bad item stores none of the batch and leaves the cursor.
 func TestReceiveAtomic(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		s.EnsureSource(ctx, "feedback", "imap")
 		bad := raw(2)
 		bad.ContentHash = ""
-		_, err := s.Receive(ctx, store.Batch{Source: "feedback", Cursor: `{"last_uid":2}`,
-			Items: []store.RawItem{raw(1), bad}})
+		_, err := s.Receive(ctx, model.Batch{Source: "feedback", Cursor: `{"last_uid":2}`,
+			Items: []model.RawItem{raw(1), bad}})
 		if err == nil {
 			t.Fatal("want an error for an item without a content hash")
 		}
@@ -108,7 +110,7 @@ func TestReceiveAtomic(t *testing.T) {
 }
 
 func TestLeases(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		s.EnsureSource(ctx, "intel", "imap")
 		got := func(holder string) bool {
@@ -128,10 +130,10 @@ func TestLeases(t *testing.T) {
 			t.Fatal("a renews its own lease")
 		}
 		// a's batch goes through; b's is refused.
-		if _, err := s.Receive(ctx, store.Batch{Source: "intel", Holder: "a", Items: []store.RawItem{raw(1)}}); err != nil {
+		if _, err := s.Receive(ctx, model.Batch{Source: "intel", Holder: "a", Items: []model.RawItem{raw(1)}}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.Receive(ctx, store.Batch{Source: "intel", Holder: "b", Items: []store.RawItem{raw(2)}})
+		_, err := s.Receive(ctx, model.Batch{Source: "intel", Holder: "b", Items: []model.RawItem{raw(2)}})
 		if !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("receive by non-holder: %v; want ErrLeaseLost", err)
 		}
@@ -139,7 +141,7 @@ func TestLeases(t *testing.T) {
 		if !got("b") {
 			t.Fatal("b takes the source after a's lease expired")
 		}
-		_, err = s.Receive(ctx, store.Batch{Source: "intel", Holder: "a", Items: []store.RawItem{raw(3)}})
+		_, err = s.Receive(ctx, model.Batch{Source: "intel", Holder: "a", Items: []model.RawItem{raw(3)}})
 		if !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("receive by expired holder: %v; want ErrLeaseLost", err)
 		}

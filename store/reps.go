@@ -5,22 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
-)
 
-// Rep is a sales rep who earns points for contributions.
-type Rep struct {
-	ID      int64  `db:"id"`
-	Name    string `db:"name"`
-	Team    string `db:"team"`
-	Manager string `db:"manager"`
-	// Emails are folded addresses; Phones are E.164 numbers.
-	Emails []string `db:"-"`
-	Phones []string `db:"-"`
-	// Line is where the rep came from in an import file, for errors.
-	Line int `db:"-"`
-}
+	"github.com/earshot-dev/earshot/model"
+)
 
 // ImportResult counts what an import did.
 type ImportResult struct{ Created, Updated int }
@@ -28,7 +18,7 @@ type ImportResult struct{ Created, Updated int }
 // ImportReps creates or updates reps by name (case-insensitive) and adds
 // their contacts, all in one transaction: a conflicting row imports
 // nothing. A contact that belongs to another rep is an error naming the line.
-func (s *Store) ImportReps(ctx context.Context, reps []Rep) (ImportResult, error) {
+func (s *Store) ImportReps(ctx context.Context, reps []model.Rep) (ImportResult, error) {
 	var res ImportResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		res = ImportResult{}
@@ -68,7 +58,7 @@ func (s *Store) ImportReps(ctx context.Context, reps []Rep) (ImportResult, error
 	return res, nil
 }
 
-func contacts(r Rep) [][2]string {
+func contacts(r model.Rep) [][2]string {
 	var out [][2]string
 	for _, e := range r.Emails {
 		out = append(out, [2]string{"email", e})
@@ -76,10 +66,13 @@ func contacts(r Rep) [][2]string {
 	for _, p := range r.Phones {
 		out = append(out, [2]string{"phone", p})
 	}
+	for _, u := range r.Slack {
+		out = append(out, [2]string{"slack", u})
+	}
 	return out
 }
 
-func (s *Store) upsertRep(ctx context.Context, tx *sqlx.Tx, r Rep) (id int64, created bool, err error) {
+func (s *Store) upsertRep(ctx context.Context, tx *sqlx.Tx, r model.Rep) (id int64, created bool, err error) {
 	err = tx.GetContext(ctx, &id, s.rebind(`select id from reps where lower(name) = lower(?)`), r.Name)
 	if err == nil {
 		_, err = tx.ExecContext(ctx, s.rebind(`update reps set team = ?, manager = ? where id = ?`), r.Team, r.Manager, id)
@@ -93,9 +86,33 @@ func (s *Store) upsertRep(ctx context.Context, tx *sqlx.Tx, r Rep) (id int64, cr
 	return id, true, err
 }
 
-// RepByContact finds the rep with a folded email address or E.164 phone.
-func (s *Store) RepByContact(ctx context.Context, kind, value string) (Rep, error) {
-	var r Rep
+// AddRepContact gives a rep another contact (a folded email address, an
+// E.164 number or a Slack user ID), e.g. the address a manager saw a rep write from. A
+// contact of another rep is an error; one the rep has already is not.
+func (s *Store) AddRepContact(ctx context.Context, repID int64, kind, value string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var owner int64
+		err := tx.GetContext(ctx, &owner, s.rebind(`select rep_id from rep_contacts where kind = ? and value = ?`), kind, value)
+		switch {
+		case err == nil && owner != repID:
+			return fmt.Errorf("%s %s already belongs to another rep", kind, value)
+		case err == nil:
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("add %s %s: %w", kind, value, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`insert into rep_contacts (rep_id, kind, value) values (?, ?, ?)`),
+			repID, kind, value); err != nil {
+			return fmt.Errorf("add %s %s to rep %d: %w", kind, value, repID, conflictOrMissing(err))
+		}
+		return nil
+	})
+}
+
+// RepByContact finds the rep with a folded email address, an E.164 phone
+// or a Slack user ID.
+func (s *Store) RepByContact(ctx context.Context, kind, value string) (model.Rep, error) {
+	var r model.Rep
 	err := s.db.GetContext(ctx, &r, s.rebind(`select r.id, r.name, r.team, r.manager from reps r
 		join rep_contacts c on c.rep_id = r.id where c.kind = ? and c.value = ?`), kind, value)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -108,8 +125,8 @@ func (s *Store) RepByContact(ctx context.Context, kind, value string) (Rep, erro
 }
 
 // Reps lists every rep with contacts, ordered by name.
-func (s *Store) Reps(ctx context.Context) ([]Rep, error) {
-	var reps []Rep
+func (s *Store) Reps(ctx context.Context) ([]model.Rep, error) {
+	var reps []model.Rep
 	if err := s.db.SelectContext(ctx, &reps, `select id, name, team, manager from reps order by name, id`); err != nil {
 		return nil, fmt.Errorf("list reps: %w", err)
 	}
@@ -126,12 +143,81 @@ func (s *Store) Reps(ctx context.Context) ([]Rep, error) {
 		idx[r.ID] = i
 	}
 	for _, c := range cs {
-		i := idx[c.RepID]
-		if c.Kind == "email" {
-			reps[i].Emails = append(reps[i].Emails, c.Value)
-		} else {
-			reps[i].Phones = append(reps[i].Phones, c.Value)
-		}
+		addContact(&reps[idx[c.RepID]], c.Kind, c.Value)
 	}
 	return reps, nil
+}
+
+// RepByID returns one rep with contacts.
+func (s *Store) RepByID(ctx context.Context, id int64) (model.Rep, error) {
+	var r model.Rep
+	err := s.db.GetContext(ctx, &r, s.rebind(`select id, name, team, manager from reps where id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("rep %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("rep %d: %w", id, err)
+	}
+	return r, s.addContacts(ctx, &r)
+}
+
+// FindRep finds a rep by name (case-insensitive) or by a folded email
+// address, with contacts.
+func (s *Store) FindRep(ctx context.Context, nameOrEmail string) (model.Rep, error) {
+	who := strings.TrimSpace(nameOrEmail)
+	var ids []int64
+	err := s.db.SelectContext(ctx, &ids, s.rebind(`select id from reps where lower(name) = lower(?)
+		union select rep_id from rep_contacts where kind = 'email' and value = lower(?)`), who, who)
+	if err != nil {
+		return model.Rep{}, fmt.Errorf("find rep %q: %w", who, err)
+	}
+	switch len(ids) {
+	case 0:
+		return model.Rep{}, fmt.Errorf("rep %q: %w", who, ErrNotFound)
+	case 1:
+		return s.RepByID(ctx, ids[0])
+	}
+	return model.Rep{}, fmt.Errorf("rep %q is ambiguous: %d reps match", who, len(ids))
+}
+
+func (s *Store) addContacts(ctx context.Context, r *model.Rep) error {
+	var cs []struct {
+		Kind  string `db:"kind"`
+		Value string `db:"value"`
+	}
+	if err := s.db.SelectContext(ctx, &cs, s.rebind(`select kind, value from rep_contacts
+		where rep_id = ? order by value`), r.ID); err != nil {
+		return fmt.Errorf("rep %d contacts: %w", r.ID, err)
+	}
+	for _, c := range cs {
+		addContact(r, c.Kind, c.Value)
+	}
+	return nil
+}
+
+// addContact files a contact under its kind.
+func addContact(r *model.Rep, kind, value string) {
+	switch kind {
+	case "email":
+		r.Emails = append(r.Emails, value)
+	case "slack":
+		r.Slack = append(r.Slack, value)
+	default:
+		r.Phones = append(r.Phones, value)
+	}
+}
+
+// ReleaseWaitingPoints makes processed items due again whose sender was
+// unregistered when they were processed and is now a rep's contact, so
+// that processing pays their points. Call it after importing reps. It
+// returns how many items were queued.
+func (s *Store) ReleaseWaitingPoints(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.rebind(`update items set state = 'received', attempts = 0,
+		claimed_by = '', next_attempt_at = ?
+		where state = 'processed' and rep_id is null and sender <> ''
+		and sender in (select value from rep_contacts)`), ts(s.now()))
+	if err != nil {
+		return 0, fmt.Errorf("release waiting points: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
 )
 
 // Scheduled mail and triage: an owner's hourly or daily digest, the SLA
@@ -18,37 +20,9 @@ import (
 // (notified_at, reminded_at, a schedule_runs row), so no replica and no
 // restart sends one twice, and a crash never marks one it did not enqueue.
 
-// DigestItem is an item as a digest, a reminder or the manager digest
-// lists it.
-type DigestItem struct {
-	ItemID     int64          `db:"item_id"`
-	Kind       string         `db:"kind"`
-	ReceivedAt time.Time      `db:"received_at"`
-	Subject    string         `db:"subject"`
-	BodyText   string         `db:"body_text"`
-	Transcript sql.NullString `db:"transcript"`
-	Tags       []Tag          `db:"-"`
-}
-
-// Text is the rep's own words: the mail's text, or the transcript.
-func (d DigestItem) Text() string {
-	if d.BodyText == "" && d.Transcript.Valid {
-		return d.Transcript.String
-	}
-	return d.BodyText
-}
-
-// DueAssignment is an assignment a digest or a reminder is about.
-type DueAssignment struct {
-	AssignmentID int64     `db:"assignment_id"`
-	Owner        string    `db:"owner"`
-	AssignedAt   time.Time `db:"assigned_at"`
-	DigestItem
-}
-
 // Compose renders the one message about a list of assignments. It runs
 // inside the store's transaction and must not use the store.
-type Compose func(due []DueAssignment) (OutboxMessage, error)
+type Compose func(due []model.DueAssignment) (model.OutboxMessage, error)
 
 // DigestRun is one owner digest.
 type DigestRun struct {
@@ -140,19 +114,27 @@ func (s *Store) enqueueAbout(ctx context.Context, tx *sqlx.Tx, ids []int64, mark
 		return nil
 	}
 	q, args, err := sqlx.In(`select a.id as assignment_id, a.owner, a.created_at as assigned_at,
-			i.id as item_id, i.kind, i.received_at, i.subject, i.body_text, i.transcript
+			i.id, i.kind, i.received_at, i.subject, i.body_text, i.transcript
 		from assignments a join items i on i.id = a.item_id
 		where a.id in (?) order by a.created_at, a.id`, ids)
 	if err != nil {
 		return err
 	}
-	var due []DueAssignment
-	if err := tx.SelectContext(ctx, &due, s.rebind(q), args...); err != nil {
+	var rows []struct {
+		AssignmentID int64     `db:"assignment_id"`
+		Owner        string    `db:"owner"`
+		AssignedAt   time.Time `db:"assigned_at"`
+		itemRow
+	}
+	if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
-	items := make([]*DigestItem, len(due))
-	for i := range due {
-		items[i] = &due[i].DigestItem
+	due := make([]model.DueAssignment, len(rows))
+	items := make([]*model.TaggedItem, len(rows))
+	for i, r := range rows {
+		due[i] = model.DueAssignment{AssignmentID: r.AssignmentID, Owner: r.Owner, AssignedAt: r.AssignedAt,
+			TaggedItem: model.TaggedItem{Item: r.item()}}
+		items[i] = &due[i].TaggedItem
 	}
 	if err := s.loadTags(ctx, tx, items); err != nil {
 		return err
@@ -161,7 +143,7 @@ func (s *Store) enqueueAbout(ctx context.Context, tx *sqlx.Tx, ids []int64, mark
 	if err != nil {
 		return err
 	}
-	if err := s.enqueueScheduled(ctx, tx, []OutboxMessage{m}); err != nil {
+	if err := s.writeOutbox(ctx, tx, 0, []model.OutboxMessage{m}); err != nil {
 		return err
 	}
 	q, args, err = sqlx.In(`update assignments set `+mark+` = ? where id in (?)`, ts(s.now()), ids)
@@ -175,54 +157,30 @@ func (s *Store) enqueueAbout(ctx context.Context, tx *sqlx.Tx, ids []int64, mark
 }
 
 // loadTags fills the tags of items.
-func (s *Store) loadTags(ctx context.Context, q sqlx.QueryerContext, items []*DigestItem) error {
+func (s *Store) loadTags(ctx context.Context, q sqlx.QueryerContext, items []*model.TaggedItem) error {
 	if len(items) == 0 {
 		return nil
 	}
-	byID := map[int64][]*DigestItem{}
+	byID := map[int64][]*model.TaggedItem{}
 	var ids []int64
 	for _, it := range items {
-		if byID[it.ItemID] == nil {
-			ids = append(ids, it.ItemID)
+		if byID[it.ID] == nil {
+			ids = append(ids, it.ID)
 		}
-		byID[it.ItemID] = append(byID[it.ItemID], it)
+		byID[it.ID] = append(byID[it.ID], it)
 	}
 	query, args, err := sqlx.In(`select item_id, kind, value, evidence, origin from tags
 		where item_id in (?) order by item_id, kind, value`, ids)
 	if err != nil {
 		return err
 	}
-	var tags []Tag
+	var tags []tagRow
 	if err := sqlx.SelectContext(ctx, q, &tags, s.rebind(query), args...); err != nil {
 		return fmt.Errorf("load tags: %w", err)
 	}
 	for _, t := range tags {
 		for _, it := range byID[t.ItemID] {
-			it.Tags = append(it.Tags, t)
-		}
-	}
-	return nil
-}
-
-// enqueueScheduled enqueues messages about no single item (a digest, a
-// reminder). Their item_id is null, which the outbox's unique key does
-// not dedupe: the caller's transaction records them instead.
-func (s *Store) enqueueScheduled(ctx context.Context, tx *sqlx.Tx, msgs []OutboxMessage) error {
-	now := ts(s.now())
-	for _, m := range msgs {
-		state := m.State
-		if state == "" {
-			state = OutboxPending
-		}
-		body := m.Body
-		if body == nil {
-			body = []byte{}
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`insert into outbox (item_id, kind, channel, recipient, subject, body,
-			state, reason, next_attempt_at, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			on conflict (item_id, kind, recipient) do nothing`),
-			m.ItemID, m.Kind, m.Channel, m.Recipient, m.Subject, body, state, m.Reason, now, now); err != nil {
-			return fmt.Errorf("enqueue %s to %s: %w", m.Kind, m.Recipient, err)
+			it.Tags = append(it.Tags, t.tag())
 		}
 	}
 	return nil
@@ -247,14 +205,14 @@ func (s *Store) recordRun(ctx context.Context, tx *sqlx.Tx, name, period string)
 // EnqueueOnce enqueues msgs as the run of name for period, e.g.
 // ("manager-digest", "2026-02"), unless that run happened already on this
 // or another replica: then it enqueues nothing and returns false.
-func (s *Store) EnqueueOnce(ctx context.Context, name, period string, msgs []OutboxMessage) (bool, error) {
+func (s *Store) EnqueueOnce(ctx context.Context, name, period string, msgs []model.OutboxMessage) (bool, error) {
 	var first bool
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		if first, err = s.recordRun(ctx, tx, name, period); err != nil || !first {
 			return err
 		}
-		return s.enqueueScheduled(ctx, tx, msgs)
+		return s.writeOutbox(ctx, tx, 0, msgs)
 	})
 	if err != nil {
 		return false, fmt.Errorf("%s %s: %w", name, period, err)
@@ -286,9 +244,9 @@ func (s *Store) PruneScheduleRuns(ctx context.Context, before time.Time) (int64,
 // NotableIntel returns the processed intel received in [from, to) that is
 // no duplicate nor machine-generated, the items that earned the most
 // points first (then the earliest), at most limit (10 when <= 0).
-func (s *Store) NotableIntel(ctx context.Context, from, to time.Time, limit int) ([]DigestItem, error) {
-	var out []DigestItem
-	err := s.db.SelectContext(ctx, &out, s.rebind(`select i.id as item_id, i.kind, i.received_at, i.subject,
+func (s *Store) NotableIntel(ctx context.Context, from, to time.Time, limit int) ([]model.TaggedItem, error) {
+	var rows []itemRow
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`select i.id, i.kind, i.received_at, i.subject,
 			i.body_text, i.transcript
 		from items i
 		where i.received_at >= ? and i.received_at < ? and i.state = 'processed'
@@ -300,8 +258,10 @@ func (s *Store) NotableIntel(ctx context.Context, from, to time.Time, limit int)
 	if err != nil {
 		return nil, fmt.Errorf("notable intel: %w", err)
 	}
-	items := make([]*DigestItem, len(out))
-	for i := range out {
+	out := make([]model.TaggedItem, len(rows))
+	items := make([]*model.TaggedItem, len(rows))
+	for i, r := range rows {
+		out[i] = model.TaggedItem{Item: r.item()}
 		items[i] = &out[i]
 	}
 	if err := s.loadTags(ctx, s.db, items); err != nil {
@@ -340,17 +300,18 @@ func (s *Store) TriageAssignments(ctx context.Context, itemIDs []int64, owner, w
 	return out, nil
 }
 
-// OpenAssignment is an assignment waiting for triage.
+// OpenAssignment is an assignment waiting for triage; NotifiedAt and
+// RemindedAt are zero until the owner is told or reminded.
 type OpenAssignment struct {
-	ItemID     int64        `db:"item_id"`
-	Owner      string       `db:"owner"`
-	Route      string       `db:"route"`
-	AssignedAt time.Time    `db:"assigned_at"`
-	NotifiedAt sql.NullTime `db:"notified_at"`
-	RemindedAt sql.NullTime `db:"reminded_at"`
-	Kind       string       `db:"kind"`
-	Subject    string       `db:"subject"`
-	ReceivedAt time.Time    `db:"received_at"`
+	ItemID     int64
+	Owner      string
+	Route      string
+	AssignedAt time.Time
+	NotifiedAt time.Time
+	RemindedAt time.Time
+	Kind       model.ItemKind
+	Subject    string
+	ReceivedAt time.Time
 }
 
 // UntriagedAssignments lists the assignments not triaged yet, of one owner
@@ -366,9 +327,25 @@ func (s *Store) UntriagedAssignments(ctx context.Context, owner string, limit in
 		q += ` limit ?`
 		args = append(args, limit)
 	}
-	var out []OpenAssignment
-	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
+	var rows []struct {
+		ItemID     int64        `db:"item_id"`
+		Owner      string       `db:"owner"`
+		Route      string       `db:"route"`
+		AssignedAt time.Time    `db:"assigned_at"`
+		NotifiedAt sql.NullTime `db:"notified_at"`
+		RemindedAt sql.NullTime `db:"reminded_at"`
+		Kind       string       `db:"kind"`
+		Subject    string       `db:"subject"`
+		ReceivedAt time.Time    `db:"received_at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("untriaged assignments: %w", err)
+	}
+	out := make([]OpenAssignment, len(rows))
+	for i, r := range rows {
+		out[i] = OpenAssignment{ItemID: r.ItemID, Owner: r.Owner, Route: r.Route, AssignedAt: r.AssignedAt,
+			NotifiedAt: r.NotifiedAt.Time, RemindedAt: r.RemindedAt.Time, Kind: model.ItemKind(r.Kind),
+			Subject: r.Subject, ReceivedAt: r.ReceivedAt}
 	}
 	return out, nil
 }

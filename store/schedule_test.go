@@ -9,18 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
 // schedItem receives one email at the store's clock and completes it with
 // p; it returns the item's id.
-func schedItem(t *testing.T, s *store.Store, key string, p store.Processed) int64 {
+func schedItem(t *testing.T, s *store.Store, key string, p model.Processed) int64 {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.EnsureSource(ctx, "sched", "imap"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Receive(ctx, store.Batch{Source: "sched", Items: []store.RawItem{{SourceKey: key, Kind: "email",
+	if _, err := s.Receive(ctx, model.Batch{Source: "sched", Items: []model.RawItem{{SourceKey: key, Kind: "email",
 		ContentHash: "sched-" + key, Raw: []byte("raw " + key)}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -38,35 +40,41 @@ func schedItem(t *testing.T, s *store.Store, key string, p store.Processed) int6
 }
 
 // assigned is a processed result routed to owners.
-func assigned(owners ...string) store.Processed {
-	p := store.Processed{Tags: []store.Tag{{Kind: "category", Value: "feedback"}}}
+func assigned(owners ...string) model.Processed {
+	p := model.Processed{Tags: []model.Tag{{Kind: "category", Value: "feedback"}}}
 	for _, o := range owners {
-		p.Assignments = append(p.Assignments, store.Assignment{Owner: o, Route: "test"})
+		p.Assignments = append(p.Assignments, model.Assignment{Owner: o, Route: "test"})
 	}
 	return p
 }
 
 // scheduled returns the outbox rows that belong to no item, oldest first.
-func scheduled(t *testing.T, s *store.Store) []store.OutboxMessage {
+func scheduled(t *testing.T, s *store.Store) []model.OutboxMessage {
 	t.Helper()
-	var out []store.OutboxMessage
-	if err := s.DB().Select(&out, `select id, item_id, kind, channel, recipient, subject, body, state, reason,
-		attempts, next_attempt_at, claimed_by, last_error, provider_id, created_at, sent_at
-		from outbox where item_id is null order by id`); err != nil {
+	var ids []int64
+	if err := s.DB().Select(&ids, `select id from outbox where item_id is null order by id`); err != nil {
 		t.Fatal(err)
+	}
+	out := make([]model.OutboxMessage, len(ids))
+	for i, id := range ids {
+		m, err := s.OutboxByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = m
 	}
 	return out
 }
 
 // composeList renders a message listing the item ids of the assignments.
 func composeList(kind, to string, calls *int) store.Compose {
-	return func(due []store.DueAssignment) (store.OutboxMessage, error) {
+	return func(due []model.DueAssignment) (model.OutboxMessage, error) {
 		*calls++
 		var ids []int64
 		for _, d := range due {
-			ids = append(ids, d.ItemID)
+			ids = append(ids, d.ID)
 		}
-		return store.OutboxMessage{Kind: kind, Channel: "email", Recipient: to, Subject: fmt.Sprint(ids),
+		return model.OutboxMessage{Kind: model.OutboxKind(kind), Channel: "email", Recipient: to, Subject: fmt.Sprint(ids),
 			Body: []byte("items")}, nil
 	}
 }
@@ -91,13 +99,13 @@ func assignment(t *testing.T, s *store.Store, item int64, owner string) store.As
 // runs once, even when it had nothing to say; the next period takes what
 // arrived since.
 func TestEnqueueDigestOncePerPeriod(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
-		waiting := schedItem(t, s, "waiting", store.Processed{Subject: "Billing is slow",
-			Tags:        []store.Tag{{Kind: "product", Value: "Billing"}, {Kind: "category", Value: "feedback"}},
-			Assignments: []store.Assignment{{Owner: "billing-pm"}, {Owner: "ci-lead"}}})
+		waiting := schedItem(t, s, "waiting", model.Processed{Subject: "Billing is slow",
+			Tags:        []model.Tag{{Kind: "product", Value: "Billing"}, {Kind: "category", Value: "feedback"}},
+			Assignments: []model.Assignment{{Owner: "billing-pm"}, {Owner: "ci-lead"}}})
 		noticed := assigned("billing-pm")
-		noticed.Outbox = []store.OutboxMessage{{Kind: "owner_notice", Channel: "email", Recipient: "billing@example.test",
+		noticed.Outbox = []model.OutboxMessage{{Kind: "owner_notice", Channel: "email", Recipient: "billing@example.test",
 			Body: []byte("notice")}}
 		told := schedItem(t, s, "noticed", noticed)
 		triaged := schedItem(t, s, "triaged", assigned("billing-pm"))
@@ -107,28 +115,28 @@ func TestEnqueueDigestOncePerPeriod(t *testing.T) {
 		clk.Add(time.Minute)
 
 		calls := 0
-		var got []store.DueAssignment
+		var got []model.DueAssignment
 		run := store.DigestRun{Owner: "billing-pm", Email: "billing@example.test", Period: "2026-03-01"}
-		n, err := s.EnqueueDigest(ctx, run, func(due []store.DueAssignment) (store.OutboxMessage, error) {
+		n, err := s.EnqueueDigest(ctx, run, func(due []model.DueAssignment) (model.OutboxMessage, error) {
 			got = due
 			return composeList("digest", "billing@example.test", &calls)(due)
 		})
 		if err != nil || n != 1 || calls != 1 {
 			t.Fatalf("first digest: %d items, %d renders, %v; want 1, 1", n, calls, err)
 		}
-		if got[0].ItemID != waiting || got[0].Owner != "billing-pm" || got[0].Subject != "Billing is slow" ||
+		if got[0].ID != waiting || got[0].Owner != "billing-pm" || got[0].Subject != "Billing is slow" ||
 			len(got[0].Tags) != 2 || got[0].Tags[1].Value != "Billing" || !got[0].AssignedAt.Equal(clk.Now().Add(-time.Minute)) {
 			t.Errorf("digest got %+v", got[0])
 		}
-		if a := assignment(t, s, waiting, "billing-pm"); !a.NotifiedAt.Valid || !a.NotifiedAt.Time.Equal(clk.Now()) {
+		if a := assignment(t, s, waiting, "billing-pm"); a.NotifiedAt.IsZero() || !a.NotifiedAt.Equal(clk.Now()) {
 			t.Errorf("waiting item notified at %v; want %v", a.NotifiedAt, clk.Now())
 		}
 		for _, id := range []int64{told, triaged} {
-			if a := assignment(t, s, id, "billing-pm"); a.NotifiedAt.Valid {
+			if a := assignment(t, s, id, "billing-pm"); !a.NotifiedAt.IsZero() {
 				t.Errorf("item %d marked notified by a digest that left it out", id)
 			}
 		}
-		if a := assignment(t, s, waiting, "ci-lead"); a.NotifiedAt.Valid {
+		if a := assignment(t, s, waiting, "ci-lead"); !a.NotifiedAt.IsZero() {
 			t.Error("another owner's assignment was marked notified")
 		}
 
@@ -143,7 +151,7 @@ func TestEnqueueDigestOncePerPeriod(t *testing.T) {
 		rows := scheduled(t, s)
 		want := []string{fmt.Sprint([]int64{waiting}), fmt.Sprint([]int64{later})}
 		if len(rows) != 2 || rows[0].Subject != want[0] || rows[1].Subject != want[1] ||
-			rows[0].Kind != "digest" || rows[0].State != store.OutboxPending || rows[0].ItemID.Valid {
+			rows[0].Kind != "digest" || rows[0].State != model.OutboxPending || rows[0].ItemID != 0 {
 			t.Errorf("outbox %+v; want digests of %v", rows, want)
 		}
 		run.Period = "2026-03-03"
@@ -159,18 +167,18 @@ func TestEnqueueDigestOncePerPeriod(t *testing.T) {
 // A failed render enqueues nothing, marks nothing and does not record the
 // period, so the next run tries again.
 func TestEnqueueDigestRollsBack(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		id := schedItem(t, s, "one", assigned("ci-lead"))
 		run := store.DigestRun{Owner: "ci-lead", Email: "ci@example.test", Period: "p"}
 		boom := errors.New("template broke")
-		_, err := s.EnqueueDigest(ctx, run, func([]store.DueAssignment) (store.OutboxMessage, error) {
-			return store.OutboxMessage{}, boom
+		_, err := s.EnqueueDigest(ctx, run, func([]model.DueAssignment) (model.OutboxMessage, error) {
+			return model.OutboxMessage{}, boom
 		})
 		if !errors.Is(err, boom) {
 			t.Fatalf("err = %v; want the render's", err)
 		}
-		if a := assignment(t, s, id, "ci-lead"); a.NotifiedAt.Valid || len(scheduled(t, s)) != 0 {
+		if a := assignment(t, s, id, "ci-lead"); !a.NotifiedAt.IsZero() || len(scheduled(t, s)) != 0 {
 			t.Fatal("a failed digest left traces")
 		}
 		calls := 0
@@ -183,7 +191,7 @@ func TestEnqueueDigestRollsBack(t *testing.T) {
 // An assignment past the SLA gets one reminder; triaged ones none, and
 // overdue items of one owner share it.
 func TestEnqueueReminderOnce(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		first := schedItem(t, s, "first", assigned("ci-lead"))
 		clk.Add(time.Hour)
@@ -223,10 +231,10 @@ func TestEnqueueReminderOnce(t *testing.T) {
 			rows[0].Kind != "reminder" {
 			t.Errorf("outbox %+v", rows)
 		}
-		if a := assignment(t, s, triaged, "ci-lead"); a.NotifiedAt.Valid {
+		if a := assignment(t, s, triaged, "ci-lead"); !a.NotifiedAt.IsZero() {
 			t.Error("triaged item touched")
 		}
-		if a := assignment(t, s, second, "billing-pm"); a.NotifiedAt.Valid {
+		if a := assignment(t, s, second, "billing-pm"); !a.NotifiedAt.IsZero() {
 			t.Error("another owner's assignment touched")
 		}
 	})
@@ -236,7 +244,7 @@ func TestEnqueueReminderOnce(t *testing.T) {
 // once: the manager digest (schedule_runs), an owner digest and an SLA
 // reminder (row locks).
 func TestScheduleConcurrentReplicas(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		for i := range 5 {
 			schedItem(t, s, fmt.Sprint("item", i), assigned("ci-lead"))
@@ -252,7 +260,7 @@ func TestScheduleConcurrentReplicas(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				calls := 0
-				first, err1 := s.EnqueueOnce(ctx, "manager-digest", "2026-02", []store.OutboxMessage{
+				first, err1 := s.EnqueueOnce(ctx, "manager-digest", "2026-02", []model.OutboxMessage{
 					{Kind: "digest", Channel: "email", Recipient: "kim@example.test", Body: []byte("board")},
 					{Kind: "digest", Channel: "email", Recipient: "lee@example.test", Body: []byte("board")},
 				})
@@ -279,7 +287,7 @@ func TestScheduleConcurrentReplicas(t *testing.T) {
 		}
 		kinds := map[string]int{}
 		for _, m := range scheduled(t, s) {
-			kinds[m.Kind+" "+m.Recipient]++
+			kinds[string(m.Kind)+" "+m.Recipient]++
 		}
 		want := map[string]int{"digest kim@example.test": 1, "digest lee@example.test": 1, "digest ci@example.test": 1}
 		for k, n := range want {
@@ -298,7 +306,7 @@ func TestScheduleConcurrentReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, o := range open {
-			if !o.RemindedAt.Valid {
+			if o.RemindedAt.IsZero() {
 				t.Errorf("item %d not reminded", o.ItemID)
 			}
 		}
@@ -306,7 +314,7 @@ func TestScheduleConcurrentReplicas(t *testing.T) {
 }
 
 // remindLater runs one more reminder and returns how many items it held.
-func remindLater(t *testing.T, s *store.Store, clk *clock) int {
+func remindLater(t *testing.T, s *store.Store, clk *testenv.Clock) int {
 	t.Helper()
 	calls := 0
 	n, err := s.EnqueueReminder(context.Background(), "ci-lead", clk.Now(), 0, composeList("reminder", "ci@example.test", &calls))
@@ -319,7 +327,7 @@ func remindLater(t *testing.T, s *store.Store, clk *clock) int {
 // Triage marks each assignment once, by who triaged it, and the list of
 // untriaged assignments shrinks accordingly.
 func TestTriageAssignments(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		a := schedItem(t, s, "a", assigned("ci-lead", "billing-pm"))
 		clk.Add(time.Minute)
@@ -355,7 +363,7 @@ func TestTriageAssignments(t *testing.T) {
 				t.Errorf("%s: %d untriaged, %v; want %d", tc.name, len(open), err, tc.remain)
 			}
 		}
-		if st := assignment(t, s, a, "billing-pm"); st.TriagedBy != "kim" || !st.TriagedAt.Valid {
+		if st := assignment(t, s, a, "billing-pm"); st.TriagedBy != "kim" || st.TriagedAt.IsZero() {
 			t.Errorf("triage state %+v", st)
 		}
 	})
@@ -364,13 +372,13 @@ func TestTriageAssignments(t *testing.T) {
 // Notable intel is last month's intel, best paid first, without
 // duplicates, machine mail, feedback or other months.
 func TestNotableIntel(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		rep := importReps(t, s, "dana@example.test")[0]
-		intel := func(key string, pts int, more func(*store.Processed)) int64 {
-			p := store.Processed{RepID: rep, Tags: []store.Tag{{Kind: "category", Value: "intel"},
+		intel := func(key string, pts int, more func(*model.Processed)) int64 {
+			p := model.Processed{RepID: rep, Tags: []model.Tag{{Kind: "category", Value: "intel"},
 				{Kind: "competitor", Value: "Acme"}},
-				Ledger: []store.LedgerEntry{{RepID: rep, Points: pts, Reason: "category:intel", Month: "2026-02"}}}
+				Ledger: []model.LedgerEntry{{RepID: rep, Points: pts, Reason: "category:intel", Month: "2026-02"}}}
 			if more != nil {
 				more(&p)
 			}
@@ -382,12 +390,12 @@ func TestNotableIntel(t *testing.T) {
 		at(time.Date(2026, 2, 10, 12, 0, 0, 0, time.UTC))
 		low := intel("low", 3, nil)
 		high := intel("high", 7, nil)
-		intel("auto", 9, func(p *store.Processed) { p.AutoReason = "auto-submitted" })
+		intel("auto", 9, func(p *model.Processed) { p.AutoReason = "auto-submitted" })
 		dup := intel("dup", 9, nil)
 		if _, err := s.DB().Exec(s.DB().Rebind(`update items set duplicate_of = ? where id = ?`), low, dup); err != nil {
 			t.Fatal(err)
 		}
-		intel("feedback", 9, func(p *store.Processed) { p.Tags = []store.Tag{{Kind: "category", Value: "feedback"}} })
+		intel("feedback", 9, func(p *model.Processed) { p.Tags = []model.Tag{{Kind: "category", Value: "feedback"}} })
 		at(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 		intel("march", 9, nil)
 
@@ -398,7 +406,7 @@ func TestNotableIntel(t *testing.T) {
 		}
 		var ids []int64
 		for _, g := range got {
-			ids = append(ids, g.ItemID)
+			ids = append(ids, g.ID)
 		}
 		if !slices.Equal(ids, []int64{high, low}) || len(got[0].Tags) != 2 || got[0].Subject != "high" {
 			t.Errorf("notable %v (%+v); want %v", ids, got, []int64{high, low})
@@ -411,7 +419,7 @@ func TestNotableIntel(t *testing.T) {
 
 // Runs are remembered for a while, then pruned.
 func TestPruneScheduleRuns(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		if ok, err := s.EnqueueOnce(ctx, "manager-digest", "2026-01", nil); err != nil || !ok {
 			t.Fatal(ok, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -16,7 +17,7 @@ import (
 // the backlog says what waits and whether processing goes first.
 func TestSearchIndexer(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := open(t, testenv.Postgres(t), clk)
 	find := func(q string) []int64 {
 		t.Helper()
@@ -30,7 +31,7 @@ func TestSearchIndexer(t *testing.T) {
 		}
 		return ids
 	}
-	id := dashItem(t, s, "email", "x1", clk.Now(), store.Processed{Subject: "Zebra pricing", FullText: "Acme quoted zebras."})
+	id := dashItem(t, s, "email", "x1", clk.Now(), model.Processed{Subject: "Zebra pricing", FullText: "Acme quoted zebras."})
 	if got := find("zebra"); len(got) != 0 {
 		t.Fatalf("found %v before indexing", got)
 	}
@@ -57,7 +58,7 @@ func TestSearchIndexer(t *testing.T) {
 	if err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", got, err)
 	}
-	if err := s.Complete(ctx, id, "w", store.Processed{Subject: "Giraffe pricing"}); err != nil {
+	if err := s.Complete(ctx, id, "w", model.Processed{Subject: "Giraffe pricing"}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.IndexSearch(ctx, 10); n != 1 || err != nil {
@@ -74,11 +75,11 @@ func TestSearchIndexer(t *testing.T) {
 // Replicas share the queue: concurrent indexers index every item once.
 func TestSearchIndexersShareTheQueue(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := open(t, testenv.Postgres(t), clk)
 	const n = 300
 	for i := range n {
-		dashItem(t, s, "email", fmt.Sprintf("q%d", i), clk.Now(), store.Processed{Subject: fmt.Sprintf("okapi %d", i)})
+		dashItem(t, s, "email", fmt.Sprintf("q%d", i), clk.Now(), model.Processed{Subject: fmt.Sprintf("okapi %d", i)})
 	}
 	var (
 		mu    sync.Mutex

@@ -9,10 +9,29 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
 )
 
-// Source is the stored state of one configured mailbox or Twilio account.
+// Source is the stored state of one configured mailbox or Twilio account;
+// its times are zero until they happen.
 type Source struct {
+	ID             int64
+	Name           string
+	Kind           string
+	Cursor         string
+	LeaseHolder    string
+	LeaseUntil     time.Time
+	LastSuccessAt  time.Time
+	LastError      string
+	LastErrorAt    time.Time
+	DisabledReason string
+	// Items counts what the source received.
+	Items int64
+}
+
+// sourceRow is a sources row as the database holds it.
+type sourceRow struct {
 	ID             int64        `db:"id"`
 	Name           string       `db:"name"`
 	Kind           string       `db:"kind"`
@@ -24,6 +43,12 @@ type Source struct {
 	LastErrorAt    sql.NullTime `db:"last_error_at"`
 	DisabledReason string       `db:"disabled_reason"`
 	Items          int64        `db:"items"`
+}
+
+func (r sourceRow) source() Source {
+	return Source{ID: r.ID, Name: r.Name, Kind: r.Kind, Cursor: r.Cursor, LeaseHolder: r.LeaseHolder,
+		LeaseUntil: r.LeaseUntil.Time, LastSuccessAt: r.LastSuccessAt.Time, LastError: r.LastError,
+		LastErrorAt: r.LastErrorAt.Time, DisabledReason: r.DisabledReason, Items: r.Items}
 }
 
 const sourceCols = `s.id, s.name, s.kind, s.cursor, s.lease_holder, s.lease_until, s.last_success_at,
@@ -41,27 +66,31 @@ func (s *Store) EnsureSource(ctx context.Context, name, kind string) error {
 
 // Source returns one source by name.
 func (s *Store) Source(ctx context.Context, name string) (Source, error) {
-	var src Source
+	var src sourceRow
 	err := s.db.GetContext(ctx, &src, s.rebind(`select `+sourceCols+`,
 		(select count(*) from receipts r where r.source_id = s.id) as items
 		from sources s where s.name = ?`), name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return src, fmt.Errorf("source %s: %w", name, ErrNotFound)
+		return Source{}, fmt.Errorf("source %s: %w", name, ErrNotFound)
 	}
 	if err != nil {
-		return src, fmt.Errorf("source %s: %w", name, err)
+		return Source{}, fmt.Errorf("source %s: %w", name, err)
 	}
-	return src, nil
+	return src.source(), nil
 }
 
 // Sources lists every source with how many items it received.
 func (s *Store) Sources(ctx context.Context) ([]Source, error) {
-	var out []Source
-	err := s.db.SelectContext(ctx, &out, `select `+sourceCols+`,
+	var rows []sourceRow
+	err := s.db.SelectContext(ctx, &rows, `select `+sourceCols+`,
 		(select count(*) from receipts r where r.source_id = s.id) as items
 		from sources s order by s.name`)
 	if err != nil {
 		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	out := make([]Source, len(rows))
+	for i, r := range rows {
+		out[i] = r.source()
 	}
 	return out, nil
 }
@@ -83,7 +112,7 @@ func (s *Store) SourceCursor(ctx context.Context, name string) (json.RawMessage,
 // disabled reason marks the source disabled until it succeeds again.
 func (s *Store) RecordSourceError(ctx context.Context, name, msg, disabledReason string) error {
 	_, err := s.db.ExecContext(ctx, s.rebind(`update sources set last_error = ?, last_error_at = ?,
-		disabled_reason = ? where name = ?`), msg, ts(s.now()), disabledReason, name)
+		disabled_reason = ? where name = ?`), cleanText(msg), ts(s.now()), cleanText(disabledReason), name)
 	if err != nil {
 		return fmt.Errorf("source %s: record error: %w", name, err)
 	}
@@ -157,8 +186,29 @@ func (s *Store) holdsLease(ctx context.Context, tx *sqlx.Tx, name, holder string
 	return row.ID, nil
 }
 
-// Errors the store returns.
+// Errors the store returns (model's, named here for its callers).
 var (
-	ErrNotFound  = errors.New("not found")
-	ErrLeaseLost = errors.New("lease held by another replica")
+	ErrNotFound  = model.ErrNotFound
+	ErrLeaseLost = model.ErrLeaseLost
 )
+
+// LastReceived returns, per source name, when the newest item it received
+// was received (the message's time for IMAP and Slack, the recording's
+// for Twilio); sources that received nothing are left out.
+func (s *Store) LastReceived(ctx context.Context) (map[string]time.Time, error) {
+	var rows []struct {
+		Name string    `db:"name"`
+		At   time.Time `db:"received_at"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `select s.name, r.received_at from sources s
+		join receipts r on r.source_id = s.id
+		where r.received_at = (select max(r2.received_at) from receipts r2 where r2.source_id = s.id)`)
+	if err != nil {
+		return nil, fmt.Errorf("sources' last items: %w", err)
+	}
+	out := make(map[string]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.Name] = r.At
+	}
+	return out, nil
+}

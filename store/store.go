@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"  // PostgreSQL driver "postgres"
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
+
+	"github.com/earshot-dev/earshot/internal/backoff"
 )
 
 // Dialect names the SQL database behind a Store.
@@ -30,6 +33,7 @@ type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
 	now     func() time.Time
+	backoff func(attempts int) time.Duration
 
 	// beforeCommit, when set by a test, runs in Receive after the inserts
 	// and before the commit.
@@ -40,8 +44,15 @@ type Store struct {
 type Options struct {
 	// Now is the clock; time.Now when nil. Tests set it to control time.
 	Now func() time.Time
+	// Backoff is how long a failed item or outbox message waits after
+	// attempts tries; by default 15–30 s after the first, doubling to
+	// 30–60 min.
+	Backoff func(attempts int) time.Duration
 	// ConnectTimeout bounds the first connection; 10 s when zero.
 	ConnectTimeout time.Duration
+	// Logger receives what opening changed (an SQLite file's mode made
+	// private); slog.Default() when nil.
+	Logger *slog.Logger
 }
 
 // ErrBadURL reports a database URL that names no supported database.
@@ -58,12 +69,25 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Backoff == nil {
+		o.Backoff = func(attempts int) time.Duration {
+			return backoff.Delay(attempts-1, 30*time.Second, time.Hour)
+		}
+	}
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	dialect, dsn, err := parseURL(rawURL, o.ConnectTimeout)
 	if err != nil {
 		return nil, err
+	}
+	if dialect == SQLite {
+		if err := secureSQLiteFiles(sqlitePath(rawURL), o.Logger); err != nil {
+			return nil, err
+		}
 	}
 	db, err := sqlx.Open(string(dialect), dsn)
 	if err != nil {
@@ -84,7 +108,7 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, cleanErr(err, pctx))
 	}
-	return &Store{db: db, dialect: dialect, now: o.Now}, nil
+	return &Store{db: db, dialect: dialect, now: o.Now, backoff: o.Backoff}, nil
 }
 
 func cleanErr(err error, ctx context.Context) error {
@@ -117,18 +141,24 @@ func parseURL(raw string, timeout time.Duration) (Dialect, string, error) {
 		u.RawQuery = q.Encode()
 		return Postgres, u.String(), nil
 	case strings.HasPrefix(raw, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+		path := sqlitePath(raw)
 		if path == "" {
 			return "", "", fmt.Errorf("database url: sqlite: needs a file path, e.g. sqlite:earshot.db")
-		}
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
 		}
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		return SQLite, dsn, nil
 	}
 	return "", "", fmt.Errorf("%w (got %q)", ErrBadURL, redact(raw))
+}
+
+// sqlitePath is the file of a "sqlite:PATH" URL, without a query.
+func sqlitePath(raw string) string {
+	path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return path
 }
 
 // redact hides a password in a URL for error messages and logs.

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,22 +10,9 @@ import (
 	"github.com/earshot-dev/earshot/store"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // dialects runs fn once on a fresh SQLite file and once on a fresh
 // PostgreSQL schema, so every store case holds on both databases.
-func dialects(t *testing.T, fn func(t *testing.T, s *store.Store, clk *clock)) {
+func dialects(t *testing.T, fn func(t *testing.T, s *store.Store, clk *testenv.Clock)) {
 	t.Helper()
 	for _, d := range []string{"sqlite", "postgres"} {
 		t.Run(d, func(t *testing.T) {
@@ -36,14 +22,14 @@ func dialects(t *testing.T, fn func(t *testing.T, s *store.Store, clk *clock)) {
 			} else {
 				url = testenv.Postgres(t)
 			}
-			clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 			s := open(t, url, clk)
 			fn(t, s, clk)
 		})
 	}
 }
 
-func open(t testing.TB, url string, clk *clock) *store.Store {
+func open(t testing.TB, url string, clk *testenv.Clock) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, url, &store.Options{Now: clk.Now})

@@ -8,31 +8,13 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
-)
 
-// Transcript is what speech-to-text made of an item's audio.
-type Transcript struct {
-	// Text is the transcript; empty when the audio holds no speech (Note
-	// says why) or while the item awaits a manager's transcript.
-	Text string
-	// Engine names what made it: "command", "openai", "twilio", "none" or
-	// "manager:NAME".
-	Engine string
-	// Language is the spoken language when the engine reports it.
-	Language string
-	// Confidence is between 0 and 1; 0 means unknown.
-	Confidence float64
-	// Note says why Text is empty ("silence", "no speech recognised",
-	// "waiting for a manager's transcript").
-	Note string
-	// Awaiting marks an item that has no machine transcript and waits for a
-	// manager to type one.
-	Awaiting bool
-}
+	"github.com/earshot-dev/earshot/model"
+)
 
 // ItemTranscript returns the stored transcript of an item. ok is false when
 // the item has none yet: never transcribed, or awaiting a manager's.
-func (s *Store) ItemTranscript(ctx context.Context, id int64) (t Transcript, ok bool, err error) {
+func (s *Store) ItemTranscript(ctx context.Context, id int64) (t model.Transcript, ok bool, err error) {
 	var row struct {
 		Text       sql.NullString `db:"transcript"`
 		Engine     string         `db:"transcript_engine"`
@@ -44,12 +26,12 @@ func (s *Store) ItemTranscript(ctx context.Context, id int64) (t Transcript, ok 
 	err = s.db.GetContext(ctx, &row, s.rebind(`select transcript, transcript_engine, transcript_language,
 		transcript_confidence, transcript_note, awaiting_transcript from items where id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, ErrNotFound)
+		return model.Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, err)
+		return model.Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, err)
 	}
-	t = Transcript{Text: row.Text.String, Engine: row.Engine, Language: row.Language,
+	t = model.Transcript{Text: row.Text.String, Engine: row.Engine, Language: row.Language,
 		Confidence: row.Confidence, Note: row.Note, Awaiting: row.Awaiting}
 	return t, row.Text.Valid, nil
 }
@@ -59,15 +41,15 @@ func (s *Store) ItemTranscript(ctx context.Context, id int64) (t Transcript, ok 
 // never pays for the transcription again. A transcript marked Awaiting
 // stores no text: the item waits for a manager's transcript, and
 // processing it again asks the engine again.
-func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t Transcript) error {
+func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t model.Transcript) error {
 	var text any
 	if !t.Awaiting {
-		text = t.Text
+		text = cleanText(t.Text)
 	}
 	res, err := s.db.ExecContext(ctx, s.rebind(`update items set transcript = ?, transcript_engine = ?,
 		transcript_language = ?, transcript_confidence = ?, transcript_note = ?, awaiting_transcript = ?,
 		transcribed_at = ? where id = ? and claimed_by = ? and state = 'received'`),
-		text, t.Engine, t.Language, t.Confidence, t.Note, t.Awaiting, ts(s.now()), id, worker)
+		text, t.Engine, cleanText(t.Language), t.Confidence, cleanText(t.Note), t.Awaiting, ts(s.now()), id, worker)
 	if err != nil {
 		return fmt.Errorf("save transcript of item %d: %w", id, err)
 	}
@@ -81,7 +63,7 @@ func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t T
 // and makes the item due for processing again at once, so its tags, owners
 // and points follow the new text.
 func (s *Store) SetManagerTranscript(ctx context.Context, id int64, manager, text string) error {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(cleanText(text))
 	if text == "" {
 		return fmt.Errorf("item %d: manager transcript is empty", id)
 	}
@@ -133,4 +115,29 @@ func (s *Store) ReceivedKeys(ctx context.Context, source string, keys []string) 
 		out[k] = true
 	}
 	return out, nil
+}
+
+// RecordAttestation keeps the STIR/SHAKEN attestation Twilio gave a call
+// (its StirVerstat), for when the call's voicemail is processed. The first
+// one recorded for a call stays.
+func (s *Store) RecordAttestation(ctx context.Context, callSID, verstat string) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`insert into call_attestations (call_sid, verstat, received_at)
+		values (?, ?, ?) on conflict (call_sid) do nothing`), callSID, verstat, ts(s.now()))
+	if err != nil {
+		return fmt.Errorf("call %s attestation: %w", callSID, err)
+	}
+	return nil
+}
+
+// CallAttestation returns the attestation recorded for a call; ok is false
+// when there is none.
+func (s *Store) CallAttestation(ctx context.Context, callSID string) (verstat string, ok bool, err error) {
+	err = s.db.GetContext(ctx, &verstat, s.rebind(`select verstat from call_attestations where call_sid = ?`), callSID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("call %s attestation: %w", callSID, err)
+	}
+	return verstat, true, nil
 }

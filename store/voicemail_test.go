@@ -6,18 +6,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
 // receiveVoicemail stores one voicemail from the "twilio" source and
 // claims it for worker w1.
-func receiveVoicemail(t *testing.T, s *store.Store, sid string) store.Item {
+func receiveVoicemail(t *testing.T, s *store.Store, sid string) model.Item {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.EnsureSource(ctx, "twilio", "twilio"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Receive(ctx, store.Batch{Source: "twilio", Items: []store.RawItem{{
+	_, err := s.Receive(ctx, model.Batch{Source: "twilio", Items: []model.RawItem{{
 		SourceKey: sid, Kind: "voicemail", ContentHash: "twilio-recording-" + sid,
 		Raw: []byte("RIFF....WAVE"), Meta: `{"recording_sid":"` + sid + `"}`,
 	}}})
@@ -32,7 +34,7 @@ func receiveVoicemail(t *testing.T, s *store.Store, sid string) store.Item {
 }
 
 func TestTranscriptLifecycle(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		it := receiveVoicemail(t, s, "RE01")
 
@@ -41,14 +43,14 @@ func TestTranscriptLifecycle(t *testing.T) {
 		}
 		// Only the worker holding the claim may save: a worker whose lease
 		// ran out must not overwrite the new holder's result.
-		err := s.SaveTranscript(ctx, it.ID, "w2", store.Transcript{Text: "stale", Engine: "command"})
+		err := s.SaveTranscript(ctx, it.ID, "w2", model.Transcript{Text: "stale", Engine: "command"})
 		if !errors.Is(err, store.ErrNotClaimed) {
 			t.Fatalf("save by another worker = %v, want ErrNotClaimed", err)
 		}
 
 		// A machine that found no speech leaves an empty transcript with a
 		// reason; it counts as done, so a retry never transcribes again.
-		if err := s.SaveTranscript(ctx, it.ID, "w1", store.Transcript{Engine: "command", Note: "silence"}); err != nil {
+		if err := s.SaveTranscript(ctx, it.ID, "w1", model.Transcript{Engine: "command", Note: "silence"}); err != nil {
 			t.Fatal(err)
 		}
 		got, ok, err := s.ItemTranscript(ctx, it.ID)
@@ -56,7 +58,7 @@ func TestTranscriptLifecycle(t *testing.T) {
 			t.Fatalf("empty transcript = %+v ok=%v err=%v", got, ok, err)
 		}
 
-		want := store.Transcript{Text: "acme offered a discount", Engine: "openai", Language: "en", Confidence: 0.75}
+		want := model.Transcript{Text: "acme offered a discount", Engine: "openai", Language: "en", Confidence: 0.75}
 		if err := s.SaveTranscript(ctx, it.ID, "w1", want); err != nil {
 			t.Fatal(err)
 		}
@@ -65,17 +67,17 @@ func TestTranscriptLifecycle(t *testing.T) {
 			t.Fatalf("transcript = %+v ok=%v err=%v; want %+v", got, ok, err, want)
 		}
 		stored, err := s.Item(ctx, it.ID)
-		if err != nil || stored.Transcript.String != want.Text {
-			t.Fatalf("item transcript column = %q, %v", stored.Transcript.String, err)
+		if err != nil || stored.Transcript != want.Text {
+			t.Fatalf("item transcript column = %q, %v", stored.Transcript, err)
 		}
 	})
 }
 
 func TestAwaitingManagerTranscript(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		it := receiveVoicemail(t, s, "RE02")
-		err := s.SaveTranscript(ctx, it.ID, "w1", store.Transcript{Engine: "none",
+		err := s.SaveTranscript(ctx, it.ID, "w1", model.Transcript{Engine: "none",
 			Note: "waiting for a manager's transcript", Awaiting: true})
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +87,7 @@ func TestAwaitingManagerTranscript(t *testing.T) {
 		if got, ok, err := s.ItemTranscript(ctx, it.ID); err != nil || ok || !got.Awaiting {
 			t.Fatalf("awaiting = %+v ok=%v err=%v; want awaiting without text", got, ok, err)
 		}
-		if err := s.Complete(ctx, it.ID, "w1", store.Processed{}); err != nil {
+		if err := s.Complete(ctx, it.ID, "w1", model.Processed{}); err != nil {
 			t.Fatal(err)
 		}
 		ids, err := s.AwaitingTranscript(ctx, 10)
@@ -119,7 +121,7 @@ func TestAwaitingManagerTranscript(t *testing.T) {
 }
 
 func TestReceivedKeys(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *clock) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		receiveVoicemail(t, s, "RE03")
 		if err := s.EnsureSource(ctx, "other", "twilio"); err != nil {

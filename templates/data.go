@@ -45,7 +45,7 @@ type Rep struct {
 // Item is one contribution.
 type Item struct {
 	ID int64
-	// Kind is email or voicemail.
+	// Kind is email, voicemail or slack.
 	Kind string
 	// Subject is the mail's subject (empty for voicemail).
 	Subject string

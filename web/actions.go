@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -113,7 +115,7 @@ func (d *Dashboard) adjustItem(w http.ResponseWriter, r *http.Request, v *viewer
 		redirectErr(w, r, back, bad, "points")
 		return nil
 	}
-	if !it.RepID.Valid {
+	if it.RepID == 0 {
 		redirectErr(w, r, back, "unregistered", "points")
 		return nil
 	}
@@ -121,7 +123,7 @@ func (d *Dashboard) adjustItem(w http.ResponseWriter, r *http.Request, v *viewer
 	if err != nil {
 		return err
 	}
-	e, err := d.store.AdjustItemPoints(r.Context(), id, store.LedgerEntry{Points: pts, Reason: reason,
+	e, err := d.store.AdjustItemPoints(r.Context(), id, model.LedgerEntry{Points: pts, Reason: reason,
 		Month: d.paidMonth(it, ledger), Actor: v.Name})
 	if errors.Is(err, store.ErrDuplicateAdjustment) {
 		redirectErr(w, r, back, "duplicate", "points")
@@ -153,5 +155,74 @@ func (d *Dashboard) transcript(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	d.log.Info("transcript typed", "item", id, "user", v.Name)
 	redirectDone(w, r, back, "transcript", "transcript")
+	return nil
+}
+
+// review credits an item to a rep (with an ack to the rep when asked) or
+// dismisses it; processing it again applies the verdict.
+func (d *Dashboard) review(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	it, back, err := d.itemTarget(r)
+	if err != nil {
+		return err
+	}
+	rv := model.Review{ItemID: it.ID, Actor: v.Name}
+	done := "dismissed"
+	switch r.PostForm.Get("op") {
+	case "credit":
+		rep, err := strconv.ParseInt(r.PostForm.Get("rep"), 10, 64)
+		if err != nil || rep <= 0 {
+			redirectErr(w, r, back, "rep", "sender")
+			return nil
+		}
+		rv.Verdict, rv.RepID, rv.SendAck, done = model.ReviewCredit, rep, r.PostForm.Get("ack") == "1", "credited"
+	case "dismiss":
+		rv.Verdict = model.ReviewDismiss
+	default:
+		return badRequest("Unknown review.")
+	}
+	if err := d.store.ReviewItem(r.Context(), rv); errors.Is(err, store.ErrNotFound) {
+		redirectErr(w, r, back, "rep", "sender")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	d.log.Info("item reviewed", "item", it.ID, "verdict", rv.Verdict, "rep", rv.RepID, "ack", rv.SendAck, "user", v.Name)
+	redirectDone(w, r, back, done, "sender")
+	return nil
+}
+
+// roster adds the item's sender (its address or number) to a rep and
+// processes the item again: the sender is a rep from now on, verified as
+// the mailbox requires.
+func (d *Dashboard) roster(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	it, back, err := d.itemTarget(r)
+	if err != nil {
+		return err
+	}
+	rep, err := strconv.ParseInt(r.PostForm.Get("rep"), 10, 64)
+	if err != nil || rep <= 0 || it.Sender == "" {
+		redirectErr(w, r, back, "rep", "sender")
+		return nil
+	}
+	kind := "phone"
+	switch {
+	case strings.Contains(it.Sender, "@"):
+		kind = "email"
+	case it.Kind == model.KindSlack:
+		kind = "slack"
+	}
+	if err := d.store.AddRepContact(r.Context(), rep, kind, it.Sender); errors.Is(err, store.ErrNotFound) {
+		redirectErr(w, r, back, "rep", "sender")
+		return nil
+	} else if err != nil {
+		d.log.Info("add to roster refused", "item", it.ID, "rep", rep, "err", err)
+		redirectErr(w, r, back, "contact", "sender")
+		return nil
+	}
+	if _, err := d.store.Reprocess(r.Context(), []int64{it.ID}); err != nil {
+		return err
+	}
+	d.log.Info("sender added to the roster", "item", it.ID, "rep", rep, "kind", kind, "user", v.Name)
+	redirectDone(w, r, back, "rostered", "sender")
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -41,7 +42,7 @@ func TestItemActions(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, tg := range tags {
-				if tg.Kind == kind && tg.Value == value {
+				if string(tg.Kind) == kind && tg.Value == value {
 					return tg.Origin
 				}
 			}
@@ -107,7 +108,7 @@ func TestItemActions(t *testing.T) {
 		if err != nil || len(paid) != 3 || paid[2].Reason != "adjust:great detail" || paid[2].Actor != "maria" || paid[2].Month != "2026-03" {
 			t.Errorf("ledger = %+v, %v", paid, err)
 		}
-		rows, err := e.st.MonthlyLeaderboard(ctx, store.BoardQuery{Month: "2026-03", Limit: 1})
+		rows, err := e.st.Leaderboard(ctx, model.BoardQuery{Month: "2026-03", Limit: 1})
 		if err != nil || rows[0].Name != "Ana Lima" || rows[0].Points != 15 {
 			t.Errorf("leader = %+v, %v; want Ana Lima with 15", rows, err)
 		}
@@ -120,7 +121,7 @@ func TestItemActions(t *testing.T) {
 		act(t, c, e.srv.URL, pbx+"/transcript", token, "transcript", "Customer wants a callback about Acme.")
 		tr, ok, err := e.st.ItemTranscript(ctx, sc.pbxMail)
 		it, _ := e.st.Item(ctx, sc.pbxMail)
-		if err != nil || !ok || tr.Text != "Customer wants a callback about Acme." || tr.Engine != "manager:maria" || it.State != store.StateReceived {
+		if err != nil || !ok || tr.Text != "Customer wants a callback about Acme." || tr.Engine != "manager:maria" || it.State != model.StateReceived {
 			t.Errorf("transcript = %+v %v %v, state %s", tr, ok, err, it.State)
 		}
 
@@ -151,7 +152,7 @@ func TestRepAdjustment(t *testing.T) {
 		if !strings.Contains(page, "Adjustment: counted twice") || !strings.Contains(page, "<td class=\"num\">−2</td>") {
 			t.Error("the rep's history lacks the deduction")
 		}
-		rows, _ := e.st.MonthlyLeaderboard(context.Background(), store.BoardQuery{Month: "2026-03", Team: "East"})
+		rows, _ := e.st.Leaderboard(context.Background(), model.BoardQuery{Month: "2026-03", Team: "East"})
 		if len(rows) != 2 || rows[1].Name != "Di Evans" || rows[1].Points != 1 {
 			t.Errorf("East = %+v; want Di Evans with 1", rows)
 		}
@@ -167,7 +168,7 @@ func TestQuarantineRetry(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := fmt.Sprintf("q:%d", i)
-			if _, err := e.st.Receive(ctx, store.Batch{Source: "test", Items: []store.RawItem{{SourceKey: key, Kind: "email",
+			if _, err := e.st.Receive(ctx, model.Batch{Source: "test", Items: []model.RawItem{{SourceKey: key, Kind: "email",
 				ContentHash: key, Raw: []byte("Subject: broken\r\n\r\nx")}}}); err != nil {
 				t.Fatal(err)
 			}
@@ -188,15 +189,89 @@ func TestQuarantineRetry(t *testing.T) {
 		if got := act(t, c, e.srv.URL, fmt.Sprintf("/quarantine/%d/retry", ids[0]), token); got != "/quarantine?done=retried" {
 			t.Errorf("retry redirects to %q", got)
 		}
-		if it, _ := e.st.Item(ctx, ids[0]); it.State != store.StateReceived || it.Attempts != 0 {
+		if it, _ := e.st.Item(ctx, ids[0]); it.State != model.StateReceived || it.Attempts != 0 {
 			t.Errorf("retried item: %s after %d attempts", it.State, it.Attempts)
 		}
-		if it, _ := e.st.Item(ctx, ids[1]); it.State != store.StateQuarantined {
+		if it, _ := e.st.Item(ctx, ids[1]); it.State != model.StateQuarantined {
 			t.Errorf("the other item is %s", it.State)
 		}
 		act(t, c, e.srv.URL, "/quarantine/retry", token)
-		if it, _ := e.st.Item(ctx, ids[1]); it.State != store.StateReceived {
+		if it, _ := e.st.Item(ctx, ids[1]); it.State != model.StateReceived {
 			t.Errorf("after retry all: %s", it.State)
+		}
+	})
+}
+
+// A manager reviews an unregistered sender's item: it waits in the review
+// queue, shows who sent it and why it earns nothing; crediting it to a rep
+// queues it for processing again and takes it out of the queue; adding the
+// sender's address to a rep does the same for the sender's next items;
+// dismissing takes an item out of the queue.
+func TestReviewActions(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		sc := seedScenario(t, e.st)
+		c, token := e.signIn(t)
+		item := fmt.Sprintf("/items/%d", sc.billing)
+		queue := func() []int64 {
+			items, _, err := e.st.Inbox(ctx, store.InboxQuery{Unregistered: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, it := range items {
+				ids = append(ids, it.ID)
+			}
+			return ids
+		}
+		if q := queue(); !slices.Equal(q, []int64{sc.billing}) {
+			t.Fatalf("review queue %v, want the unregistered sender's item %d", q, sc.billing)
+		}
+		_, page := get(t, c, e.srv.URL+item)
+		for _, want := range []string{`id="sender"`, "unregistered", "not on the rep roster", "Credit to", "Add someone@customer.test to"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("item page lacks %q", want)
+			}
+		}
+		_, inbox := get(t, c, e.srv.URL+"/items?unregistered=1")
+		if !strings.Contains(inbox, "Billing page is confusing") || strings.Contains(inbox, "Onboarding feedback") {
+			t.Error("the inbox's review filter does not show exactly the waiting item")
+		}
+
+		if got := act(t, c, e.srv.URL, item+"/review", token, "op", "credit", "rep", "0"); got != item+"?err=rep#sender" {
+			t.Errorf("a credit without a rep redirects to %q", got)
+		}
+		ana := sc.reps["Ana Lima"]
+		if got := act(t, c, e.srv.URL, item+"/review", token, "op", "credit", "rep", fmt.Sprint(ana), "ack", "1"); got != item+"?done=credited#sender" {
+			t.Errorf("credit redirects to %q", got)
+		}
+		r, ok, err := e.st.ItemReview(ctx, sc.billing)
+		if err != nil || !ok || r.Verdict != model.ReviewCredit || r.RepID != ana || !r.SendAck || r.Actor != "maria" {
+			t.Fatalf("review %+v %v %v", r, ok, err)
+		}
+		if it, _ := e.st.Item(ctx, sc.billing); it.State != model.StateReceived {
+			t.Errorf("credited item is %s, want received again", it.State)
+		}
+		if q := queue(); len(q) != 0 {
+			t.Errorf("review queue after the credit: %v", q)
+		}
+
+		if got := act(t, c, e.srv.URL, item+"/roster", token, "rep", fmt.Sprint(sc.reps["Bo Chen"])); got != item+"?done=rostered#sender" {
+			t.Errorf("roster redirects to %q", got)
+		}
+		if rep, err := e.st.RepByContact(ctx, "email", "someone@customer.test"); err != nil || rep.ID != sc.reps["Bo Chen"] {
+			t.Errorf("the sender's address belongs to %+v, %v; want Bo Chen", rep, err)
+		}
+		// An address that is another rep's cannot be added again.
+		if got := act(t, c, e.srv.URL, item+"/roster", token, "rep", fmt.Sprint(ana)); got != item+"?err=contact#sender" {
+			t.Errorf("adding another rep's address redirects to %q", got)
+		}
+
+		if got := act(t, c, e.srv.URL, item+"/review", token, "op", "dismiss"); got != item+"?done=dismissed#sender" {
+			t.Errorf("dismiss redirects to %q", got)
+		}
+		if r, _, _ := e.st.ItemReview(ctx, sc.billing); r.Verdict != model.ReviewDismiss {
+			t.Errorf("review after dismissing: %+v", r)
 		}
 	})
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/earshot-dev/earshot/points"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -43,7 +43,7 @@ type gridLine struct {
 
 // chartBar is one month.
 type chartBar struct {
-	Month    string
+	Month    model.Month
 	Tooltip  string
 	Label    string
 	Year     string
@@ -60,8 +60,8 @@ type chartBar struct {
 
 // buildChart lays out the months (oldest first) with their totals;
 // months without totals show as zero. selected is highlighted.
-func buildChart(months []string, totals []store.MonthTotals, selected string) chart {
-	byMonth := map[string]store.MonthTotals{}
+func buildChart(months []model.Month, totals []store.MonthTotals, selected model.Month) chart {
+	byMonth := map[model.Month]store.MonthTotals{}
 	top := 0
 	for _, t := range totals {
 		byMonth[t.Month] = t
@@ -70,7 +70,7 @@ func buildChart(months []string, totals []store.MonthTotals, selected string) ch
 	c := chart{Width: chartWidth, Height: chartHeight, Left: plotLeft, Right: chartWidth - 8, Base: plotBottom,
 		TickX: plotLeft - 6, MonthY: plotBottom + 14, YearY: plotBottom + 27, Empty: top == 0}
 	if len(months) > 0 {
-		c.Title = fmt.Sprintf("Contributions per month, %s to %s", points.MonthName(months[0]), points.MonthName(months[len(months)-1]))
+		c.Title = fmt.Sprintf("Contributions per month, %s to %s", months[0].Name(), months[len(months)-1].Name())
 	}
 	scale := niceCeiling(top)
 	plotH := plotBottom - plotTop
@@ -93,8 +93,8 @@ func buildChart(months []string, totals []store.MonthTotals, selected string) ch
 		b.Total = t.Intel + t.Feedback
 		b.TotalY = b.FeedY - 4
 		b.Tooltip = fmt.Sprintf("%s: %d intel, %d feedback, %d voicemails, %d points",
-			points.MonthName(m), t.Intel, t.Feedback, t.Voicemails, t.Points)
-		if at, err := time.Parse(monthLayout, m); err == nil {
+			m.Name(), t.Intel, t.Feedback, t.Voicemails, t.Points)
+		if at := m.Start(time.UTC); !at.IsZero() {
 			b.Label = at.Format("Jan")
 			if i == 0 || at.Month() == time.January {
 				b.Year = at.Format("2006")

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
 func TestChartGolden(t *testing.T) {
 	e := newEnv(t, "sqlite", nil)
-	months := monthRange("2026-03", 12)
+	months := model.Month("2026-03").Range(12)
 	c := buildChart(months, []store.MonthTotals{
 		{Month: "2025-04", Intel: 2, Feedback: 5, Voicemails: 1, Points: 11},
 		{Month: "2025-12", Intel: 9, Feedback: 3, Points: 40},
@@ -24,7 +25,7 @@ func TestChartGolden(t *testing.T) {
 }
 
 func TestChartScale(t *testing.T) {
-	c := buildChart([]string{"2026-01", "2026-02", "2026-03"}, []store.MonthTotals{
+	c := buildChart([]model.Month{"2026-01", "2026-02", "2026-03"}, []store.MonthTotals{
 		{Month: "2026-02", Intel: 3, Feedback: 10}, {Month: "2026-03", Intel: 20},
 	}, "2026-02")
 	// The tallest month (20) fills the plot under a top line of 20.
@@ -50,7 +51,7 @@ func TestChartScale(t *testing.T) {
 	if len(c.Grid) != 2 || c.Grid[0].Label != "20" || c.Grid[0].Y != plotTop || c.Grid[1].Label != "10" {
 		t.Errorf("grid = %+v, want lines at 20 and 10", c.Grid)
 	}
-	if empty := buildChart([]string{"2026-03"}, nil, ""); !empty.Empty || empty.Bars[0].IntelH != 0 {
+	if empty := buildChart([]model.Month{"2026-03"}, nil, ""); !empty.Empty || empty.Bars[0].IntelH != 0 {
 		t.Errorf("a chart without totals = %+v", empty)
 	}
 }

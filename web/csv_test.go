@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -40,9 +41,9 @@ func seedFormulaRep(t *testing.T, st *store.Store) {
 	t.Helper()
 	ids := seedReps(t, st, `=HYPERLINK("evil.example","Zoë")/@ops`)
 	rep := ids[`=HYPERLINK("evil.example","Zoë")`]
-	seedItem(t, st, store.RawItem{SourceKey: "7:1", Kind: "email", ReceivedAt: time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC)},
-		store.Processed{RepID: rep, Sender: "=hyperlink(\"evil.example\",\"zoë\")@example.test",
-			Subject: "-2+3 =cmd|' /C calc'!A0", Tags: []store.Tag{{Kind: "competitor", Value: "Acme"}},
+	seedItem(t, st, model.RawItem{SourceKey: "7:1", Kind: "email", ReceivedAt: time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC)},
+		model.Processed{RepID: rep, Sender: "=hyperlink(\"evil.example\",\"zoë\")@example.test",
+			Subject: "-2+3 =cmd|' /C calc'!A0", Tags: []model.Tag{{Kind: "competitor", Value: "Acme"}},
 			Ledger: ledger(rep, "2026-03", "category:intel", 1)})
 }
 

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -32,22 +32,12 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // testPassword is the password of the test user "maria".
 const testPassword = "correct horse battery staple"
 
-// testClock is a settable clock shared by the store and the dashboard.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 // env is a dashboard on a real store, served by a test server.
 type env struct {
 	st    *store.Store
 	dash  *Dashboard
 	srv   *httptest.Server
-	clock *testClock
+	clock *testenv.Clock
 	cfg   *config.Config
 }
 
@@ -69,7 +59,7 @@ func newEnv(t *testing.T, dialect string, edit func(*config.Config)) *env {
 	if dialect == "postgres" {
 		url = testenv.Postgres(t)
 	}
-	clk := &testClock{t: time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC))
 	st, err := store.Open(ctx, url, &store.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -183,10 +173,10 @@ func (e *env) signIn(t *testing.T) (*http.Client, string) {
 func seedReps(t *testing.T, st *store.Store, specs ...string) map[string]int64 {
 	t.Helper()
 	ctx := context.Background()
-	var reps []store.Rep
+	var reps []model.Rep
 	for i, sp := range specs {
 		name, team, _ := strings.Cut(sp, "/")
-		reps = append(reps, store.Rep{Name: name, Team: team, Emails: []string{strings.ToLower(strings.Fields(name)[0]) + "@example.test"}, Line: i + 2})
+		reps = append(reps, model.Rep{Name: name, Team: team, Emails: []string{strings.ToLower(strings.Fields(name)[0]) + "@example.test"}, Line: i + 2})
 	}
 	if _, err := st.ImportReps(ctx, reps); err != nil {
 		t.Fatal(err)
@@ -204,7 +194,7 @@ func seedReps(t *testing.T, st *store.Store, specs ...string) map[string]int64 {
 
 // seedItem stores one raw item as a source would and completes it as
 // processing would; it returns the item's id.
-func seedItem(t *testing.T, st *store.Store, it store.RawItem, p store.Processed) int64 {
+func seedItem(t *testing.T, st *store.Store, it model.RawItem, p model.Processed) int64 {
 	t.Helper()
 	ctx := context.Background()
 	if err := st.EnsureSource(ctx, "test", "imap"); err != nil {
@@ -216,7 +206,7 @@ func seedItem(t *testing.T, st *store.Store, it store.RawItem, p store.Processed
 	if it.Raw == nil {
 		it.Raw = []byte("Subject: item " + it.SourceKey + "\r\n\r\nbody\r\n")
 	}
-	if _, err := st.Receive(ctx, store.Batch{Source: "test", Items: []store.RawItem{it}}); err != nil {
+	if _, err := st.Receive(ctx, model.Batch{Source: "test", Items: []model.RawItem{it}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.Claim(ctx, "test-worker", 1, time.Minute)
@@ -230,10 +220,10 @@ func seedItem(t *testing.T, st *store.Store, it store.RawItem, p store.Processed
 }
 
 // ledger pays an item: reason, points pairs in one month.
-func ledger(rep int64, month string, pairs ...any) []store.LedgerEntry {
-	var out []store.LedgerEntry
+func ledger(rep int64, month string, pairs ...any) []model.LedgerEntry {
+	var out []model.LedgerEntry
 	for i := 0; i+1 < len(pairs); i += 2 {
-		out = append(out, store.LedgerEntry{RepID: rep, Reason: pairs[i].(string), Points: pairs[i+1].(int), Month: month})
+		out = append(out, model.LedgerEntry{RepID: rep, Reason: pairs[i].(string), Points: pairs[i+1].(int), Month: model.Month(month)})
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/routing"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -27,13 +28,15 @@ type inboxPage struct {
 	CSVURL  string
 	// Options lists the choices of each filter.
 	Options map[string][]string
-	States  []string
+	States  []model.ItemState
+	Trusts  []model.Trust
 }
 
 // inboxFilter is the inbox's query string.
 type inboxFilter struct {
 	Category, Competitor, Product, Topic, Owner, State string
 	Unregistered                                       bool
+	Trust                                              string
 	Text                                               string
 }
 
@@ -44,7 +47,7 @@ func (f inboxFilter) values() url.Values {
 		u = "1"
 	}
 	return urlValues("category", f.Category, "competitor", f.Competitor, "product", f.Product, "topic", f.Topic,
-		"owner", f.Owner, "state", f.State, "unregistered", u, "q", f.Text)
+		"owner", f.Owner, "state", f.State, "unregistered", u, "trust", f.Trust, "q", f.Text)
 }
 
 // Active reports whether any filter is set.
@@ -54,14 +57,18 @@ func (f inboxFilter) Active() bool { return len(f.values()) > 0 }
 func parseInbox(r *http.Request) (inboxFilter, store.InboxQuery, error) {
 	g := func(k string) string { return clip(strings.TrimSpace(r.URL.Query().Get(k)), 200) }
 	f := inboxFilter{Category: g("category"), Competitor: g("competitor"), Product: g("product"), Topic: g("topic"),
-		Owner: g("owner"), State: g("state"), Unregistered: g("unregistered") == "1", Text: g("q")}
-	switch f.State {
-	case "", store.StateReceived, store.StateProcessed, store.StateQuarantined:
+		Owner: g("owner"), State: g("state"), Unregistered: g("unregistered") == "1", Text: g("q"), Trust: g("trust")}
+	if f.Trust != "" && trustLabel(model.Trust(f.Trust)) == "" {
+		return f, store.InboxQuery{}, badRequest("Unknown sender.")
+	}
+	switch model.ItemState(f.State) {
+	case "", model.StateReceived, model.StateProcessed, model.StateQuarantined:
 	default:
 		return f, store.InboxQuery{}, badRequest("Unknown state.")
 	}
 	q := store.InboxQuery{Category: f.Category, Competitor: f.Competitor, Product: f.Product, Topic: f.Topic,
-		Owner: f.Owner, State: f.State, Unregistered: f.Unregistered, Text: f.Text}
+		Owner: f.Owner, State: model.ItemState(f.State), Unregistered: f.Unregistered, Text: f.Text,
+		Trust: model.Trust(f.Trust)}
 	if after := r.URL.Query().Get("after"); after != "" {
 		c, err := parseCursor(after)
 		if err != nil {
@@ -109,7 +116,9 @@ func (d *Dashboard) inbox(w http.ResponseWriter, r *http.Request, v *viewer) err
 		return err
 	}
 	p := inboxPage{Filter: f, Items: items, Options: opts, CSVURL: "/items.csv?" + f.values().Encode(),
-		States: []string{store.StateReceived, store.StateProcessed, store.StateQuarantined}}
+		States: []model.ItemState{model.StateReceived, model.StateProcessed, model.StateQuarantined},
+		Trusts: []model.Trust{model.TrustRep, model.TrustCredited, model.TrustColleague, model.TrustOpen,
+			model.TrustUnverified, model.TrustStranger, model.TrustSpam}}
 	if next != nil {
 		nv := f.values()
 		nv.Set("after", cursorString(*next))
@@ -156,8 +165,8 @@ func (d *Dashboard) inboxCSV(w http.ResponseWriter, r *http.Request, v *viewer) 
 	written := 0
 	for {
 		for _, it := range items {
-			cw.Write([]string{strconv.FormatInt(it.ID, 10), it.ReceivedAt.In(d.loc).Format(time.RFC3339), it.Kind,
-				it.State, csvText(it.Sender), csvText(it.RepName.String), csvText(it.Subject),
+			cw.Write([]string{strconv.FormatInt(it.ID, 10), it.ReceivedAt.In(d.loc).Format(time.RFC3339), string(it.Kind),
+				string(it.State), csvText(it.Sender), csvText(it.RepName), csvText(it.Subject),
 				csvText(tagList(it.Tags, routing.KindCategory)), csvText(tagList(it.Tags, routing.KindCompetitor)),
 				csvText(tagList(it.Tags, routing.KindProduct)), csvText(tagList(it.Tags, routing.KindTopic)),
 				csvText(strings.Join(it.Owners, "; ")), strconv.Itoa(it.Points)})
@@ -178,10 +187,10 @@ func (d *Dashboard) inboxCSV(w http.ResponseWriter, r *http.Request, v *viewer) 
 }
 
 // tagList joins the values of one kind of tag.
-func tagList(tags []store.Tag, kind string) string {
+func tagList(tags []model.Tag, kind string) string {
 	var vals []string
 	for _, t := range tags {
-		if t.Kind == kind {
+		if string(t.Kind) == kind {
 			vals = append(vals, t.Value)
 		}
 	}

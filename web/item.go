@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -13,71 +13,37 @@ import (
 type itemPage struct {
 	Item      store.ItemDetail
 	Title     string
-	Msg       normalizedView
+	Msg       model.Message
 	Warnings  []string
-	Voicemail voicemailMeta
+	Voicemail model.VoicemailMeta
 	HasAudio  bool
 	// NeedsTranscript is set for audio that waits for a manager's words.
 	NeedsTranscript bool
-	Tags            []tagView
+	Tags            []model.Tag
 	Assignments     []store.AssignmentState
 	Untriaged       int
-	Ledger          []store.LedgerEntry
+	Ledger          []model.LedgerEntry
 	Points          int
 	Outbox          []outboxView
 	Mailboxes       []string
 	Kinds           []string
 	Vocabulary      map[string][]string
 	Owners          []string
-	AdjustMonth     string
-}
-
-// normalizedView is the part of an item's normalized JSON the page shows.
-type normalizedView struct {
-	From         intake.Address   `json:"from"`
-	To           []intake.Address `json:"to"`
-	Cc           []intake.Address `json:"cc"`
-	Date         string           `json:"date"`
-	Quoted       string           `json:"quoted"`
-	Signature    string           `json:"signature"`
-	Forwarded    []intake.Forward `json:"forwarded"`
-	Attachments  []attachmentView `json:"attachments"`
-	CallerNumber string           `json:"caller_number"`
-}
-
-// attachmentView describes an attachment (its bytes stay in the raw message).
-type attachmentView struct {
-	Filename    string `json:"filename"`
-	ContentType string `json:"content_type"`
-	Size        int64  `json:"size"`
-	Audio       bool   `json:"audio"`
-}
-
-// voicemailMeta is the part of a voicemail's metadata the page shows.
-type voicemailMeta struct {
-	From             string `json:"from"`
-	CallerName       string `json:"caller_name"`
-	Duration         int    `json:"duration"`
-	MediaContentType string `json:"media_content_type"`
-	MediaFormat      string `json:"media_format"`
-}
-
-// tagView is a tag with its evidence decoded.
-type tagView struct {
-	store.Tag
-	Evidence []evidence
-}
-
-// evidence is one phrase that set a tag (routing.Evidence as stored).
-type evidence struct {
-	Phrase string
-	Field  string
-	Offset int
+	AdjustMonth     model.Month
+	// Reps are who the item can be credited to; Review the verdict on it.
+	Reps   []model.Rep
+	Review *model.Review
+	// ReviewRep is the name of the rep a credit went to.
+	ReviewRep string
+	// Slack is where a Slack message was posted; SlackChanges its edits,
+	// deletion and the author's replies.
+	Slack        *model.SlackRef
+	SlackChanges []model.SlackChange
 }
 
 // outboxView is an enqueued message with its text.
 type outboxView struct {
-	store.OutboxMessage
+	model.OutboxMessage
 	Text string
 }
 
@@ -104,34 +70,41 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 	if err != nil {
 		return itemPage{}, err
 	}
-	p := itemPage{Item: it, Kinds: tagKinds(), Vocabulary: d.vocabulary, Owners: d.owners}
-	// The JSON columns are written by the store; a bad one shows as empty.
-	_ = json.Unmarshal([]byte(it.Normalized), &p.Msg)
-	_ = json.Unmarshal([]byte(it.Warnings), &p.Warnings)
-	if it.Kind == "voicemail" {
-		_ = json.Unmarshal([]byte(it.Meta), &p.Voicemail)
+	p := itemPage{Item: it, Msg: it.Message, Warnings: it.Warnings, Kinds: tagKinds(), Vocabulary: d.vocabulary, Owners: d.owners}
+	if it.Kind == model.KindVoicemail {
+		// Metadata that does not read shows as empty.
+		p.Voicemail, _ = it.VoicemailMeta()
 		p.HasAudio = it.RawSize > 0 && !it.RawTruncated
 	}
 	for _, a := range p.Msg.Attachments {
 		p.HasAudio = p.HasAudio || a.Audio
 	}
-	p.NeedsTranscript = p.HasAudio && (it.Awaiting || !it.Transcript.Valid)
+	if it.Kind == model.KindSlack {
+		p.Slack = p.Msg.Slack
+		if p.Slack == nil {
+			// Not processed yet: what the source stored.
+			if m, err := it.SlackMeta(); err == nil {
+				p.Slack = &model.SlackRef{Team: m.Team, Channel: m.Channel, ChannelName: m.ChannelName, TS: m.TS,
+					ThreadTS: m.ThreadTS, User: m.User}
+			}
+		}
+		if p.SlackChanges, err = d.store.SlackChanges(ctx, id); err != nil {
+			return p, err
+		}
+		// Audio files of a Slack message are transcribed, not kept.
+		p.HasAudio = false
+	}
+	p.NeedsTranscript = p.HasAudio && (it.Transcription.Awaiting || !it.HasTranscript)
 	p.Title = itemTitle(it, p.Voicemail)
 
-	tags, err := d.store.Tags(ctx, id)
-	if err != nil {
+	if p.Tags, err = d.store.Tags(ctx, id); err != nil {
 		return p, err
-	}
-	for _, t := range tags {
-		tv := tagView{Tag: t}
-		_ = json.Unmarshal([]byte(t.Evidence), &tv.Evidence)
-		p.Tags = append(p.Tags, tv)
 	}
 	if p.Assignments, err = d.store.ItemAssignments(ctx, id); err != nil {
 		return p, err
 	}
 	for _, a := range p.Assignments {
-		if !a.TriagedAt.Valid {
+		if a.TriagedAt.IsZero() {
 			p.Untriaged++
 		}
 	}
@@ -147,17 +120,42 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 		return p, err
 	}
 	for _, m := range msgs {
-		p.Outbox = append(p.Outbox, outboxView{OutboxMessage: m, Text: clip(string(m.Body), maxShownMessage)})
+		text := string(m.Body)
+		if m.Channel == model.ChannelSlack {
+			// A Slack post is kept as JSON: show what it says.
+			var post model.SlackPost
+			if json.Unmarshal(m.Body, &post) == nil {
+				text = post.Text
+			}
+		}
+		p.Outbox = append(p.Outbox, outboxView{OutboxMessage: m, Text: clip(text, maxShownMessage)})
 	}
 	if p.Mailboxes, err = d.store.Mailboxes(ctx, id); err != nil {
 		return p, err
+	}
+	if r, ok, err := d.store.ItemReview(ctx, id); err != nil {
+		return p, err
+	} else if ok {
+		p.Review = &r
+	}
+	if it.Trust != model.TrustRep {
+		if p.Reps, err = d.store.Reps(ctx); err != nil {
+			return p, err
+		}
+	}
+	if p.Review != nil {
+		for _, r := range p.Reps {
+			if r.ID == p.Review.RepID {
+				p.ReviewRep = r.Name
+			}
+		}
 	}
 	return p, nil
 }
 
 // paidMonth is the month an item's points count in: that of its first
 // ledger entry, else the month it was received in.
-func (d *Dashboard) paidMonth(it store.ItemDetail, ledger []store.LedgerEntry) string {
+func (d *Dashboard) paidMonth(it store.ItemDetail, ledger []model.LedgerEntry) model.Month {
 	if len(ledger) > 0 {
 		return ledger[0].Month
 	}
@@ -165,7 +163,7 @@ func (d *Dashboard) paidMonth(it store.ItemDetail, ledger []store.LedgerEntry) s
 }
 
 // itemTitle names an item: its subject, or who left the voicemail.
-func itemTitle(it store.ItemDetail, vm voicemailMeta) string {
+func itemTitle(it store.ItemDetail, vm model.VoicemailMeta) string {
 	switch {
 	case it.Subject != "":
 		return it.Subject

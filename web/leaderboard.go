@@ -5,16 +5,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // boardPage is what leaderboard.html shows.
 type boardPage struct {
-	Month, Team     string
-	Prev, Next      string
+	Month           model.Month
+	Team            string
+	Prev, Next      model.Month
 	IsCurrent       bool
 	Teams           []string
-	Rows            []store.BoardRow
+	Rows            []model.Standing
 	Chart           chart
 	PrevURL         string
 	NextURL         string
@@ -27,20 +28,21 @@ type boardPage struct {
 
 // boardQuery reads ?month= (this month in the configured zone by
 // default) and ?team=.
-func (d *Dashboard) boardQuery(r *http.Request) (store.BoardQuery, error) {
-	q := store.BoardQuery{Month: strings.TrimSpace(r.URL.Query().Get("month")), Team: strings.TrimSpace(r.URL.Query().Get("team"))}
-	if q.Month == "" {
-		q.Month = d.thisMonth()
-	}
-	if !validMonth(q.Month) {
-		return q, badRequest("The month must be YYYY-MM.")
+func (d *Dashboard) boardQuery(r *http.Request) (model.BoardQuery, error) {
+	q := model.BoardQuery{Month: d.thisMonth(), Team: strings.TrimSpace(r.URL.Query().Get("team"))}
+	if m := strings.TrimSpace(r.URL.Query().Get("month")); m != "" {
+		month, err := model.ParseMonth(m)
+		if err != nil {
+			return q, badRequest("The month must be YYYY-MM.")
+		}
+		q.Month = month
 	}
 	return q, nil
 }
 
 // boardURL links to a month's leaderboard, keeping the team.
-func boardURL(path, month, team string) string {
-	v := urlValues("month", month, "team", team)
+func boardURL(path string, month model.Month, team string) string {
+	v := urlValues("month", string(month), "team", team)
 	return path + "?" + v.Encode()
 }
 
@@ -50,7 +52,7 @@ func (d *Dashboard) leaderboard(w http.ResponseWriter, r *http.Request, v *viewe
 	if err != nil {
 		return err
 	}
-	rows, err := d.store.MonthlyLeaderboard(r.Context(), q)
+	rows, err := d.store.Leaderboard(r.Context(), q)
 	if err != nil {
 		return err
 	}
@@ -58,13 +60,13 @@ func (d *Dashboard) leaderboard(w http.ResponseWriter, r *http.Request, v *viewe
 	if err != nil {
 		return err
 	}
-	months := monthRange(q.Month, 12)
+	months := q.Month.Range(12)
 	totals, err := d.store.Contributions(r.Context(), months[0], q.Month, q.Team)
 	if err != nil {
 		return err
 	}
 	p := boardPage{Month: q.Month, Team: q.Team, Teams: teams, Rows: rows,
-		Prev: addMonths(q.Month, -1), Next: addMonths(q.Month, 1), IsCurrent: q.Month == d.thisMonth(),
+		Prev: q.Month.Prev(), Next: q.Month.Add(1), IsCurrent: q.Month == d.thisMonth(),
 		Chart:  buildChart(months, totals, q.Month),
 		CSVURL: boardURL("/leaderboard.csv", q.Month, q.Team)}
 	p.PrevURL = boardURL("/leaderboard", p.Prev, q.Team)
@@ -85,11 +87,11 @@ func (d *Dashboard) leaderboardCSV(w http.ResponseWriter, r *http.Request, v *vi
 	if err != nil {
 		return err
 	}
-	rows, err := d.store.MonthlyLeaderboard(r.Context(), q)
+	rows, err := d.store.Leaderboard(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	name := "leaderboard-" + q.Month
+	name := "leaderboard-" + string(q.Month)
 	if q.Team != "" {
 		name += "-" + q.Team
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/earshot-dev/earshot/intake"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -44,7 +45,7 @@ func audioOf(src store.RawSource) ([]byte, string) {
 		if len(src.Raw) == 0 {
 			return nil, ""
 		}
-		var meta voicemailMeta
+		var meta model.VoicemailMeta
 		_ = json.Unmarshal([]byte(src.Meta), &meta)
 		return src.Raw, audioType(meta.MediaContentType, "."+meta.MediaFormat, src.Raw)
 	}

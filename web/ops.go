@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -18,17 +19,17 @@ const outboxPageSize = 100
 
 // outboxPage is what outbox.html shows.
 type outboxPage struct {
-	State    string
-	States   []string
-	Messages []store.OutboxMessage
+	State    model.OutboxState
+	States   []model.OutboxState
+	Messages []model.OutboxMessage
 	NextURL  string
 }
 
 // outbox lists sent, suppressed (with the reason), failed (with the
 // server's answer) and pending messages, newest first.
 func (d *Dashboard) outbox(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	state := r.URL.Query().Get("state")
-	states := []string{store.OutboxPending, store.OutboxSent, store.OutboxFailed, store.OutboxSuppressed}
+	state := model.OutboxState(r.URL.Query().Get("state"))
+	states := []model.OutboxState{model.OutboxPending, model.OutboxSent, model.OutboxFailed, model.OutboxSuppressed}
 	if state != "" && !slices.Contains(states, state) {
 		return badRequest("Unknown state.")
 	}
@@ -39,7 +40,7 @@ func (d *Dashboard) outbox(w http.ResponseWriter, r *http.Request, v *viewer) er
 	}
 	p := outboxPage{State: state, States: states, Messages: msgs}
 	if len(msgs) == outboxPageSize {
-		p.NextURL = "/outbox?" + urlValues("state", state, "before", fmt.Sprint(msgs[len(msgs)-1].ID)).Encode()
+		p.NextURL = "/outbox?" + urlValues("state", string(state), "before", fmt.Sprint(msgs[len(msgs)-1].ID)).Encode()
 	}
 	d.render(w, r, http.StatusOK, "outbox.html", v, "outbox", "Outbox", p)
 	return nil
@@ -103,8 +104,8 @@ func (d *Dashboard) sources(w http.ResponseWriter, r *http.Request, v *viewer) e
 	var out []sourceView
 	for _, s := range srcs {
 		sv := sourceView{Source: s}
-		if s.LastSuccessAt.Valid {
-			sv.Lag = d.now().Sub(s.LastSuccessAt.Time)
+		if !s.LastSuccessAt.IsZero() {
+			sv.Lag = d.now().Sub(s.LastSuccessAt)
 		}
 		out = append(out, sv)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 var (
@@ -195,8 +195,8 @@ func TestInboxPages(t *testing.T) {
 	e := newEnv(t, "sqlite", nil)
 	seedScenario(t, e.st)
 	for i := range inboxPageSize {
-		seedItem(t, e.st, store.RawItem{SourceKey: fmt.Sprintf("9:%d", i), Kind: "email",
-			ReceivedAt: time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC)}, store.Processed{Subject: fmt.Sprintf("old item %d", i)})
+		seedItem(t, e.st, model.RawItem{SourceKey: fmt.Sprintf("9:%d", i), Kind: "email",
+			ReceivedAt: time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC)}, model.Processed{Subject: fmt.Sprintf("old item %d", i)})
 	}
 	c, _ := e.signIn(t)
 	_, first := get(t, c, e.srv.URL+"/items")

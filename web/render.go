@@ -2,15 +2,14 @@ package web
 
 import (
 	"bytes"
-	"database/sql"
 	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/store"
 )
 
 // pageFiles are the page templates; each defines "content", which
@@ -54,16 +53,37 @@ func (d *Dashboard) parseTemplates() (map[string]*template.Template, error) {
 func (d *Dashboard) funcs() template.FuncMap {
 	return template.FuncMap{
 		"when":      d.when,
-		"whenNull":  func(t sql.NullTime) string { return d.when(t.Time) },
 		"ago":       func(t time.Time) string { return ago(d.now().Sub(t)) },
 		"duration":  ago,
-		"isAdjust":  func(reason string) bool { return strings.HasPrefix(reason, store.ReasonAdjust) },
-		"monthName": points.MonthName,
+		"isAdjust":  func(reason string) bool { return strings.HasPrefix(reason, model.ReasonAdjust) },
+		"monthName": model.Month.Name,
 		"label":     points.Label,
 		"signed":    signed,
 		"size":      size,
 		"percent":   func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"trust":     trustLabel,
 	}
+}
+
+// trustLabel says who an item is from, as far as Earshot trusts it.
+func trustLabel(t model.Trust) string {
+	switch t {
+	case model.TrustRep:
+		return "verified rep"
+	case model.TrustCredited:
+		return "credited by a manager"
+	case model.TrustColleague:
+		return "colleague, not on the roster"
+	case model.TrustOpen:
+		return "open mailbox, not on the roster"
+	case model.TrustUnverified:
+		return "sender not verified"
+	case model.TrustStranger:
+		return "unregistered"
+	case model.TrustSpam:
+		return "spam"
+	}
+	return ""
 }
 
 // render writes a page: the named template inside the layout.
@@ -120,6 +140,12 @@ func doneText(key string) string {
 		return "Transcript saved: the item will be processed again."
 	case "retried":
 		return "Queued for processing again."
+	case "credited":
+		return "Credited: the item will be processed again for the rep."
+	case "dismissed":
+		return "Dismissed."
+	case "rostered":
+		return "Sender added to the rep: the item will be processed again."
 	}
 	return ""
 }
@@ -144,6 +170,10 @@ func errText(key string) string {
 		return "The transcript is empty."
 	case "untriaged":
 		return "Nothing to mark: every owner has triaged the item."
+	case "rep":
+		return "Choose a rep."
+	case "contact":
+		return "That address or number already belongs to another rep."
 	}
 	return ""
 }

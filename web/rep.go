@@ -6,15 +6,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
 // repPage is what rep.html shows.
 type repPage struct {
-	Rep       store.Rep
+	Rep       model.Rep
 	Months    []store.MonthTotals
 	Entries   []store.RepEntry
-	ThisMonth string
+	ThisMonth model.Month
 	AllTime   int
 }
 
@@ -56,8 +57,8 @@ func (d *Dashboard) adjustRep(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	back := fmt.Sprintf("/reps/%d", id)
 	pts, reason, bad := adjustmentForm(r)
-	month := strings.TrimSpace(r.PostForm.Get("month"))
-	if bad == "" && !validMonth(month) {
+	month, err := model.ParseMonth(strings.TrimSpace(r.PostForm.Get("month")))
+	if bad == "" && err != nil {
 		bad = "month"
 	}
 	if bad != "" {
@@ -67,7 +68,7 @@ func (d *Dashboard) adjustRep(w http.ResponseWriter, r *http.Request, v *viewer)
 	if _, err := d.store.RepByID(r.Context(), id); err != nil {
 		return err
 	}
-	e, err := d.store.AdjustPoints(r.Context(), store.LedgerEntry{RepID: id, Points: pts, Reason: reason, Month: month, Actor: v.Name})
+	e, err := d.store.AdjustPoints(r.Context(), model.LedgerEntry{RepID: id, Points: pts, Reason: reason, Month: month, Actor: v.Name})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -30,22 +31,23 @@ func seedScenario(t *testing.T, st *store.Store) scenario {
 	march := time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC)
 	feb := time.Date(2026, 2, 10, 14, 0, 0, 0, time.UTC)
 
-	sc.acme = seedItem(t, st, store.RawItem{SourceKey: "1:1", Kind: "email", Mailbox: "intel@example.test",
+	sc.acme = seedItem(t, st, model.RawItem{SourceKey: "1:1", Kind: "email", Mailbox: "intel@example.test",
 		ReceivedAt: march, Raw: []byte("From: Ana Lima <ana@example.test>\r\nSubject: " + xssSubject +
 			"\r\nContent-Type: text/html\r\n\r\n<p>Acme is offering <b>40%</b> off.</p><script>alert(3)</script>\r\n")},
-		store.Processed{RepID: ana, Sender: "ana@example.test", Subject: xssSubject,
+		model.Processed{RepID: ana, Sender: "ana@example.test", Subject: xssSubject,
 			BodyText: "Acme is offering 40% off to our Globex customers.\n<b>not bold</b>",
 			FullText: "Acme is offering 40% off to our Globex customers.",
-			Normalized: `{"from":{"Name":"Ana Lima","Addr":"ana@example.test"},"quoted":"> When is the renewal?",` +
-				`"forwarded":[{"From":{"Name":"Pat Buyer","Addr":"pat@customer.test"},"Date":"2026-03-09T10:00:00Z",` +
-				`"Subject":"Acme quote","Text":"Acme quoted us 40% below your price."}],"mailboxes":["intel@example.test"]}`,
-			Tags: []store.Tag{
-				{Kind: "category", Value: "intel", Origin: "mailbox", Evidence: `[{"Phrase":"intel","Field":"mailbox","Offset":0}]`},
-				{Kind: "competitor", Value: "Acme", Origin: "alias", Evidence: `[{"Phrase":"Acme","Field":"text","Offset":0}]`},
+			Message: model.Message{From: model.Address{Name: "Ana Lima", Addr: "ana@example.test"}, Quoted: "> When is the renewal?",
+				Forwarded: []model.Forward{{From: model.Address{Name: "Pat Buyer", Addr: "pat@customer.test"},
+					Date: time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC), Subject: "Acme quote", Text: "Acme quoted us 40% below your price."}},
+				Mailboxes: []string{"intel@example.test"}},
+			Tags: []model.Tag{
+				{Kind: "category", Value: "intel", Origin: "mailbox", Evidence: []model.Evidence{{Phrase: "intel", Field: "mailbox"}}},
+				{Kind: "competitor", Value: "Acme", Origin: "alias", Evidence: []model.Evidence{{Phrase: "Acme", Field: "text"}}},
 			},
-			Assignments: []store.Assignment{{Owner: "ci-team", Route: "competitor=Acme → ci-team"}},
+			Assignments: []model.Assignment{{Owner: "ci-team", Route: "competitor=Acme → ci-team"}},
 			Ledger:      ledger(ana, "2026-03", "category:intel", 3, "bonus:first-intel-of-month", 7),
-			Outbox: []store.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "ana@example.test",
+			Outbox: []model.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "ana@example.test",
 				Subject: "Thanks for the intel", Body: []byte("Subject: Thanks for the intel\r\n\r\nYou earned 10 points.\r\n")}},
 		})
 	msgs, err := st.ClaimOutbox(ctx, "test-sender", 10, time.Minute)
@@ -55,38 +57,39 @@ func seedScenario(t *testing.T, st *store.Store) scenario {
 	if err := st.MarkOutboxSent(ctx, msgs[0].ID, "smtp-42"); err != nil {
 		t.Fatal(err)
 	}
-	sc.voicemail = seedItem(t, st, store.RawItem{SourceKey: "RE0001", Kind: "voicemail", ReceivedAt: march.Add(time.Hour),
+	sc.voicemail = seedItem(t, st, model.RawItem{SourceKey: "RE0001", Kind: "voicemail", ReceivedAt: march.Add(time.Hour),
 		Raw: sc.audio, Meta: `{"from":"+15550100","duration":1,"media_format":"wav","media_content_type":"audio/x-wav"}`},
-		store.Processed{RepID: bo, Sender: "+15550100",
-			Tags: []store.Tag{{Kind: "category", Value: "intel", Origin: "competitor mention"},
+		model.Processed{RepID: bo, Sender: "+15550100",
+			Tags: []model.Tag{{Kind: "category", Value: "intel", Origin: "competitor mention"},
 				{Kind: "category", Value: "feedback", Origin: "content"}},
 			Ledger: ledger(bo, "2026-03", "category:intel", 3, "category:feedback", 1, "channel:voicemail", 3)})
 	if _, err := st.DB().ExecContext(ctx, st.DB().Rebind(`update items set transcript = ?, transcript_engine = 'command',
 		transcript_confidence = 0.82 where id = ?`), "Customer says the Acme price is lower.", sc.voicemail); err != nil {
 		t.Fatal(err)
 	}
-	sc.billing = seedItem(t, st, store.RawItem{SourceKey: "1:2", Kind: "email", Mailbox: "feedback@example.test",
+	sc.billing = seedItem(t, st, model.RawItem{SourceKey: "1:2", Kind: "email", Mailbox: "feedback@example.test",
 		ReceivedAt: march.Add(2 * time.Hour), Raw: []byte("From: someone@customer.test\r\nSubject: Billing page\r\n\r\nconfusing\r\n")},
-		store.Processed{Sender: "someone@customer.test", Subject: "Billing page is confusing", BodyText: "The invoice screen hides totals.",
+		model.Processed{Sender: "someone@customer.test", Subject: "Billing page is confusing", BodyText: "The invoice screen hides totals.",
+			Trust: model.TrustStranger, TrustReason: "not on the rep roster",
 			FullText:    "The invoice screen hides totals.",
-			Tags:        []store.Tag{{Kind: "category", Value: "feedback", Origin: "mailbox"}, {Kind: "product", Value: "Billing", Origin: "keyword"}},
-			Assignments: []store.Assignment{{Owner: "billing-pm", Route: "product=Billing → billing-pm"}},
-			Outbox: []store.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "someone@customer.test",
-				State: store.OutboxSuppressed, Reason: "sender is not a registered rep", Body: []byte("x")}}})
+			Tags:        []model.Tag{{Kind: "category", Value: "feedback", Origin: "mailbox"}, {Kind: "product", Value: "Billing", Origin: "keyword"}},
+			Assignments: []model.Assignment{{Owner: "billing-pm", Route: "product=Billing → billing-pm"}},
+			Outbox: []model.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "someone@customer.test",
+				State: model.OutboxSuppressed, Reason: "sender is not a registered rep", Body: []byte("x")}}})
 	// A PBX voicemail-to-email: the recording is an attachment.
-	sc.pbxMail = seedItem(t, st, store.RawItem{SourceKey: "1:3", Kind: "email", Mailbox: "feedback@example.test",
+	sc.pbxMail = seedItem(t, st, model.RawItem{SourceKey: "1:3", Kind: "email", Mailbox: "feedback@example.test",
 		ReceivedAt: march.Add(3 * time.Hour), Raw: pbxMessage(sc.audio)},
-		store.Processed{RepID: cy, Sender: "cy@example.test", Subject: "Voicemail from +15550123",
-			Normalized: `{"attachments":[{"filename":"message.wav","content_type":"audio/wav","size":16044,"audio":true}]}`,
-			Tags:       []store.Tag{{Kind: "category", Value: "feedback", Origin: "mailbox"}},
-			Ledger:     ledger(cy, "2026-03", "category:feedback", 1)})
-	seedItem(t, st, store.RawItem{SourceKey: "1:4", Kind: "email", ReceivedAt: march}, store.Processed{RepID: di,
+		model.Processed{RepID: cy, Sender: "cy@example.test", Subject: "Voicemail from +15550123",
+			Message: model.Message{Attachments: []model.Attachment{{Filename: "message.wav", ContentType: "audio/wav", Size: 16044, Audio: true}}},
+			Tags:    []model.Tag{{Kind: "category", Value: "feedback", Origin: "mailbox"}},
+			Ledger:  ledger(cy, "2026-03", "category:feedback", 1)})
+	seedItem(t, st, model.RawItem{SourceKey: "1:4", Kind: "email", ReceivedAt: march}, model.Processed{RepID: di,
 		Sender: "di@example.test", Subject: "Onboarding feedback", Ledger: ledger(di, "2026-03", "category:feedback", 3)})
-	seedItem(t, st, store.RawItem{SourceKey: "1:5", Kind: "voicemail", ReceivedAt: feb, Raw: []byte("RIFF")},
-		store.Processed{RepID: bo, Ledger: ledger(bo, "2026-02", "category:feedback", 4)})
-	seedItem(t, st, store.RawItem{SourceKey: "1:6", Kind: "email", ReceivedAt: feb}, store.Processed{RepID: di,
+	seedItem(t, st, model.RawItem{SourceKey: "1:5", Kind: "voicemail", ReceivedAt: feb, Raw: []byte("RIFF")},
+		model.Processed{RepID: bo, Ledger: ledger(bo, "2026-02", "category:feedback", 4)})
+	seedItem(t, st, model.RawItem{SourceKey: "1:6", Kind: "email", ReceivedAt: feb}, model.Processed{RepID: di,
 		Ledger: ledger(di, "2026-02", "category:intel", 9)})
-	if _, err := st.AdjustPoints(ctx, store.LedgerEntry{RepID: cy, Points: 6, Reason: "trade show leads",
+	if _, err := st.AdjustPoints(ctx, model.LedgerEntry{RepID: cy, Points: 6, Reason: "trade show leads",
 		Month: "2026-03", Actor: "lee"}); err != nil {
 		t.Fatal(err)
 	}

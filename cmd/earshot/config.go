@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -51,9 +52,15 @@ func loadConfig(path string) (*config.Config, error) {
 
 // openStore connects to the configured database, giving up after 5 s.
 func openStore(ctx context.Context, c *config.Config) (*store.Store, error) {
+	return openStoreLog(ctx, c, nil)
+}
+
+// openStoreLog is openStore telling log what opening changed (an SQLite
+// file made private); slog.Default() when nil.
+func openStoreLog(ctx context.Context, c *config.Config, log *slog.Logger) (*store.Store, error) {
 	ctx, cancel := context.WithTimeout(ctx, 6*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, c.Database.Value(), &store.Options{ConnectTimeout: 5 * time.Second})
+	s, err := store.Open(ctx, c.Database.Value(), &store.Options{ConnectTimeout: 5 * time.Second, Logger: log})
 	if err != nil {
 		if strings.Contains(err.Error(), "database url") {
 			return nil, configError{err}

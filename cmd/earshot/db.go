@@ -120,30 +120,38 @@ func cmdSources(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	lastItem, err := s.LastReceived(ctx)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tKIND\tSTATE\tITEMS\tCURSOR\tLAST SUCCESS\tLAG\tHOLDER\tLAST ERROR")
+	fmt.Fprintln(tw, "SOURCE\tKIND\tSTATE\tITEMS\tCURSOR\tLAST EVENT\tLAST SUCCESS\tLAG\tHOLDER\tLAST ERROR")
 	now := time.Now()
 	for _, src := range srcs {
 		state := "ok"
 		switch {
 		case src.DisabledReason != "":
 			state = "disabled: " + src.DisabledReason
-		case !src.LastSuccessAt.Valid:
+		case src.LastSuccessAt.IsZero():
 			state = "never succeeded"
-		case src.LastError != "" && src.LastErrorAt.Valid && src.LastErrorAt.Time.After(src.LastSuccessAt.Time):
+		case src.LastError != "" && !src.LastErrorAt.IsZero() && src.LastErrorAt.After(src.LastSuccessAt):
 			state = "failing"
 		}
 		last, lag := "-", "-"
-		if src.LastSuccessAt.Valid {
-			last = src.LastSuccessAt.Time.Local().Format(time.DateTime)
-			lag = now.Sub(src.LastSuccessAt.Time).Round(time.Second).String()
+		if !src.LastSuccessAt.IsZero() {
+			last = src.LastSuccessAt.Local().Format(time.DateTime)
+			lag = now.Sub(src.LastSuccessAt).Round(time.Second).String()
 		}
 		holder := src.LeaseHolder
-		if holder == "" || (src.LeaseUntil.Valid && src.LeaseUntil.Time.Before(now)) {
+		if holder == "" || (!src.LeaseUntil.IsZero() && src.LeaseUntil.Before(now)) {
 			holder = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", src.Name, src.Kind, state, src.Items,
-			src.Cursor, last, lag, holder, orDash(src.LastError))
+		event := "-"
+		if at, ok := lastItem[src.Name]; ok {
+			event = at.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", src.Name, src.Kind, state, src.Items,
+			src.Cursor, event, last, lag, holder, orDash(src.LastError))
 	}
 	return tw.Flush()
 }

@@ -52,7 +52,7 @@ func cmdTriage(ctx context.Context, e *env, args []string) error {
 				subject = "(voicemail)"
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", a.ItemID, a.Owner, triageAge(now.Sub(a.AssignedAt)),
-				triageYesNo(a.NotifiedAt.Valid), triageYesNo(a.RemindedAt.Valid), triageClip(subject, 60))
+				triageYesNo(!a.NotifiedAt.IsZero()), triageYesNo(!a.RemindedAt.IsZero()), triageClip(subject, 60))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

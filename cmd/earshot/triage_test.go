@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -57,7 +58,7 @@ func triageStore(t *testing.T) (string, []int64) {
 	}
 	var ids []int64
 	for i, owners := range [][]string{{"ci-lead", "product-ops"}, {"ci-lead"}} {
-		if _, err := s.Receive(ctx, store.Batch{Source: "intel", Items: []store.RawItem{{SourceKey: fmt.Sprint(i),
+		if _, err := s.Receive(ctx, model.Batch{Source: "intel", Items: []model.RawItem{{SourceKey: fmt.Sprint(i),
 			Kind: "email", ContentHash: fmt.Sprint("h", i), Raw: []byte("x")}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -65,9 +66,9 @@ func triageStore(t *testing.T) (string, []int64) {
 		if err != nil || len(got) != 1 {
 			t.Fatalf("claim: %v %v", got, err)
 		}
-		p := store.Processed{Subject: fmt.Sprintf("Acme news %d", i)}
+		p := model.Processed{Subject: fmt.Sprintf("Acme news %d", i)}
 		for _, o := range owners {
-			p.Assignments = append(p.Assignments, store.Assignment{Owner: o})
+			p.Assignments = append(p.Assignments, model.Assignment{Owner: o})
 		}
 		if err := s.Complete(ctx, got[0].ID, "w", p); err != nil {
 			t.Fatal(err)

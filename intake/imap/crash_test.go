@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -43,7 +45,7 @@ type hangingSink struct {
 	after, commits int
 }
 
-func (h *hangingSink) Receive(ctx context.Context, b store.Batch) (store.ReceiveResult, error) {
+func (h *hangingSink) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error) {
 	res, err := h.Store.Receive(ctx, b)
 	if err == nil && len(b.Items) > 0 {
 		h.commits++
@@ -75,7 +77,7 @@ func crashChild() int {
 		cfg.MoveTo = "Earshot"
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	s, err := New("feedback", user, cfg, &hangingSink{Store: st, after: hang}, &Options{Logger: log})
+	s, err := New("feedback", user, cfg, &hangingSink{Store: st, after: hang}, &Options{Options: source.Options{Logger: log}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -42,3 +42,16 @@ func (c Cursor) String() string {
 func sourceKey(validity uint32, uid goimap.UID) string {
 	return strconv.FormatUint(uint64(validity), 10) + ":" + strconv.FormatUint(uint64(uid), 10)
 }
+
+// Cursor returns the last cursor the store has.
+func (s *Source) Cursor() Cursor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cursor
+}
+
+func (s *Source) setCursor(c Cursor) {
+	s.mu.Lock()
+	s.cursor = c
+	s.mu.Unlock()
+}

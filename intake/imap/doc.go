@@ -18,8 +18,10 @@
 // Run (or SyncOnce) owns the connection: it alone issues IMAP commands.
 // go-imap's reader goroutine calls the unilateral-data handler, which only
 // signals new messages on a buffered channel. Commands take no context, so
-// the end of a context closes the connection to interrupt them. Status may
-// be called from any goroutine.
+// the end of a context closes the connection to interrupt them. Status and
+// Cursor may be called from any goroutine. The source's runner (package
+// source) keeps its status, lease and retries; the source implements only
+// the sync and the wait.
 //
 // # Waiting for mail
 //

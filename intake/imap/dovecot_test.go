@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/internal/testenv"
 )
 
@@ -62,7 +63,7 @@ func TestDovecotBacklogAndRestart(t *testing.T) {
 
 	// The same message in a second mailbox is linked, not stored twice.
 	appendMany(t, d.Addr, intelUser, d.Password(intelUser), "INBOX", dovecotMessages(5, 1))
-	intel, err := New("intel", intelUser, loopbackConfig(t, d.Addr, intelUser, d.Password(intelUser)), st, &Options{Logger: testLogger(t)})
+	intel, err := New("intel", intelUser, loopbackConfig(t, d.Addr, intelUser, d.Password(intelUser)), st, &Options{Options: source.Options{Logger: testLogger(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,14 +84,14 @@ func TestDovecotIdleAndReconnect(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s := newSource(t, st, loopbackConfig(t, d.Addr, feedbackUser, pw), &Options{Registerer: reg})
 	runSource(t, s)
-	eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == StateIdle })
+	eventually(t, 5*time.Second, "idle", func() bool { return s.Status().State == source.StateIdle })
 	if testutil.ToFloat64(s.metrics.connected) != 1 {
 		t.Fatal("connected metric is not 1")
 	}
 
 	start := time.Now()
 	appendMany(t, d.Addr, feedbackUser, pw, "INBOX", dovecotMessages(0, 1))
-	eventually(t, 2*time.Second, "idle delivery", func() bool { return countItems(t, st) == 1 })
+	eventually(t, 10*time.Second, "idle delivery", func() bool { return countItems(t, st) == 1 })
 	t.Logf("idle delivery took %s", time.Since(start).Round(time.Millisecond))
 
 	d.Stop(t)
@@ -100,7 +101,7 @@ func TestDovecotIdleAndReconnect(t *testing.T) {
 	appendMany(t, d.Addr, feedbackUser, pw, "INBOX", dovecotMessages(1, 2))
 	eventually(t, 15*time.Second, "ingest after restart", func() bool { return countItems(t, st) == 3 })
 	t.Logf("ingest after the server restart took %s", time.Since(start).Round(time.Millisecond))
-	eventually(t, 5*time.Second, "idle again", func() bool { return s.Status().State == StateIdle })
+	eventually(t, 5*time.Second, "idle again", func() bool { return s.Status().State == source.StateIdle })
 	if n := countReceipts(t, st, "feedback"); n != 3 {
 		t.Fatalf("%d receipts, want 3", n)
 	}
@@ -115,9 +116,9 @@ func TestDovecotWrongPassword(t *testing.T) {
 	st := openPostgres(t)
 	reg := prometheus.NewRegistry()
 	s := newSource(t, st, loopbackConfig(t, d.Addr, feedbackUser, "not-the-password"),
-		&Options{Registerer: reg, DisabledRetry: time.Hour})
+		&Options{Options: source.Options{DisabledRetry: time.Hour}, Registerer: reg})
 	runSource(t, s)
-	eventually(t, 10*time.Second, "disabled", func() bool { return s.Status().State == StateDisabled })
+	eventually(t, 10*time.Second, "disabled", func() bool { return s.Status().State == source.StateDisabled })
 	src, err := st.Source(context.Background(), "feedback")
 	if err != nil || src.DisabledReason != "authentication failed" || !strings.Contains(src.LastError, "AUTHENTICATIONFAILED") {
 		t.Fatalf("stored source %+v, %v; want disabled by authentication failure", src, err)
@@ -158,7 +159,7 @@ func TestDovecotAfterIngest(t *testing.T) {
 	appendMany(t, d.Addr, intelUser, seenPw, "INBOX", dovecotMessages(200, 8))
 	seenCfg := loopbackConfig(t, d.Addr, intelUser, seenPw)
 	seenCfg.AfterIngest = AfterSeen
-	flagger, err := New("intel", intelUser, seenCfg, st, &Options{Logger: testLogger(t)})
+	flagger, err := New("intel", intelUser, seenCfg, st, &Options{Options: source.Options{Logger: testLogger(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,37 +4,25 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/http"
 
 	goimap "github.com/emersion/go-imap/v2"
 	"golang.org/x/oauth2"
+
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // PermanentError is a failure that retrying soon cannot fix: a rejected
 // password or token, a missing folder, a certificate that does not verify.
 // The source is disabled with Reason and retried only slowly.
-type PermanentError struct {
-	// Reason says what an operator has to fix, e.g. "authentication failed".
-	Reason string
-	Err    error
-}
-
-// Error returns the reason and the underlying error.
-func (e *PermanentError) Error() string { return e.Reason + ": " + e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *PermanentError) Unwrap() error { return e.Err }
+type PermanentError = source.PermanentError
 
 // IsPermanent reports whether err disables the source.
-func IsPermanent(err error) bool {
-	var p *PermanentError
-	return errors.As(err, &p)
-}
+func IsPermanent(err error) bool { return source.IsPermanent(err) }
 
 // permanent wraps err as a PermanentError with reason.
-func permanent(reason string, err error) error {
-	return &PermanentError{Reason: reason, Err: err}
-}
+func permanent(reason string, err error) error { return source.Permanent(reason, err) }
 
 // classifyLogin decides whether a failed LOGIN or AUTHENTICATE is
 // permanent.
@@ -86,4 +74,18 @@ func classifyDial(err error) error {
 		return permanent("tls certificate rejected", err)
 	}
 	return err
+}
+
+// shortReadError is a message the server announced at one size
+// (RFC822.SIZE) and sent shorter, or without its body, on every attempt. It
+// is neither stored nor flagged or moved, and the cursor stays before it,
+// so the next sync reads it again.
+type shortReadError struct {
+	uid      uint32
+	reason   string
+	attempts int
+}
+
+func (e *shortReadError) Error() string {
+	return fmt.Sprintf("uid %d: %s, %d times; not stored, left on the server, read again next sync", e.uid, e.reason, e.attempts)
 }

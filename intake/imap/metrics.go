@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // metrics are one source's series; every vector has the single label
@@ -16,30 +18,32 @@ type metrics struct {
 	connected   prometheus.Gauge
 	disabled    prometheus.Gauge
 	uidValidity prometheus.Counter
+	shortReads  prometheus.Counter
 }
 
 // newMetrics registers the IMAP vectors with reg (reusing vectors another
-// source registered already) and returns the series of source. A nil reg
+// source registered already) and returns the series of the source named
+// name. A nil reg
 // keeps the series unregistered.
-func newMetrics(reg prometheus.Registerer, source string) (*metrics, error) {
-	counter := func(name, help string) (prometheus.Counter, error) {
-		v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "earshot", Subsystem: "imap", Name: name, Help: help}, []string{"source"})
-		v, err := register(reg, v)
+func newMetrics(reg prometheus.Registerer, name string) (*metrics, error) {
+	counter := func(metric, help string) (prometheus.Counter, error) {
+		v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "earshot", Subsystem: "imap", Name: metric, Help: help}, []string{"source"})
+		v, err := source.Register(reg, v)
 		if err != nil {
 			return nil, err
 		}
-		return v.WithLabelValues(source), nil
+		return v.WithLabelValues(name), nil
 	}
-	gauge := func(name, help string) (prometheus.Gauge, error) {
-		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "earshot", Subsystem: "imap", Name: name, Help: help}, []string{"source"})
-		v, err := register(reg, v)
+	gauge := func(metric, help string) (prometheus.Gauge, error) {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "earshot", Subsystem: "imap", Name: metric, Help: help}, []string{"source"})
+		v, err := source.Register(reg, v)
 		if err != nil {
 			return nil, err
 		}
-		return v.WithLabelValues(source), nil
+		return v.WithLabelValues(name), nil
 	}
 	var m metrics
-	var errs [7]error
+	var errs [8]error
 	m.ingested, errs[0] = counter("messages_ingested_total", "Messages stored from the IMAP folder (new items and links to stored ones).")
 	m.errors, errs[1] = counter("errors_total", "Failed connections, syncs and idle waits.")
 	m.afterFailed, errs[2] = counter("after_ingest_failures_total", "Messages whose after_ingest step (seen, move) failed and is retried.")
@@ -47,29 +51,11 @@ func newMetrics(reg prometheus.Registerer, source string) (*metrics, error) {
 	m.lastSuccess, errs[4] = gauge("last_success_timestamp_seconds", "Unix time of the last successful sync.")
 	m.connected, errs[5] = gauge("connected", "1 while the source holds a logged-in IMAP connection.")
 	m.disabled, errs[6] = gauge("disabled", "1 while the source is disabled by a permanent error.")
+	m.shortReads, errs[7] = counter("short_reads_total", "Syncs that stopped before a message the server sent shorter than it announced (RFC822.SIZE).")
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
 	return &m, nil
-}
-
-// register registers c with reg, or returns the equal collector registered
-// before.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, err
 }
 
 // boolGauge converts a flag to a gauge value.

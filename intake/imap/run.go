@@ -2,12 +2,9 @@ package imap
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/earshot-dev/earshot/internal/backoff"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // Run keeps the folder synced until ctx ends: it syncs, waits for new mail
@@ -16,73 +13,52 @@ import (
 // disables the source and retries only every DisabledRetry; with a Holder
 // it waits in standby while another replica holds the lease. It returns
 // nil when ctx ends, after closing the connection and releasing the lease.
-func (s *Source) Run(ctx context.Context) error {
-	if !s.busy.CompareAndSwap(false, true) {
-		return fmt.Errorf("imap %s: already running", s.name)
-	}
-	defer s.busy.Store(false)
-	defer func() {
-		s.dropSession()
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if err := s.lease.Release(rctx); err != nil {
-			s.log.Warn("cannot release lease", "err", err)
-		}
-		cancel()
-		s.setState(StateStopped, time.Time{})
-		s.log.Info("stopped")
-	}()
-	bo := backoff.Backoff{Min: s.opts.MinBackoff, Max: s.opts.MaxBackoff}
-	for ctx.Err() == nil {
-		err := s.serve(ctx, &bo)
-		if ctx.Err() != nil {
-			break
-		}
-		s.dropSession()
-		wait, state := s.retryAfter(err, &bo)
-		s.setState(state, s.opts.Now().Add(wait))
-		s.log.Info("retrying later", "state", state, "wait", wait.Round(time.Millisecond))
-		if !sleep(ctx, wait) {
-			break
-		}
-	}
-	return nil
+func (s *Source) Run(ctx context.Context) error { return s.Runner.Run(ctx, driver{s}) }
+
+// SyncOnce connects if needed, stores every message that arrived since the
+// cursor, and runs the after_ingest step. It keeps the connection for the
+// next call (Close ends it). It must not run while Run does.
+func (s *Source) SyncOnce(ctx context.Context) (SyncResult, error) {
+	s.last = SyncResult{}
+	err := s.Runner.SyncOnce(ctx, driver{s})
+	return s.last, err
 }
 
-// serve syncs and waits for news until an error.
-func (s *Source) serve(ctx context.Context, bo *backoff.Backoff) error {
-	for {
-		if _, err := s.syncOnce(ctx); err != nil {
+// Close closes the connection SyncOnce keeps open between calls. Call it
+// once Run has returned; Run closes its own connection when its context
+// ends.
+func (s *Source) Close() error { return s.Runner.Close(driver{s}) }
+
+// driver is the IMAP side of the source's runner.
+type driver struct{ s *Source }
+
+// Sync connects when there is no live connection and syncs.
+func (d driver) Sync(ctx context.Context) error {
+	s := d.s
+	if s.sess != nil && !s.sess.alive() {
+		s.dropSession()
+	}
+	if s.sess == nil {
+		s.SetState(source.StateConnecting, time.Time{})
+		ss, err := s.connect(ctx)
+		if err != nil {
 			return err
 		}
-		bo.Reset()
-		if err := s.waitForNews(ctx, s.sess); err != nil {
-			s.dropSession()
-			return s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
-		}
+		s.sess = ss
+		s.setConnected(true)
+		s.log.Info("connected", "folder", s.cfg.Folder, "uidvalidity", ss.validity, "idle", ss.idle)
 	}
+	s.SetState(source.StateSyncing, time.Time{})
+	ss := s.sess
+	stop := context.AfterFunc(ctx, func() { _ = ss.c.Close() })
+	res, err := s.sync(ctx, ss)
+	stop()
+	s.last = res
+	return err
 }
 
-// retryAfter chooses the wait and state after a failed attempt.
-func (s *Source) retryAfter(err error, bo *backoff.Backoff) (time.Duration, State) {
-	switch {
-	case errors.Is(err, store.ErrLeaseLost):
-		s.lease.Forget()
-		return s.opts.LeaseTTL / 3, StateStandby
-	case IsPermanent(err):
-		return s.opts.DisabledRetry, StateDisabled
-	default:
-		return bo.Next(), StateBackoff
-	}
-}
+// Wait waits for news in IDLE, or for the poll interval.
+func (d driver) Wait(ctx context.Context) error { return d.s.waitForNews(ctx, d.s.sess) }
 
-// sleep waits for d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+// Drop closes the connection.
+func (d driver) Drop() { d.s.dropSession() }

@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // SyncResult counts what one sync did.
@@ -14,7 +13,7 @@ type SyncResult struct {
 	// Fetched messages were read from the server and handed to the store.
 	Fetched int
 	// Inserted, Linked and Repeated are the store's verdicts (see
-	// store.ReceiveResult).
+	// model.ReceiveResult).
 	Inserted, Linked, Repeated int
 	// Truncated messages were stored as their header only.
 	Truncated int
@@ -27,58 +26,6 @@ type SyncResult struct {
 	UIDValidityChanged bool
 	// Cursor is the stored cursor after the sync.
 	Cursor Cursor
-}
-
-// SyncOnce connects if needed, stores every message that arrived since the
-// cursor, and runs the after_ingest step. It keeps the connection for the
-// next call (Close ends it). It must not run while Run does.
-func (s *Source) SyncOnce(ctx context.Context) (SyncResult, error) {
-	if !s.busy.CompareAndSwap(false, true) {
-		return SyncResult{}, fmt.Errorf("imap %s: already running", s.name)
-	}
-	defer s.busy.Store(false)
-	return s.syncOnce(ctx)
-}
-
-// syncOnce connects when there is no live connection and syncs. Any error
-// drops the connection, so the next attempt starts clean.
-func (s *Source) syncOnce(ctx context.Context) (SyncResult, error) {
-	if !s.ensured {
-		if err := s.sink.EnsureSource(ctx, s.name, Kind); err != nil {
-			return SyncResult{}, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
-		}
-		s.ensured = true
-	}
-	if err := s.lease.Renew(ctx); err != nil {
-		s.dropSession()
-		return SyncResult{}, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
-	}
-	if s.sess != nil && !s.sess.alive() {
-		s.dropSession()
-	}
-	if s.sess == nil {
-		s.setState(StateConnecting, time.Time{})
-		ss, err := s.connect(ctx)
-		if err != nil {
-			return SyncResult{}, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
-		}
-		s.sess = ss
-		s.setConnected()
-		s.log.Info("connected", "folder", s.cfg.Folder, "uidvalidity", ss.validity, "idle", ss.idle)
-	}
-	s.setState(StateSyncing, time.Time{})
-	ss := s.sess
-	stop := context.AfterFunc(ctx, func() { _ = ss.c.Close() })
-	res, err := s.sync(ctx, ss)
-	stop()
-	if err != nil {
-		s.dropSession()
-		return res, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
-	}
-	if err := s.succeeded(ctx); err != nil {
-		return res, s.fail(ctx, fmt.Errorf("imap %s: %w", s.name, err))
-	}
-	return res, nil
 }
 
 // sync stores what is new in the folder, batch by batch, each batch with
@@ -122,7 +69,7 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 	}
 	if len(msgs) == 0 && stale {
 		// Remember the new UIDVALIDITY even when the folder is empty.
-		if _, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: s.opts.Holder, Cursor: cur.String()}); err != nil {
+		if _, err := s.sink.Receive(ctx, model.Batch{Source: s.name, Holder: s.Holder(), Cursor: cur.String()}); err != nil {
 			return res, fmt.Errorf("store cursor: %w", err)
 		}
 		s.setCursor(cur)
@@ -133,27 +80,33 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 	fetched, stop := s.prefetch(ss, cur.UIDValidity, planBatches(msgs, s.cfg.BatchSize, s.cfg.MaxMessageBytes))
 	defer stop()
 	for f := range fetched {
+		// A batch that stopped at a message sent short still stores the
+		// messages before it.
+		if len(f.batch) > 0 {
+			if err := s.Renew(ctx); err != nil {
+				return res, err
+			}
+			if cur, err = s.ingest(ctx, ss, cur, f, &res); err != nil {
+				return res, err
+			}
+			if len(msgs) > s.cfg.BatchSize {
+				s.log.Info("ingest progress", "ingested", fmt.Sprintf("%d/%d", res.Fetched, len(msgs)), "last_uid", cur.LastUID)
+			}
+		}
 		if f.err != nil {
 			return res, f.err
-		}
-		if err := s.lease.Renew(ctx); err != nil {
-			return res, err
-		}
-		if cur, err = s.ingest(ctx, ss, cur, f, &res); err != nil {
-			return res, err
-		}
-		if len(msgs) > s.cfg.BatchSize {
-			s.log.Info("ingest progress", "ingested", fmt.Sprintf("%d/%d", res.Fetched, len(msgs)), "last_uid", cur.LastUID)
 		}
 	}
 	res.Cursor = cur
 	return res, nil
 }
 
-// fetchedBatch is one planned batch as read from the server.
+// fetchedBatch is one planned batch as read from the server: the
+// messages read (all of the batch, or those before a message sent short)
+// and their items, and what stopped the batch.
 type fetchedBatch struct {
 	batch []meta
-	items []store.RawItem
+	items []model.RawItem
 	err   error
 }
 
@@ -172,9 +125,9 @@ func (s *Source) prefetch(ss *session, validity uint32, batches [][]meta) (<-cha
 		defer wg.Done()
 		defer close(out)
 		for _, b := range batches {
-			items, err := s.fetchBatch(ss.c, validity, b)
+			items, read, err := s.fetchBatch(ss.c, validity, b)
 			select {
-			case out <- fetchedBatch{batch: b, items: items, err: err}:
+			case out <- fetchedBatch{batch: read, items: items, err: err}:
 			case <-done:
 				return
 			}
@@ -191,7 +144,7 @@ func (s *Source) prefetch(ss *session, validity uint32, batches [][]meta) (<-cha
 func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, f fetchedBatch, res *SyncResult) (Cursor, error) {
 	batch, items := f.batch, f.items
 	next := Cursor{UIDValidity: cur.UIDValidity, LastUID: uint32(batch[len(batch)-1].uid)}
-	r, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: s.opts.Holder, Cursor: next.String(), Items: items})
+	r, err := s.sink.Receive(ctx, model.Batch{Source: s.name, Holder: s.Holder(), Cursor: next.String(), Items: items})
 	if err != nil {
 		return cur, fmt.Errorf("store messages up to uid %d: %w", next.LastUID, err)
 	}

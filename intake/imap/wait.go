@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // errConnClosed reports a connection that closed while waiting.
@@ -21,8 +23,8 @@ func (s *Source) waitForNews(ctx context.Context, ss *session) error {
 	default:
 	}
 	var renew <-chan time.Time
-	if s.opts.Holder != "" {
-		t := time.NewTicker(s.opts.LeaseTTL / 3)
+	if every := s.RenewEvery(); every > 0 {
+		t := time.NewTicker(every)
 		defer t.Stop()
 		renew = t.C
 	}
@@ -34,7 +36,7 @@ func (s *Source) waitForNews(ctx context.Context, ss *session) error {
 
 // poll waits for the poll interval.
 func (s *Source) poll(ctx context.Context, ss *session, renew <-chan time.Time) error {
-	s.setState(StatePolling, time.Time{})
+	s.SetState(source.StatePolling, time.Time{})
 	timer := time.NewTimer(s.cfg.PollInterval)
 	defer timer.Stop()
 	for {
@@ -42,7 +44,7 @@ func (s *Source) poll(ctx context.Context, ss *session, renew <-chan time.Time) 
 		case <-timer.C:
 			return nil
 		case <-renew:
-			if err := s.lease.Renew(ctx); err != nil {
+			if err := s.Renew(ctx); err != nil {
 				return err
 			}
 		case <-ss.c.Closed():
@@ -64,7 +66,7 @@ func (s *Source) idle(ctx context.Context, ss *session, renew <-chan time.Time) 
 	// Idle once the server has accepted IDLE: from now on it tells us of
 	// new mail (a server that holds back what arrived just before IDLE is
 	// caught up at the next refresh).
-	s.setState(StateIdle, time.Time{})
+	s.SetState(source.StateIdle, time.Time{})
 	refresh := time.NewTimer(s.cfg.IdleRefresh)
 	defer refresh.Stop()
 	var cause error
@@ -76,7 +78,7 @@ wait:
 		case <-refresh.C:
 			break wait
 		case <-renew:
-			if cause = s.lease.Renew(ctx); cause != nil {
+			if cause = s.Renew(ctx); cause != nil {
 				break wait
 			}
 		case <-ss.c.Closed():

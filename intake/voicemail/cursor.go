@@ -39,3 +39,16 @@ func parseCursor(raw []byte) (Cursor, error) {
 func (c Cursor) String() string {
 	return `{"last_created":"` + c.LastCreated.UTC().Format(time.RFC3339) + `"}`
 }
+
+// Cursor returns the last cursor the store has.
+func (s *Source) Cursor() Cursor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cursor
+}
+
+func (s *Source) setCursor(c Cursor) {
+	s.mu.Lock()
+	s.cursor = c
+	s.mu.Unlock()
+}

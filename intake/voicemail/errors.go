@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	twclient "github.com/twilio/twilio-go/client"
+
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // ErrNotFound means Twilio has no such recording or call (deleted, or
@@ -16,23 +18,10 @@ var ErrNotFound = errors.New("not found at twilio")
 // PermanentError is a failure that retrying soon cannot fix, such as
 // rejected credentials. The source is disabled with Reason and retried
 // only slowly.
-type PermanentError struct {
-	// Reason says what an operator has to fix.
-	Reason string
-	Err    error
-}
-
-// Error returns the reason and the underlying error.
-func (e *PermanentError) Error() string { return e.Reason + ": " + e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *PermanentError) Unwrap() error { return e.Err }
+type PermanentError = source.PermanentError
 
 // IsPermanent reports whether err disables the source.
-func IsPermanent(err error) bool {
-	var p *PermanentError
-	return errors.As(err, &p)
-}
+func IsPermanent(err error) bool { return source.IsPermanent(err) }
 
 // Twilio error codes that decide how a failure is handled.
 const (

@@ -9,38 +9,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
-
-// Meta is the JSON object stored with a voicemail (store.RawItem.Meta).
-type Meta struct {
-	RecordingSID string `json:"recording_sid"`
-	CallSID      string `json:"call_sid"`
-	AccountSID   string `json:"account_sid"`
-	// From is the caller's number as Twilio gives it (E.164 for phones;
-	// a withheld number reads "Anonymous" or a placeholder like +266696687).
-	From          string `json:"from"`
-	To            string `json:"to"`
-	CallerName    string `json:"caller_name,omitempty"`
-	ForwardedFrom string `json:"forwarded_from,omitempty"`
-	// Duration is in seconds; -1 when Twilio did not say.
-	Duration int `json:"duration"`
-	// DateCreated is the recording's creation time, RFC 3339 in UTC.
-	DateCreated      string `json:"date_created"`
-	RecordingSource  string `json:"recording_source,omitempty"`
-	Channels         int    `json:"channels,omitempty"`
-	MediaFormat      string `json:"media_format"`
-	MediaContentType string `json:"media_content_type,omitempty"`
-}
-
-// ParseMeta decodes a voicemail's stored metadata.
-func ParseMeta(raw string) (Meta, error) {
-	var m Meta
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return m, fmt.Errorf("voicemail meta: %w", err)
-	}
-	return m, nil
-}
 
 // ContentHash is a voicemail's content hash in the store: one per
 // recording, not per audio, so that two silent voicemails of the same
@@ -52,22 +22,22 @@ func ContentHash(accountSID, recordingSID string) string {
 
 // fetch downloads a completed recording and builds its raw item: the call
 // for the caller's number, then the media.
-func (s *Source) fetch(ctx context.Context, rec Recording) (store.RawItem, error) {
+func (s *Source) fetch(ctx context.Context, rec Recording) (model.RawItem, error) {
 	var call Call
 	if rec.CallSID != "" {
 		var err error
 		if call, err = s.client.Call(ctx, rec.CallSID); err != nil && !errors.Is(err, ErrNotFound) {
-			return store.RawItem{}, err
+			return model.RawItem{}, err
 		}
 	}
 	media, err := s.client.Media(ctx, rec.SID, s.cfg.MediaFormat)
 	if err != nil {
-		return store.RawItem{}, err
+		return model.RawItem{}, err
 	}
 	if media.Tries > 1 {
 		s.metrics.mediaRetries.Add(float64(media.Tries - 1))
 	}
-	meta, err := json.Marshal(Meta{
+	meta, err := json.Marshal(model.VoicemailMeta{
 		RecordingSID: rec.SID, CallSID: rec.CallSID, AccountSID: s.client.AccountSID(),
 		From: call.From, To: call.To, CallerName: call.CallerName, ForwardedFrom: call.ForwardedFrom,
 		Duration: rec.Duration, DateCreated: rec.DateCreated.Format(time.RFC3339),
@@ -75,9 +45,9 @@ func (s *Source) fetch(ctx context.Context, rec Recording) (store.RawItem, error
 		MediaFormat: s.cfg.MediaFormat, MediaContentType: media.ContentType,
 	})
 	if err != nil {
-		return store.RawItem{}, fmt.Errorf("encode meta: %w", err)
+		return model.RawItem{}, fmt.Errorf("encode meta: %w", err)
 	}
-	return store.RawItem{
+	return model.RawItem{
 		SourceKey:   rec.SID,
 		Kind:        "voicemail",
 		ContentHash: ContentHash(s.client.AccountSID(), rec.SID),
@@ -90,8 +60,8 @@ func (s *Source) fetch(ctx context.Context, rec Recording) (store.RawItem, error
 // store hands one item to the store with the cursor (empty keeps it),
 // then deletes the recording at Twilio when configured. It reports
 // whether the item was new.
-func (s *Source) store(ctx context.Context, item store.RawItem, holder, cursor string) (bool, error) {
-	res, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: holder, Cursor: cursor, Items: []store.RawItem{item}})
+func (s *Source) store(ctx context.Context, item model.RawItem, holder, cursor string) (bool, error) {
+	res, err := s.sink.Receive(ctx, model.Batch{Source: s.name, Holder: holder, Cursor: cursor, Items: []model.RawItem{item}})
 	if err != nil {
 		return false, fmt.Errorf("store recording %s: %w", item.SourceKey, err)
 	}

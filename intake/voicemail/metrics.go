@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // metrics are the Twilio source's series.
@@ -22,12 +24,12 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	var errs []error
 	counter := func(name, help string) prometheus.Counter {
-		c, err := register(reg, prometheus.NewCounter(prometheus.CounterOpts{Namespace: "earshot", Subsystem: "twilio", Name: name, Help: help}))
+		c, err := source.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{Namespace: "earshot", Subsystem: "twilio", Name: name, Help: help}))
 		errs = append(errs, err)
 		return c
 	}
 	gauge := func(name, help string) prometheus.Gauge {
-		g, err := register(reg, prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "earshot", Subsystem: "twilio", Name: name, Help: help}))
+		g, err := source.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "earshot", Subsystem: "twilio", Name: name, Help: help}))
 		errs = append(errs, err)
 		return g
 	}
@@ -41,23 +43,4 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		disabled:     gauge("disabled", "1 while the source is disabled by a permanent error."),
 	}
 	return m, errors.Join(errs...)
-}
-
-// register registers c with reg, or returns the equal collector
-// registered before.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, err
 }

@@ -2,12 +2,8 @@ package voicemail
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"time"
 
-	"github.com/earshot-dev/earshot/internal/backoff"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/intake/source"
 )
 
 // Run polls until ctx ends: a poll, a pause of PollInterval (renewing the
@@ -16,85 +12,36 @@ import (
 // DisabledRetry; with a Holder it waits in standby while another replica
 // holds the lease. It returns nil when ctx ends, after releasing the
 // lease.
-func (s *Source) Run(ctx context.Context) error {
-	if !s.busy.CompareAndSwap(false, true) {
-		return fmt.Errorf("twilio %s: already running", s.name)
-	}
-	defer s.busy.Store(false)
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if err := s.lease.Release(rctx); err != nil {
-			s.log.Warn("cannot release lease", "err", err)
-		}
-		cancel()
-		s.setState(StateStopped, time.Time{})
-		s.log.Info("stopped")
-	}()
-	bo := backoff.Backoff{Min: s.opts.MinBackoff, Max: s.opts.MaxBackoff}
-	for ctx.Err() == nil {
-		res, err := s.syncOnce(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		wait, state := s.cfg.PollInterval, StatePolling
-		if err != nil {
-			wait, state = s.retryAfter(err, &bo)
-			s.log.Info("retrying later", "state", state, "wait", wait.Round(time.Millisecond))
-		} else {
-			bo.Reset()
-			if res.Stored > 0 || res.Failed > 0 {
-				s.log.Info("poll done", "listed", res.Listed, "stored", res.Stored, "waiting", res.Waiting)
-			}
-		}
-		s.setState(state, s.opts.Now().Add(wait))
-		if !s.pause(ctx, wait, state == StatePolling) {
-			break
-		}
-	}
-	return nil
+func (s *Source) Run(ctx context.Context) error { return s.Runner.Run(ctx, driver{s}) }
+
+// SyncOnce lists the recordings since the cursor and stores every
+// completed one that is new, oldest first, each with the cursor after it.
+// It must not run while Run does.
+func (s *Source) SyncOnce(ctx context.Context) (SyncResult, error) {
+	s.last = SyncResult{}
+	err := s.Runner.SyncOnce(ctx, driver{s})
+	return s.last, err
 }
 
-// pause waits for d or until ctx ends, renewing the lease on the way when
-// asked so another replica does not take over between polls. It reports
-// whether d passed.
-func (s *Source) pause(ctx context.Context, d time.Duration, keepLease bool) bool {
-	step := d
-	if keepLease && s.opts.Holder != "" {
-		step = min(d, s.opts.LeaseTTL/3)
+// driver is the Twilio side of the source's runner.
+type driver struct{ s *Source }
+
+// Sync does one poll.
+func (d driver) Sync(ctx context.Context) error {
+	res, err := d.s.sync(ctx)
+	d.s.last = res
+	if err == nil && (res.Stored > 0 || res.Failed > 0) {
+		d.s.log.Info("poll done", "listed", res.Listed, "stored", res.Stored, "waiting", res.Waiting)
 	}
-	for left := d; left > 0; left -= step {
-		if !sleep(ctx, min(step, left)) {
-			return false
-		}
-		if keepLease && left > step {
-			if err := s.lease.Renew(ctx); err != nil {
-				return true // poll now: it reports the lost lease
-			}
-		}
-	}
-	return true
+	return err
 }
 
-// retryAfter chooses the wait and state after a failed poll.
-func (s *Source) retryAfter(err error, bo *backoff.Backoff) (time.Duration, State) {
-	switch {
-	case errors.Is(err, store.ErrLeaseLost):
-		s.lease.Forget()
-		return s.opts.LeaseTTL / 3, StateStandby
-	case IsPermanent(err):
-		return s.opts.DisabledRetry, StateDisabled
-	}
-	return bo.Next(), StateBackoff
+// Wait pauses for the poll interval, keeping the lease.
+func (d driver) Wait(ctx context.Context) error {
+	wait := d.s.cfg.PollInterval
+	d.s.SetState(source.StatePolling, d.s.opts.Now().Add(wait))
+	return d.s.Pause(ctx, wait)
 }
 
-// sleep waits for d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+// Drop has nothing to close: every request is its own.
+func (driver) Drop() {}

@@ -7,44 +7,34 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/earshot-dev/earshot/intake/lease"
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/intake/source"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // Sink is what the Source needs of the store; *store.Store implements it.
 type Sink interface {
-	EnsureSource(ctx context.Context, name, kind string) error
+	source.Store
 	SourceCursor(ctx context.Context, name string) (json.RawMessage, error)
-	Receive(ctx context.Context, b store.Batch) (store.ReceiveResult, error)
+	Receive(ctx context.Context, b model.Batch) (model.ReceiveResult, error)
 	ReceivedKeys(ctx context.Context, source string, keys []string) (map[string]bool, error)
-	RecordSourceError(ctx context.Context, name, msg, disabledReason string) error
-	RecordSourceSuccess(ctx context.Context, name string) error
-	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
-	ReleaseLease(ctx context.Context, name, holder string) error
+	// RecordAttestation keeps the STIR/SHAKEN attestation of a call's
+	// caller number, which decides whether its voicemail is credited.
+	RecordAttestation(ctx context.Context, callSID, verstat string) error
 }
-
-var _ Sink = (*store.Store)(nil)
 
 // Options tunes a Source. A nil *Options and zero fields mean the defaults.
 type Options struct {
-	// Logger receives the source's log lines; slog.Default when nil.
-	Logger *slog.Logger
+	// Options tune the source's runner: logger, lease holder and TTL (a
+	// batch is refused if another replica took the lease meanwhile;
+	// webhook ingests need no lease), clock, backoff (5 s to 5 min by
+	// default) and the retry of a disabled source.
+	source.Options
 	// Registerer receives the earshot_twilio_* metrics; none when nil.
 	Registerer prometheus.Registerer
-	// Holder names this replica. When set, the source polls only while it
-	// holds the source's lease, and a batch is refused if another replica
-	// took the lease meanwhile. Webhook ingests need no lease.
-	Holder string
-	// LeaseTTL is how long a lease lasts without renewal (1 min by
-	// default); it is renewed every third of it.
-	LeaseTTL time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
 	// Client replaces the Twilio client built from the configuration.
 	Client *Client
 	// Backfill is how far back the first poll looks (7 days by default).
@@ -55,16 +45,14 @@ type Options struct {
 	// WebhookTimeout bounds the ingest a recording callback triggers
 	// (12 s by default: Twilio waits 15 s for an answer).
 	WebhookTimeout time.Duration
-	// MinBackoff and MaxBackoff bound the wait before retrying after a
-	// transient error (5 s and 5 min by default); DisabledRetry is the
-	// wait after a permanent one (15 min by default).
-	MinBackoff, MaxBackoff, DisabledRetry time.Duration
 }
 
 // Source ingests the recordings of one Twilio account into the store. Run
 // keeps it polling; tests and one-shot tools call SyncOnce (not both at
 // once). Handler serves the webhooks, concurrently with either.
+// Its Runner keeps the status, the lease and the retries.
 type Source struct {
+	*source.Runner
 	name    string
 	cfg     Config
 	client  *Client
@@ -73,13 +61,10 @@ type Source struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	busy atomic.Bool // Run or SyncOnce is active
+	last SyncResult // of the latest poll; owned by Run or SyncOnce
 
-	// Owned by the goroutine running Run or SyncOnce.
-	lease *lease.Lease
-
-	mu     sync.Mutex // guards status
-	status Status
+	mu     sync.Mutex // guards cursor
+	cursor Cursor     // the last stored cursor
 }
 
 // New returns the source named name (the store's source name) for the
@@ -99,23 +84,15 @@ func New(name string, cfg Config, sink Sink, opts *Options) (*Source, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	defDur := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
 		}
 	}
-	defDur(&o.LeaseTTL, time.Minute)
 	defDur(&o.Backfill, 7*24*time.Hour)
 	defDur(&o.WebhookTimeout, 12*time.Second)
 	defDur(&o.MinBackoff, 5*time.Second)
-	defDur(&o.MaxBackoff, 5*time.Minute)
-	defDur(&o.DisabledRetry, 15*time.Minute)
+	o.Options = o.Options.Defaults()
 	if o.PageSize == 0 {
 		o.PageSize = 100
 	}
@@ -130,16 +107,19 @@ func New(name string, cfg Config, sink Sink, opts *Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("twilio %s: metrics: %w", name, err)
 	}
+	log := o.Logger.With("component", "twilio", "source", name)
+	ro := o.Options
+	ro.Logger = log
 	return &Source{
-		name: name, cfg: cfg, client: client, sink: sink, opts: o, metrics: m,
-		log:    o.Logger.With("component", "twilio", "source", name),
-		status: Status{Name: name, State: StateStopped},
-		lease:  &lease.Lease{Store: sink, Name: name, Holder: o.Holder, TTL: o.LeaseTTL, Now: o.Now},
+		Runner: source.New(name, Kind, "", sink,
+			source.Metrics{Errors: m.errors, LastSuccess: m.lastSuccess, Disabled: m.disabled},
+			ro),
+		name: name, cfg: cfg, client: client, sink: sink, opts: o, metrics: m, log: log,
 	}, nil
 }
 
-// Name returns the source's name in the store.
-func (s *Source) Name() string { return s.name }
+// Close does nothing: the source keeps no connection between polls.
+func (s *Source) Close() error { return nil }
 
 // Client returns the source's Twilio client, for SMS and the twilio
 // transcription engine.

@@ -10,12 +10,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/earshot-dev/earshot/internal/backoff"
+	"github.com/earshot-dev/earshot/intake/source"
+	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
 )
 
 // storedVoicemail returns the item a recording became.
-func storedVoicemail(t *testing.T, st *store.Store, recordingSID string) store.Item {
+func storedVoicemail(t *testing.T, st *store.Store, recordingSID string) model.Item {
 	t.Helper()
 	var id int64
 	err := st.DB().Get(&id, `select item_id from receipts where source_key = ?`, recordingSID)
@@ -58,7 +59,7 @@ func TestSyncStoresCompletedRecordings(t *testing.T) {
 	r3 := f.add(3, "processing", day2.Add(time.Minute), "+14155550103", jfk)
 	r4 := f.add(4, "completed", day2.Add(2*time.Minute), "+14155550104", jfk)
 	f.add(5, "absent", day2.Add(3*time.Minute), "+14155550105", nil)
-	src, st := newTestSource(t, f, testConfig(f.srv.URL), &Options{PageSize: 2, Now: func() time.Time { return now }})
+	src, st := newTestSource(t, f, testConfig(f.srv.URL), &Options{Options: source.Options{Now: func() time.Time { return now }}, PageSize: 2})
 	ctx := context.Background()
 
 	res, err := src.SyncOnce(ctx)
@@ -76,7 +77,7 @@ func TestSyncStoresCompletedRecordings(t *testing.T) {
 		audio       []byte
 	}{{r1, "+14155550101", cards}, {r2, "+14155550102", fwd}, {r4, "+14155550104", jfk}} {
 		it := storedVoicemail(t, st, c.sid)
-		meta, err := ParseMeta(it.Meta)
+		meta, err := it.VoicemailMeta()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +117,7 @@ func TestSyncStoresCompletedRecordings(t *testing.T) {
 	if err != nil || res.Stored != 0 || res.Known != 4 || f.hit("GET media") != media {
 		t.Fatalf("third poll = %+v, %v; want nothing new and no download", res, err)
 	}
-	if n, _ := st.StateCounts(ctx); n[store.StateReceived] != 4 {
+	if n, _ := st.StateCounts(ctx); n[model.StateReceived] != 4 {
 		t.Errorf("items %v, want 4 received", n)
 	}
 }
@@ -212,13 +213,10 @@ func TestSyncErrors(t *testing.T) {
 		if row.DisabledReason != "twilio authentication failed" {
 			t.Errorf("stored source %+v, want the disabled reason", row)
 		}
-		if wait, state := src.retryAfter(err, &backoff.Backoff{Min: time.Second, Max: time.Minute}); state != StateDisabled || wait != src.opts.DisabledRetry {
-			t.Errorf("retry after %s in %s, want the slow disabled retry", wait, state)
-		}
 	})
 
 	t.Run("another replica holds the lease", func(t *testing.T) {
-		src, st := newTestSource(t, f, testConfig(f.srv.URL), &Options{Holder: "replica-b"})
+		src, st := newTestSource(t, f, testConfig(f.srv.URL), &Options{Options: source.Options{Holder: "replica-b"}})
 		ctx := context.Background()
 		st.EnsureSource(ctx, "twilio", Kind)
 		if ok, err := st.AcquireLease(ctx, "twilio", "replica-a", time.Minute); !ok || err != nil {
@@ -227,9 +225,6 @@ func TestSyncErrors(t *testing.T) {
 		_, err := src.SyncOnce(ctx)
 		if !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("poll without the lease = %v, want ErrLeaseLost", err)
-		}
-		if _, state := src.retryAfter(err, &backoff.Backoff{}); state != StateStandby {
-			t.Errorf("state %s, want standby", state)
 		}
 	})
 }
@@ -240,7 +235,7 @@ func TestSyncErrors(t *testing.T) {
 func TestRunPolls(t *testing.T) {
 	f := newFakeTwilio(t)
 	audio := speech(t, "pocketsphinx/test/data/cards/004.wav")
-	src, st := newTestSource(t, f, testConfig(f.srv.URL), &Options{Holder: "replica-a"})
+	src, st := newTestSource(t, f, testConfig(f.srv.URL), &Options{Options: source.Options{Holder: "replica-a"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- src.Run(ctx) }()
@@ -257,7 +252,7 @@ func TestRunPolls(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	storedVoicemail(t, st, rs)
-	if s := src.Status(); s.State != StatePolling && s.State != StateSyncing {
+	if s := src.Status(); s.State != source.StatePolling && s.State != source.StateSyncing {
 		t.Errorf("state %s, want polling", s.State)
 	}
 	cancel()
@@ -267,7 +262,7 @@ func TestRunPolls(t *testing.T) {
 	if row, _ := st.Source(context.Background(), "twilio"); row.LeaseHolder != "" {
 		t.Errorf("lease still held by %q after Run ended", row.LeaseHolder)
 	}
-	if src.Status().State != StateStopped {
+	if src.Status().State != source.StateStopped {
 		t.Errorf("state %s after Run, want stopped", src.Status().State)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/earshot-dev/earshot/store"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // statusCompleted is the status of a recording whose media is ready.
@@ -42,35 +42,6 @@ type SyncResult struct {
 	Cursor Cursor
 }
 
-// SyncOnce lists the recordings since the cursor and stores every
-// completed one that is new, oldest first, each with the cursor after it.
-// It must not run while Run does.
-func (s *Source) SyncOnce(ctx context.Context) (SyncResult, error) {
-	if !s.busy.CompareAndSwap(false, true) {
-		return SyncResult{}, fmt.Errorf("twilio %s: already running", s.name)
-	}
-	defer s.busy.Store(false)
-	return s.syncOnce(ctx)
-}
-
-func (s *Source) syncOnce(ctx context.Context) (SyncResult, error) {
-	if err := s.sink.EnsureSource(ctx, s.name, Kind); err != nil {
-		return SyncResult{}, s.fail(ctx, fmt.Errorf("twilio %s: %w", s.name, err))
-	}
-	if err := s.lease.Renew(ctx); err != nil {
-		return SyncResult{}, s.fail(ctx, fmt.Errorf("twilio %s: %w", s.name, err))
-	}
-	s.setState(StateSyncing, time.Time{})
-	res, err := s.sync(ctx)
-	if err != nil {
-		return res, s.fail(ctx, fmt.Errorf("twilio %s: %w", s.name, err))
-	}
-	if err := s.succeeded(ctx); err != nil {
-		return res, s.fail(ctx, fmt.Errorf("twilio %s: %w", s.name, err))
-	}
-	return res, nil
-}
-
 // sync does one poll. A failed download does not stop it: the others are
 // stored, the cursor stays before the failed one, and the error is
 // returned at the end.
@@ -97,7 +68,7 @@ func (s *Source) sync(ctx context.Context) (SyncResult, error) {
 	newest = latest(newest, cur.LastCreated)
 	var failures []error
 	for i, rec := range fresh {
-		if err := s.lease.Renew(ctx); err != nil {
+		if err := s.Renew(ctx); err != nil {
 			return res, err
 		}
 		item, err := s.fetch(ctx, rec)
@@ -117,7 +88,7 @@ func (s *Source) sync(ctx context.Context) (SyncResult, error) {
 			next.LastCreated = earliest(next.LastCreated, fresh[i+1].DateCreated)
 		}
 		next.LastCreated = earliest(next.LastCreated, hold)
-		if _, err := s.store(ctx, item, s.opts.Holder, next.String()); err != nil {
+		if _, err := s.store(ctx, item, s.Holder(), next.String()); err != nil {
 			return res, err
 		}
 		res.Stored++
@@ -126,7 +97,7 @@ func (s *Source) sync(ctx context.Context) (SyncResult, error) {
 	// Known recordings newer than the cursor, or a download that failed
 	// after the cursor passed it, move the cursor without an item.
 	if want := (Cursor{LastCreated: earliest(newest, hold)}); !want.LastCreated.Equal(cur.LastCreated) {
-		if _, err := s.sink.Receive(ctx, store.Batch{Source: s.name, Holder: s.opts.Holder, Cursor: want.String()}); err != nil {
+		if _, err := s.sink.Receive(ctx, model.Batch{Source: s.name, Holder: s.Holder(), Cursor: want.String()}); err != nil {
 			return res, fmt.Errorf("store cursor: %w", err)
 		}
 		cur = want

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	twclient "github.com/twilio/twilio-go/client"
 )
@@ -112,6 +113,7 @@ func (s *Source) voice(w http.ResponseWriter, r *http.Request, form url.Values) 
 	if form.Get("RecordingUrl") != "" || form.Get("RecordingSid") != "" {
 		doc, err = goodbyeTwiML()
 	} else {
+		s.recordAttestation(r.Context(), form.Get("CallSid"), form.Get("StirVerstat"))
 		doc, err = recordTwiML(s.cfg, base+VoicePath, base+RecordingPath)
 	}
 	if err != nil {
@@ -121,4 +123,20 @@ func (s *Source) voice(w http.ResponseWriter, r *http.Request, form url.Values) 
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Write(doc)
+}
+
+// recordAttestation keeps the STIR/SHAKEN attestation Twilio passes with
+// an incoming call (StirVerstat, e.g. TN-Validation-Passed-A), so that
+// the call's voicemail is credited only when the caller number was
+// attested. A call without one is flagged for a manager later; a failure
+// to keep it is logged and does not fail the call.
+func (s *Source) recordAttestation(ctx context.Context, callSID, verstat string) {
+	if callSID == "" || verstat == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.sink.RecordAttestation(ctx, callSID, verstat); err != nil {
+		s.log.Warn("cannot keep the call's attestation", "call_sid", callSID, "err", err)
+	}
 }

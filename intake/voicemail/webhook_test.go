@@ -190,7 +190,7 @@ func TestRecordingCallback(t *testing.T) {
 	if w := webhookPost(h, RecordingPath, signed, form(done, "completed"), nil); w.Code != http.StatusNoContent || !stored(done) {
 		t.Fatalf("callback: status %d, stored %v; want 204 and the recording stored", w.Code, stored(done))
 	}
-	if meta, _ := ParseMeta(storedVoicemail(t, st, done).Meta); meta.From != "+14155550101" {
+	if meta, _ := storedVoicemail(t, st, done).VoicemailMeta(); meta.From != "+14155550101" {
 		t.Errorf("meta %+v, want the caller", meta)
 	}
 	// Twilio may repeat a callback: nothing is downloaded or stored twice.
@@ -267,6 +267,30 @@ func TestVoiceTwiML(t *testing.T) {
 		doc = twiml{}
 		if err := xml.Unmarshal(w.Body.Bytes(), &doc); err != nil || doc.Record != nil || doc.Hangup == nil {
 			t.Errorf("after recording: %s, %v; want a goodbye without another Record", w.Body, err)
+		}
+	}
+}
+
+// The incoming call's STIR/SHAKEN attestation is kept for its voicemail;
+// a call without one keeps nothing.
+func TestVoiceKeepsAttestation(t *testing.T) {
+	f := newFakeTwilio(t)
+	cfg := testConfig(f.srv.URL)
+	cfg.PublicURL = "https://earshot.example.com"
+	src, st := newTestSource(t, f, cfg, nil)
+	h := src.Handler()
+	for i, verstat := range []string{"TN-Validation-Passed-B", ""} {
+		call := url.Values{"AccountSid": {testAccount}, "CallSid": {sid("CA", i+10)}, "From": {"+14155550101"},
+			"To": {"+15005550006"}}
+		if verstat != "" {
+			call.Set("StirVerstat", verstat)
+		}
+		if w := webhookPost(h, VoicePath, cfg.PublicURL+VoicePath, call, nil); w.Code != http.StatusOK {
+			t.Fatalf("voice: status %d", w.Code)
+		}
+		got, ok, err := st.CallAttestation(context.Background(), sid("CA", i+10))
+		if err != nil || got != verstat || ok != (verstat != "") {
+			t.Errorf("call with attestation %q: kept %q (%v), %v", verstat, got, ok, err)
 		}
 	}
 }

@@ -17,12 +17,24 @@ type Backoff struct {
 // Next returns the wait before the next attempt: a random duration between
 // half and all of Min·2^failures, capped at Max.
 func (b *Backoff) Next() time.Duration {
-	d := b.Min
-	for i := 0; i < b.failures && d < b.Max; i++ {
+	d := Delay(b.failures, b.Min, b.Max)
+	b.failures++
+	return d
+}
+
+// Delay is the wait after failures failed attempts: a random duration
+// between half and all of min·2^failures, capped at max.
+func Delay(failures int, min, max time.Duration) time.Duration {
+	d := min
+	for i := 0; i < failures && d < max; i++ {
 		d *= 2
 	}
-	d = min(d, b.Max)
-	b.failures++
+	if d > max {
+		d = max
+	}
+	if d <= 0 {
+		return 0
+	}
 	half := d / 2
 	return half + rand.N(d-half+1)
 }

@@ -143,7 +143,7 @@ func benchOne(ctx context.Context, env *environment, o benchOptions, n int) (ben
 	if err != nil {
 		return run, err
 	}
-	defer dc.Stop()
+	defer func() { _ = dc.Stop() }()
 	snk, err := startSink()
 	if err != nil {
 		return run, err
@@ -182,7 +182,7 @@ func benchOne(ctx context.Context, env *environment, o benchOptions, n int) (ben
 	if d.pprofAddr != "" {
 		go captureHeapAtPeaks(ctx, d, filepath.Join(o.profile, fmt.Sprintf("heap-peak-%d.pprof", n)))
 	}
-	meter := newCPUMeter(map[string]int{"earshot": d.p.Pid(), "postgres": env.pg.p.Pid(), "dovecot": dc.p.Pid()})
+	meter := newCPUMeter(map[string]int{"earshot": d.p.Pid(), "postgres": env.pg.p.Pid(), "dovecot": dc.Pid()})
 	if err := measurePipeline(ctx, &run, d, obs, snk, n); err != nil {
 		return run, err
 	}

@@ -42,13 +42,23 @@ func writeConfig(dir, name string, s settings) (string, error) {
 		"$ITEMS", strconv.Itoa(s.Items), "$BATCH", strconv.Itoa(s.Batch),
 		"$LEASE", s.Lease.String(), "$SOURCELEASE", s.SourceLease.String(),
 		"$FEEDBACK", feedbackAddr, "$INTEL", intelAddr,
-		"$FBPW", passwords[feedbackAddr], "$INPW", passwords[intelAddr],
+		"$FBPW", passwords[feedbackAddr], "$INPW", passwords[intelAddr], "$PARTNERS", partnerDomains(),
 	).Replace(configTemplate)
 	path := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return "", fmt.Errorf("write config: %w", err)
 	}
 	return path, nil
+}
+
+// partnerDomains lists the domains of the corpus's partners (see
+// corpus.sender): colleagues who are acknowledged but not on the roster.
+func partnerDomains() string {
+	var d []string
+	for i := range 7 {
+		d = append(d, fmt.Sprintf("partner%d.example", i))
+	}
+	return strings.Join(d, ", ")
 }
 
 // configTemplate is a realistic product configuration: competitors and
@@ -64,10 +74,12 @@ mailboxes:
     address: $FEEDBACK
     category: feedback
     imap: {host: $IMAPHOST, port: $IMAPPORT, tls: none, username: $FEEDBACK, password: $FBPW, after_ingest: seen}
+    contributors: {accept: domains, domains: [$PARTNERS], require: none}
   - name: intel
     address: $INTEL
     category: intel
     imap: {host: $IMAPHOST, port: $IMAPPORT, tls: none, username: $INTEL, password: $INPW, after_ingest: seen}
+    contributors: {accept: domains, domains: [$PARTNERS], require: none}
 transcribe: {engine: none}
 smtp: {host: $SMTPHOST, port: $SMTPPORT, tls: none, from: "Earshot <earshot@example.test>", hostname: earshot.example.test}
 owners:
@@ -94,7 +106,7 @@ points:
   new_competitor_bonus: 2
   goals:
     - {name: competitive nugget, category: intel, count: 1}
-acks: {enabled: true, daily_cap: 1000000}
+acks: {enabled: true, daily_cap: 1000000, hourly_cap: 1000000, domain_daily_cap: 1000000}
 `
 
 // daemon is one running `earshot run` process.

@@ -4,6 +4,7 @@
 //
 //	earbench bench  -earshot bin/earshot [-n 2000,10000] …   throughput, memory and idle latency
 //	earbench faults -earshot bin/earshot [-n 10000 -k 5] …   crash, restart and replica invariants
+//	earbench abuse  -earshot bin/earshot [-strangers 300] …  an outsider's attacks, as a table
 //
 // Both print their JSON figures and write them under -results. It must
 // run as root: PostgreSQL and Dovecot's mail processes run as their own
@@ -42,6 +43,7 @@ type flags struct {
 	daemonEnv                        []string
 	bench                            benchOptions
 	faults                           faultOptions
+	abuse                            abuseOptions
 	ci                               bool
 }
 
@@ -68,7 +70,13 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fl := &f.faults
 	fs.IntVar(&fl.kills, "k", 5, "faults: kill -9 the daemon this many times during ingest")
 	fs.DurationVar(&fl.sourceLease, "source-lease", 15*time.Second, "faults: workers.source_lease")
-	fs.BoolVar(&f.ci, "ci", false, "faults: the reduced CI run (-n 1000 -k 3 -source-lease 8s unless given)")
+	fs.BoolVar(&f.ci, "ci", false, "faults, abuse: the reduced CI run (faults: -n 1000 -k 3 -source-lease 10s; abuse: -strangers 40 -big-mb 10 -slow-for 15s, unless given)")
+	ab := &f.abuse
+	fs.IntVar(&ab.strangers, "strangers", 300, "abuse: forged senders in the flood")
+	fs.IntVar(&ab.bigMB, "big-mb", 50, "abuse: megabytes of the large text-only mail")
+	fs.IntVar(&ab.slow.clients, "slow-clients", 300, "abuse: slow clients flooding the dashboard port")
+	fs.IntVar(&ab.slow.conns, "slow-conns", 2, "abuse: connections each slow client holds")
+	fs.DurationVar(&ab.slow.duration, "slow-for", 30*time.Second, "abuse: how long the slow clients flood")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -95,19 +103,31 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 				fl.kills = 3
 			}
 			if !isSet(fs, "source-lease") {
-				fl.sourceLease = 8 * time.Second
+				fl.sourceLease = 10 * time.Second
 			}
 		}
 		if len(f.sizes) > 0 {
 			fl.n = f.sizes[0]
+		}
+	case "abuse":
+		if f.ci {
+			if !isSet(fs, "strangers") {
+				ab.strangers = 40
+			}
+			if !isSet(fs, "big-mb") {
+				ab.bigMB = 10
+			}
+			if !isSet(fs, "slow-for") {
+				ab.slow.duration = 15 * time.Second
+			}
 		}
 	}
 	return f, nil
 }
 
 func run(ctx context.Context, args []string) int {
-	if len(args) == 0 || (args[0] != "bench" && args[0] != "faults") {
-		fmt.Fprintln(os.Stderr, "usage: earbench bench|faults [flags]  (earbench bench -h)")
+	if len(args) == 0 || (args[0] != "bench" && args[0] != "faults" && args[0] != "abuse") {
+		fmt.Fprintln(os.Stderr, "usage: earbench bench|faults|abuse [flags]  (earbench bench -h)")
 		return 2
 	}
 	if os.Geteuid() != 0 {
@@ -136,9 +156,18 @@ func run(ctx context.Context, args []string) int {
 		prefix  = args[0]
 		summary func()
 	)
-	if args[0] == "bench" {
+	switch args[0] {
+	case "bench":
 		report, err = runBench(ctx, env, f.bench)
-	} else {
+	case "abuse":
+		if f.ci {
+			prefix = "abuse-ci"
+		}
+		var ar *abuseReport
+		ar, err = runAbuse(ctx, env, f.abuse)
+		report, failed = ar, ar.Failed > 0
+		summary = func() { ar.printTable(os.Stdout) }
+	default:
 		if f.ci {
 			prefix = "faults-ci"
 		}
@@ -154,7 +183,8 @@ func run(ctx context.Context, args []string) int {
 	if f.keep {
 		fmt.Fprintln(os.Stderr, "earbench: run directory kept:", env.dir)
 	}
-	if werr := writeReport(f.results, prefix, report); werr != nil {
+	// The CI run's report goes to its file only; its summary follows.
+	if werr := writeReport(f.results, prefix, report, !f.ci); werr != nil {
 		fmt.Fprintln(os.Stderr, "earbench:", werr)
 		err = errors.Join(err, werr)
 	}
@@ -193,14 +223,16 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// writeReport prints the report as JSON and writes it to
-// dir/PREFIX-<timestamp>.json.
-func writeReport(dir, prefix string, report any) error {
+// writeReport writes the report as JSON to dir/PREFIX-<timestamp>.json,
+// and prints it when print is set.
+func writeReport(dir, prefix string, report any, print bool) error {
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}
-	fmt.Println(string(data))
+	if print {
+		fmt.Println(string(data))
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

@@ -1,0 +1,87 @@
+package model
+
+import "time"
+
+// OutboxKind is what an outgoing message is.
+type OutboxKind string
+
+// The kinds of outgoing messages.
+const (
+	OutboxAck         OutboxKind = "ack"
+	OutboxOwnerNotice OutboxKind = "owner_notice"
+	OutboxDigest      OutboxKind = "digest"
+	OutboxReminder    OutboxKind = "reminder"
+)
+
+// Channel is how a message travels.
+type Channel string
+
+// The channels.
+const (
+	ChannelEmail Channel = "email"
+	ChannelSMS   Channel = "sms"
+	// ChannelSlack posts in Slack: Body is a SlackPost as JSON.
+	ChannelSlack Channel = "slack"
+)
+
+// OutboxState is where an outgoing message is.
+type OutboxState string
+
+// The states of an outgoing message.
+const (
+	OutboxPending    OutboxState = "pending"
+	OutboxSent       OutboxState = "sent"
+	OutboxFailed     OutboxState = "failed"
+	OutboxSuppressed OutboxState = "suppressed"
+)
+
+// OutboxMessage is a rendered message waiting to be sent (or suppressed,
+// with the reason decided when it was enqueued).
+type OutboxMessage struct {
+	ID int64
+	// ItemID is the item it is about; 0 for digests and reminders.
+	ItemID    int64
+	Kind      OutboxKind
+	Channel   Channel
+	Recipient string
+	// RecipientKey is the recipient as the caps count it: a mail address
+	// folded (lower case, no +tag where the domain takes them), a phone
+	// number as it is.
+	RecipientKey string
+	// Owner names the owner an owner notice is for; completion marks that
+	// owner's assignment notified. Not stored.
+	Owner   string
+	Subject string
+	// Body is the whole RFC 5322 message for email, the text for SMS.
+	Body   []byte
+	State  OutboxState
+	Reason string
+	// Attempts counts send attempts; NextAttemptAt is when the next is due.
+	Attempts      int
+	NextAttemptAt time.Time
+	ClaimedBy     string
+	// LastError is the last failure, e.g. the SMTP server's answer.
+	LastError string
+	// ProviderID is the SMTP queue id or Message-ID, or the Twilio SID.
+	ProviderID string
+	CreatedAt  time.Time
+	// SentAt is zero until the message is sent.
+	SentAt time.Time
+}
+
+// AckQuery asks how many acks (not suppressed) went out, to weigh a new
+// one against the caps.
+type AckQuery struct {
+	// RecipientKey and Domain count one recipient's and one domain's acks
+	// since Day (the start of the day in the configured zone).
+	RecipientKey, Domain string
+	Day                  time.Time
+	// Hour is an hour ago: all acks since, and those to senders outside
+	// the roster (trust open) since.
+	Hour time.Time
+}
+
+// AckCounts answers an AckQuery.
+type AckCounts struct {
+	Recipient, Domain, Hour, OpenHour int
+}

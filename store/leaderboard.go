@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
+)
+
+// A month's standings: the leaderboard, one rep's tally, and the totals
+// the dashboard charts.
+
+// Leaderboard ranks the reps with ledger entries in q.Month, best first,
+// with their contributions and last month's points. It reads the
+// per-month totals that a trigger keeps from the ledger. The dashboard,
+// the CSV, the acks and the digests all read this one board.
+func (s *Store) Leaderboard(ctx context.Context, q model.BoardQuery) ([]model.Standing, error) {
+	if !q.Month.Valid() {
+		return nil, fmt.Errorf("leaderboard: month %q is not YYYY-MM", q.Month)
+	}
+	prev := q.Month.Prev()
+	query := `select c.rep_id, r.name, r.team, c.points, c.intel, c.feedback, c.voicemails,
+			coalesce(p.points, 0), p.rep_id is not null
+		from rep_month_totals c
+		join reps r on r.id = c.rep_id
+		left join rep_month_totals p on p.month = ? and p.rep_id = c.rep_id
+		where c.month = ? and (? = '' or r.team = ?)
+		order by c.points desc, r.name, c.rep_id`
+	args := []any{string(prev), string(q.Month), q.Team, q.Team}
+	if q.Limit > 0 {
+		query += ` limit ?`
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("leaderboard %s: %w", q.Month, err)
+	}
+	defer rows.Close()
+	var out []model.Standing
+	for rows.Next() {
+		var b model.Standing
+		if err := rows.Scan(&b.RepID, &b.Name, &b.Team, &b.Points, &b.Intel, &b.Feedback, &b.Voicemails,
+			&b.PrevPoints, &b.HadPrev); err != nil {
+			return nil, fmt.Errorf("leaderboard %s: %w", q.Month, err)
+		}
+		// Standard competition ranking: a tie shares the rank of its
+		// first row, and the next rank counts the tied rows (1, 2, 2, 4).
+		b.Rank = len(out) + 1
+		if n := len(out); n > 0 && out[n-1].Points == b.Points {
+			b.Rank = out[n-1].Rank
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("leaderboard %s: %w", q.Month, err)
+	}
+	return out, nil
+}
+
+// MonthTotals sums one month's contributions and points.
+type MonthTotals struct {
+	Month      model.Month `db:"month"`
+	Points     int         `db:"points"`
+	Intel      int         `db:"intel"`
+	Feedback   int         `db:"feedback"`
+	Voicemails int         `db:"voicemails"`
+}
+
+// Contributions returns the totals of every month from first to last
+// (inclusive) that has entries, oldest first, for one team or (team
+// empty) for everyone.
+func (s *Store) Contributions(ctx context.Context, first, last model.Month, team string) ([]MonthTotals, error) {
+	var out []MonthTotals
+	err := s.db.SelectContext(ctx, &out, s.rebind(`select t.month, sum(t.points) as points, sum(t.intel) as intel,
+			sum(t.feedback) as feedback, sum(t.voicemails) as voicemails
+		from rep_month_totals t join reps r on r.id = t.rep_id
+		where t.month >= ? and t.month <= ? and (? = '' or r.team = ?)
+		group by t.month order by t.month`), string(first), string(last), team, team)
+	if err != nil {
+		return nil, fmt.Errorf("contributions %s..%s: %w", first, last, err)
+	}
+	return out, nil
+}
+
+// RepMonths returns a rep's totals per month, newest first.
+func (s *Store) RepMonths(ctx context.Context, repID int64) ([]MonthTotals, error) {
+	var out []MonthTotals
+	err := s.db.SelectContext(ctx, &out, s.rebind(`select month, points, intel, feedback, voicemails
+		from rep_month_totals where rep_id = ? order by month desc`), repID)
+	if err != nil {
+		return nil, fmt.Errorf("rep %d months: %w", repID, err)
+	}
+	return out, nil
+}
+
+// Teams lists the teams reps belong to, in order.
+func (s *Store) Teams(ctx context.Context) ([]string, error) {
+	var out []string
+	if err := s.db.SelectContext(ctx, &out, `select distinct team from reps where team <> '' order by team`); err != nil {
+		return nil, fmt.Errorf("list teams: %w", err)
+	}
+	return out, nil
+}
+
+// RepEntry is a ledger entry with the item it pays for.
+type RepEntry struct {
+	model.LedgerEntry
+	ItemSubject string
+	ItemKind    model.ItemKind
+}
+
+// RepEntries returns a rep's latest ledger entries, newest first, at most
+// limit of them.
+func (s *Store) RepEntries(ctx context.Context, repID int64, limit int) ([]RepEntry, error) {
+	var rows []struct {
+		ledgerRow
+		ItemSubject string `db:"item_subject"`
+		ItemKind    string `db:"item_kind"`
+	}
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`select l.id, l.rep_id, l.item_id, l.points, l.reason, l.month,
+			l.actor, l.created_at, coalesce(i.subject, '') as item_subject, coalesce(i.kind, '') as item_kind
+		from points_ledger l left join items i on i.id = l.item_id
+		where l.rep_id = ? order by l.id desc limit ?`), repID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("rep %d entries: %w", repID, err)
+	}
+	out := make([]RepEntry, len(rows))
+	for i, r := range rows {
+		out[i] = RepEntry{LedgerEntry: r.entry(), ItemSubject: r.ItemSubject, ItemKind: model.ItemKind(r.ItemKind)}
+	}
+	return out, nil
+}
+
+// Tally computes a rep's standing. The month's totals are aggregated per
+// rep and ranked with a window function over the (month, rep_id) index.
+func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, error) {
+	t := model.Tally{Month: q.Month}
+	// rep_month_totals holds each rep's month total (a trigger keeps it in
+	// step with the ledger), so a tally reads one row per rep, not the
+	// month's ledger. Pending points of the item being processed count for
+	// the rep as if paid.
+	var mine struct {
+		Points int64 `db:"points"`
+		Found  bool  `db:"found"`
+	}
+	if err := s.db.GetContext(ctx, &mine, s.rebind(`select coalesce(max(points), 0) as points, count(*) > 0 as found
+		from rep_month_totals where month = ? and rep_id = ?`), string(q.Month), q.RepID); err != nil {
+		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
+	}
+	total := mine.Points + int64(q.Pending)
+	var row struct {
+		Above  int64 `db:"above"`
+		Others int64 `db:"others"`
+	}
+	if err := s.db.GetContext(ctx, &row, s.rebind(`select coalesce(sum(case when points > ? then 1 else 0 end), 0) as above,
+		count(*) as others from rep_month_totals where month = ? and rep_id <> ?`), total, string(q.Month), q.RepID); err != nil {
+		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
+	}
+	t.Points, t.Ranked = int(total), int(row.Others)
+	if mine.Found || q.Pending != 0 {
+		t.Rank, t.Ranked = int(row.Above)+1, t.Ranked+1
+	}
+
+	var all int64
+	if err := s.db.GetContext(ctx, &all, s.rebind(`select coalesce(sum(points), 0) from rep_month_totals
+		where rep_id = ?`), q.RepID); err != nil {
+		return t, fmt.Errorf("tally rep %d all time: %w", q.RepID, err)
+	}
+	t.AllTime = int(all) + q.Pending
+
+	t.Counts = map[string]int{}
+	if len(q.Reasons) == 0 {
+		return t, nil
+	}
+	query, cargs, err := sqlx.In(`select reason, count(*) as n from points_ledger
+		where rep_id = ? and month = ? and reason in (?) group by reason`, q.RepID, string(q.Month), q.Reasons)
+	if err != nil {
+		return t, err
+	}
+	var counts []struct {
+		Reason string `db:"reason"`
+		N      int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &counts, s.rebind(query), cargs...); err != nil {
+		return t, fmt.Errorf("tally rep %d goals: %w", q.RepID, err)
+	}
+	for _, c := range counts {
+		t.Counts[c.Reason] = c.N
+	}
+	return t, nil
+}

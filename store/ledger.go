@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
+)
+
+// ledgerRow is a points_ledger row as the database holds it.
+type ledgerRow struct {
+	ID     int64         `db:"id"`
+	RepID  int64         `db:"rep_id"`
+	ItemID sql.NullInt64 `db:"item_id"`
+	Points int           `db:"points"`
+	// Reason says why, e.g. "category:intel", "bonus:first-intel-of-month",
+	// or "adjust:" and a manager's words. With ItemID it is unique, so no
+	// item pays twice for the same reason.
+	Reason string `db:"reason"`
+	// Month is YYYY-MM in the configured time zone.
+	Month string `db:"month"`
+	// Actor is "earshot" or the manager who adjusted.
+	Actor string `db:"actor"`
+	// CreatedAt is when the entry was written (UTC).
+	CreatedAt time.Time `db:"created_at"`
+}
+
+func (r ledgerRow) entry() model.LedgerEntry {
+	return model.LedgerEntry{ID: r.ID, RepID: r.RepID, ItemID: r.ItemID.Int64, Points: r.Points, Reason: r.Reason,
+		Month: model.Month(r.Month), Actor: r.Actor, CreatedAt: r.CreatedAt}
+}
+
+func entries(rows []ledgerRow) []model.LedgerEntry {
+	out := make([]model.LedgerEntry, len(rows))
+	for i, r := range rows {
+		out[i] = r.entry()
+	}
+	return out
+}
+
+const ledgerCols = `id, rep_id, item_id, points, reason, month, actor, created_at`
+
+// writeLedger appends entries for item id; an entry already paid for the
+// same (item, reason) is skipped, so retries and replays pay nothing twice.
+func (s *Store) writeLedger(ctx context.Context, tx *sqlx.Tx, id int64, paid []model.LedgerEntry) error {
+	rows := make([][]any, 0, len(paid))
+	for _, e := range paid {
+		actor := e.Actor
+		if actor == "" {
+			actor = "earshot"
+		}
+		rows = append(rows, []any{e.RepID, id, e.Points, e.Reason, string(e.Month), actor, ts(s.now())})
+	}
+	// One statement: the totals trigger runs once per statement.
+	if err := s.insertRows(ctx, tx, "points_ledger", []string{"rep_id", "item_id", "points", "reason", "month", "actor", "created_at"},
+		rows, "on conflict (item_id, reason) do nothing"); err != nil {
+		return fmt.Errorf("item %d: points: %w", id, err)
+	}
+	return nil
+}
+
+// validAdjustment checks a manager's adjustment and gives its reason the
+// model.ReasonAdjust prefix.
+func validAdjustment(e model.LedgerEntry) (model.LedgerEntry, error) {
+	reason := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(e.Reason), model.ReasonAdjust))
+	switch {
+	case reason == "":
+		return e, errors.New("adjust points: a reason is required")
+	case e.Points == 0:
+		return e, errors.New("adjust points: points must not be zero")
+	case !e.Month.Valid():
+		return e, fmt.Errorf("adjust points: month %q is not YYYY-MM", e.Month)
+	case strings.TrimSpace(e.Actor) == "":
+		return e, errors.New("adjust points: the adjusting manager is required")
+	}
+	e.Reason = model.ReasonAdjust + reason
+	return e, nil
+}
+
+// AdjustPoints appends a manager's adjustment: an entry without an item.
+// The reason is required and stored as model.ReasonAdjust + reason.
+func (s *Store) AdjustPoints(ctx context.Context, e model.LedgerEntry) (model.LedgerEntry, error) {
+	e, err := validAdjustment(e)
+	if err != nil {
+		return e, err
+	}
+	e.ItemID = 0
+	e.CreatedAt = ts(s.now())
+	err = s.db.GetContext(ctx, &e.ID, s.rebind(`insert into points_ledger
+		(rep_id, item_id, points, reason, month, actor, created_at) values (?, null, ?, ?, ?, ?, ?) returning id`),
+		e.RepID, e.Points, e.Reason, string(e.Month), e.Actor, e.CreatedAt)
+	if err != nil {
+		return e, fmt.Errorf("adjust points of rep %d: %w", e.RepID, err)
+	}
+	return e, nil
+}
+
+// ItemLedger returns the entries paid for an item, oldest first.
+func (s *Store) ItemLedger(ctx context.Context, itemID int64) ([]model.LedgerEntry, error) {
+	var rows []ledgerRow
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`select `+ledgerCols+` from points_ledger
+		where item_id = ? order by id`), itemID)
+	if err != nil {
+		return nil, fmt.Errorf("item %d ledger: %w", itemID, err)
+	}
+	return entries(rows), nil
+}
+
+// RepLedger returns a rep's entries of one month, oldest first.
+func (s *Store) RepLedger(ctx context.Context, repID int64, month model.Month) ([]model.LedgerEntry, error) {
+	var rows []ledgerRow
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`select `+ledgerCols+` from points_ledger
+		where rep_id = ? and month = ? order by id`), repID, string(month))
+	if err != nil {
+		return nil, fmt.Errorf("rep %d ledger %s: %w", repID, month, err)
+	}
+	return entries(rows), nil
+}
+
+// HasLedgerReason reports whether the rep was paid for reason in month
+// for an item other than exceptItem.
+func (s *Store) HasLedgerReason(ctx context.Context, repID int64, month model.Month, reason string, exceptItem int64) (bool, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.rebind(`select count(*) from points_ledger
+		where rep_id = ? and month = ? and reason = ? and (item_id is null or item_id <> ?)`),
+		repID, string(month), reason, exceptItem)
+	if err != nil {
+		return false, fmt.Errorf("rep %d ledger %s %s: %w", repID, month, reason, err)
+	}
+	return n > 0, nil
+}
+
+// CompetitorReported reports whether a processed item other than
+// exceptItem, received between from and to (inclusive), is tagged with
+// the competitor.
+func (s *Store) CompetitorReported(ctx context.Context, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
+	return s.competitorReported(ctx, s.db, competitor, from, to, exceptItem)
+}
+
+// competitorReported is CompetitorReported through q: the database, or a
+// transaction that must see its own state.
+func (s *Store) competitorReported(ctx context.Context, q sqlx.QueryerContext, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
+	// exists stops at the first report; a count grew with every report.
+	var found bool
+	err := sqlx.GetContext(ctx, q, &found, s.rebind(`select exists (select 1 from tags t join items i on i.id = t.item_id
+		where t.kind = 'competitor' and t.value = ? and i.state = 'processed' and i.id <> ?
+		and i.received_at >= ? and i.received_at <= ?)`), competitor, exceptItem, ts(from), ts(to))
+	if err != nil {
+		return false, fmt.Errorf("competitor %s reported: %w", competitor, err)
+	}
+	return found, nil
+}
+
+// ItemDuplicateOf returns the item an item duplicates, or 0.
+func (s *Store) ItemDuplicateOf(ctx context.Context, itemID int64) (int64, error) {
+	var dup sql.NullInt64
+	err := s.db.GetContext(ctx, &dup, s.rebind(`select duplicate_of from items where id = ?`), itemID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("item %d: %w", itemID, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("item %d duplicate: %w", itemID, err)
+	}
+	return dup.Int64, nil
+}

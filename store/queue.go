@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
+)
+
+// The work queue of items: workers claim due items in batches under a
+// lease, and a failed attempt makes the item due again after a backoff,
+// or quarantines it.
+
+// InlineRaw is the largest raw item Claim returns with its bytes; a
+// larger one has a nil Raw and is read with ReadRaw.
+const InlineRaw = 1 << 20
+
+// rawChunk is how much of a raw item one ReadRaw query reads.
+const rawChunk = 1 << 20
+
+// ReadRaw returns an item's raw bytes, read in chunks: lib/pq returns a
+// bytea as hex text, so one query for a 25 MB message would hold 75 MB;
+// chunks hold the message and one chunk. size is the item's RawSize.
+func (s *Store) ReadRaw(ctx context.Context, id, size int64) ([]byte, error) {
+	buf := make([]byte, 0, size)
+	for {
+		var chunk []byte
+		err := s.db.GetContext(ctx, &chunk, s.rebind(`select substr(raw, ?, ?) from items where id = ?`),
+			len(buf)+1, rawChunk, id)
+		if err != nil {
+			return nil, fmt.Errorf("read item %d: %w", id, err)
+		}
+		buf = append(buf, chunk...)
+		if len(chunk) < rawChunk {
+			return buf, nil
+		}
+	}
+}
+
+// Claim leases up to n due items to worker for lease. An item whose worker
+// dies becomes due again when the lease ends. Concurrent workers never get
+// the same item: PostgreSQL skips rows other transactions locked, SQLite
+// has a single writer.
+func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]model.Item, error) {
+	var rows []itemRow
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		rows = nil
+		ids, err := s.claimDue(ctx, tx, "items", "received", worker, n, lease)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		// Large messages are left out and read in chunks by ReadRaw when
+		// their turn comes, so a batch holds at most Batch × InlineRaw.
+		cols := strings.Replace(itemCols, "raw,", "case when raw_size <= ? then raw end as raw,", 1)
+		q, args, err := sqlx.In(`select `+cols+` from items where id in (?) order by id`, InlineRaw, ids)
+		if err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &rows, s.rebind(q), args...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim items: %w", err)
+	}
+	return items(rows), nil
+}
+
+// ExtendClaim renews worker's claim on an item for lease from now, when a
+// worker starts on it: a batch's later items keep a full lease.
+func (s *Store) ExtendClaim(ctx context.Context, id int64, worker string, lease time.Duration) error {
+	res, err := s.db.ExecContext(ctx, s.rebind(`update items set next_attempt_at = ?
+		where id = ? and claimed_by = ? and state = 'received'`), ts(s.now().Add(lease)), id, worker)
+	if err != nil {
+		return fmt.Errorf("extend claim on item %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("extend claim on item %d: %w", id, ErrNotClaimed)
+	}
+	return nil
+}
+
+// ErrNotClaimed is model.ErrNotClaimed.
+var ErrNotClaimed = model.ErrNotClaimed
+
+// Fail records a failed attempt on a claimed item. After maxAttempts the
+// item is quarantined; otherwise it is due again after Backoff.
+func (s *Store) Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (quarantined bool, err error) {
+	msg := cutText(cleanText(strings.TrimSpace(cause.Error())), 2000)
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var attempts int
+		err := tx.GetContext(ctx, &attempts, s.rebind(
+			`select attempts from items where id = ? and claimed_by = ? and state = 'received'`), id, worker)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("fail item %d: %w", id, ErrNotClaimed)
+		}
+		if err != nil {
+			return err
+		}
+		state := model.StateReceived
+		if attempts >= maxAttempts {
+			state = model.StateQuarantined
+			quarantined = true
+		}
+		_, err = tx.ExecContext(ctx, s.rebind(`update items set state = ?, claimed_by = '', last_error = ?,
+			next_attempt_at = ? where id = ?`), state, msg, ts(s.now().Add(s.backoff(attempts))), id)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("fail item %d: %w", id, err)
+	}
+	return quarantined, nil
+}
+
+// Reprocess makes items due again at once with a fresh attempt count:
+// quarantined ones, or the given ids whatever their state.
+func (s *Store) Reprocess(ctx context.Context, ids []int64) (int64, error) {
+	var (
+		q    = `update items set state = 'received', attempts = 0, claimed_by = '', next_attempt_at = ? where state = 'quarantined'`
+		args = []any{ts(s.now())}
+	)
+	if len(ids) > 0 {
+		var err error
+		q, args, err = sqlx.In(`update items set state = 'received', attempts = 0, claimed_by = '', next_attempt_at = ?
+			where id in (?)`, ts(s.now()), ids)
+		if err != nil {
+			return 0, err
+		}
+	}
+	res, err := s.db.ExecContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return 0, fmt.Errorf("reprocess: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// StateCounts counts items per state.
+func (s *Store) StateCounts(ctx context.Context) (map[model.ItemState]int64, error) {
+	var rows []struct {
+		State string `db:"state"`
+		N     int64  `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `select state, count(*) as n from items group by state`); err != nil {
+		return nil, fmt.Errorf("count items: %w", err)
+	}
+	out := map[model.ItemState]int64{}
+	for _, r := range rows {
+		out[model.ItemState(r.State)] = r.N
+	}
+	return out, nil
+}
+
+// claimDue leases up to n due rows of table (items or outbox) in state to
+// worker for lease, oldest due first, and returns their ids. PostgreSQL
+// skips rows that other transactions locked; SQLite has a single writer.
+func (s *Store) claimDue(ctx context.Context, tx *sqlx.Tx, table, state, worker string, n int, lease time.Duration) ([]int64, error) {
+	now := ts(s.now())
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " for update skip locked"
+	}
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from `+table+`
+		where state = ? and next_attempt_at <= ?
+		order by next_attempt_at, id limit ?`+lock), state, now, n); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`update `+table+` set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
+		where id in (?)`, worker, now.Add(lease), ids)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
