@@ -160,6 +160,7 @@ func cmdRoute(_ context.Context, e *env, args []string) error {
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // routes read "root > {…}"
 		return enc.Encode(rep)
 	}
 	for _, w := range rep.Warnings {
