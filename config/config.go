@@ -44,7 +44,10 @@ type Config struct {
 	Products    []routing.Product    `yaml:"products"`
 	// Topics replace the default topics when set.
 	Topics []routing.Topic `yaml:"topics,omitempty"`
-	Route  routing.Route   `yaml:"route"`
+	// SpokenForms say how a transcript spells a keyword or alias
+	// ("sso": ["single sign on"]); they add to routing.DefaultSpokenForms.
+	SpokenForms map[string][]string `yaml:"spoken_forms,omitempty"`
+	Route       routing.Route       `yaml:"route"`
 
 	Points Points `yaml:"points"`
 	Acks   Acks   `yaml:"acks"`

@@ -69,6 +69,8 @@ func (c *Config) defaults() {
 	defDur(&c.Transcribe.Twilio.Wait, 10*time.Minute)
 	def(&c.Transcribe.OpenAI.ResponseFormat, "json")
 	def(&c.Transcribe.Engine, "none")
+	def(&c.Transcribe.Whisper.Language, "en")
+	defDur(&c.Transcribe.Whisper.StartTimeout, time.Minute)
 	defDur(&c.Transcribe.Timeout, 2*time.Minute)
 	if s := c.SMTP; s != nil {
 		def(&s.TLS, "starttls")

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/mail"
@@ -49,6 +50,10 @@ type Contribution struct {
 	Ack         model.AckRule
 	// Slack is where a Slack message was posted; nil for other items.
 	Slack *model.SlackRef
+	// TranscriptUnreliable says why the transcript may be wrong (then its
+	// tags are provisional and owners are asked to listen); empty
+	// otherwise. Item.TranscriptUnreliable stands in when it is empty.
+	TranscriptUnreliable string
 }
 
 // Composer turns contributions into outbox messages with the templates.
@@ -161,6 +166,7 @@ func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 		it.Category = points.Feedback
 	}
 	it.Size = ct.Item.RawSize
+	it.Unreliable = cmp.Or(ct.TranscriptUnreliable, ct.Item.TranscriptUnreliable)
 	it.OriginalAttached = ct.Item.Kind == "email" && len(ct.Item.Raw) > 0 && len(ct.Item.Raw) <= MaxOriginalBytes
 	if c.PublicURL != "" {
 		it.URL = c.PublicURL + "/items/" + strconv.FormatInt(ct.Item.ID, 10)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,6 +54,9 @@ type Daemon struct {
 	scheduler  *Scheduler
 	search     *SearchIndexer
 	intakeOnly bool
+	// transcriber is closed after the workers: the whisper engine runs a
+	// server process.
+	transcriber transcribe.Transcriber
 	// opsListener serves /readyz and /metrics apart; nil without
 	// http.ops_listen (Run listens on it).
 	opsListener net.Listener
@@ -145,6 +149,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if err != nil {
 		return nil, fmt.Errorf("transcription: %w", err)
 	}
+	d.transcriber = tr
 	awarder, err := NewAwarder(cfg, st, log.With("component", "award"))
 	if err != nil {
 		return nil, fmt.Errorf("acks: %w", err)
@@ -372,6 +377,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stopSearch()
 	d.log.Info("shutting down: workers")
 	stopWorkers()
+	if c, ok := d.transcriber.(io.Closer); ok {
+		c.Close()
+	}
 	d.log.Info("shutting down: outbox")
 	stopOutbox()
 	if d.mailer != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/routing"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -97,6 +98,12 @@ func cmdCheckConfig(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "# %s is valid; this is what earshot understood:\n%s", *path, out)
+	for _, n := range routing.EntityOwnerNotes(c.Competitors, c.Products) {
+		fmt.Fprintf(e.stdout, "# routing: %s\n", n)
+	}
+	if c.Route.Owner != "" {
+		fmt.Fprintf(e.stdout, "# routing: route.owner: %s receives what no route takes, if it has a category; an item without one goes to nobody unless a route matches it\n", c.Route.Owner)
+	}
 	printWarnings(e.stdout, c)
 	return nil
 }
