@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/mail"
@@ -54,6 +55,10 @@ type Contribution struct {
 	// Quarter, for the ack.
 	Shipped, Planned int
 	Quarter          string
+	// TranscriptUnreliable says why the transcript may be wrong (then its
+	// tags are provisional and owners are asked to listen); empty
+	// otherwise. Item.TranscriptUnreliable stands in when it is empty.
+	TranscriptUnreliable string
 }
 
 // Composer turns contributions into outbox messages with the templates.
@@ -193,6 +198,7 @@ func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 		it.Category = points.Feedback
 	}
 	it.Size = ct.Item.RawSize
+	it.Unreliable = cmp.Or(ct.TranscriptUnreliable, ct.Item.TranscriptUnreliable)
 	it.OriginalAttached = ct.Item.Kind == "email" && len(ct.Item.Raw) > 0 && len(ct.Item.Raw) <= MaxOriginalBytes
 	if c.PublicURL != "" {
 		it.URL = c.PublicURL + "/items/" + strconv.FormatInt(ct.Item.ID, 10)
@@ -298,7 +304,11 @@ func slackRecipient(ref *model.SlackRef) string {
 }
 
 // SlackKey is a Slack user as the ack caps count it.
-func SlackKey(user string) string { return "slack:" + strings.ToLower(user) }
+func SlackKey(user string) string { return slackPrefix + strings.ToLower(user) }
+
+// slackPrefix marks a Slack user among recipients that are otherwise
+// mail addresses and phone numbers.
+const slackPrefix = "slack:"
 
 func cmpOr(a, b string) string {
 	if a != "" {

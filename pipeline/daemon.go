@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -54,6 +55,12 @@ type Daemon struct {
 	scheduler  *Scheduler
 	search     *SearchIndexer
 	intakeOnly bool
+	// transcriber is closed after the workers: the whisper engine runs a
+	// server process.
+	transcriber transcribe.Transcriber
+	// opsListener serves /readyz and /metrics apart; nil without
+	// http.ops_listen (Run listens on it).
+	opsListener net.Listener
 }
 
 // intakeSource is a running intake: an IMAP mailbox, the Twilio account,
@@ -70,6 +77,9 @@ type intakeSource interface {
 type Options struct {
 	// Listener replaces listening on cfg.HTTP.Listen (tests pass :0).
 	Listener net.Listener
+	// OpsListener replaces listening on cfg.HTTP.OpsListen, and serves
+	// /readyz and /metrics there even when it is not configured.
+	OpsListener net.Listener
 	// Name names this replica in leases and claims; hostname-pid-random
 	// when empty.
 	Name string
@@ -96,7 +106,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	}
 	d := &Daemon{cfg: cfg, store: st, log: log, reg: prometheus.NewRegistry(), name: o.Name,
 		wake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1), listener: o.Listener, routes: o.Routes,
-		intakeOnly: o.IntakeOnly}
+		intakeOnly: o.IntakeOnly, opsListener: o.OpsListener}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	router, err := NewRouter(cfg)
@@ -140,6 +150,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if err != nil {
 		return nil, fmt.Errorf("transcription: %w", err)
 	}
+	d.transcriber = tr
 	awarder, err := NewAwarder(cfg, st, log.With("component", "award"))
 	if err != nil {
 		return nil, fmt.Errorf("acks: %w", err)
@@ -263,11 +274,21 @@ func (s *wakingSink) Receive(ctx context.Context, b model.Batch) (model.ReceiveR
 // Registry is the daemon's private Prometheus registry.
 func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 
-// Handler returns the HTTP handler: health, metrics, the Twilio webhooks,
-// Slack's Events API and the dashboard.
+// hasOps reports whether /readyz and /metrics have a listener of their
+// own.
+func (d *Daemon) hasOps() bool { return d.opsListener != nil || d.cfg.HTTP.OpsListen != "" }
+
+// Handler returns the public HTTP handler: /healthz, the Twilio webhooks,
+// Slack's Events API and the dashboard; /readyz and /metrics for loopback
+// clients when they have no listener of their own.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
-	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth})
+	expose := web.ExposeLoopback
+	if d.hasOps() {
+		expose = web.ExposeNone
+	}
+	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth,
+		Expose: expose, TrustedProxies: d.cfg.Web.TrustedProxies})
 	d.dashboard.Register(mux)
 	if d.twilio != nil {
 		h := d.twilio.Handler()
@@ -280,6 +301,14 @@ func (d *Daemon) Handler() http.Handler {
 	if d.routes != nil {
 		d.routes(mux)
 	}
+	return mux
+}
+
+// OpsHandler returns the handler of the ops listener: /healthz, /readyz
+// and /metrics, for every client.
+func (d *Daemon) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth, Expose: web.ExposeAll})
 	return mux
 }
 
@@ -299,18 +328,21 @@ func (d *Daemon) sourceHealth(ctx context.Context) []web.SourceHealth {
 // in hand are sent and marked), and return so the caller closes the
 // database.
 func (d *Daemon) Run(ctx context.Context) error {
-	ln := d.listener
-	if ln == nil {
-		var err error
-		ln, err = net.Listen("tcp", d.cfg.HTTP.Listen)
-		if err != nil {
-			return fmt.Errorf("http: %w", err)
-		}
+	httpErr := make(chan error, 2)
+	srv, err := d.serve("public", d.listener, d.cfg.HTTP.Listen, d.Handler(), httpErr)
+	if err != nil {
+		return err
 	}
-	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(ln) }()
-	d.log.Info("earshot running", "replica", d.name, "http", ln.Addr().String(),
+	var ops *web.Server
+	opsAddr := ""
+	if d.hasOps() {
+		if ops, err = d.serve("ops", d.opsListener, d.cfg.HTTP.OpsListen, d.OpsHandler(), httpErr); err != nil {
+			srv.Shutdown(context.Background())
+			return err
+		}
+		opsAddr = ops.Addr().String()
+	}
+	d.log.Info("earshot running", "replica", d.name, "http", srv.Addr().String(), "ops", opsAddr,
 		"mailboxes", len(d.sources), "database", string(d.store.Dialect()), "intake_only", d.intakeOnly)
 
 	srcCtx, stopSources := context.WithCancel(ctx)
@@ -343,12 +375,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case err := <-httpErr:
-		runErr = fmt.Errorf("http: %w", err)
+	case runErr = <-httpErr:
 	}
 	d.log.Info("shutting down: http")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	srv.Shutdown(sctx)
+	if ops != nil {
+		ops.Shutdown(sctx)
+	}
 	cancel()
 	d.log.Info("shutting down: sources")
 	stopSources()
@@ -360,6 +394,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stopSearch()
 	d.log.Info("shutting down: workers")
 	stopWorkers()
+	if c, ok := d.transcriber.(io.Closer); ok {
+		c.Close()
+	}
 	d.log.Info("shutting down: outbox")
 	stopOutbox()
 	if d.mailer != nil {
@@ -367,6 +404,25 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.log.Info("stopped")
 	return runErr
+}
+
+// serve starts an HTTP server named name on ln, or on addr when ln is
+// nil; its Serve error goes to errs.
+func (d *Daemon) serve(name string, ln net.Listener, addr string, h http.Handler, errs chan<- error) (*web.Server, error) {
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("http %s: %w", name, err)
+		}
+	}
+	srv, err := web.NewServer(ln, web.ServerOptions{Handler: h, HTTP: d.cfg.HTTP, Name: name,
+		TrustedProxies: d.cfg.Web.TrustedProxies, Registerer: d.reg, Logger: d.log.With("component", "http")})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	go func() { errs <- srv.Serve() }()
+	return srv, nil
 }
 
 // replicaName is hostname-pid-random: unique per process, readable in

@@ -120,9 +120,11 @@ func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, 
 	if msg.HasAudio() && p.Voicemails != nil {
 		// The transcript is saved before it is used, so a retry never
 		// transcribes twice.
-		if in.Transcript, err = p.Voicemails.TranscribeAttachments(ctx, it, msg); err != nil {
+		tr, err := p.Voicemails.TranscribeAttachments(ctx, it, msg)
+		if err != nil {
 			return model.Processed{}, err
 		}
+		in.Transcript, out.Message.TranscriptUnreliable = tr.Text, tr.Unreliable
 	}
 	out.Tags, out.Assignments, err = p.route(in)
 	if !t.Route {
@@ -147,7 +149,8 @@ func (p *Processor) route(in routing.Input) ([]model.Tag, []model.Assignment, er
 	for _, t := range tags {
 		mt := model.Tag{Kind: model.TagKind(t.Kind), Value: t.Value, Origin: t.Rule}
 		for _, e := range t.Evidence {
-			mt.Evidence = append(mt.Evidence, model.Evidence{Phrase: e.Phrase, Field: e.Field, Offset: e.Offset})
+			mt.Evidence = append(mt.Evidence, model.Evidence{Phrase: e.Phrase, Field: e.Field, Offset: e.Offset,
+				Rule: e.Rule, Confidence: e.Confidence})
 		}
 		st = append(st, mt)
 	}

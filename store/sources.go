@@ -112,7 +112,7 @@ func (s *Store) SourceCursor(ctx context.Context, name string) (json.RawMessage,
 // disabled reason marks the source disabled until it succeeds again.
 func (s *Store) RecordSourceError(ctx context.Context, name, msg, disabledReason string) error {
 	_, err := s.db.ExecContext(ctx, s.rebind(`update sources set last_error = ?, last_error_at = ?,
-		disabled_reason = ? where name = ?`), msg, ts(s.now()), disabledReason, name)
+		disabled_reason = ? where name = ?`), cleanText(msg), ts(s.now()), cleanText(disabledReason), name)
 	if err != nil {
 		return fmt.Errorf("source %s: record error: %w", name, err)
 	}

@@ -92,6 +92,11 @@ type Item struct {
 	Size int64
 	// Waiting is how long an assignment has waited for triage (reminders).
 	Waiting time.Duration
+	// Unreliable says why the voicemail's transcript may not be what was
+	// said, e.g. "8000 Hz audio; the recogniser's model expects 16000
+	// Hz": its tags are provisional and the owner should listen to the
+	// recording. Empty when nothing is known against the transcript.
+	Unreliable string
 }
 
 // Tag is one tag value and the phrases that set it.

@@ -221,7 +221,9 @@ func creditInBrowser(t *testing.T, ctx context.Context, e *env, sc scenario, dia
 		chromedp.Navigate(e.srv.URL+"/items"),
 		chromedp.WaitVisible(chromedp.ID("items")))
 	eval[bool](t, ctx, `(c => { c.checked = true; return c.dispatchEvent(new Event("change")) })(document.querySelector('input[name="unregistered"]'))`)
-	waitFor(t, ctx, `location.search.includes("unregistered=1")`)
+	// The new page's address shows before its rows are parsed: wait until
+	// it has loaded.
+	waitFor(t, ctx, `location.search.includes("unregistered=1") && document.readyState == "complete"`)
 	waiting := eval[[]string](t, ctx, `[...document.querySelectorAll("#items tr[data-id]")].map(r => r.dataset.id)`)
 	if want := []string{fmt.Sprint(sc.billing)}; !slices.Equal(waiting, want) {
 		t.Fatalf("waiting for review: items %v, want %v", waiting, want)

@@ -80,12 +80,7 @@ func New(cfg Config, sink Sink, opts *Options) (*App, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Options = o.Options.Defaults()
 	m, err := newMetrics(o.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("slack: metrics: %w", err)

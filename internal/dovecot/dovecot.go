@@ -46,15 +46,30 @@ type Server struct {
 	done chan struct{} // closed when cmd has exited
 }
 
+// Option changes how an instance is configured.
+type Option func(*options)
+
+type options struct{ noFsync bool }
+
+// NoFsync makes the instance skip fsync: appends and flag changes do not
+// wait for the disk. Mail still survives the server's own crash or
+// restart (it is in the page cache), not the machine's; for tests, whose
+// mail need not outlive a power cut.
+func NoFsync() Option { return func(o *options) { o.noFsync = true } }
+
 // New lays out an instance under dir (created if missing: configuration,
 // users, state and mail) on a free port. It does not start it.
-func New(bin, dir string) (*Server, error) {
+func New(bin, dir string, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), bin: bin, dir: dir}
-	if err := s.writeConfig(port); err != nil {
+	if err := s.writeConfig(port, o); err != nil {
 		return nil, fmt.Errorf("dovecot: %w", err)
 	}
 	return s, nil
@@ -224,7 +239,7 @@ func (s *Server) configPath() string { return filepath.Join(s.dir, "dovecot.conf
 // writeConfig lays out the instance's directories, users and configuration.
 // Modes are set explicitly so that a restrictive umask cannot hide them from
 // Dovecot's unprivileged processes.
-func (s *Server) writeConfig(port int) error {
+func (s *Server) writeConfig(port int, o options) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return err
 	}
@@ -248,6 +263,9 @@ func (s *Server) writeConfig(port int) error {
 		return fmt.Errorf("write users: %w", err)
 	}
 	conf := strings.NewReplacer("$D", s.dir, "$PORT", strconv.Itoa(port)).Replace(config)
+	if o.noFsync {
+		conf += "mail_fsync = never\n"
+	}
 	if err := os.WriteFile(s.configPath(), []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}

@@ -38,7 +38,8 @@ func Dovecot(t testing.TB) *DovecotServer {
 			t.Errorf("dovecot: remove %s: %v", dir, err)
 		}
 	})
-	srv, err := dovecot.New(bin, dir)
+	// A test's mail need not survive a power cut.
+	srv, err := dovecot.New(bin, dir, dovecot.NoFsync())
 	if err != nil {
 		t.Fatal(err)
 	}
