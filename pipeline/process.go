@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
@@ -36,6 +37,9 @@ type Processor struct {
 	// Awarder pays points and enqueues the ack and owner notices; nil
 	// leaves both out.
 	Awarder *Awarder
+	// Replies records owners' replies to notices as decisions; nil
+	// processes them as any mail.
+	Replies *Replies
 }
 
 // Process works out what an item is. An error means the item should be
@@ -71,7 +75,7 @@ func (p *Processor) Process(ctx context.Context, it model.Item) (model.Processed
 	if err != nil {
 		return res, err
 	}
-	if p.Awarder != nil {
+	if p.Awarder != nil && !strings.HasPrefix(res.AutoReason, AutoDecision) {
 		if err := p.Awarder.Award(ctx, it, &res); err != nil {
 			return res, fmt.Errorf("award: %w", err)
 		}
@@ -87,6 +91,9 @@ func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, 
 	mailboxes, err := p.Store.Mailboxes(ctx, it.ID)
 	if err != nil {
 		return model.Processed{}, err
+	}
+	if res, ok, err := p.Replies.handle(ctx, p.gate(), it, msg, mailboxes); err != nil || ok {
+		return res, err
 	}
 	out := model.Processed{
 		Sender:     intake.FoldAddress(msg.From.Addr),
