@@ -21,7 +21,6 @@ import (
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
 	"github.com/earshot-dev/earshot/store"
-	"github.com/earshot-dev/earshot/templates"
 )
 
 // ReasonQuality prefixes the ledger reason of a quality bonus.
@@ -57,11 +56,7 @@ func New(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	set, err := templates.Load(cfg.Acks.TemplateDir)
-	if err != nil {
-		return nil, err
-	}
-	comp, err := outbound.NewComposer(cfg, set)
+	comp, err := outbound.LoadComposer(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -87,6 +87,16 @@ type Composer struct {
 	RepLinkTTL time.Duration
 }
 
+// LoadComposer builds the composer of cfg over its templates: the
+// embedded defaults with acks.template_dir's overrides.
+func LoadComposer(cfg *config.Config) (*Composer, error) {
+	set, err := templates.Load(cfg.Acks.TemplateDir)
+	if err != nil {
+		return nil, err
+	}
+	return NewComposer(cfg, set)
+}
+
 // NewComposer builds a composer from a configuration and a template set.
 func NewComposer(cfg *config.Config, set *templates.Set) (*Composer, error) {
 	c := &Composer{Templates: set, Hostname: "localhost", AckName: "Earshot", Location: cfg.Location,

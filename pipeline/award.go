@@ -11,7 +11,6 @@ import (
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/templates"
 )
 
 // AwardStore is what awarding reads from the store.
@@ -54,11 +53,7 @@ func NewAwarder(cfg *config.Config, st AwardStore, log *slog.Logger) (*Awarder, 
 	if log == nil {
 		log = slog.Default()
 	}
-	set, err := templates.Load(cfg.Acks.TemplateDir)
-	if err != nil {
-		return nil, err
-	}
-	comp, err := outbound.NewComposer(cfg, set)
+	comp, err := outbound.LoadComposer(cfg)
 	if err != nil {
 		return nil, err
 	}
