@@ -20,7 +20,9 @@ USER earshot
 WORKDIR /var/lib/earshot
 ENV EARSHOT_CONFIG=/etc/earshot/earshot.yaml \
     GOMEMLIMIT=100MiB
-EXPOSE 8080
+# 8080: http.listen; 9090: http.ops_listen (/readyz, /metrics) when set.
+# The health check asks /healthz on http.listen's port.
+EXPOSE 8080 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD ["earshot", "healthcheck"]
 ENTRYPOINT ["earshot"]
 CMD ["run"]

@@ -34,6 +34,7 @@ type Config struct {
 	Workers    Workers    `yaml:"workers"`
 	Mailboxes  []Mailbox  `yaml:"mailboxes"`
 	Twilio     *Twilio    `yaml:"twilio,omitempty"`
+	Slack      *Slack     `yaml:"slack,omitempty"`
 	Transcribe Transcribe `yaml:"transcribe"`
 	SMTP       *SMTP      `yaml:"smtp,omitempty"`
 	SMS        SMS        `yaml:"sms"`
@@ -43,7 +44,10 @@ type Config struct {
 	Products    []routing.Product    `yaml:"products"`
 	// Topics replace the default topics when set.
 	Topics []routing.Topic `yaml:"topics,omitempty"`
-	Route  routing.Route   `yaml:"route"`
+	// SpokenForms say how a transcript spells a keyword or alias
+	// ("sso": ["single sign on"]); they add to routing.DefaultSpokenForms.
+	SpokenForms map[string][]string `yaml:"spoken_forms,omitempty"`
+	Route       routing.Route       `yaml:"route"`
 
 	Points Points `yaml:"points"`
 	Acks   Acks   `yaml:"acks"`
@@ -73,6 +77,34 @@ type HTTP struct {
 	// PublicURL is the URL users and Twilio reach Earshot at, used in links
 	// and to validate webhook signatures behind a proxy.
 	PublicURL string `yaml:"public_url"`
+	// OpsListen is an address of its own for /healthz, /readyz and
+	// /metrics, which then are not on Listen (but /healthz). Without it,
+	// /readyz and /metrics answer loopback clients only on Listen.
+	OpsListen string `yaml:"ops_listen,omitempty"`
+	// ReadHeaderTimeout is how long a client has to send a request's
+	// headers (default 10s).
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout is how long a client has to send a whole request, body
+	// included (default 30s).
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout is how long a response may take (default 30s). A
+	// download (audio, raw message, CSV) may take longer as long as each
+	// part of it is sent within WriteTimeout.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// DownloadTimeout is how long one download may take in all (default
+	// 30m).
+	DownloadTimeout time.Duration `yaml:"download_timeout"`
+	// IdleTimeout closes a kept-alive connection that sends no request for
+	// that long (default 2m).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes bounds a request's headers (default 65536).
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// MaxConnections caps the connections open at once (default 512).
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConnectionsPerClient caps the connections of one client address
+	// (an IPv6 /64), as the TCP peer; web.trusted_proxies are exempt
+	// (default 64).
+	MaxConnectionsPerClient int `yaml:"max_connections_per_client"`
 }
 
 // Workers configures item processing.
@@ -122,6 +154,9 @@ type Owner struct {
 	Digest string `yaml:"digest"`
 	// SLA is how long an assignment may stay untriaged before one reminder (default 24h).
 	SLA time.Duration `yaml:"sla"`
+	// Slack is a channel or user ID that hears of the owner's items in
+	// Slack too (needs the slack section).
+	Slack string `yaml:"slack,omitempty"`
 }
 
 // Points configures the incentive rules.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func noEnv(string) (string, bool) { return "", false }
@@ -89,8 +90,21 @@ func TestInvalid(t *testing.T) {
 		{"bad twilio sid", base + "twilio: {account_sid: AC1, auth_token: x}\n", []string{"twilio.account_sid"}},
 		{"route to unknown owner", base + "owners: [{name: a, email: a@example.test}]\nroute: {owner: a, routes: [{match: [category=intel], owner: ghost}]}\n", []string{"route", "ghost"}},
 		{"bad matcher", base + "owners: [{name: a, email: a@example.test}]\nroute: {owner: a, routes: [{match: ['product=~\"(\"'], owner: a}]}\n", []string{"route.routes[0].match[0]"}},
+		{"impossible model rate", base + "transcribe: {engine: command, command: {argv: [p, '{audio}'], model_rate: 100}}\n", []string{"transcribe.command.model_rate"}},
+		{"empty spoken form", base + "spoken_forms: {sso: ['']}\n", []string{"spoken_forms.sso[0]: empty spoken form"}},
+		{"whisper without a model or a server", base + "transcribe: {engine: whisper}\n", []string{"transcribe.whisper.model: required"}},
+		{"whisper base_url not a URL", base + "transcribe: {engine: whisper, whisper: {base_url: whisper:8178}}\n", []string{"transcribe.whisper.base_url: want an absolute URL"}},
 		{"trusted header without proxies", base + "web: {trusted_header: X-User}\n", []string{"web.trusted_header"}},
 		{"plain password instead of hash", base + "web: {users: [{name: m, password_hash: hunter2}]}\n", []string{"web.users[0].password_hash: want a bcrypt hash"}},
+		{"header deadline under a second", base + "http:\n  read_header_timeout: 100ms\n", []string{"line 3: http.read_header_timeout: must be at least 1s"}},
+		{"request deadline shorter than the headers'", base + "http:\n  read_header_timeout: 20s\n  read_timeout: 10s\n", []string{"line 4: http.read_timeout: must be at least http.read_header_timeout (20s)"}},
+		{"download deadline shorter than a response's", base + "http: {write_timeout: 1m, download_timeout: 30s}\n", []string{"http.download_timeout: must be at least http.write_timeout (1m0s)"}},
+		{"negative idle timeout", base + "http: {idle_timeout: -1s}\n", []string{"http.idle_timeout: must be at least 1s"}},
+		{"a client may hold more than all", base + "http:\n  max_connections: 100\n  max_connections_per_client: 200\n", []string{"line 4: http.max_connections_per_client: must be 1 to http.max_connections (100), got 200"}},
+		{"too few connections", base + "http: {max_connections: 2}\n", []string{"http.max_connections: must be at least 16"}},
+		{"ops listener without a port", base + "http:\n  ops_listen: 127.0.0.1\n", []string{"line 3: http.ops_listen: want host:port"}},
+		{"ops listener on the public address", base + "http: {listen: 0.0.0.0:8080, ops_listen: 0.0.0.0:8080}\n", []string{"http.ops_listen: must differ from http.listen"}},
+		{"tiny header limit", base + "http: {max_header_bytes: 100}\n", []string{"http.max_header_bytes: must be 4096-1048576, got 100"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,5 +135,20 @@ func TestComposeConfig(t *testing.T) {
 		"EARSHOT_MAILBOX_FEEDBACK_PASSWORD": "x", "EARSHOT_MAILBOX_INTEL_PASSWORD": "y"}
 	if _, err := Parse(data, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The HTTP server's limits have defaults for a small deployment.
+func TestHTTPDefaults(t *testing.T) {
+	c, err := Parse([]byte("database: sqlite:x.db\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.HTTP
+	want := HTTP{Listen: "127.0.0.1:8080", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, DownloadTimeout: 30 * time.Minute, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10, MaxConnections: 512, MaxConnectionsPerClient: 64}
+	if got != want {
+		t.Errorf("http defaults:\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -52,6 +52,7 @@ func (c *Config) secrets() []secretRef {
 	if c.SMTP != nil {
 		refs = append(refs, secretRef{"smtp.password", "EARSHOT_SMTP_PASSWORD", &c.SMTP.Password, &c.SMTP.PasswordFile})
 	}
+	refs = append(refs, c.slackSecrets()...)
 	refs = append(refs, secretRef{"transcribe.openai.api_key", "EARSHOT_OPENAI_API_KEY", &c.Transcribe.OpenAI.APIKey, &c.Transcribe.OpenAI.APIKeyFile})
 	return refs
 }

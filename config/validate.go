@@ -110,6 +110,7 @@ func (c *Config) check() *validator {
 	if c.HTTP.PublicURL != "" {
 		v.absURL("http.public_url", c.HTTP.PublicURL)
 	}
+	v.httpLimits()
 	if c.Workers.Items < 1 || c.Workers.Batch < 1 || c.Workers.MaxAttempts < 1 {
 		v.errf("workers", "items, batch and max_attempts must be at least 1")
 	}
@@ -127,6 +128,7 @@ func (c *Config) check() *validator {
 	}
 	v.mailboxes()
 	v.twilio()
+	v.slack()
 	v.transcribe()
 	v.smtp()
 	owners := v.owners()
@@ -149,7 +151,7 @@ func (c *Config) check() *validator {
 	if c.Acks.DomainDailyCap < 0 {
 		v.errf("acks.domain_daily_cap", "must not be negative")
 	}
-	if c.Acks.Enabled && c.SMTP == nil && !c.SMS.Enabled {
+	if c.Acks.Enabled && c.SMTP == nil && !c.SMS.Enabled && c.Slack == nil {
 		v.warnf("acks.enabled", "acks are enabled but neither smtp nor sms is configured")
 	}
 	if c.SMS.Enabled && c.Twilio == nil {
@@ -367,7 +369,7 @@ func (v *validator) twilio() {
 
 func (v *validator) transcribe() {
 	t := v.c.Transcribe
-	oneOf(v, "transcribe.engine", t.Engine, "none", "openai", "twilio", "command")
+	oneOf(v, "transcribe.engine", t.Engine, "none", "openai", "whisper", "twilio", "command")
 	switch t.Engine {
 	case "openai":
 		if t.OpenAI.BaseURL == "" {
@@ -377,6 +379,22 @@ func (v *validator) transcribe() {
 		}
 		if t.OpenAI.Model == "" {
 			v.errf("transcribe.openai.model", "required for engine openai")
+		}
+	case "whisper":
+		w := t.Whisper
+		if w.BaseURL != "" {
+			v.absURL("transcribe.whisper.base_url", w.BaseURL)
+			if w.Model != "" || w.Server != "" || len(w.Args) > 0 || w.Threads != 0 {
+				v.warnf("transcribe.whisper.base_url", "server, model, threads and args are ignored: the server at base_url is used")
+			}
+		} else if w.Model == "" {
+			v.errf("transcribe.whisper.model", "required to run whisper-server (scripts/whisper install fetches one), or set base_url")
+		}
+		if w.Threads < 0 || w.Threads > 64 {
+			v.errf("transcribe.whisper.threads", "must be 0 (default) to 64")
+		}
+		if w.StartTimeout < time.Second {
+			v.errf("transcribe.whisper.start_timeout", "must be at least 1s")
 		}
 	case "twilio":
 		if v.c.Twilio == nil {
@@ -390,6 +408,9 @@ func (v *validator) transcribe() {
 		}
 		if r := t.Command.SampleRate; r != 0 && (r < 4000 || r > 192000) {
 			v.errf("transcribe.command.sample_rate", "must be 0 (no resampling) or 4000-192000")
+		}
+		if r := t.Command.ModelRate; r != 0 && (r < 4000 || r > 192000) {
+			v.errf("transcribe.command.model_rate", "must be 0 (the sample rate) or 4000-192000")
 		}
 	}
 	oneOf(v, "transcribe.openai.response_format", t.OpenAI.ResponseFormat, "json", "verbose_json")
@@ -456,11 +477,16 @@ func (v *validator) routing(owners []string) {
 		}
 	}
 	add(routing.Check(c.Competitors, c.Products, c.Topics))
+	topics := c.Topics
+	if len(topics) == 0 {
+		topics = routing.DefaultTopics()
+	}
+	add(routing.CheckSpokenForms(c.SpokenForms, c.Competitors, c.Products, topics))
 	if len(c.Owners) > 0 || c.Route.Owner != "" || len(c.Route.Routes) > 0 {
 		_, ps, _ := routing.NewTree(c.Route, owners)
 		add(ps)
 	}
-	if _, err := routing.NewTagger(c.Competitors, c.Products, c.Topics); err != nil {
+	if _, err := routing.NewTagger(c.Competitors, c.Products, c.Topics, routing.WithSpokenForms(c.SpokenForms)); err != nil {
 		v.errf("competitors", "%v", err)
 	}
 }
@@ -475,8 +501,8 @@ func (v *validator) points() {
 		}
 	}
 	for k := range v.c.Points.Channels {
-		if k != "email" && k != "voicemail" {
-			v.errf("points.channels."+k, "unknown channel (email or voicemail)")
+		if k != "email" && k != "voicemail" && k != "slack" {
+			v.errf("points.channels."+k, "unknown channel (email, voicemail or slack)")
 		}
 	}
 	for i, g := range v.c.Points.Goals {

@@ -33,9 +33,10 @@ type Twilio struct {
 
 // Transcribe chooses the speech-to-text engine.
 type Transcribe struct {
-	// Engine is none (default), openai, twilio or command.
+	// Engine is none (default), openai, whisper, twilio or command.
 	Engine  string              `yaml:"engine"`
 	OpenAI  OpenAI              `yaml:"openai,omitempty"`
+	Whisper Whisper             `yaml:"whisper,omitempty"`
 	Command Command             `yaml:"command,omitempty"`
 	Twilio  TwilioTranscription `yaml:"twilio,omitempty"`
 	// Timeout bounds one transcription (default 2m).
@@ -59,12 +60,40 @@ type OpenAI struct {
 	ResponseFormat string `yaml:"response_format,omitempty"`
 }
 
+// Whisper configures the whisper engine: whisper.cpp's whisper-server,
+// which Earshot runs as a child process, or one already running.
+type Whisper struct {
+	// BaseURL points at a running whisper-server started with
+	// --inference-path /v1/audio/transcriptions; empty runs Server.
+	BaseURL string `yaml:"base_url,omitempty"`
+	// Server is the whisper-server program (default whisper-server on
+	// PATH); `scripts/whisper paths` prints where the installer put it.
+	Server string `yaml:"server,omitempty"`
+	// Model is the ggml model file; required unless BaseURL is set.
+	Model string `yaml:"model,omitempty"`
+	// Language is the ISO-639-1 code of the spoken language (default en),
+	// or auto to detect it.
+	Language string `yaml:"language,omitempty"`
+	// Threads is how many threads the server decodes with (default: the
+	// number of CPUs, at most 4).
+	Threads int `yaml:"threads,omitempty"`
+	// StartTimeout bounds the server's start, loading the model included
+	// (default 1m).
+	StartTimeout time.Duration `yaml:"start_timeout,omitempty"`
+	// Args are more arguments for the server, e.g. [--beam-size, "5"].
+	Args []string `yaml:"args,omitempty"`
+}
+
 // Command configures a local speech-to-text program.
 type Command struct {
 	// Argv is the program and its arguments; {audio} is replaced by the file.
 	Argv []string `yaml:"argv"`
 	// SampleRate, when set, resamples the audio to mono at this rate with sox first.
 	SampleRate int `yaml:"sample_rate"`
+	// ModelRate is the sample rate the program's acoustic model was made
+	// for; audio recorded below it (8 kHz telephone audio for a 16 kHz
+	// model) is transcribed but marked unreliable. Default: SampleRate.
+	ModelRate int `yaml:"model_rate,omitempty"`
 	// Sox is the sox program (default "sox" on PATH).
 	Sox string `yaml:"sox,omitempty"`
 }

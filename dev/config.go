@@ -28,7 +28,7 @@ const (
 )
 
 // sampleConfig is the configuration of the local instance.
-func sampleConfig(dbPath string, p Ports, passwordHash, twilioURL string) string {
+func sampleConfig(dbPath string, p Ports, passwordHash, twilioURL, slackURL string) string {
 	transcribe := "engine: none"
 	if ps, err := exec.LookPath("pocketsphinx_continuous"); err == nil {
 		transcribe = fmt.Sprintf("engine: command\n  command:\n    argv: [%s, -infile, \"{audio}\", -logfn, /dev/null]\n    sample_rate: 16000", ps)
@@ -47,6 +47,8 @@ func sampleConfig(dbPath string, p Ports, passwordHash, twilioURL string) string
 		"$TWILIO_ACCOUNT", TwilioAccount,
 		"$TWILIO_TOKEN", TwilioToken,
 		"$TWILIO_NUMBER", TwilioNumber,
+		"$SLACK_URL", slackURL,
+		"$SLACK_CHANNEL", SlackChannelName,
 	).Replace(configTemplate)
 }
 
@@ -78,11 +80,17 @@ twilio:
   phone_number: "$TWILIO_NUMBER"
   poll_interval: 10s
   attestation: none           # the stand-in's calls carry no STIR/SHAKEN attestation
+slack:
+  bot_token: xoxb-0000000000-0000000000-earshotdev
+  app_token: xapp-1-A0EARSHOT-0000000000-earshotdev
+  api_url: $SLACK_URL         # a local stand-in for Slack's Web API and Socket Mode
+  channels:
+    - {name: $SLACK_CHANNEL, channel: '#$SLACK_CHANNEL', category: intel}
 transcribe:
   $TRANSCRIBE
 smtp: {host: 127.0.0.1, port: $SMTP, tls: none, from: "Earshot <earshot@example.test>", hostname: earshot.example.test}
 owners:
-  - {name: ci-lead, email: ci-lead@example.test, digest: immediate}
+  - {name: ci-lead, email: ci-lead@example.test, digest: immediate, slack: C0CILEAD01}
   - {name: billing-pm, email: billing-pm@example.test, digest: immediate}
   - {name: reports-pm, email: reports-pm@example.test, digest: daily}
   - {name: product-ops, email: product-ops@example.test, digest: daily}

@@ -23,7 +23,9 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"smoke test passed", "ack suppressed auto-generated", "Voicemail from +442079460958"} {
+	for _, want := range []string{"smoke test passed", "ack suppressed auto-generated", "Voicemail from +442079460958",
+		"#field-intel: Heard at Globex today: Acme Corp is offering", "#field-intel: Initech's buyer says",
+		"slack: 2 messages in #field-intel"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

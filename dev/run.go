@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/internal/slackfake"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/pipeline"
 	"github.com/earshot-dev/earshot/reps"
@@ -69,12 +70,15 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer twilio.Close()
+	slack := StartSlack()
+	defer slack.Stop()
+	postSlackBefore(slack)
 	hash, err := web.HashPassword(WebPass)
 	if err != nil {
 		return err
 	}
 	cfgPath := filepath.Join(o.Dir, "earshot.yaml")
-	text := sampleConfig(filepath.Join(o.Dir, "earshot.db"), o.Ports, hash, twilio.URL)
+	text := sampleConfig(filepath.Join(o.Dir, "earshot.db"), o.Ports, hash, twilio.URL, slack.APIURL())
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -115,12 +119,14 @@ Earshot is running on 127.0.0.1 with everything embedded.
   dashboard   %s/   (login %s / %s)
   sent mail   %s/dev/mail   (what Earshot sent, captured by its SMTP server on 127.0.0.1:%d)
   mailboxes   IMAP 127.0.0.1:%d, no TLS: %s and %s, password %s
+  slack       #%s in a local Slack stand-in (Web API and Socket Mode at %s)
   config      %s
   database    %s
 
 Any IMAP client can add mail (APPEND to either INBOX); it is tagged,
 routed, acknowledged and counted within a second or two.
-`, base, WebUser, WebPass, base, o.Ports.SMTP, o.Ports.IMAP, FeedbackAddr, IntelAddr, MailboxPass, cfgPath, cfg.Database.Value())
+`, base, WebUser, WebPass, base, o.Ports.SMTP, o.Ports.IMAP, FeedbackAddr, IntelAddr, MailboxPass, SlackChannelName,
+		slack.APIURL(), cfgPath, cfg.Database.Value())
 
 	samples, err := Samples()
 	if err != nil {
@@ -131,10 +137,20 @@ routed, acknowledged and counted within a second or two.
 			return err
 		}
 	}
-	fmt.Fprintf(o.Out, "\nseeded %d sample contributions through IMAP, and a voicemail through a local Twilio stand-in\n", len(samples))
+	if err := postSlackLive(ctx, slack); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "\nseeded %d sample contributions through IMAP, a voicemail through a local Twilio stand-in, and 2 Slack messages in #%s\n",
+		len(samples), SlackChannelName)
 
 	if o.Smoke {
-		err := smoke(ctx, o.Out, st, smtpSrv, len(samples)+1)
+		err := smoke(ctx, o.Out, st, smtpSrv, len(samples)+3)
+		if err == nil {
+			err = smokeSlack(o.Out, slack, 2)
+		}
+		if err == nil {
+			fmt.Fprintln(o.Out, "smoke test passed")
+		}
 		stop()
 		if derr := <-done; err == nil {
 			err = derr
@@ -160,7 +176,7 @@ func smoke(ctx context.Context, out io.Writer, st *store.Store, smtpSrv *SMTPCap
 			for _, r := range rows {
 				fmt.Fprintf(out, "  item %d %-58q %s, ack %s %s\n", r.ID, r.Subject, r.State, r.AckState, r.AckReason)
 			}
-			fmt.Fprintf(out, "  %d messages captured by the SMTP server\nsmoke test passed\n", len(smtpSrv.Messages()))
+			fmt.Fprintf(out, "  %d messages captured by the SMTP server\n", len(smtpSrv.Messages()))
 			return nil
 		}
 		last = strings.Join(problems, "; ")
@@ -171,6 +187,29 @@ func smoke(ctx context.Context, out io.Writer, st *store.Store, smtpSrv *SMTPCap
 		}
 	}
 	return fmt.Errorf("smoke test failed after 90s: %s", last)
+}
+
+// smokeSlack checks that the Slack stand-in saw a reaction and a threaded
+// ack for each Slack sample, and reports them.
+func smokeSlack(out io.Writer, s *slackfake.Server, n int) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var threaded int
+		for _, p := range s.Posts() {
+			if p.Channel == SlackChannel && p.ThreadTS != "" {
+				threaded++
+			}
+		}
+		reactions := len(s.Reactions())
+		if threaded == n && reactions == n {
+			fmt.Fprintf(out, "  slack: %d messages in #%s, each with a reaction and a reply in its thread\n", n, SlackChannelName)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("smoke test failed: %d threaded replies and %d reactions in #%s, want %d each", threaded, reactions, SlackChannelName, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func port(addr string) int {

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
+	"hash"
 	"strings"
 )
 
@@ -33,101 +33,120 @@ func isTraceField(name string) bool {
 }
 
 // Fingerprint returns the Message-ID (without angle brackets) of raw and a
-// content hash (hex SHA-256) that is the same for the same message received
-// through two mailboxes or fetched again after a UIDVALIDITY reset. The hash
-// covers every header field but the trace fields (see isTraceField), in
-// order, names lower-cased and values unfolded with white space collapsed,
-// and the body after the header section with line endings normalized to LF
-// and trailing blank lines removed. It does not parse MIME.
+// content hash (hex SHA-256) that two copies of raw share only when they are
+// the same message: the same Message-ID (or none in either) and the same
+// bytes once the trace fields (see isTraceField) are removed from the header
+// section. Line endings (CRLF, LF or a lone CR, which classic Mac OS wrote)
+// are read alike, as the servers a copy went through may have rewritten
+// them, and line breaks at the very end are ignored, as some mail stores add
+// or drop one; every other byte counts. So the same message fetched from
+// two mailboxes, or again after a UIDVALIDITY reset, matches, and two
+// messages that differ anywhere else never do. It does not parse MIME.
 func Fingerprint(raw []byte) (messageID, hash string) {
-	fields, body := scanHeader(raw)
 	h := sha256.New()
-	for _, f := range fields {
-		h.Write([]byte(f[0]))
-		h.Write([]byte{':'})
-		h.Write([]byte(f[1]))
-		h.Write([]byte{'\n'})
+	lw := lineHasher{h: h}
+	rest, id := hashHeader(raw, &lw)
+	for len(rest) > 0 {
+		var line []byte
+		line, rest = nextLine(rest)
+		lw.line(line)
 	}
-	h.Write([]byte{'\n'})
-	writeNormalized(h, bytes.TrimRight(body, "\r\n"))
-	if ids := msgIDs(firstField(fields, "message-id")); len(ids) > 0 {
+	if ids := msgIDs(id); len(ids) > 0 {
 		messageID = ids[0]
 	}
+	// The Message-ID is in the hashed bytes already; hashing it once more,
+	// apart, keeps "same Message-ID" a rule of its own.
+	h.Write([]byte("\x00message-id:"))
+	h.Write([]byte(messageID))
 	return messageID, hex.EncodeToString(h.Sum(nil))
 }
 
-// firstField returns the value of the first field called name.
-func firstField(fields [][2]string, name string) string {
-	for _, f := range fields {
-		if f[0] == name {
-			return f[1]
-		}
-	}
-	return ""
-}
-
-// scanHeader returns the header fields that are not trace fields, in
-// order, unfolded and with white space collapsed, and the body that
-// follows the header section. A line that is neither a header field nor a
-// continuation ends the header; raw that does not start with a header is
-// all body.
-func scanHeader(raw []byte) ([][2]string, []byte) {
-	var (
-		fields [][2]string
-		cur    string // field being collected, "" when not wanted
-		b      strings.Builder
-	)
-	flush := func() {
-		if cur != "" {
-			fields = append(fields, [2]string{cur, strings.Join(strings.Fields(b.String()), " ")})
-		}
-		cur = ""
-		b.Reset()
-	}
-	rest := raw
+// hashHeader feeds the header section of raw to lw, leaving out trace
+// fields with their continuation lines, and returns what follows it (the
+// blank line that ends the header, then the body) and the unfolded value of
+// the first Message-ID field. Blank lines before the header are hashed and
+// skipped. A line that is neither a header field nor a continuation ends the
+// header; raw that does not start with a header is all body.
+func hashHeader(raw []byte, lw *lineHasher) (rest []byte, messageID string) {
+	rest = raw
 	for len(rest) > 0 {
-		line, next := cutLine(rest)
-		content := bytes.TrimRight(line, "\r\n")
+		line, next := nextLine(rest)
+		if len(bytes.TrimSpace(line)) > 0 {
+			break
+		}
+		lw.line(line)
+		rest = next
+	}
+	var (
+		skip   bool // the current field is a trace field
+		inID   bool // the current field is the first Message-ID
+		idDone bool
+		id     strings.Builder
+	)
+	for len(rest) > 0 {
+		line, next := nextLine(rest)
 		switch {
-		case len(content) == 0:
-			flush()
-			return fields, next
-		case content[0] == ' ' || content[0] == '\t':
-			if cur != "" {
-				b.WriteByte(' ')
-				b.Write(content)
+		case len(line) > 0 && (line[0] == ' ' || line[0] == '\t'):
+			if lw.fields == 0 {
+				return rest, id.String()
 			}
-		case isHeaderLine(content):
-			flush()
-			i := bytes.IndexByte(content, ':')
-			name := strings.ToLower(string(bytes.TrimSpace(content[:i])))
-			if !isTraceField(name) {
-				cur = name
-				b.Write(content[i+1:])
+			if inID {
+				id.WriteByte(' ')
+				id.Write(line)
 			}
+		case isHeaderLine(line):
+			i := bytes.IndexByte(line, ':')
+			name := strings.ToLower(string(bytes.TrimSpace(line[:i])))
+			skip = isTraceField(name)
+			if inID {
+				inID, idDone = false, true
+			}
+			if name == "message-id" && !idDone {
+				inID = true
+				id.Write(line[i+1:])
+			}
+			lw.fields++
 		default:
-			flush()
-			return fields, rest
+			return rest, id.String()
+		}
+		if !skip {
+			lw.line(line)
 		}
 		rest = next
 	}
-	flush()
-	return fields, nil
+	return rest, id.String()
 }
 
-// writeNormalized writes b to w with CRLF and lone CR turned into LF.
-func writeNormalized(w io.Writer, b []byte) {
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\r')
-		if i < 0 {
-			w.Write(b)
-			return
-		}
-		w.Write(b[:i])
-		w.Write([]byte{'\n'})
-		b = b[i+1:]
-		if len(b) > 0 && b[0] == '\n' {
-			b = b[1:]
-		}
+// lineHasher writes lines to a hash, each followed by one LF, except that
+// the line breaks after the last non-empty line are never written.
+type lineHasher struct {
+	h       hash.Hash
+	pending int // line breaks not written yet
+	fields  int // header fields seen
+}
+
+// line hashes one line without its line ending.
+func (lw *lineHasher) line(l []byte) {
+	if len(l) == 0 {
+		lw.pending++
+		return
 	}
+	for ; lw.pending > 0; lw.pending-- {
+		lw.h.Write([]byte{'\n'})
+	}
+	lw.h.Write(l)
+	lw.pending = 1
+}
+
+// nextLine returns the first line of b without its line ending, which is
+// CRLF, LF or a lone CR, and what follows that line ending.
+func nextLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexAny(b, "\r\n")
+	if i < 0 {
+		return b, nil
+	}
+	if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+		return b[:i], b[i+2:]
+	}
+	return b[:i], b[i+1:]
 }

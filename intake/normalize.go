@@ -34,22 +34,22 @@ func normalizeRaw(raw []byte, o Options, depth int) *Message {
 	m := &Message{}
 	wk := &walker{opts: o, depth: depth, w: &w, textLeft: o.MaxTextBytes}
 
+	raw = readableLines(raw, &w)
 	ent, err := readEntity(raw, o, &w)
 	var h message.Header
 	if ent == nil {
 		wk.plain = append(wk.plain, toUTF8(wk.clip(raw, "body"), "body", &w))
 	} else {
 		h = ent.Header
-		decodeEnvelope(h, m, &w)
-		if err != nil {
-			w.add("body: %v; body kept undecoded", err)
-		}
+		wk.rootErr = err // the walk reports it with the root part
 		if werr := ent.Walk(wk.visit); werr != nil {
 			w.add("mime structure broken, parsed best effort: %v", werr)
 			if len(wk.plain) == 0 && len(wk.html) == 0 {
 				wk.plain = append(wk.plain, toUTF8(wk.clip(bodyOf(raw), "body"), "body", &w))
 			}
 		}
+		// After the walk, which found the charset the text declares.
+		decodeEnvelope(h, m, wk.charset, &w)
 	}
 
 	m.FullText = fullText(wk)

@@ -25,6 +25,12 @@ type walker struct {
 	forwards  []Forward
 	attach    []Attachment
 	structure structure
+	// charset is the first charset a text part declares, other than
+	// us-ascii: the best guess for header fields in raw 8-bit bytes.
+	charset string
+	// rootErr is what reading the top-level entity reported (an unknown
+	// charset or transfer encoding).
+	rootErr error
 	// textLeft is what the text parts may still read of opts.MaxTextBytes.
 	textLeft int64
 }
@@ -60,14 +66,22 @@ func (wk *walker) readText(where string, r io.Reader) ([]byte, error) {
 // is a warning, and the walk goes on.
 func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 	where := partName(p)
-	if err != nil {
-		wk.w.add("%s: %v; body kept undecoded", where, err)
+	if len(p) == 0 && err == nil {
+		err = wk.rootErr
 	}
 	mediaType, params := contentType(ent.Header, where, wk.w)
+	// go-message knows no UTF-7: it hands over the body undecoded.
+	utf7 := err != nil && message.IsUnknownCharset(err) && isUTF7(params["charset"])
+	if err != nil && !utf7 {
+		wk.w.add("%s: %v; body kept undecoded", where, err)
+	}
 	switch {
 	case strings.HasPrefix(mediaType, "multipart/"):
 		if params["boundary"] == "" {
 			wk.w.add("%s: %s without boundary", where, mediaType)
+		}
+		if mediaType == "multipart/digest" && len(p) == 0 {
+			wk.structure.digest = true
 		}
 		if mediaType == "multipart/report" && wk.structure.reportType == "" {
 			wk.structure.reportType = strings.ToLower(strings.TrimSpace(params["report-type"]))
@@ -83,14 +97,31 @@ func (wk *walker) visit(p []int, ent *message.Entity, err error) error {
 		wk.structure.deliveryStatus = true
 	case mediaType == "message/feedback-report":
 		wk.structure.feedbackReport = true
+	case mediaType == "message/disposition-notification" || mediaType == "message/global-disposition-notification":
+		wk.structure.mdn = true
 	}
 
 	disp, filename := disposition(ent.Header, params)
 	isText := mediaType == "text/plain" || mediaType == "text/html"
-	if isText && disp != "attachment" && (filename == "" || disp == "inline" || p == nil) {
+	if cs := strings.TrimSpace(params["charset"]); wk.charset == "" && strings.HasPrefix(mediaType, "text/") &&
+		cs != "" && !strings.EqualFold(cs, "us-ascii") {
+		wk.charset = cs
+	}
+	// A name on a text/plain part that has no Content-Disposition labels
+	// the body (some mailers name every part); only a disposition makes
+	// it an attachment.
+	labelled := mediaType == "text/plain" && disp == ""
+	if isText && disp != "attachment" && (filename == "" || disp == "inline" || p == nil || labelled) {
 		b, rerr := wk.readText(where, ent.Body)
 		if rerr != nil {
 			wk.w.add("%s: decoding stopped after %d bytes: %v", where, len(b), rerr)
+		}
+		if utf7 {
+			if s, err := decodeUTF7(string(b)); err == nil {
+				b = []byte(s)
+			} else {
+				wk.w.add("%s: %v; body kept undecoded", where, err)
+			}
 		}
 		text := toUTF8(b, where, wk.w)
 		if mediaType == "text/html" {
@@ -152,6 +183,16 @@ func (wk *walker) attachment(where string, ent *message.Entity, mediaType, filen
 			wk.w.add("%s: audio attachment %q is %d bytes, over the %d byte limit; data not kept", where, excerpt(filename), a.Size, limit)
 		} else if err == nil {
 			a.Data = data
+		}
+	} else if isTNEF(mediaType, filename) {
+		head, herr := io.ReadAll(io.LimitReader(ent.Body, tnefHeadBytes))
+		if isReadReceiptClass(tnefMessageClass(head)) {
+			wk.structure.readReceipt = true
+		}
+		a.Size, err = io.Copy(io.Discard, ent.Body)
+		a.Size += int64(len(head))
+		if herr != nil {
+			err = herr
 		}
 	} else {
 		a.Size, err = io.Copy(io.Discard, ent.Body)

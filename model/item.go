@@ -50,6 +50,11 @@ type Item struct {
 	// tells an empty transcript (silence) from none yet.
 	Transcript    string
 	HasTranscript bool
+	// TranscriptUnreliable says why the transcript may not be what was
+	// said ("8000 Hz audio; the recogniser's model expects 16000 Hz");
+	// empty when nothing is known against it. Such an item waits in the
+	// dashboard's listen queue until a manager corrects the transcript.
+	TranscriptUnreliable string
 	// AutoReason says why the item is auto-generated (out-of-office,
 	// bounce, list); empty for a person's message.
 	AutoReason string
@@ -102,6 +107,11 @@ type Transcript struct {
 	Language string
 	// Confidence is between 0 and 1; 0 means unknown.
 	Confidence float64
+	// Unreliable says why Text should not be taken as what was said (the
+	// engine rated it low, or the audio is poorer than its model is made
+	// for); empty when nothing is known against it. The tags it gives are
+	// provisional: a person should listen to the recording.
+	Unreliable string
 	// Note says why Text is empty ("silence", "no speech recognised",
 	// "waiting for a manager's transcript").
 	Note string

@@ -64,4 +64,9 @@ type Message struct {
 	TranscriptNote     string  `json:"transcript_note,omitempty"`
 	Confidence         float64 `json:"transcript_confidence,omitempty"`
 	AwaitingTranscript bool    `json:"awaiting_transcript,omitempty"`
+	// TranscriptUnreliable says why the transcript may be wrong.
+	TranscriptUnreliable string `json:"transcript_unreliable,omitempty"`
+
+	// Slack is where a Slack message was posted and by whom.
+	Slack *SlackRef `json:"slack,omitempty"`
 }

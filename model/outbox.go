@@ -20,6 +20,8 @@ type Channel string
 const (
 	ChannelEmail Channel = "email"
 	ChannelSMS   Channel = "sms"
+	// ChannelSlack posts in Slack: Body is a SlackPost as JSON.
+	ChannelSlack Channel = "slack"
 )
 
 // OutboxState is where an outgoing message is.

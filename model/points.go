@@ -64,9 +64,11 @@ type Rep struct {
 	Name    string
 	Team    string
 	Manager string
-	// Emails are folded addresses; Phones are E.164 numbers.
+	// Emails are folded addresses; Phones are E.164 numbers; Slack are
+	// Slack user IDs (U0123ABCD).
 	Emails []string
 	Phones []string
+	Slack  []string
 	// Line is where the rep came from in an import file, for errors.
 	Line int
 }

@@ -9,14 +9,15 @@ type ItemKind string
 const (
 	KindEmail     ItemKind = "email"
 	KindVoicemail ItemKind = "voicemail"
+	KindSlack     ItemKind = "slack"
 )
 
 // RawItem is one email or voicemail exactly as the source delivered it.
 type RawItem struct {
 	// SourceKey identifies the item within its source: "uidvalidity:uid"
-	// for IMAP, the RecordingSid for Twilio.
+	// for IMAP, the RecordingSid for Twilio, "team:channel:ts" for Slack.
 	SourceKey string
-	// Kind is KindEmail or KindVoicemail.
+	// Kind is KindEmail, KindVoicemail or KindSlack.
 	Kind ItemKind
 	// Mailbox is the address of the mailbox it arrived in (empty for voicemail).
 	Mailbox string

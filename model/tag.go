@@ -46,4 +46,11 @@ type Evidence struct {
 	// Offset is the byte offset of Phrase in the field (for a mailbox, its
 	// index among the item's mailboxes).
 	Offset int
+	// Rule is set on evidence in a transcript that is not the name word
+	// for word: "spoken form", "words joined", "sounds like" or "spelled
+	// like"; Phrase is then what was heard.
+	Rule string `json:",omitempty"`
+	// Confidence is how likely a name heard by sound or spelling is the
+	// name, between 0 and 1; 0 for evidence that states it word for word.
+	Confidence float64 `json:",omitempty"`
 }

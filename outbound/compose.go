@@ -1,6 +1,8 @@
 package outbound
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"strconv"
@@ -46,6 +48,12 @@ type Contribution struct {
 	Trust       model.Trust
 	TrustReason string
 	Ack         model.AckRule
+	// Slack is where a Slack message was posted; nil for other items.
+	Slack *model.SlackRef
+	// TranscriptUnreliable says why the transcript may be wrong (then its
+	// tags are provisional and owners are asked to listen); empty
+	// otherwise. Item.TranscriptUnreliable stands in when it is empty.
+	TranscriptUnreliable string
 }
 
 // Composer turns contributions into outbox messages with the templates.
@@ -158,6 +166,7 @@ func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 		it.Category = points.Feedback
 	}
 	it.Size = ct.Item.RawSize
+	it.Unreliable = cmp.Or(ct.TranscriptUnreliable, ct.Item.TranscriptUnreliable)
 	it.OriginalAttached = ct.Item.Kind == "email" && len(ct.Item.Raw) > 0 && len(ct.Item.Raw) <= MaxOriginalBytes
 	if c.PublicURL != "" {
 		it.URL = c.PublicURL + "/items/" + strconv.FormatInt(ct.Item.ID, 10)
@@ -215,6 +224,64 @@ func (c *Composer) AckSMS(ct Contribution, to string) (model.OutboxMessage, erro
 		return model.OutboxMessage{}, err
 	}
 	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelSMS, Recipient: to, Body: []byte(text)}, nil
+}
+
+// AckSlack renders the ack posted in Slack: a reply in the message's
+// thread, or an ephemeral message only its author sees.
+func (c *Composer) AckSlack(ct Contribution, ephemeral bool) (model.OutboxMessage, error) {
+	text, err := c.Templates.Slack(c.Data(ct))
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	ref := ct.Slack
+	p := model.SlackPost{Channel: ref.Channel, ThreadTS: ref.ThreadTS, Text: text, ItemID: ct.Item.ID}
+	if p.ThreadTS == "" {
+		p.ThreadTS = ref.TS
+	}
+	if ephemeral {
+		p.User, p.Ephemeral = ref.User, true
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelSlack, Recipient: slackRecipient(ref),
+		RecipientKey: SlackKey(ref.User), Body: body}, nil
+}
+
+// SlackNotice renders an owner's notice posted to the owner's Slack
+// channel or user.
+func (c *Composer) SlackNotice(ct Contribution, owner config.Owner) (model.OutboxMessage, error) {
+	d := c.Data(ct)
+	d.Owner = templates.Owner{Name: owner.Name, Email: owner.Email}
+	text, err := c.Templates.SlackNotice(d)
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	body, err := json.Marshal(model.SlackPost{Channel: owner.Slack, Text: text})
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelSlack, Recipient: owner.Slack, Body: body}, nil
+}
+
+// slackRecipient names a Slack ack's place: the channel and the message.
+func slackRecipient(ref *model.SlackRef) string {
+	return "#" + cmpOr(ref.ChannelName, ref.Channel) + " " + ref.TS
+}
+
+// SlackKey is a Slack user as the ack caps count it.
+func SlackKey(user string) string { return slackPrefix + strings.ToLower(user) }
+
+// slackPrefix marks a Slack user among recipients that are otherwise
+// mail addresses and phone numbers.
+const slackPrefix = "slack:"
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // MaxOriginalBytes is the largest original email an owner notice

@@ -20,6 +20,9 @@ type Planner struct {
 	Suppress *Suppressor
 	// Email is set when SMTP is configured; SMS when SMS acks are on.
 	Email, SMS bool
+	// Slack is how a Slack message is acknowledged (thread, ephemeral or
+	// none); empty without the slack section.
+	Slack string
 	// Owners by name.
 	Owners map[string]config.Owner
 	// Now is the clock of the daily cap; time.Now when nil.
@@ -30,6 +33,9 @@ type Planner struct {
 func NewPlanner(cfg *config.Config, c *Composer) *Planner {
 	p := &Planner{Composer: c, Suppress: NewSuppressor(cfg), Email: cfg.SMTP != nil,
 		SMS: cfg.SMS.Enabled && cfg.Twilio != nil, Owners: map[string]config.Owner{}}
+	if cfg.Slack != nil {
+		p.Slack = cfg.Slack.Ack.Reply
+	}
 	for _, o := range cfg.Owners {
 		p.Owners[o.Name] = o
 	}
@@ -46,7 +52,9 @@ func (p *Planner) Plan(ctx context.Context, counter AckCounter, ct Contribution,
 	if err != nil {
 		return nil, nil, err
 	}
-	ack.RecipientKey = p.Suppress.Key(ack.Recipient)
+	if ack.RecipientKey == "" {
+		ack.RecipientKey = p.Suppress.Key(ack.Recipient)
+	}
 	out = append(out, ack)
 	if max, since := p.Suppress.DailyCap(p.now()); max > 0 && ack.State != model.OutboxSuppressed {
 		cap = &model.AckCap{Recipient: ack.RecipientKey, Since: since, Max: max}
@@ -61,6 +69,9 @@ func (p *Planner) Plan(ctx context.Context, counter AckCounter, ct Contribution,
 // ack renders the ack to the contributor on the item's channel, or
 // returns a suppressed message with the reason it must not be sent.
 func (p *Planner) ack(ctx context.Context, counter AckCounter, ct Contribution, msg model.Message, autoReason string) (model.OutboxMessage, error) {
+	if ct.Item.Kind == model.KindSlack && ct.Slack != nil {
+		return p.slackAck(ctx, counter, ct)
+	}
 	channel, to := model.ChannelEmail, strings.TrimSpace(ct.From.Addr)
 	// A phone system's voicemail-to-email comes from the PBX, not from the
 	// rep: answer the caller like a voicemail. An item a manager credited
@@ -114,6 +125,35 @@ func (p *Planner) ack(ctx context.Context, counter AckCounter, ct Contribution, 
 	return p.Composer.AckEmail(ct, to)
 }
 
+// ReasonSlackRepliesOff suppresses Slack acks when slack.ack.reply is none.
+const ReasonSlackRepliesOff = "slack replies are off"
+
+// slackAck renders the ack of a Slack message in Slack, or returns it
+// suppressed with the reason: the rules, who the author is, the caps
+// (counted per Slack user).
+func (p *Planner) slackAck(ctx context.Context, counter AckCounter, ct Contribution) (model.OutboxMessage, error) {
+	key := SlackKey(ct.Slack.User)
+	reason := p.Suppress.Rule(Incoming{Recipient: key})
+	if reason == "" && (p.Slack == "" || p.Slack == "none") {
+		reason = ReasonSlackRepliesOff
+	}
+	if reason == "" {
+		reason = withheld(ct)
+	}
+	var err error
+	if reason == "" {
+		reason, err = p.Suppress.Cap(ctx, counter, Incoming{Recipient: key}, p.now())
+	}
+	if err != nil {
+		return model.OutboxMessage{}, err
+	}
+	if reason != "" {
+		return model.OutboxMessage{Kind: model.OutboxAck, Channel: model.ChannelSlack, Recipient: slackRecipient(ct.Slack),
+			RecipientKey: key, State: model.OutboxSuppressed, Reason: reason}, nil
+	}
+	return p.Composer.AckSlack(ct, p.Slack == "ephemeral")
+}
+
 // Reasons an ack is withheld from who the sender is.
 const (
 	ReasonNotVerified    = "sender not verified"
@@ -152,8 +192,9 @@ func repHasEmail(rep *model.Rep, addr string) bool {
 // whose digest is immediate; owners on hourly or daily digests hear from
 // the digest.
 func (p *Planner) notices(ct Contribution) ([]model.OutboxMessage, error) {
-	if !p.Email {
-		return nil, nil
+	out, err := p.slackNotices(ct)
+	if err != nil || !p.Email {
+		return out, err
 	}
 	replyTo := strings.TrimSpace(ct.From.Addr)
 	if ct.Item.Kind == model.KindVoicemail || (ct.Trust == model.TrustCredited && !repHasEmail(ct.Rep, replyTo)) {
@@ -162,7 +203,6 @@ func (p *Planner) notices(ct Contribution) ([]model.OutboxMessage, error) {
 			replyTo = ct.Rep.Emails[0]
 		}
 	}
-	var out []model.OutboxMessage
 	for _, name := range ct.Owners {
 		o, ok := p.Owners[name]
 		if !ok || o.Email == "" || (o.Digest != "" && o.Digest != "immediate") {
@@ -174,6 +214,28 @@ func (p *Planner) notices(ct Contribution) ([]model.OutboxMessage, error) {
 			continue
 		}
 		m, err := p.Composer.Notice(ct, o, replyTo)
+		if err != nil {
+			return nil, err
+		}
+		m.Owner = name
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// slackNotices renders a notice to the Slack channel or user of each
+// owner of the contribution that has one.
+func (p *Planner) slackNotices(ct Contribution) ([]model.OutboxMessage, error) {
+	if p.Slack == "" {
+		return nil, nil
+	}
+	var out []model.OutboxMessage
+	for _, name := range ct.Owners {
+		o, ok := p.Owners[name]
+		if !ok || o.Slack == "" {
+			continue
+		}
+		m, err := p.Composer.SlackNotice(ct, o)
 		if err != nil {
 			return nil, err
 		}

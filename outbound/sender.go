@@ -2,7 +2,7 @@
 // notices into outbox messages, decides at enqueue time which acks are
 // suppressed (auto-replies, lists, our own addresses, no-reply senders, a
 // daily cap), and runs the outbox worker that sends pending messages
-// through an SMTP mailer or the Twilio SMS API.
+// through an SMTP mailer, the Twilio SMS API or Slack.
 package outbound
 
 import (
@@ -29,8 +29,14 @@ func (e *PermanentError) Error() string { return e.Err.Error() }
 // Unwrap returns the underlying error.
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// IsPermanent reports whether err is, or wraps, a PermanentError.
+// IsPermanent reports whether err is, or wraps, a PermanentError, or an
+// error that says it is permanent (a Permanent() bool method, as the
+// Slack client's errors have).
 func IsPermanent(err error) bool {
 	var p *PermanentError
-	return errors.As(err, &p)
+	if errors.As(err, &p) {
+		return true
+	}
+	var says interface{ Permanent() bool }
+	return errors.As(err, &says) && says.Permanent()
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake"
@@ -22,6 +23,7 @@ const (
 	ReasonListAddress  = "mailing list address"
 	ReasonReplyToUs    = "reply to a message earshot sent"
 	ReasonBounceTopic  = "subject of a bounce or report"
+	ReasonBadAddress   = "recipient has no valid domain"
 )
 
 // AckCounter counts the acks already enqueued, for the caps.
@@ -183,6 +185,8 @@ func (s *Suppressor) Rule(in Incoming) string {
 		return autoReason(in.AutoReason)
 	case s.Own(rcpt):
 		return ReasonOwnAddress
+	case !isPhone(rcpt) && !strings.HasPrefix(rcpt, slackPrefix) && !deliverable(rcpt):
+		return ReasonBadAddress
 	case reportSubject.MatchString(strings.TrimSpace(in.Subject)):
 		return ReasonBounceTopic
 	}
@@ -213,6 +217,54 @@ func (s *Suppressor) Own(addr string) bool {
 		a = p.Address
 	}
 	return s.own[intake.FoldAddress(a)] || s.own[strings.TrimSpace(addr)]
+}
+
+// isPhone reports whether rcpt is an E.164 phone number, as SMS acks are
+// addressed.
+func isPhone(rcpt string) bool {
+	if len(rcpt) < 2 || rcpt[0] != '+' {
+		return false
+	}
+	for _, c := range rcpt[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// deliverable reports whether rcpt is a mail address whose domain can
+// receive mail from the internet: "local@example.com", or with a display
+// name. An address without a domain ("moderator", "MAILER-DAEMON") or with a
+// single-label or malformed one is not.
+func deliverable(rcpt string) bool {
+	a, err := mail.ParseAddress(rcpt)
+	if err != nil {
+		return false
+	}
+	at := strings.LastIndexByte(a.Address, '@')
+	if at <= 0 {
+		return false
+	}
+	domain := a.Address[at+1:]
+	if strings.HasPrefix(domain, "[") && strings.HasSuffix(domain, "]") {
+		return len(domain) > 2 // an address literal, RFC 5321 section 4.1.3
+	}
+	labels := strings.Split(strings.TrimSuffix(domain, "."), ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return false
+		}
+		for _, c := range l {
+			if c < utf8.RuneSelf && !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				return false
+			}
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != "" // a top-level domain is never all digits
 }
 
 // autoReason names the suppression of machine-generated mail; list mail

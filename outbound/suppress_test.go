@@ -56,6 +56,16 @@ func TestSuppressionRules(t *testing.T) {
 		{"an old Hotmail complaint (sisimai arf-22)", outbound.Incoming{Recipient: "staff@hotmail.com", Subject: " complaint about message from 192.0.2.222"}, "subject of a bounce or report"},
 		{"a rep writing about delivery is not a bounce", outbound.Incoming{Recipient: "dana@example.test", Subject: "Delivery dates for Globex"}, ""},
 		{"nor about returns", outbound.Incoming{Recipient: "dana@example.test", Subject: "Returned mailers from the trade show"}, ""},
+		{"an address without a domain (\"From: Moderator-Address <moderator>\" of a list's held-message notice)", outbound.Incoming{Recipient: "moderator"}, "recipient has no valid domain"},
+		{"a single-label domain", outbound.Incoming{Recipient: "dana@localhost"}, "recipient has no valid domain"},
+		{"an empty domain", outbound.Incoming{Recipient: "dana@"}, "recipient has no valid domain"},
+		{"a domain with an empty label", outbound.Incoming{Recipient: "dana@example..test"}, "recipient has no valid domain"},
+		{"an IP address is no domain name", outbound.Incoming{Recipient: "dana@192.0.2.7"}, "recipient has no valid domain"},
+		{"an address literal (RFC 5321 section 4.1.3)", outbound.Incoming{Recipient: "dana@[192.0.2.7]"}, ""},
+		{"an internationalized domain", outbound.Incoming{Recipient: "dana@bücher.example"}, ""},
+		{"a display name and a +tag", outbound.Incoming{Recipient: "Dana Rep <dana+news@sales.example.test>"}, ""},
+		{"an SMS ack to a phone number", outbound.Incoming{Recipient: "+15555550123"}, ""},
+		{"a Slack ack to a Slack user", outbound.Incoming{Recipient: outbound.SlackKey("U024BE7LH")}, ""},
 	}
 	for _, c := range cases {
 		got, err := sup.Ack(ctx, s, c.in, now)

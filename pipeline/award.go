@@ -69,7 +69,8 @@ func (a *Awarder) Award(ctx context.Context, it model.Item, res *model.Processed
 	ct := outbound.Contribution{
 		Item: it, Subject: res.Subject, Text: res.BodyText, From: f.From, CallerNumber: f.CallerNumber,
 		Tags: res.Tags, Award: award, MessageID: f.MessageID, References: f.References,
-		Trust: res.Trust, TrustReason: res.TrustReason, Ack: res.Ack,
+		Trust: res.Trust, TrustReason: res.TrustReason, Ack: res.Ack, Slack: f.Slack,
+		TranscriptUnreliable: f.TranscriptUnreliable,
 	}
 	if ct.Text == "" && it.HasTranscript {
 		ct.Text = it.Transcript

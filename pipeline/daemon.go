@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/intake/imap"
+	slackin "github.com/earshot-dev/earshot/intake/slack"
 	"github.com/earshot-dev/earshot/intake/source"
 	"github.com/earshot-dev/earshot/intake/voicemail"
 	"github.com/earshot-dev/earshot/model"
@@ -41,6 +43,7 @@ type Daemon struct {
 	outboxWake chan struct{}
 	sources    []intakeSource
 	twilio     *voicemail.Source // nil without a Twilio account
+	slack      *slackin.App      // nil without a Slack app
 	workers    *Workers
 	outbox     *outbound.Worker
 	// mailer keeps an SMTP connection between messages; nil without smtp.
@@ -51,10 +54,17 @@ type Daemon struct {
 	scheduler  *Scheduler
 	search     *SearchIndexer
 	intakeOnly bool
+	// transcriber is closed after the workers: the whisper engine runs a
+	// server process.
+	transcriber transcribe.Transcriber
+	// opsListener serves /readyz and /metrics apart; nil without
+	// http.ops_listen (Run listens on it).
+	opsListener net.Listener
 }
 
-// intakeSource is a running intake: an IMAP mailbox or the Twilio
-// account, each run by a source.Runner.
+// intakeSource is a running intake: an IMAP mailbox, the Twilio account,
+// a Slack channel or the Slack app's Socket Mode connection, each run by a
+// source.Runner.
 type intakeSource interface {
 	Name() string
 	Run(ctx context.Context) error
@@ -66,6 +76,9 @@ type intakeSource interface {
 type Options struct {
 	// Listener replaces listening on cfg.HTTP.Listen (tests pass :0).
 	Listener net.Listener
+	// OpsListener replaces listening on cfg.HTTP.OpsListen, and serves
+	// /readyz and /metrics there even when it is not configured.
+	OpsListener net.Listener
 	// Name names this replica in leases and claims; hostname-pid-random
 	// when empty.
 	Name string
@@ -76,7 +89,8 @@ type Options struct {
 	// stored and wait for a replica that processes them.
 	IntakeOnly bool
 	// SenderCheck replaces the verification of email senders (DKIM,
-	// DMARC) over the system's DNS, e.g. with one over a test resolver.
+	// DMARC, a trusted server's Authentication-Results, spam verdicts;
+	// NewSenderCheck of the configuration's dns settings when nil).
 	SenderCheck SenderCheck
 }
 
@@ -91,7 +105,7 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	}
 	d := &Daemon{cfg: cfg, store: st, log: log, reg: prometheus.NewRegistry(), name: o.Name,
 		wake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1), listener: o.Listener, routes: o.Routes,
-		intakeOnly: o.IntakeOnly}
+		intakeOnly: o.IntakeOnly, opsListener: o.OpsListener}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	router, err := NewRouter(cfg)
@@ -117,11 +131,25 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		d.sources = append(d.sources, src)
 		twilioClient = src.Client()
 	}
+	if cfg.Slack != nil {
+		app, err := slackin.New(slackin.FromConfig(cfg), sink, &slackin.Options{Options: runner, Registerer: d.reg})
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		d.slack = app
+		for _, ch := range app.Channels {
+			d.sources = append(d.sources, ch)
+		}
+		if sock := app.Socket(); sock != nil {
+			d.sources = append(d.sources, sock)
+		}
+	}
 	tr, err := transcribe.New(cfg.Transcribe, &transcribe.Options{Vocabulary: transcribe.VocabularyFrom(cfg),
 		Twilio: twilioClient, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("transcription: %w", err)
 	}
+	d.transcriber = tr
 	awarder, err := NewAwarder(cfg, st, log.With("component", "award"))
 	if err != nil {
 		return nil, fmt.Errorf("acks: %w", err)
@@ -142,6 +170,9 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		}
 		senders[model.ChannelSMS] = sms
 	}
+	if d.slack != nil {
+		senders[model.ChannelSlack] = d.slack
+	}
 	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
@@ -158,11 +189,16 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	d.scheduler.Wake = d.outboxWake
 	d.search = &SearchIndexer{Store: st, Log: log.With("component", "search")}
 	d.search.Register(d.reg)
-	gate := NewGate(cfg, st, o.SenderCheck)
+	check := o.SenderCheck
+	if check == nil {
+		check = NewSenderCheck(cfg.DNS)
+	}
+	gate := NewGate(cfg, st, check)
 	d.workers = &Workers{
 		Store: st,
 		Processor: &Processor{Store: st, Router: router, Gate: gate,
 			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router, Gate: gate},
+			Slacks:     d.slacks(st, tr, router, gate),
 			Awarder:    awarder},
 		Processed:   d.outboxWake,
 		Name:        d.name,
@@ -175,6 +211,14 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	}
 	d.workers.Register(d.reg)
 	return d, nil
+}
+
+// slacks is the processing of Slack messages; nil without a Slack app.
+func (d *Daemon) slacks(st *store.Store, tr transcribe.Transcriber, router *Router, gate *Gate) *Slacks {
+	if d.slack == nil {
+		return nil
+	}
+	return &Slacks{Store: st, Directory: d.slack, Transcriber: tr, Router: router, Gate: gate}
 }
 
 // imapConfig turns the configured mailbox into the IMAP source's settings.
@@ -213,20 +257,41 @@ func (s *wakingSink) Receive(ctx context.Context, b model.Batch) (model.ReceiveR
 // Registry is the daemon's private Prometheus registry.
 func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 
-// Handler returns the HTTP handler: health, metrics, the Twilio webhooks
-// and the dashboard.
+// hasOps reports whether /readyz and /metrics have a listener of their
+// own.
+func (d *Daemon) hasOps() bool { return d.opsListener != nil || d.cfg.HTTP.OpsListen != "" }
+
+// Handler returns the public HTTP handler: /healthz, the Twilio webhooks,
+// Slack's Events API and the dashboard; /readyz and /metrics for loopback
+// clients when they have no listener of their own.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
-	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth})
+	expose := web.ExposeLoopback
+	if d.hasOps() {
+		expose = web.ExposeNone
+	}
+	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth,
+		Expose: expose, TrustedProxies: d.cfg.Web.TrustedProxies})
 	d.dashboard.Register(mux)
 	if d.twilio != nil {
 		h := d.twilio.Handler()
 		mux.Handle("POST "+voicemail.RecordingPath, h)
 		mux.Handle("POST "+voicemail.VoicePath, h)
 	}
+	if d.slack != nil && d.cfg.Slack.Mode == "events" {
+		mux.Handle("POST "+slackin.EventsPath, d.slack.Handler())
+	}
 	if d.routes != nil {
 		d.routes(mux)
 	}
+	return mux
+}
+
+// OpsHandler returns the handler of the ops listener: /healthz, /readyz
+// and /metrics, for every client.
+func (d *Daemon) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	web.RegisterHealth(mux, web.HealthOptions{DB: d.store, Registry: d.reg, Sources: d.sourceHealth, Expose: web.ExposeAll})
 	return mux
 }
 
@@ -246,18 +311,21 @@ func (d *Daemon) sourceHealth(ctx context.Context) []web.SourceHealth {
 // in hand are sent and marked), and return so the caller closes the
 // database.
 func (d *Daemon) Run(ctx context.Context) error {
-	ln := d.listener
-	if ln == nil {
-		var err error
-		ln, err = net.Listen("tcp", d.cfg.HTTP.Listen)
-		if err != nil {
-			return fmt.Errorf("http: %w", err)
-		}
+	httpErr := make(chan error, 2)
+	srv, err := d.serve("public", d.listener, d.cfg.HTTP.Listen, d.Handler(), httpErr)
+	if err != nil {
+		return err
 	}
-	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(ln) }()
-	d.log.Info("earshot running", "replica", d.name, "http", ln.Addr().String(),
+	var ops *web.Server
+	opsAddr := ""
+	if d.hasOps() {
+		if ops, err = d.serve("ops", d.opsListener, d.cfg.HTTP.OpsListen, d.OpsHandler(), httpErr); err != nil {
+			srv.Shutdown(context.Background())
+			return err
+		}
+		opsAddr = ops.Addr().String()
+	}
+	d.log.Info("earshot running", "replica", d.name, "http", srv.Addr().String(), "ops", opsAddr,
 		"mailboxes", len(d.sources), "database", string(d.store.Dialect()), "intake_only", d.intakeOnly)
 
 	srcCtx, stopSources := context.WithCancel(ctx)
@@ -290,12 +358,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case err := <-httpErr:
-		runErr = fmt.Errorf("http: %w", err)
+	case runErr = <-httpErr:
 	}
 	d.log.Info("shutting down: http")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	srv.Shutdown(sctx)
+	if ops != nil {
+		ops.Shutdown(sctx)
+	}
 	cancel()
 	d.log.Info("shutting down: sources")
 	stopSources()
@@ -307,6 +377,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	stopSearch()
 	d.log.Info("shutting down: workers")
 	stopWorkers()
+	if c, ok := d.transcriber.(io.Closer); ok {
+		c.Close()
+	}
 	d.log.Info("shutting down: outbox")
 	stopOutbox()
 	if d.mailer != nil {
@@ -314,6 +387,25 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.log.Info("stopped")
 	return runErr
+}
+
+// serve starts an HTTP server named name on ln, or on addr when ln is
+// nil; its Serve error goes to errs.
+func (d *Daemon) serve(name string, ln net.Listener, addr string, h http.Handler, errs chan<- error) (*web.Server, error) {
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("http %s: %w", name, err)
+		}
+	}
+	srv, err := web.NewServer(ln, web.ServerOptions{Handler: h, HTTP: d.cfg.HTTP, Name: name,
+		TrustedProxies: d.cfg.Web.TrustedProxies, Registerer: d.reg, Logger: d.log.With("component", "http")})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	go func() { errs <- srv.Serve() }()
+	return srv, nil
 }
 
 // replicaName is hostname-pid-random: unique per process, readable in

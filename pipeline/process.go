@@ -27,6 +27,8 @@ type Processor struct {
 	// Voicemails processes voicemail items and the audio attachments of
 	// voicemail-to-email messages.
 	Voicemails *Voicemails
+	// Slacks processes Slack messages; nil leaves them failing.
+	Slacks *Slacks
 	// Gate decides who an item is from, as far as Earshot trusts it; nil
 	// is a gate on Store by which the roster alone decides, as with
 	// require: none.
@@ -58,6 +60,11 @@ func (p *Processor) Process(ctx context.Context, it model.Item) (model.Processed
 			return model.Processed{}, fmt.Errorf("item %d: voicemail processing is not configured", it.ID)
 		}
 		res, err = p.Voicemails.Process(ctx, it)
+	case model.KindSlack:
+		if p.Slacks == nil {
+			return model.Processed{}, fmt.Errorf("item %d: slack processing is not configured", it.ID)
+		}
+		res, err = p.Slacks.Process(ctx, it)
 	default:
 		return model.Processed{}, fmt.Errorf("item %d: unknown kind %q", it.ID, it.Kind)
 	}
@@ -106,9 +113,11 @@ func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, 
 	if msg.HasAudio() && p.Voicemails != nil {
 		// The transcript is saved before it is used, so a retry never
 		// transcribes twice.
-		if in.Transcript, err = p.Voicemails.TranscribeAttachments(ctx, it, msg); err != nil {
+		tr, err := p.Voicemails.TranscribeAttachments(ctx, it, msg)
+		if err != nil {
 			return model.Processed{}, err
 		}
+		in.Transcript, out.Message.TranscriptUnreliable = tr.Text, tr.Unreliable
 	}
 	out.Tags, out.Assignments, err = p.route(in)
 	if !t.Route {
@@ -133,7 +142,8 @@ func (p *Processor) route(in routing.Input) ([]model.Tag, []model.Assignment, er
 	for _, t := range tags {
 		mt := model.Tag{Kind: model.TagKind(t.Kind), Value: t.Value, Origin: t.Rule}
 		for _, e := range t.Evidence {
-			mt.Evidence = append(mt.Evidence, model.Evidence{Phrase: e.Phrase, Field: e.Field, Offset: e.Offset})
+			mt.Evidence = append(mt.Evidence, model.Evidence{Phrase: e.Phrase, Field: e.Field, Offset: e.Offset,
+				Rule: e.Rule, Confidence: e.Confidence})
 		}
 		st = append(st, mt)
 	}

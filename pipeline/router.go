@@ -27,7 +27,7 @@ func NewRouter(cfg *config.Config) (*Router, error) {
 	if len(topics) == 0 {
 		topics = routing.DefaultTopics()
 	}
-	tagger, err := routing.NewTagger(cfg.Competitors, cfg.Products, topics)
+	tagger, err := routing.NewTagger(cfg.Competitors, cfg.Products, topics, routing.WithSpokenForms(cfg.SpokenForms))
 	if err != nil {
 		return nil, fmt.Errorf("tagger: %w", err)
 	}

@@ -66,6 +66,8 @@ type Gate struct {
 	Attestation string
 	// PhoneRegion reads caller numbers written without a country code.
 	PhoneRegion string
+	// SlackChannels holds each Slack channel's settings by source name.
+	SlackChannels map[string]config.SlackChannel
 }
 
 // NewGate builds the gate of a validated configuration.
@@ -77,6 +79,12 @@ func NewGate(cfg *config.Config, st GateStore, check SenderCheck) *Gate {
 	}
 	if cfg.Twilio != nil {
 		g.Attestation = cfg.Twilio.Attestation
+	}
+	if cfg.Slack != nil {
+		g.SlackChannels = map[string]config.SlackChannel{}
+		for _, ch := range cfg.Slack.Channels {
+			g.SlackChannels[ch.Name] = ch
+		}
 	}
 	return g
 }
@@ -188,6 +196,31 @@ func (g *Gate) voicemail(ctx context.Context, it model.Item, caller, callSID str
 	return g.reviewed(ctx, it.ID, t)
 }
 
+// slack decides the trust of a Slack message from its author. Slack
+// authenticated the user, so a user the roster maps to a rep, by the
+// rep's slack contact or by the profile e-mail Slack holds, is that rep;
+// anyone else is a stranger, whose message reaches its owners only where
+// the channel routes strangers.
+func (g *Gate) slack(ctx context.Context, it model.Item, src, user, email string) (trust, error) {
+	t := trust{Trust: model.TrustStranger, Reason: "Slack user " + user + " is not on the rep roster"}
+	rep, found, err := g.rep(ctx, "slack", user)
+	if err != nil {
+		return trust{}, err
+	}
+	if found {
+		t = trust{Trust: model.TrustRep, Reason: "Slack user " + user + " is " + rep.Name + "'s (roster)", RepID: rep.ID}
+	} else if addr := intake.FoldAddress(email); addr != "" {
+		if rep, found, err = g.rep(ctx, "email", addr); err != nil {
+			return trust{}, err
+		}
+		if found {
+			t = trust{Trust: model.TrustRep, Reason: "Slack user " + user + "'s profile e-mail " + addr + " is " + rep.Name + "'s", RepID: rep.ID}
+		}
+	}
+	t.Route = t.Trust.Contributor() || g.SlackChannels[src].RouteStrangers
+	return g.reviewed(ctx, it.ID, t)
+}
+
 // reviewed applies a manager's verdict on the item, if there is one.
 func (g *Gate) reviewed(ctx context.Context, itemID int64, t trust) (trust, error) {
 	r, ok, err := g.Store.ItemReview(ctx, itemID)
@@ -248,6 +281,9 @@ func attested(verstat string, ok bool, weakest string) (bool, string) {
 	}
 	return false, "caller ID attestation " + verstat + " is below " + weakest
 }
+
+// contributors is the policy an item outside every mailbox is held to.
+func (g *Gate) contributors() config.Contributors { return g.Default }
 
 // apply records the decision in a processing result.
 func (t trust) apply(out *model.Processed, p config.Contributors) {

@@ -92,7 +92,7 @@ func (v *Voicemails) Process(ctx context.Context, it model.Item) (model.Processe
 		RecordingSID: meta.RecordingSID, CallSID: meta.CallSID, DurationSeconds: max(meta.Duration, 0),
 		RecordedAt: meta.DateCreated, TranscriptEngine: tr.Engine, TranscriptLanguage: tr.Language,
 		TranscriptNote: tr.Note, Confidence: tr.Confidence, AwaitingTranscript: tr.Awaiting,
-		Unregistered: out.RepID == 0,
+		TranscriptUnreliable: tr.Unreliable, Unregistered: out.RepID == 0,
 	}
 	if tr.Text == "" {
 		return out, nil
@@ -119,7 +119,7 @@ func (v *Voicemails) transcript(ctx context.Context, it model.Item, a transcribe
 		return model.Transcript{}, fmt.Errorf("transcribe item %d: %w", it.ID, err)
 	}
 	st := model.Transcript{Text: t.Text, Engine: t.Engine, Language: t.Language, Confidence: t.Confidence,
-		Note: t.Empty, Awaiting: t.Awaiting}
+		Unreliable: t.UnreliableReason, Note: t.Empty, Awaiting: t.Awaiting}
 	if err := v.Store.SaveTranscript(ctx, it.ID, it.ClaimedBy, st); err != nil {
 		return model.Transcript{}, err
 	}
@@ -130,11 +130,12 @@ func (v *Voicemails) transcript(ctx context.Context, it model.Item, a transcribe
 // voicemail-to-email message and returns their text, stored first like a
 // voicemail's transcript (and loaded instead when stored). An attachment
 // whose audio is malformed is noted and skipped: the message itself still
-// counts. Other engine failures are returned to retry the item.
-func (v *Voicemails) TranscribeAttachments(ctx context.Context, it model.Item, msg *intake.Message) (string, error) {
+// counts. Other engine failures are returned to retry the item. The
+// transcript is unreliable when any attachment's is.
+func (v *Voicemails) TranscribeAttachments(ctx context.Context, it model.Item, msg *intake.Message) (model.Transcript, error) {
 	saved, ok, err := v.Store.ItemTranscript(ctx, it.ID)
 	if err != nil || ok {
-		return saved.Text, err
+		return saved, err
 	}
 	var audio []intake.Attachment
 	for _, a := range msg.Attachments {
@@ -143,12 +144,12 @@ func (v *Voicemails) TranscribeAttachments(ctx context.Context, it model.Item, m
 		}
 	}
 	if len(audio) == 0 {
-		return "", nil
+		return model.Transcript{}, nil
 	}
 	if v.Transcriber == nil {
-		return "", errors.New("no transcription engine configured")
+		return model.Transcript{}, errors.New("no transcription engine configured")
 	}
-	var texts, notes []string
+	var texts, notes, doubts []string
 	awaiting := true
 	for _, a := range audio {
 		t, err := v.Transcriber.Transcribe(ctx, transcribe.Audio{Data: a.Data, ContentType: a.ContentType, Filename: a.Filename})
@@ -158,24 +159,30 @@ func (v *Voicemails) TranscribeAttachments(ctx context.Context, it model.Item, m
 			awaiting = false
 			continue
 		case err != nil:
-			return "", fmt.Errorf("transcribe item %d attachment %s: %w", it.ID, a.Filename, err)
+			return model.Transcript{}, fmt.Errorf("transcribe item %d attachment %s: %w", it.ID, a.Filename, err)
 		}
 		awaiting = awaiting && t.Awaiting
 		if t.Text != "" {
 			texts = append(texts, t.Text)
+			if t.UnreliableReason != "" {
+				doubts = append(doubts, a.Filename+": "+t.UnreliableReason)
+			}
 		} else if t.Empty != "" {
 			notes = append(notes, a.Filename+": "+t.Empty)
 		}
 	}
 	st := model.Transcript{Text: strings.Join(texts, "\n\n"), Engine: v.Transcriber.Name(),
-		Awaiting: awaiting && len(texts) == 0}
+		Awaiting: awaiting && len(texts) == 0, Unreliable: strings.Join(doubts, "; ")}
+	if len(audio) == 1 && len(doubts) == 1 {
+		st.Unreliable = strings.TrimPrefix(doubts[0], audio[0].Filename+": ")
+	}
 	if st.Text == "" {
 		st.Note = strings.Join(notes, "; ")
 	}
 	if err := v.Store.SaveTranscript(ctx, it.ID, it.ClaimedBy, st); err != nil {
-		return "", err
+		return model.Transcript{}, err
 	}
-	return st.Text, nil
+	return st, nil
 }
 
 // route tags and routes the way the email path does.

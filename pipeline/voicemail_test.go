@@ -363,14 +363,14 @@ func TestTranscribeAttachments(t *testing.T) {
 		{Filename: "vm.wav", ContentType: "audio/wav", Audio: true, Data: vmFlite(t, "Umbrella is offering a forty percent discount.")},
 	}}
 	text, err := vm.TranscribeAttachments(ctx, it, msg)
-	if err != nil || !strings.Contains(text, "discount") || tr.calls.Load() != 2 {
-		t.Fatalf("attachments = %q, %v after %d engine calls", text, err, tr.calls.Load())
+	if err != nil || !strings.Contains(text.Text, "discount") || text.Unreliable != "" || tr.calls.Load() != 2 {
+		t.Fatalf("attachments = %+v, %v after %d engine calls; want 16 kHz speech transcribed and not doubted", text, err, tr.calls.Load())
 	}
 	again, err := vm.TranscribeAttachments(ctx, it, msg)
-	if err != nil || again != text || tr.calls.Load() != 2 {
-		t.Errorf("second call = %q, %v, %d engine calls; want the stored text without transcribing", again, err, tr.calls.Load())
+	if err != nil || again.Text != text.Text || tr.calls.Load() != 2 {
+		t.Errorf("second call = %+v, %v, %d engine calls; want the stored text without transcribing", again, err, tr.calls.Load())
 	}
-	if n, err := vm.TranscribeAttachments(ctx, vmReceive(t, st, "RE"+strings.Repeat("5", 32), "", []byte("an email without audio")), &intake.Message{}); n != "" || err != nil {
-		t.Errorf("no audio = %q, %v", n, err)
+	if n, err := vm.TranscribeAttachments(ctx, vmReceive(t, st, "RE"+strings.Repeat("5", 32), "", []byte("an email without audio")), &intake.Message{}); n.Text != "" || err != nil {
+		t.Errorf("no audio = %+v, %v", n, err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -16,7 +18,7 @@ import (
 )
 
 // columns are the CSV header names, in any order; name is required.
-var columns = []string{"name", "emails", "phones", "team", "manager"}
+var columns = []string{"name", "emails", "phones", "slack", "team", "manager"}
 
 // LineError is a bad row of the roster.
 type LineError struct {
@@ -27,9 +29,9 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
 
-// ParseCSV reads a roster with a header row (name, emails, phones, team,
-// manager). Several emails or phones in one cell are separated by ";" or
-// spaces. Phones are normalised to E.164, reading numbers without a
+// ParseCSV reads a roster with a header row (name, emails, phones, slack,
+// team, manager; slack holds Slack user IDs like U0123ABCD). Several
+// values in one cell are separated by ";". Phones are normalised to E.164, reading numbers without a
 // country code as in region (e.g. "US"). Every bad row is reported with
 // its line number; none of the file is returned then.
 func ParseCSV(r io.Reader, region string) ([]model.Rep, error) {
@@ -92,7 +94,7 @@ func ParseCSV(r io.Reader, region string) ([]model.Rep, error) {
 			continue
 		}
 		rep.Line = line
-		for _, c := range append(append([]string{}, rep.Emails...), rep.Phones...) {
+		for _, c := range slices.Concat(rep.Emails, rep.Phones, rep.Slack) {
 			if prev, ok := seen[c]; ok {
 				errs = append(errs, &LineError{line, fmt.Errorf("%s is also on line %d", c, prev)})
 			}
@@ -125,11 +127,20 @@ func parseRow(get func(string) string, region string) (model.Rep, error) {
 		}
 		rep.Phones = append(rep.Phones, n)
 	}
-	if len(rep.Emails) == 0 && len(rep.Phones) == 0 {
-		return rep, fmt.Errorf("%s has no email and no phone", rep.Name)
+	for _, u := range split(get("slack")) {
+		if !slackUser.MatchString(u) {
+			return rep, fmt.Errorf("slack %q: want a Slack user ID like U0123ABCD", u)
+		}
+		rep.Slack = append(rep.Slack, u)
+	}
+	if len(rep.Emails) == 0 && len(rep.Phones) == 0 && len(rep.Slack) == 0 {
+		return rep, fmt.Errorf("%s has no email, no phone and no slack user", rep.Name)
 	}
 	return rep, nil
 }
+
+// slackUser matches a Slack user ID (U…, or W… in Enterprise Grid).
+var slackUser = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 
 // split separates a cell's values on ";" (and "," for emails written
 // that way), keeping phone numbers with spaces whole.

@@ -49,6 +49,6 @@ func DefaultContext() []string {
 		"went with", "going with", "chose", "picked", "signed with", "lost to", "replace", "replacing",
 		"pricing", "price", "priced", "quote", "quoted", "discount", "cheaper", "deal", "vendor",
 		"contract", "renewal", "rfp", "proposal", "pitch", "pitched", "demo", "trial", "eval", "evaluating",
-		"alternative", "versus", "vs", "offer", "offered", "undercut",
+		"alternative", "versus", "vs", "offer", "offered", "offering", "undercut",
 	}
 }

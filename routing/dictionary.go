@@ -30,6 +30,8 @@ type target struct {
 	// caseless text.
 	ambiguous bool
 	ctxSet    int
+	// spoken marks a spoken form of a keyword or alias (see WithSpokenForms), valid in transcripts only.
+	spoken bool
 }
 
 // phrase is one distinct folded pattern of the automaton with everything it stands for.
@@ -86,6 +88,7 @@ func (b *dictionaryBuilder) add(text string, t target) {
 // if either does (any of the listed spellings), and context if either does.
 func mergeTargets(a, b target) target {
 	a.exact = slices.Concat(a.exact, b.exact)
+	a.spoken = a.spoken && b.spoken // written anywhere, it counts everywhere
 	if b.ambiguous {
 		a.ambiguous = true
 		a.ctxSet = b.ctxSet
@@ -115,6 +118,10 @@ const (
 	hitExactCase
 	hitContext
 	hitKeyword
+	hitSpoken
+	hitJoined
+	hitSoundsLike
+	hitSpelledLike
 )
 
 // String returns the exported rule name, such as RuleAlias.
@@ -126,6 +133,14 @@ func (r hitRule) String() string {
 		return RuleContextAlias
 	case hitKeyword:
 		return RuleKeyword
+	case hitSpoken:
+		return RuleSpokenForm
+	case hitJoined:
+		return RuleJoined
+	case hitSoundsLike:
+		return RuleSoundsLike
+	case hitSpelledLike:
+		return RuleSpelledLike
 	default:
 		return RuleAlias
 	}
@@ -163,6 +178,8 @@ func (d *dictionary) find(f folded, original string, caseless bool, entities, co
 			t := &p.targets[i]
 			h := hit{kind: t.kind, index: int32(t.index), ctxSet: int32(t.ctxSet), start: m.Start, end: m.End, stop: stop}
 			switch {
+			case t.spoken && !caseless:
+				continue
 			case t.kind == entityContext:
 				context = append(context, h)
 				continue
@@ -181,6 +198,9 @@ func (d *dictionary) find(f folded, original string, caseless bool, entities, co
 			}
 			if h.needsContext {
 				h.rule = hitContext
+			}
+			if t.spoken {
+				h.rule = hitSpoken
 			}
 			entities = append(entities, h)
 		}

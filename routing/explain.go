@@ -13,6 +13,7 @@ import (
 //	tags:
 //	  category    intel   mailbox          mailbox[0] "intel"
 //	  competitor  Acme    alias            text@14 "Acme’s"
+//	  competitor  Globex  sounds like      transcript@6 heard as "globe ex" (sounds like, 0.80)
 //	assigned to:
 //	  dana  root > {category="intel"}
 func Explain(tags []Tag, as []Assignment) string {
@@ -42,10 +43,17 @@ func Explain(tags []Tag, as []Assignment) string {
 	return b.String()
 }
 
-// describeEvidence renders one piece of evidence as field@offset "phrase", or mailbox[i] "category".
+// describeEvidence renders one piece of evidence as field@offset "phrase", or mailbox[i] "category"; a name
+// heard by sound or spelling as field@offset heard as "phrase" (rule, confidence), and a spoken form as
+// field@offset "phrase" (spoken form).
 func describeEvidence(ev Evidence) string {
-	if ev.Field == FieldMailbox {
+	switch {
+	case ev.Field == FieldMailbox:
 		return fmt.Sprintf("%s[%d] %s", ev.Field, ev.Offset, strconv.Quote(ev.Phrase))
+	case ev.Confidence > 0:
+		return fmt.Sprintf("%s@%d heard as %s (%s, %.2f)", ev.Field, ev.Offset, strconv.Quote(ev.Phrase), ev.Rule, ev.Confidence)
+	case ev.Rule != "":
+		return fmt.Sprintf("%s@%d %s (%s)", ev.Field, ev.Offset, strconv.Quote(ev.Phrase), ev.Rule)
 	}
 	return fmt.Sprintf("%s@%d %s", ev.Field, ev.Offset, strconv.Quote(ev.Phrase))
 }

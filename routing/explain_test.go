@@ -29,6 +29,9 @@ func TestExplainGolden(t *testing.T) {
 		{"voicemail naming Square in lower case with context", Input{
 			Transcript: "hey it's ana the salon said they're switching to square for payments",
 		}},
+		{"voicemail naming a competitor as the recogniser heard it, with a spoken keyword", Input{
+			Transcript: "hi it's mo the prospect went with ledger lee they wanted single sign on",
+		}},
 		{"nothing to tag", Input{}},
 	}
 	var b strings.Builder

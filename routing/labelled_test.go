@@ -89,11 +89,11 @@ func values(tags []Tag, kind string) []string {
 	return out
 }
 
-// TestLabelledAccuracy measures tagging on the labelled set. The set holds 64 messages with deliberate traps,
-// some of which the tagger is known to miss (misspellings, a competitor name used for a customer, a
-// transcription that splits a name); each message is 1.6% of the set. The floors sit a few messages below the
-// measured figures, so one or two new errors are tolerated and a real regression fails:
-// category accuracy >= 0.90, competitor F1 >= 0.90, product F1 >= 0.90 (measured: 0.97, 0.95, 0.98).
+// TestLabelledAccuracy measures tagging on the labelled set. The set holds 66 messages with deliberate traps,
+// some of which the tagger is known to miss (misspellings, a competitor name used for a customer); each message
+// is 1.5% of the set. The floors sit a few messages below the measured figures, so one or two new errors are
+// tolerated and a real regression fails: category accuracy >= 0.90, competitor F1 >= 0.90, product F1 >= 0.90
+// (measured: 0.985, 0.967, 0.981; a transcription that splits a name, "ledger lee", is now found by sound).
 func TestLabelledAccuracy(t *testing.T) {
 	tagger, tree := loadConfig(t)
 	var items []labelledItem
@@ -105,8 +105,9 @@ func TestLabelledAccuracy(t *testing.T) {
 	correct := 0
 	for _, it := range items {
 		tags := tagger.Tag(it.input())
-		if as := tree.Assign(tags); len(as) == 0 {
-			t.Errorf("%s: no assignment", it.ID)
+		// An item without a category is nobody's; every other item has an owner.
+		if as := tree.Assign(tags); (len(as) == 0) != (it.Category == "none") {
+			t.Errorf("%s (category %s): assigned to %v", it.ID, it.Category, as)
 		}
 		gotCat, wantCat := values(tags, KindCategory), it.wantCategories()
 		categories.add(gotCat, wantCat)

@@ -39,6 +39,14 @@ const (
 	RuleContextAlias = "alias with context"
 	// RuleKeyword: a product or topic keyword.
 	RuleKeyword = "keyword"
+	// RuleSpokenForm: in a transcript, a spoken form of a keyword or alias ("single sign on" for SSO).
+	RuleSpokenForm = "spoken form"
+	// RuleJoined: in a transcript, words that spell a name once joined ("north wind" for Northwind).
+	RuleJoined = "words joined"
+	// RuleSoundsLike: in a transcript, words that sound like a name (Double Metaphone).
+	RuleSoundsLike = "sounds like"
+	// RuleSpelledLike: in a transcript, words spelled within an edit or two of a name.
+	RuleSpelledLike = "spelled like"
 )
 
 // forwardedSeparator is what Evidence offsets in forwarded text count between two forwarded parts.
@@ -70,6 +78,12 @@ type Evidence struct {
 	// Offset is the byte offset of Phrase in the field. Forwarded parts count as if joined by a blank line;
 	// for a mailbox it is the index in Input.Mailboxes.
 	Offset int
+	// Rule is set on evidence from a transcript that is not the name or keyword word for word: RuleSpokenForm,
+	// RuleJoined, RuleSoundsLike or RuleSpelledLike. Phrase is then what was heard.
+	Rule string `json:",omitempty"`
+	// Confidence is how likely a name heard by sound or spelling is the name, between 0 and 1; 0 for evidence
+	// that states it word for word.
+	Confidence float64 `json:",omitempty"`
 }
 
 // Tag is one fact about an item.
@@ -82,6 +96,9 @@ type Tag struct {
 	Evidence []Evidence
 	// Rule names the rule behind the first evidence.
 	Rule string
+	// Confidence is 1 when some evidence states the tag word for word; otherwise the best confidence of its
+	// evidence, all of it names heard by sound or spelling in a transcript: the tag is provisional.
+	Confidence float64
 }
 
 // maxEvidence bounds the evidence kept per tag; a long mail that names a competitor twenty times needs no

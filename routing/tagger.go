@@ -12,6 +12,7 @@ import (
 // changes afterwards and is safe for concurrent use.
 type Tagger struct {
 	dict        *dictionary
+	heard       *heardIndex // names matched by sound in transcripts; empty when turned off
 	foldTable   *foldTable
 	workspaces  sync.Pool // of *workspace, whose buffers are reused across calls
 	competitors []Competitor
@@ -23,12 +24,16 @@ type Tagger struct {
 const contextWindow = 8
 
 // NewTagger compiles the competitors, products and topics into a Tagger. It fails when Check reports a
-// problem that is not a warning; the error names the entry.
-func NewTagger(competitors []Competitor, products []Product, topics []Topic) (*Tagger, error) {
+// problem that is not a warning; the error names the entry. In transcripts, competitor names and aliases and
+// product keywords that are names are also matched by sound and spelling, unless WithoutHeardNames is given,
+// and the spoken forms of keywords count (see WithSpokenForms).
+func NewTagger(competitors []Competitor, products []Product, topics []Topic, opts ...Option) (*Tagger, error) {
 	if err := problemsError("tagging configuration", Check(competitors, products, topics)); err != nil {
 		return nil, err
 	}
+	o := newOptions(opts)
 	t := &Tagger{
+		heard:       &heardIndex{},
 		foldTable:   newFoldTable(),
 		competitors: slices.Clone(competitors),
 		products:    slices.Clone(products),
@@ -52,19 +57,29 @@ func NewTagger(competitors []Competitor, products []Product, topics []Topic) (*T
 	}
 	for i, c := range competitors {
 		ctxSet := -1
-		if len(c.Ambiguous) > 0 || len(c.ExactCase) > 0 {
+		if len(c.Ambiguous) > 0 || len(c.ExactCase) > 0 || o.heardNames {
 			ctxSet = contextSet(c)
 		}
 		for _, a := range competitorAliases(c) {
 			b.add(a.text, target{kind: entityCompetitor, index: i, exact: a.exact, ambiguous: a.ambiguous, ctxSet: ctxSet})
+			// Names that are common words are guarded by case or context; by sound they would match anything.
+			if o.heardNames && !a.ambiguous && len(a.exact) == 0 {
+				t.heard.add(entityCompetitor, i, ctxSet, a.text)
+			}
 		}
 	}
 	for i, p := range products {
 		addAll(b, p.Keywords, target{kind: entityProduct, index: i})
+		for _, k := range p.Keywords {
+			if o.heardNames {
+				t.heard.add(entityProduct, i, -1, k)
+			}
+		}
 	}
 	for i, tp := range topics {
 		addAll(b, tp.Keywords, target{kind: entityTopic, index: i})
 	}
+	b.addSpokenForms(o.spoken)
 	d, err := b.build()
 	if err != nil {
 		return nil, fmt.Errorf("new tagger: %w", err)
@@ -129,6 +144,7 @@ type workspace struct {
 type mention struct {
 	key         uint64 // entity kind and index, in tag order
 	rule        hitRule
+	conf        uint8 // percent, for a name heard by sound or spelling; 0 word for word
 	field       int8  // index into the fields of the item
 	part        int32 // forwarded part
 	start, stop int32 // span of the phrase in the field (part)
@@ -176,10 +192,19 @@ func (t *Tagger) Tag(in Input) []Tag {
 		}
 		fd := w.folder.fold(s)
 		w.entities, w.context = t.dict.find(fd, s, field == scanTranscript, w.entities[:0], w.context[:0])
-		for _, h := range outermost(withContext(w.entities, w.context, fd.text)) {
+		exact := outermost(withContext(w.entities, w.context, fd.text))
+		for _, h := range exact {
 			start, stop := fd.at(h.start), fd.at(h.stop)
 			w.mentions = append(w.mentions, mention{key: entityKey(h.kind, h.index), rule: h.rule, field: field,
 				part: part, start: int32(start), stop: int32(stop), offset: int32(base + start)})
+		}
+		if field != scanTranscript {
+			return
+		}
+		for _, h := range t.heard.find(fd.text, exact, w.context) {
+			start, stop := fd.at(h.start), fd.at(h.end)
+			w.mentions = append(w.mentions, mention{key: entityKey(h.name.kind, h.name.index), rule: h.rule,
+				conf: uint8(h.conf), field: field, start: int32(start), stop: int32(stop), offset: int32(start)})
 		}
 	}
 	scan(scanSubject, 0, in.Subject, 0)
@@ -190,8 +215,28 @@ func (t *Tagger) Tag(in Input) []Tag {
 		scan(scanForwarded, int32(i), part, base)
 		base += len(part) + len(forwardedSeparator)
 	}
+	if replySubject(in.Subject) {
+		w.mentions = dropQuotedSubject(w.mentions)
+	}
 	entities := t.entityTags(in, w.mentions)
-	return append(categorize(in, entities), entities...)
+	tags := append(categorize(in, entities), entities...)
+	for i := range tags {
+		tags[i].Confidence = confidence(tags[i].Evidence)
+	}
+	return tags
+}
+
+// confidence is 1 when some evidence states the tag word for word, otherwise the best confidence of the
+// evidence.
+func confidence(evs []Evidence) float64 {
+	best := 0.0
+	for _, ev := range evs {
+		if ev.Confidence == 0 {
+			return 1
+		}
+		best = max(best, ev.Confidence)
+	}
+	return best
 }
 
 // entityTags groups mentions into one tag per entity, in configuration order, with its evidence in the order
@@ -212,7 +257,11 @@ func (t *Tagger) entityTags(in Input, ms []mention) []Tag {
 		from := len(evidence)
 		for _, m := range ms[i:min(j, i+maxEvidence)] {
 			name, text := fieldText(in, m)
-			evidence = append(evidence, Evidence{Phrase: text[m.start:m.stop], Field: name, Offset: int(m.offset)})
+			ev := Evidence{Phrase: text[m.start:m.stop], Field: name, Offset: int(m.offset), Confidence: float64(m.conf) / 100}
+			if m.rule >= hitSpoken {
+				ev.Rule = m.rule.String()
+			}
+			evidence = append(evidence, ev)
 		}
 		kind, index := keyEntity(ms[i].key)
 		tags = append(tags, Tag{

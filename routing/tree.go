@@ -10,7 +10,7 @@ import (
 // Route is one node of the owner route tree, in the style of Prometheus Alertmanager.
 type Route struct {
 	// Owner receives the items this route takes; empty inherits the parent's owner. The root's owner is the
-	// default for items no route takes.
+	// default for items no route takes, if they have a category.
 	Owner string `yaml:"owner"`
 	// Match lists matchers that must all hold: `category=intel`, `competitor="Acme"`,
 	// `product=~"Billing|Invoices"`, `topic!=pricing`, `product!~"..."`.
@@ -105,12 +105,17 @@ func describe(match []string) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-// Assign returns the owners the tags route to, each with the route path, in route order. It is never empty:
-// when no route below the root matches, the root owner takes the item. An owner reached twice keeps its first
-// path.
+// Assign returns the owners the tags route to, each with the route path, in route order. When no route below
+// the root matches, the root owner takes the item if it has a category; an item without one (a hang-up, a
+// voicemail too short to be feedback) goes to nobody unless a route matches it. An owner reached twice keeps its
+// first path.
 func (t *Tree) Assign(tags []Tag) []Assignment {
+	got := t.root.assign(tags)
+	if len(got) == 1 && got[0].Path == t.root.path && !slices.ContainsFunc(tags, func(t Tag) bool { return t.Kind == KindCategory }) {
+		return nil
+	}
 	var out []Assignment
-	for _, a := range t.root.assign(tags) {
+	for _, a := range got {
 		if !slices.ContainsFunc(out, func(b Assignment) bool { return b.Owner == a.Owner }) {
 			out = append(out, a)
 		}
@@ -155,6 +160,24 @@ func EntityRoutes(competitors []Competitor, products []Product) []Route {
 	for _, p := range products {
 		if p.Owner != "" {
 			out = append(out, Route{Owner: p.Owner, Match: []string{KindProduct + "=" + strconv.Quote(p.Name)}, Continue: true})
+		}
+	}
+	return out
+}
+
+// EntityOwnerNotes says in words what the owners named on competitors and products receive, for `earshot
+// check-config`: a competitor's owner every item naming it, a product's owner every item about the product,
+// intel as well as feedback.
+func EntityOwnerNotes(competitors []Competitor, products []Product) []string {
+	var out []string
+	for i, c := range competitors {
+		if c.Owner != "" {
+			out = append(out, fmt.Sprintf("competitors[%d].owner: %s receives every item naming %s, whatever else routes it", i, c.Owner, c.Name))
+		}
+	}
+	for i, p := range products {
+		if p.Owner != "" {
+			out = append(out, fmt.Sprintf("products[%d].owner: %s receives every item about %s, feedback and intel alike, whatever else routes it", i, p.Owner, p.Name))
 		}
 	}
 	return out

@@ -56,7 +56,7 @@ func TestAssign(t *testing.T) {
 			tags(KindProduct, "Invoices", KindProduct, "Reporting"),
 			[]Assignment{{"priya", `root > {product=~"Billing|Invoices"}`}}},
 		{"regexp matchers are anchored",
-			tags(KindProduct, "Billing Plus"),
+			tags(KindCategory, "feedback", KindTopic, "bug", KindProduct, "Billing Plus"),
 			[]Assignment{{"triage", "root"}}},
 		{"all matchers of a route must hold: != fails when some tag has the value",
 			tags(KindProduct, "Reporting", KindTopic, "pricing"),
@@ -77,6 +77,41 @@ func TestAssign(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAssignWithoutCategory: an item with no category (a hang-up voicemail, "call me back") is nobody's by
+// default; the root owner used to take it. A route that matches it still takes it.
+func TestAssignWithoutCategory(t *testing.T) {
+	tree, _, err := NewTree(Route{Owner: "triage", Routes: []Route{
+		{Match: []string{"category=intel"}, Owner: "dana"},
+		{Match: []string{"product=Billing"}, Owner: "priya"},
+	}}, []string{"triage", "dana", "priya"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		why  string
+		tags []Tag
+		want []Assignment
+	}{
+		{"no tags at all", nil, nil},
+		{"a topic but no category", tags(KindTopic, "pricing"), nil},
+		{"with a category the root owner is the default", tags(KindCategory, "feedback"), []Assignment{{"triage", "root"}}},
+		{"a route that matches takes it", tags(KindProduct, "Billing"), []Assignment{{"priya", `root > {product="Billing"}`}}},
+	} {
+		if got := tree.Assign(tc.tags); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.why, got, tc.want)
+		}
+	}
+	// A route can say where such items go: category!~".+" holds when the item has no category.
+	explicit, _, err := NewTree(Route{Owner: "triage", Routes: []Route{{Match: []string{`category!~".+"`}, Owner: "ops"}}},
+		[]string{"triage", "ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := explicit.Assign(nil), []Assignment{{"ops", `root > {category!~".+"}`}}; !slices.Equal(got, want) {
+		t.Errorf("explicit route: got %q, want %q", got, want)
 	}
 }
 

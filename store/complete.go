@@ -40,6 +40,7 @@ import (
 // Complete marks a claimed item processed and stores what processing
 // found, all in one transaction, under the invariants above.
 func (s *Store) Complete(ctx context.Context, id int64, worker string, p model.Processed) error {
+	p = cleanProcessed(p)
 	warn, err := jsonText(p.Warnings)
 	if err != nil {
 		return err

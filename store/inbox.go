@@ -31,6 +31,9 @@ type InboxQuery struct {
 	Unregistered bool
 	// Trust keeps the items of one trust (spam, say).
 	Trust model.Trust
+	// Listen keeps the listen queue: items whose transcript may be wrong,
+	// until a manager corrects it.
+	Listen bool
 	// Text searches subject, text and transcript: PostgreSQL full-text
 	// search (web search syntax: "phrases", or, -word); a substring match
 	// on SQLite.
@@ -74,7 +77,7 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, *InboxCur
 	where, args := s.inboxWhere(q)
 	query := `select i.id, i.kind, i.state, i.received_at, i.sender, i.rep_id, r.name as rep_name, i.subject,
 			substr(case when i.body_text <> '' then i.body_text else coalesce(i.transcript, '') end, 1, 160) as snippet,
-			i.auto_reason, i.trust, i.trust_reason,
+			i.auto_reason, i.trust, i.trust_reason, i.transcript_unreliable,
 			(select coalesce(sum(l.points), 0) from points_ledger l where l.item_id = i.id) as points
 		from items i left join reps r on r.id = i.rep_id
 		where ` + where + ` order by i.received_at desc, i.id desc limit ?`
@@ -126,6 +129,9 @@ func (s *Store) inboxWhere(q InboxQuery) (string, []any) {
 		// is no rep waits as well.
 		conds = append(conds, `(i.trust in ('stranger', 'unverified') or (i.trust = '' and i.rep_id is null and i.sender <> ''))
 			and i.auto_reason = '' and not exists (select 1 from item_reviews v where v.item_id = i.id)`)
+	}
+	if q.Listen {
+		conds = append(conds, `i.transcript_unreliable <> ''`)
 	}
 	if q.Trust != "" {
 		conds = append(conds, `i.trust = ?`)
@@ -251,8 +257,8 @@ func (s *Store) ItemDetail(ctx context.Context, id int64) (ItemDetail, error) {
 	err := s.db.GetContext(ctx, &r, s.rebind(`select i.id, i.kind, i.message_id, i.raw_size, i.raw_truncated, i.meta,
 			i.received_at, i.state, i.attempts, i.last_error, i.processed_at, i.sender, i.rep_id, r.name as rep_name,
 			i.subject, i.body_text, i.duplicate_of, i.auto_reason, i.warnings, i.normalized, i.transcript,
-			i.transcript_engine, i.transcript_note, i.transcript_confidence, i.awaiting_transcript,
-			i.trust, i.trust_reason
+			i.transcript_engine, i.transcript_note, i.transcript_confidence, i.transcript_unreliable,
+			i.awaiting_transcript, i.trust, i.trust_reason
 		from items i left join reps r on r.id = i.rep_id where i.id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ItemDetail{}, fmt.Errorf("item %d: %w", id, ErrNotFound)
@@ -262,7 +268,7 @@ func (s *Store) ItemDetail(ctx context.Context, id int64) (ItemDetail, error) {
 	}
 	d := ItemDetail{Item: r.item(), RepName: r.RepName.String, DuplicateOf: r.DuplicateOf.Int64,
 		Transcription: model.Transcript{Text: r.Transcript.String, Engine: r.Engine, Note: r.Note,
-			Confidence: r.Confidence, Awaiting: r.Awaiting}}
+			Confidence: r.Confidence, Unreliable: r.Unreliable, Awaiting: r.Awaiting}}
 	if r.Normalized != "" {
 		// A message stored before its shape changed shows what still reads.
 		_ = json.Unmarshal([]byte(r.Normalized), &d.Message)

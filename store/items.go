@@ -33,6 +33,7 @@ type itemRow struct {
 	Subject       string         `db:"subject"`
 	BodyText      string         `db:"body_text"`
 	Transcript    sql.NullString `db:"transcript"`
+	Unreliable    string         `db:"transcript_unreliable"`
 	AutoReason    string         `db:"auto_reason"`
 	Warnings      string         `db:"warnings"`
 	Trust         string         `db:"trust"`
@@ -48,7 +49,8 @@ func (r itemRow) item() model.Item {
 		State: model.ItemState(r.State), Attempts: r.Attempts, NextAttemptAt: r.NextAttemptAt, ClaimedBy: r.ClaimedBy,
 		LastError: r.LastError, ProcessedAt: r.ProcessedAt.Time, Sender: r.Sender, RepID: r.RepID.Int64,
 		Subject: r.Subject, BodyText: r.BodyText, Transcript: r.Transcript.String, HasTranscript: r.Transcript.Valid,
-		AutoReason: r.AutoReason, Warnings: stringList(r.Warnings),
+		TranscriptUnreliable: r.Unreliable,
+		AutoReason:           r.AutoReason, Warnings: stringList(r.Warnings),
 		Trust: model.Trust(r.Trust), TrustReason: r.TrustReason,
 	}
 }
@@ -63,7 +65,7 @@ func items(rows []itemRow) []model.Item {
 
 const itemCols = `id, kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at,
 	state, attempts, next_attempt_at, claimed_by, last_error, processed_at, sender, rep_id, subject,
-	body_text, transcript, auto_reason, warnings, trust, trust_reason`
+	body_text, transcript, transcript_unreliable, auto_reason, warnings, trust, trust_reason`
 
 // tagRow is a tags row as the database holds it.
 type tagRow struct {

@@ -7,7 +7,8 @@ import (
 )
 
 // jsonText encodes v for a JSON column (jsonb on PostgreSQL, text on
-// SQLite). It is sent as text: a []byte would go as binary jsonb.
+// SQLite). It is sent as text: a []byte would go as binary jsonb. Its
+// strings are cleaned as cleanText does (jsonb refuses \u0000).
 func jsonText(v any) (string, error) {
 	if v == nil {
 		return "null", nil
@@ -19,7 +20,7 @@ func jsonText(v any) (string, error) {
 	if string(b) == "null" && reflect.ValueOf(v).Kind() == reflect.Slice {
 		return "[]", nil
 	}
-	return string(b), nil
+	return cleanJSON(string(b))
 }
 
 // stringList decodes a JSON list of strings; what is not one comes back

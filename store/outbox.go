@@ -142,10 +142,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, providerID string)
 // message failed; otherwise it is due again after Backoff. It returns the
 // message's new state.
 func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (model.OutboxState, error) {
-	msg := strings.TrimSpace(cause.Error())
-	if len(msg) > 2000 {
-		msg = msg[:2000]
-	}
+	msg := cutText(cleanText(strings.TrimSpace(cause.Error())), 2000)
 	var state model.OutboxState
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var attempts int

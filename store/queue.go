@@ -90,10 +90,7 @@ var ErrNotClaimed = model.ErrNotClaimed
 // Fail records a failed attempt on a claimed item. After maxAttempts the
 // item is quarantined; otherwise it is due again after Backoff.
 func (s *Store) Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (quarantined bool, err error) {
-	msg := strings.TrimSpace(cause.Error())
-	if len(msg) > 2000 {
-		msg = msg[:2000]
-	}
+	msg := cutText(cleanText(strings.TrimSpace(cause.Error())), 2000)
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var attempts int
 		err := tx.GetContext(ctx, &attempts, s.rebind(

@@ -105,7 +105,7 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 		if meta == "" {
 			meta = "{}"
 		}
-		vals = append(vals, it.Kind, it.MessageID, it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
+		vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
 	}
 	sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
 	var inserted []string

@@ -66,6 +66,9 @@ func contacts(r model.Rep) [][2]string {
 	for _, p := range r.Phones {
 		out = append(out, [2]string{"phone", p})
 	}
+	for _, u := range r.Slack {
+		out = append(out, [2]string{"slack", u})
+	}
 	return out
 }
 
@@ -83,8 +86,8 @@ func (s *Store) upsertRep(ctx context.Context, tx *sqlx.Tx, r model.Rep) (id int
 	return id, true, err
 }
 
-// AddRepContact gives a rep another contact (a folded email address or an
-// E.164 number), e.g. the address a manager saw a rep write from. A
+// AddRepContact gives a rep another contact (a folded email address, an
+// E.164 number or a Slack user ID), e.g. the address a manager saw a rep write from. A
 // contact of another rep is an error; one the rep has already is not.
 func (s *Store) AddRepContact(ctx context.Context, repID int64, kind, value string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -106,7 +109,8 @@ func (s *Store) AddRepContact(ctx context.Context, repID int64, kind, value stri
 	})
 }
 
-// RepByContact finds the rep with a folded email address or E.164 phone.
+// RepByContact finds the rep with a folded email address, an E.164 phone
+// or a Slack user ID.
 func (s *Store) RepByContact(ctx context.Context, kind, value string) (model.Rep, error) {
 	var r model.Rep
 	err := s.db.GetContext(ctx, &r, s.rebind(`select r.id, r.name, r.team, r.manager from reps r
@@ -139,12 +143,7 @@ func (s *Store) Reps(ctx context.Context) ([]model.Rep, error) {
 		idx[r.ID] = i
 	}
 	for _, c := range cs {
-		i := idx[c.RepID]
-		if c.Kind == "email" {
-			reps[i].Emails = append(reps[i].Emails, c.Value)
-		} else {
-			reps[i].Phones = append(reps[i].Phones, c.Value)
-		}
+		addContact(&reps[idx[c.RepID]], c.Kind, c.Value)
 	}
 	return reps, nil
 }
@@ -191,13 +190,21 @@ func (s *Store) addContacts(ctx context.Context, r *model.Rep) error {
 		return fmt.Errorf("rep %d contacts: %w", r.ID, err)
 	}
 	for _, c := range cs {
-		if c.Kind == "email" {
-			r.Emails = append(r.Emails, c.Value)
-		} else {
-			r.Phones = append(r.Phones, c.Value)
-		}
+		addContact(r, c.Kind, c.Value)
 	}
 	return nil
+}
+
+// addContact files a contact under its kind.
+func addContact(r *model.Rep, kind, value string) {
+	switch kind {
+	case "email":
+		r.Emails = append(r.Emails, value)
+	case "slack":
+		r.Slack = append(r.Slack, value)
+	default:
+		r.Phones = append(r.Phones, value)
+	}
 }
 
 // ReleaseWaitingPoints makes processed items due again whose sender was

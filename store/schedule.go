@@ -114,7 +114,7 @@ func (s *Store) enqueueAbout(ctx context.Context, tx *sqlx.Tx, ids []int64, mark
 		return nil
 	}
 	q, args, err := sqlx.In(`select a.id as assignment_id, a.owner, a.created_at as assigned_at,
-			i.id, i.kind, i.received_at, i.subject, i.body_text, i.transcript
+			i.id, i.kind, i.received_at, i.subject, i.body_text, i.transcript, i.transcript_unreliable
 		from assignments a join items i on i.id = a.item_id
 		where a.id in (?) order by a.created_at, a.id`, ids)
 	if err != nil {

@@ -112,7 +112,7 @@ func (s *Store) SourceCursor(ctx context.Context, name string) (json.RawMessage,
 // disabled reason marks the source disabled until it succeeds again.
 func (s *Store) RecordSourceError(ctx context.Context, name, msg, disabledReason string) error {
 	_, err := s.db.ExecContext(ctx, s.rebind(`update sources set last_error = ?, last_error_at = ?,
-		disabled_reason = ? where name = ?`), msg, ts(s.now()), disabledReason, name)
+		disabled_reason = ? where name = ?`), cleanText(msg), ts(s.now()), cleanText(disabledReason), name)
 	if err != nil {
 		return fmt.Errorf("source %s: record error: %w", name, err)
 	}
@@ -191,3 +191,24 @@ var (
 	ErrNotFound  = model.ErrNotFound
 	ErrLeaseLost = model.ErrLeaseLost
 )
+
+// LastReceived returns, per source name, when the newest item it received
+// was received (the message's time for IMAP and Slack, the recording's
+// for Twilio); sources that received nothing are left out.
+func (s *Store) LastReceived(ctx context.Context) (map[string]time.Time, error) {
+	var rows []struct {
+		Name string    `db:"name"`
+		At   time.Time `db:"received_at"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `select s.name, r.received_at from sources s
+		join receipts r on r.source_id = s.id
+		where r.received_at = (select max(r2.received_at) from receipts r2 where r2.source_id = s.id)`)
+	if err != nil {
+		return nil, fmt.Errorf("sources' last items: %w", err)
+	}
+	out := make(map[string]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.Name] = r.At
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ type Options struct {
 	Backoff func(attempts int) time.Duration
 	// ConnectTimeout bounds the first connection; 10 s when zero.
 	ConnectTimeout time.Duration
+	// Logger receives what opening changed (an SQLite file's mode made
+	// private); slog.Default() when nil.
+	Logger *slog.Logger
 }
 
 // ErrBadURL reports a database URL that names no supported database.
@@ -73,9 +77,17 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 10 * time.Second
 	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	dialect, dsn, err := parseURL(rawURL, o.ConnectTimeout)
 	if err != nil {
 		return nil, err
+	}
+	if dialect == SQLite {
+		if err := secureSQLiteFiles(sqlitePath(rawURL), o.Logger); err != nil {
+			return nil, err
+		}
 	}
 	db, err := sqlx.Open(string(dialect), dsn)
 	if err != nil {
@@ -129,18 +141,24 @@ func parseURL(raw string, timeout time.Duration) (Dialect, string, error) {
 		u.RawQuery = q.Encode()
 		return Postgres, u.String(), nil
 	case strings.HasPrefix(raw, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+		path := sqlitePath(raw)
 		if path == "" {
 			return "", "", fmt.Errorf("database url: sqlite: needs a file path, e.g. sqlite:earshot.db")
-		}
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
 		}
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		return SQLite, dsn, nil
 	}
 	return "", "", fmt.Errorf("%w (got %q)", ErrBadURL, redact(raw))
+}
+
+// sqlitePath is the file of a "sqlite:PATH" URL, without a query.
+func sqlitePath(raw string) string {
+	path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return path
 }
 
 // redact hides a password in a URL for error messages and logs.

@@ -21,10 +21,11 @@ func (s *Store) ItemTranscript(ctx context.Context, id int64) (t model.Transcrip
 		Language   string         `db:"transcript_language"`
 		Confidence float64        `db:"transcript_confidence"`
 		Note       string         `db:"transcript_note"`
+		Unreliable string         `db:"transcript_unreliable"`
 		Awaiting   bool           `db:"awaiting_transcript"`
 	}
 	err = s.db.GetContext(ctx, &row, s.rebind(`select transcript, transcript_engine, transcript_language,
-		transcript_confidence, transcript_note, awaiting_transcript from items where id = ?`), id)
+		transcript_confidence, transcript_note, transcript_unreliable, awaiting_transcript from items where id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, ErrNotFound)
 	}
@@ -32,7 +33,7 @@ func (s *Store) ItemTranscript(ctx context.Context, id int64) (t model.Transcrip
 		return model.Transcript{}, false, fmt.Errorf("item %d transcript: %w", id, err)
 	}
 	t = model.Transcript{Text: row.Text.String, Engine: row.Engine, Language: row.Language,
-		Confidence: row.Confidence, Note: row.Note, Awaiting: row.Awaiting}
+		Confidence: row.Confidence, Unreliable: row.Unreliable, Note: row.Note, Awaiting: row.Awaiting}
 	return t, row.Text.Valid, nil
 }
 
@@ -44,12 +45,13 @@ func (s *Store) ItemTranscript(ctx context.Context, id int64) (t model.Transcrip
 func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t model.Transcript) error {
 	var text any
 	if !t.Awaiting {
-		text = t.Text
+		text = cleanText(t.Text)
 	}
 	res, err := s.db.ExecContext(ctx, s.rebind(`update items set transcript = ?, transcript_engine = ?,
-		transcript_language = ?, transcript_confidence = ?, transcript_note = ?, awaiting_transcript = ?,
-		transcribed_at = ? where id = ? and claimed_by = ? and state = 'received'`),
-		text, t.Engine, t.Language, t.Confidence, t.Note, t.Awaiting, ts(s.now()), id, worker)
+		transcript_language = ?, transcript_confidence = ?, transcript_note = ?, transcript_unreliable = ?,
+		awaiting_transcript = ?, transcribed_at = ? where id = ? and claimed_by = ? and state = 'received'`),
+		text, t.Engine, cleanText(t.Language), t.Confidence, cleanText(t.Note), cleanText(t.Unreliable), t.Awaiting,
+		ts(s.now()), id, worker)
 	if err != nil {
 		return fmt.Errorf("save transcript of item %d: %w", id, err)
 	}
@@ -61,16 +63,17 @@ func (s *Store) SaveTranscript(ctx context.Context, id int64, worker string, t m
 
 // SetManagerTranscript stores a transcript a manager typed (or corrected)
 // and makes the item due for processing again at once, so its tags, owners
-// and points follow the new text.
+// and points follow the new text. A person's words are trusted: the item
+// leaves the listen queue.
 func (s *Store) SetManagerTranscript(ctx context.Context, id int64, manager, text string) error {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(cleanText(text))
 	if text == "" {
 		return fmt.Errorf("item %d: manager transcript is empty", id)
 	}
 	now := ts(s.now())
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, s.rebind(`update items set transcript = ?, transcript_engine = ?,
-			transcript_language = '', transcript_confidence = 0, transcript_note = '', awaiting_transcript = ?,
+			transcript_language = '', transcript_confidence = 0, transcript_note = '', transcript_unreliable = '', awaiting_transcript = ?,
 			transcribed_at = ?, state = 'received', attempts = 0, claimed_by = '', next_attempt_at = ?
 			where id = ?`), text, "manager:"+manager, false, now, now, id)
 		if err != nil {

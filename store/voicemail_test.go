@@ -153,3 +153,61 @@ func TestReceivedKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestListenQueue: a transcript that may be wrong keeps its reason, puts
+// its item in the inbox's listen queue and shows on the item; a manager's
+// transcript clears it, on both databases (migration 00011).
+func TestListenQueue(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		it := receiveVoicemail(t, s, "RE11")
+		doubt := "8000 Hz audio; the recogniser's model expects 16000 Hz"
+		want := model.Transcript{Text: "at me is offering big discounts", Engine: "command", Unreliable: doubt}
+		if err := s.SaveTranscript(ctx, it.ID, "w1", want); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.ItemTranscript(ctx, it.ID); err != nil || !ok || got != want {
+			t.Fatalf("transcript = %+v ok=%v err=%v; want %+v", got, ok, err, want)
+		}
+		if err := s.Complete(ctx, it.ID, "w1", model.Processed{BodyText: want.Text}); err != nil {
+			t.Fatal(err)
+		}
+		// A second voicemail, transcribed without doubt, stays out of the queue.
+		other := receiveVoicemail(t, s, "RE12")
+		if err := s.SaveTranscript(ctx, other.ID, "w1", model.Transcript{Text: "globex cut prices", Engine: "whisper", Confidence: 0.8}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Complete(ctx, other.ID, "w1", model.Processed{BodyText: "globex cut prices"}); err != nil {
+			t.Fatal(err)
+		}
+		queue := func() []int64 {
+			items, _, err := s.Inbox(ctx, store.InboxQuery{Listen: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, i := range items {
+				if i.TranscriptUnreliable != doubt {
+					t.Errorf("item %d in the queue says %q", i.ID, i.TranscriptUnreliable)
+				}
+				ids = append(ids, i.ID)
+			}
+			return ids
+		}
+		if ids := queue(); len(ids) != 1 || ids[0] != it.ID {
+			t.Fatalf("listen queue = %v, want [%d]", ids, it.ID)
+		}
+		if d, err := s.ItemDetail(ctx, it.ID); err != nil || d.Transcription.Unreliable != doubt || d.TranscriptUnreliable != doubt {
+			t.Fatalf("item detail = %+v, %v", d.Transcription, err)
+		}
+		if err := s.SetManagerTranscript(ctx, it.ID, "ann", "Acme is offering big discounts"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := s.ItemTranscript(ctx, it.ID); err != nil || got.Unreliable != "" {
+			t.Fatalf("after the manager's transcript = %+v, %v; want it trusted", got, err)
+		}
+		if ids := queue(); len(ids) != 0 {
+			t.Fatalf("listen queue after the correction = %v, want empty", ids)
+		}
+	})
+}

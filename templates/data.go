@@ -45,7 +45,7 @@ type Rep struct {
 // Item is one contribution.
 type Item struct {
 	ID int64
-	// Kind is email or voicemail.
+	// Kind is email, voicemail or slack.
 	Kind string
 	// Subject is the mail's subject (empty for voicemail).
 	Subject string
@@ -73,6 +73,11 @@ type Item struct {
 	Size int64
 	// Waiting is how long an assignment has waited for triage (reminders).
 	Waiting time.Duration
+	// Unreliable says why the voicemail's transcript may not be what was
+	// said, e.g. "8000 Hz audio; the recogniser's model expects 16000
+	// Hz": its tags are provisional and the owner should listen to the
+	// recording. Empty when nothing is known against the transcript.
+	Unreliable string
 }
 
 // Tag is one tag value and the phrases that set it.

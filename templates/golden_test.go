@@ -62,6 +62,23 @@ func TestGoldenDefaults(t *testing.T) {
 	waiting.Points = Points{Awarded: 5, Lines: waiting.Points.Lines[:1], Waiting: true, Month: "March 2026"}
 	withheld := Sample("ack_feedback")
 	withheld.Points = Points{Withheld: "duplicate of item 4199", Month: "March 2026"}
+	// A voicemail whose transcript may be wrong: the owner is asked to listen.
+	listen := Sample("notice")
+	listen.Item = sampleFeedback()
+	listen.Item.Unreliable = "8000 Hz audio; the recogniser's model expects 16000 Hz"
+	for name, render := range map[string]func(Data) (Rendered, error){"notice_listen": s.Notice, "digest_listen": s.Digest} {
+		d := listen
+		if name == "digest_listen" {
+			d = Sample("digest")
+			d.Items = []Item{listen.Item}
+		}
+		r, err := render(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name+".txt", r.Text)
+		golden(t, name+".html", r.HTML)
+	}
 	for name, d := range map[string]Data{"ack_intel_waiting": waiting, "ack_feedback_withheld": withheld} {
 		r, err := s.Ack(d)
 		if err != nil {

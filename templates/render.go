@@ -26,6 +26,25 @@ func (s *Set) SMS(d Data) (string, error) {
 	return FitSMS(strings.Join(strings.Fields(r.Text), " "), MaxSMSSegments), nil
 }
 
+// Slack renders the ack posted in Slack (mrkdwn): a reply in the
+// message's thread, or an ephemeral message.
+func (s *Set) Slack(d Data) (string, error) {
+	r, err := s.Render("slack_ack", d)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(r.Text), nil
+}
+
+// SlackNotice renders an owner's notice posted in Slack (mrkdwn).
+func (s *Set) SlackNotice(d Data) (string, error) {
+	r, err := s.Render("slack_notice", d)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(r.Text), nil
+}
+
 // Notice renders the immediate notice to an owner about one item.
 func (s *Set) Notice(d Data) (Rendered, error) { return s.Render("notice", d) }
 

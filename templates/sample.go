@@ -21,7 +21,7 @@ func Sample(name string) Data {
 		d.Points.Awarded = 8
 		d.Points.Lines = []Line{{"Competitive intel", 3}, {"Product feedback", 1}, {"Billing weight", 4}}
 		d.Points.MonthTotal = 17
-	case name == "notice":
+	case name == "notice", name == "slack_notice":
 		d.Owner = Owner{Name: "ci-lead", Email: "ci-lead@example.com"}
 	case name == "digest":
 		d.Owner = Owner{Name: "billing-pm", Email: "billing-pm@example.com"}

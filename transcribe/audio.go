@@ -225,10 +225,17 @@ func pcmSample(b []byte, width int) float64 {
 
 // checkMP3 looks for an MPEG audio frame after an optional ID3v2 tag.
 func checkMP3(b []byte) error {
+	_, err := mp3Frame(b)
+	return err
+}
+
+// mp3Frame returns the offset of the first MPEG audio frame header, after
+// an optional ID3v2 tag.
+func mp3Frame(b []byte) (int, error) {
 	off := 0
 	if bytes.HasPrefix(b, []byte("ID3")) {
 		if len(b) < 10 {
-			return fmt.Errorf("%w: mp3 id3 tag cut short", ErrBadAudio)
+			return 0, fmt.Errorf("%w: mp3 id3 tag cut short", ErrBadAudio)
 		}
 		size := int(b[6]&0x7F)<<21 | int(b[7]&0x7F)<<14 | int(b[8]&0x7F)<<7 | int(b[9]&0x7F)
 		off = 10 + size
@@ -239,10 +246,41 @@ func checkMP3(b []byte) error {
 	// Some encoders pad the tag; look a little further for the first frame.
 	for end := min(len(b)-1, off+4096); off < end; off++ {
 		if b[off] == 0xFF && b[off+1]&0xE0 == 0xE0 {
-			return nil
+			return off, nil
 		}
 	}
-	return fmt.Errorf("%w: no mp3 frame found", ErrBadAudio)
+	return 0, fmt.Errorf("%w: no mp3 frame found", ErrBadAudio)
+}
+
+// mp3Rates are the sample rates of MPEG audio by version (the header's two
+// version bits: 2.5, reserved, 2, 1) and rate index.
+var mp3Rates = [4][3]int{{11025, 12000, 8000}, {}, {22050, 24000, 16000}, {44100, 48000, 32000}}
+
+// recordedRate returns the sample rate the audio was recorded at, read from
+// a WAV header, the first MP3 frame or an AMR file's magic; 0 when the
+// format does not say or the file is malformed.
+func recordedRate(data []byte) int {
+	switch sniff(data) {
+	case formatWAV:
+		if w, err := parseWAV(data); err == nil {
+			return w.sampleRate
+		}
+	case formatMP3:
+		off, err := mp3Frame(data)
+		if err != nil || off+2 >= len(data) {
+			return 0
+		}
+		version, index := data[off+1]>>3&3, data[off+2]>>2&3
+		if index < 3 {
+			return mp3Rates[version][index]
+		}
+	case formatAMR:
+		if bytes.HasPrefix(data, []byte("#!AMR-WB")) {
+			return 16000
+		}
+		return 8000 // AMR narrowband is telephone speech by definition
+	}
+	return 0
 }
 
 // printable shows a chunk id safely in an error message.

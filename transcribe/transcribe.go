@@ -1,9 +1,11 @@
 // Package transcribe turns voicemail audio into text. One Transcriber
-// interface has four engines, chosen in the configuration: an
-// OpenAI-compatible HTTP server (/v1/audio/transcriptions), Twilio's own
+// interface has five engines, chosen in the configuration: an
+// OpenAI-compatible HTTP server (/v1/audio/transcriptions), whisper.cpp's
+// whisper-server run as a child process (or already running), Twilio's own
 // transcription of the recording, a local command such as
 // pocketsphinx_continuous, and none, which leaves the transcript to a
-// manager.
+// manager. An engine that runs a process also implements io.Closer: close
+// it at shutdown.
 //
 // Every engine checks the audio first: a malformed file is an error wrapping
 // ErrBadAudio, and silence or steady noise gives an empty Transcript with a
@@ -27,7 +29,8 @@ type Transcriber interface {
 	// ErrBadAudio or ErrUnsupported is permanent for that audio; any other
 	// error may pass when tried again.
 	Transcribe(ctx context.Context, a Audio) (Transcript, error)
-	// Name names the engine: "openai", "twilio", "command" or "none".
+	// Name names the engine: "openai", "whisper", "twilio", "command" or
+	// "none".
 	Name() string
 }
 
@@ -55,8 +58,15 @@ type Transcript struct {
 	Engine string
 	// Language is the spoken language when the engine reports it.
 	Language string
-	// Confidence is between 0 and 1; 0 means unknown.
+	// Confidence is between 0 and 1; 0 means the engine gives none.
 	Confidence float64
+	// Unreliable marks text that should not be taken as what was said: the
+	// engine rated its own output low, or the audio is poorer than the
+	// engine's model is made for. The text is kept; a person should listen.
+	Unreliable bool
+	// UnreliableReason says why, e.g. "8000 Hz audio; the model expects
+	// 16000 Hz"; empty unless Unreliable.
+	UnreliableReason string
 	// Empty says why Text is empty; see the Empty* reasons.
 	Empty string
 	// Awaiting is set when no machine transcript will come: the item waits
@@ -105,8 +115,8 @@ type Options struct {
 	// Vocabulary lists names the audio may mention (products,
 	// competitors); engines that take hints get them.
 	Vocabulary []string
-	// HTTPClient calls the openai engine's server; one with the
-	// configured timeout by default.
+	// HTTPClient calls the openai and whisper engines' servers; one with
+	// the configured timeout by default.
 	HTTPClient *http.Client
 	// Twilio answers the twilio engine; required for it.
 	Twilio TwilioTranscriptions
@@ -142,12 +152,14 @@ func New(cfg config.Transcribe, opts *Options) (Transcriber, error) {
 		return None{}, nil
 	case "openai":
 		return newOpenAI(cfg.OpenAI, timeout, o, log)
+	case "whisper":
+		return newWhisper(cfg.Whisper, timeout, o, log)
 	case "twilio":
 		return newTwilio(cfg.Twilio, o, log)
 	case "command":
 		return newCommand(cfg.Command, timeout, log)
 	}
-	return nil, fmt.Errorf("transcribe: unknown engine %q (want none, openai, twilio or command)", cfg.Engine)
+	return nil, fmt.Errorf("transcribe: unknown engine %q (want none, openai, whisper, twilio or command)", cfg.Engine)
 }
 
 // VocabularyFrom lists the competitor and product names of the

@@ -205,8 +205,11 @@ func (d *Dashboard) roster(w http.ResponseWriter, r *http.Request, v *viewer) er
 		return nil
 	}
 	kind := "phone"
-	if strings.Contains(it.Sender, "@") {
+	switch {
+	case strings.Contains(it.Sender, "@"):
 		kind = "email"
+	case it.Kind == model.KindSlack:
+		kind = "slack"
 	}
 	if err := d.store.AddRepContact(r.Context(), rep, kind, it.Sender); errors.Is(err, store.ErrNotFound) {
 		redirectErr(w, r, back, "rep", "sender")

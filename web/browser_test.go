@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
+	"github.com/earshot-dev/earshot/model"
 )
 
 // artifactDir is where screenshots go: $EARSHOT_ARTIFACTS, or a
@@ -205,7 +207,61 @@ func TestBrowser(t *testing.T) {
 			resp.Header.Get("Content-Disposition") != "attachment; filename=leaderboard-2026-03.csv" {
 			t.Errorf("CSV %s = %d %q %q, %v", link, resp.StatusCode, resp.Header.Get("Content-Disposition"), rows, err)
 		}
+
+		creditInBrowser(t, ctx, e, sc, dialect)
 	})
+}
+
+// creditInBrowser is a manager's review of a stranger's item: from the
+// inbox's "Waiting for review" filter to the item, credited to a rep with
+// an ack; the item leaves the queue and goes back to processing.
+func creditInBrowser(t *testing.T, ctx context.Context, e *env, sc scenario, dialect string) {
+	t.Helper()
+	step(t, ctx, "the review queue",
+		chromedp.Navigate(e.srv.URL+"/items"),
+		chromedp.WaitVisible(chromedp.ID("items")))
+	eval[bool](t, ctx, `(c => { c.checked = true; return c.dispatchEvent(new Event("change")) })(document.querySelector('input[name="unregistered"]'))`)
+	// The new page's address shows before its rows are parsed: wait until
+	// it has loaded.
+	waitFor(t, ctx, `location.search.includes("unregistered=1") && document.readyState == "complete"`)
+	waiting := eval[[]string](t, ctx, `[...document.querySelectorAll("#items tr[data-id]")].map(r => r.dataset.id)`)
+	if want := []string{fmt.Sprint(sc.billing)}; !slices.Equal(waiting, want) {
+		t.Fatalf("waiting for review: items %v, want %v", waiting, want)
+	}
+	if badge := eval[string](t, ctx, `document.querySelector("#items td.from .badge")?.textContent ?? ""`); badge == "" {
+		t.Error("the stranger's row carries no trust badge")
+	}
+	screenshot(t, ctx, "review-queue-"+dialect+".png")
+
+	item := fmt.Sprintf("%s/items/%d", e.srv.URL, sc.billing)
+	step(t, ctx, "open the waiting item", chromedp.Navigate(item), chromedp.WaitVisible(chromedp.ID("sender")))
+	if got := eval[string](t, ctx, `document.querySelector("#sender p.muted")?.textContent ?? ""`); !strings.Contains(got, "earns no points") {
+		t.Errorf("the sender section says %q, want why the item earns nothing", got)
+	}
+	ana := sc.reps["Ana Lima"]
+	step(t, ctx, "credit to Ana Lima with an ack",
+		chromedp.SetValue(chromedp.CSS(`#credit select[name="rep"]`), fmt.Sprint(ana)),
+		chromedp.Click(chromedp.CSS(`#credit input[name="ack"]`)))
+	screenshot(t, ctx, "credit-form-"+dialect+".png")
+	step(t, ctx, "submit the credit", chromedp.Click(chromedp.CSS(`#credit button[type="submit"]`)))
+	waitFor(t, ctx, `document.querySelector(".flash")?.textContent.startsWith("Credited")`)
+	if got := eval[string](t, ctx, `document.getElementById("review")?.textContent ?? ""`); !strings.HasPrefix(got, "Credited to Ana Lima with an ack by maria") ||
+		!strings.HasSuffix(got, "The item waits to be processed again.") {
+		t.Errorf("after the credit the sender section says %q", got)
+	}
+	screenshot(t, ctx, "credited-"+dialect+".png")
+
+	r, ok, err := e.st.ItemReview(context.Background(), sc.billing)
+	if err != nil || !ok || r.Verdict != model.ReviewCredit || r.RepID != ana || !r.SendAck || r.Actor != "maria" {
+		t.Fatalf("stored review %+v %v %v, want a credit to Ana Lima with an ack by maria", r, ok, err)
+	}
+	if it, _ := e.st.Item(context.Background(), sc.billing); it.State != model.StateReceived {
+		t.Errorf("the credited item is %s, want received (processed again for the rep)", it.State)
+	}
+	step(t, ctx, "the queue again", chromedp.Navigate(e.srv.URL+"/items?unregistered=1"), chromedp.WaitVisible(chromedp.ID("items")))
+	if n := eval[int](t, ctx, `document.querySelectorAll("#items tr[data-id]").length`); n != 0 {
+		t.Errorf("%d items still wait for review after the credit", n)
+	}
 }
 
 // waitFor polls a JavaScript condition until it holds.

@@ -35,6 +35,13 @@ type DashboardOptions struct {
 	// LoginAttempts is how many logins one address may try per minute; 5
 	// when zero.
 	LoginAttempts int
+	// AccountFailures is how many failed logins one account takes within
+	// AccountWindow, from any addresses, before it refuses logins from
+	// browsers that never signed in to it; 10 when zero.
+	AccountFailures int
+	// AccountWindow is the per-account limit's window; 15 minutes when
+	// zero.
+	AccountWindow time.Duration
 }
 
 // Dashboard serves the managers' web pages: leaderboard, reps, inbox,
@@ -52,9 +59,14 @@ type Dashboard struct {
 	vocabulary    map[string][]string
 	pages         map[string]*template.Template
 	limiter       *limiter
+	accounts      *limiter
 	log           *slog.Logger
 	now           func() time.Time
 	ttl           time.Duration
+	// partTimeout and downloadTimeout bound a download's parts and the
+	// whole (http.write_timeout and http.download_timeout); zero leaves
+	// the server's deadlines as they are.
+	partTimeout, downloadTimeout time.Duration
 }
 
 // NewDashboard checks the options and parses the embedded templates.
@@ -64,14 +76,16 @@ func NewDashboard(o DashboardOptions) (*Dashboard, error) {
 	}
 	c := o.Config
 	d := &Dashboard{
-		store:         o.Store,
-		loc:           c.Location,
-		users:         map[string][]byte{},
-		trustedHeader: strings.TrimSpace(c.Web.TrustedHeader),
-		secureCookies: strings.HasPrefix(strings.ToLower(c.HTTP.PublicURL), "https://"),
-		log:           o.Logger,
-		now:           o.Now,
-		ttl:           o.SessionTTL,
+		store:           o.Store,
+		loc:             c.Location,
+		users:           map[string][]byte{},
+		trustedHeader:   strings.TrimSpace(c.Web.TrustedHeader),
+		secureCookies:   strings.HasPrefix(strings.ToLower(c.HTTP.PublicURL), "https://"),
+		log:             o.Logger,
+		now:             o.Now,
+		ttl:             o.SessionTTL,
+		partTimeout:     c.HTTP.WriteTimeout,
+		downloadTimeout: c.HTTP.DownloadTimeout,
 	}
 	if d.loc == nil {
 		d.loc = time.UTC
@@ -91,6 +105,14 @@ func NewDashboard(o DashboardOptions) (*Dashboard, error) {
 		attempts = 5
 	}
 	d.limiter = newLimiter(attempts, time.Minute, d.now)
+	failures, window := o.AccountFailures, o.AccountWindow
+	if failures <= 0 {
+		failures = 10
+	}
+	if window <= 0 {
+		window = 15 * time.Minute
+	}
+	d.accounts = newLimiter(failures, window, d.now)
 	for _, u := range c.Web.Users {
 		if u.Name == "" || u.PasswordHash.Value() == "" {
 			return nil, fmt.Errorf("dashboard: user %q needs a name and a password hash", u.Name)
@@ -163,14 +185,14 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	}
 	route("GET /{$}", accessPage, d.leaderboard)
 	route("GET /leaderboard", accessPage, d.leaderboard)
-	route("GET /leaderboard.csv", accessData, d.leaderboardCSV)
+	route("GET /leaderboard.csv", accessData, d.download(d.leaderboardCSV))
 	route("GET /reps/{id}", accessPage, d.rep)
 	route("POST /reps/{id}/points", accessAction, d.adjustRep)
 	route("GET /items", accessPage, d.inbox)
-	route("GET /items.csv", accessData, d.inboxCSV)
+	route("GET /items.csv", accessData, d.download(d.inboxCSV))
 	route("GET /items/{id}", accessPage, d.item)
-	route("GET /items/{id}/audio", accessData, d.audio)
-	route("GET /items/{id}/raw", accessData, d.raw)
+	route("GET /items/{id}/audio", accessData, d.download(d.audio))
+	route("GET /items/{id}/raw", accessData, d.download(d.raw))
 	route("POST /items/{id}/tags", accessAction, d.retag)
 	route("POST /items/{id}/owners", accessAction, d.reassign)
 	route("POST /items/{id}/triage", accessAction, d.triage)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +47,51 @@ func TestHealth(t *testing.T) {
 			body, _ := io.ReadAll(rec.Body)
 			if rec.Code != tc.code || !strings.Contains(string(body), tc.body) {
 				t.Fatalf("%s = %d %s; want %d containing %q", tc.path, rec.Code, body, tc.code, tc.body)
+			}
+		})
+	}
+}
+
+// TestHealthExposure: /healthz answers everyone; /readyz and /metrics
+// answer everyone on the ops listener, only loopback clients not behind a
+// proxy on the public one without it, and nobody on the public one when
+// the ops listener serves them.
+func TestHealthExposure(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cases := []struct {
+		name   string
+		expose Exposure
+		remote string
+		header string
+		codes  string // of /healthz, /readyz, /metrics
+	}{
+		{"ops listener, any client", ExposeAll, "203.0.113.5:4000", "", "200 200 200"},
+		{"public, a remote client", ExposeLoopback, "203.0.113.5:4000", "", "200 403 403"},
+		{"public, a loopback client", ExposeLoopback, "127.0.0.1:4000", "", "200 200 200"},
+		{"public, IPv6 loopback", ExposeLoopback, "[::1]:4000", "", "200 200 200"},
+		{"public, forwarded by a local proxy", ExposeLoopback, "127.0.0.1:4000", "X-Forwarded-For", "200 403 403"},
+		{"public, a local proxy's Forwarded", ExposeLoopback, "127.0.0.1:4000", "Forwarded", "200 403 403"},
+		{"public, a trusted local proxy without a header", ExposeLoopback, "127.0.0.2:4000", "", "200 403 403"},
+		{"public beside an ops listener, loopback", ExposeNone, "127.0.0.1:4000", "", "200 404 404"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			RegisterHealth(mux, HealthOptions{DB: pinger{}, Registry: reg, Expose: tc.expose,
+				TrustedProxies: []string{"127.0.0.2"}})
+			var codes []string
+			for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+				r := httptest.NewRequest("GET", path, nil)
+				r.RemoteAddr = tc.remote
+				if tc.header != "" {
+					r.Header.Set(tc.header, "for=198.51.100.7")
+				}
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, r)
+				codes = append(codes, strconv.Itoa(rec.Code))
+			}
+			if got := strings.Join(codes, " "); got != tc.codes {
+				t.Errorf("/healthz /readyz /metrics = %s, want %s", got, tc.codes)
 			}
 		})
 	}

@@ -36,18 +36,23 @@ type inboxPage struct {
 type inboxFilter struct {
 	Category, Competitor, Product, Topic, Owner, State string
 	Unregistered                                       bool
-	Trust                                              string
-	Text                                               string
+	// Listen keeps the listen queue: transcripts that may be wrong.
+	Listen bool
+	Trust  string
+	Text   string
 }
 
 // values encodes the filter as a query.
 func (f inboxFilter) values() url.Values {
-	u := ""
+	u, l := "", ""
 	if f.Unregistered {
 		u = "1"
 	}
+	if f.Listen {
+		l = "1"
+	}
 	return urlValues("category", f.Category, "competitor", f.Competitor, "product", f.Product, "topic", f.Topic,
-		"owner", f.Owner, "state", f.State, "unregistered", u, "trust", f.Trust, "q", f.Text)
+		"owner", f.Owner, "state", f.State, "unregistered", u, "listen", l, "trust", f.Trust, "q", f.Text)
 }
 
 // Active reports whether any filter is set.
@@ -57,7 +62,8 @@ func (f inboxFilter) Active() bool { return len(f.values()) > 0 }
 func parseInbox(r *http.Request) (inboxFilter, store.InboxQuery, error) {
 	g := func(k string) string { return clip(strings.TrimSpace(r.URL.Query().Get(k)), 200) }
 	f := inboxFilter{Category: g("category"), Competitor: g("competitor"), Product: g("product"), Topic: g("topic"),
-		Owner: g("owner"), State: g("state"), Unregistered: g("unregistered") == "1", Text: g("q"), Trust: g("trust")}
+		Owner: g("owner"), State: g("state"), Unregistered: g("unregistered") == "1", Listen: g("listen") == "1", Text: g("q"),
+		Trust: g("trust")}
 	if f.Trust != "" && trustLabel(model.Trust(f.Trust)) == "" {
 		return f, store.InboxQuery{}, badRequest("Unknown sender.")
 	}
@@ -67,7 +73,7 @@ func parseInbox(r *http.Request) (inboxFilter, store.InboxQuery, error) {
 		return f, store.InboxQuery{}, badRequest("Unknown state.")
 	}
 	q := store.InboxQuery{Category: f.Category, Competitor: f.Competitor, Product: f.Product, Topic: f.Topic,
-		Owner: f.Owner, State: model.ItemState(f.State), Unregistered: f.Unregistered, Text: f.Text,
+		Owner: f.Owner, State: model.ItemState(f.State), Unregistered: f.Unregistered, Listen: f.Listen, Text: f.Text,
 		Trust: model.Trust(f.Trust)}
 	if after := r.URL.Query().Get("after"); after != "" {
 		c, err := parseCursor(after)
@@ -124,7 +130,12 @@ func (d *Dashboard) inbox(w http.ResponseWriter, r *http.Request, v *viewer) err
 		nv.Set("after", cursorString(*next))
 		p.NextURL = "/items?" + nv.Encode()
 	}
-	d.render(w, r, http.StatusOK, "inbox.html", v, "inbox", "Inbox", p)
+	nav, title := "inbox", "Inbox"
+	if f.Listen {
+		// The listen queue: voicemail whose transcript may be wrong.
+		nav, title = "listen", "Listen"
+	}
+	d.render(w, r, http.StatusOK, "inbox.html", v, nav, title, p)
 	return nil
 }
 

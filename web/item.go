@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/earshot-dev/earshot/model"
@@ -32,6 +33,12 @@ type itemPage struct {
 	// Reps are who the item can be credited to; Review the verdict on it.
 	Reps   []model.Rep
 	Review *model.Review
+	// ReviewRep is the name of the rep a credit went to.
+	ReviewRep string
+	// Slack is where a Slack message was posted; SlackChanges its edits,
+	// deletion and the author's replies.
+	Slack        *model.SlackRef
+	SlackChanges []model.SlackChange
 }
 
 // outboxView is an enqueued message with its text.
@@ -72,6 +79,21 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 	for _, a := range p.Msg.Attachments {
 		p.HasAudio = p.HasAudio || a.Audio
 	}
+	if it.Kind == model.KindSlack {
+		p.Slack = p.Msg.Slack
+		if p.Slack == nil {
+			// Not processed yet: what the source stored.
+			if m, err := it.SlackMeta(); err == nil {
+				p.Slack = &model.SlackRef{Team: m.Team, Channel: m.Channel, ChannelName: m.ChannelName, TS: m.TS,
+					ThreadTS: m.ThreadTS, User: m.User}
+			}
+		}
+		if p.SlackChanges, err = d.store.SlackChanges(ctx, id); err != nil {
+			return p, err
+		}
+		// Audio files of a Slack message are transcribed, not kept.
+		p.HasAudio = false
+	}
 	p.NeedsTranscript = p.HasAudio && (it.Transcription.Awaiting || !it.HasTranscript)
 	p.Title = itemTitle(it, p.Voicemail)
 
@@ -98,7 +120,15 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 		return p, err
 	}
 	for _, m := range msgs {
-		p.Outbox = append(p.Outbox, outboxView{OutboxMessage: m, Text: clip(string(m.Body), maxShownMessage)})
+		text := string(m.Body)
+		if m.Channel == model.ChannelSlack {
+			// A Slack post is kept as JSON: show what it says.
+			var post model.SlackPost
+			if json.Unmarshal(m.Body, &post) == nil {
+				text = post.Text
+			}
+		}
+		p.Outbox = append(p.Outbox, outboxView{OutboxMessage: m, Text: clip(text, maxShownMessage)})
 	}
 	if p.Mailboxes, err = d.store.Mailboxes(ctx, id); err != nil {
 		return p, err
@@ -111,6 +141,13 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 	if it.Trust != model.TrustRep {
 		if p.Reps, err = d.store.Reps(ctx); err != nil {
 			return p, err
+		}
+	}
+	if p.Review != nil {
+		for _, r := range p.Reps {
+			if r.ID == p.Review.RepID {
+				p.ReviewRep = r.Name
+			}
 		}
 	}
 	return p, nil

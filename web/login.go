@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // loginCookie carries the login form's CSRF token (double submit): there
@@ -48,13 +49,18 @@ func (d *Dashboard) showLogin(w http.ResponseWriter, r *http.Request, code int, 
 }
 
 // login checks a user name and password and starts a session.
+//
+// Two limits slow guessing. Each client address may try a few logins a
+// minute. Each account takes a few failed logins per window from all
+// addresses together, then refuses logins until the oldest failure leaves
+// the window, except from a browser that signed in to it before (its
+// device cookie): guessing slows down new browsers only, and the user
+// keeps signing in from their own.
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	ip := d.clientIP(r)
 	if ok, wait := d.limiter.allow(ip); !ok {
 		d.log.Warn("login rate limited", "client", ip)
-		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
-		d.showLogin(w, r, http.StatusTooManyRequests, loginPage{Next: "/",
-			Error: "Too many attempts from your address. Wait a minute and try again."})
+		d.refuseLogin(w, r, wait, "", "Too many attempts from your address. Wait a minute and try again.")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -67,15 +73,28 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the login form expired: reload the page and try again", http.StatusForbidden)
 		return
 	}
-	name := strings.TrimSpace(r.PostForm.Get("name"))
+	name := clip(strings.TrimSpace(r.PostForm.Get("name")), 200)
 	next := localPath(r.PostForm.Get("next"))
+	known := d.knownBrowser(r, name)
+	if !known {
+		if full, wait := d.accounts.full(name); full {
+			d.log.Warn("login rate limited for the account", "user", name, "client", ip)
+			d.refuseLogin(w, r, wait, name, fmt.Sprintf("Too many failed logins to this account. Try again in %s, "+
+				"or from a browser you signed in with before.", minutes(wait)))
+			return
+		}
+	}
 	if !d.checkPassword(name, r.PostForm.Get("password")) {
-		d.log.Warn("login failed", "user", name, "client", ip)
+		if !known {
+			d.accounts.record(name)
+		}
+		d.log.Warn("login failed", "user", name, "client", ip, "known_browser", known)
 		d.showLogin(w, r, http.StatusUnauthorized, loginPage{Next: next, Name: name,
 			Error: "Wrong user name or password."})
 		return
 	}
 	d.limiter.reset(ip)
+	d.rememberBrowser(w, r, name)
 	if _, err := d.startSession(r.Context(), w, r, name, viaPassword); err != nil {
 		d.fail(w, r, nil, err)
 		return
@@ -83,6 +102,21 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, d.cookie(r, loginCookie, "", "/login", -1))
 	d.log.Info("signed in", "user", name, "client", ip)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// refuseLogin answers 429 with the form, saying when to try again.
+func (d *Dashboard) refuseLogin(w http.ResponseWriter, r *http.Request, wait time.Duration, name, msg string) {
+	w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+	d.showLogin(w, r, http.StatusTooManyRequests, loginPage{Next: "/", Name: name, Error: msg})
+}
+
+// minutes says a wait in whole minutes, at least one.
+func minutes(wait time.Duration) string {
+	n := int(math.Ceil(wait.Minutes()))
+	if n <= 1 {
+		return "a minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
 }
 
 // logout ends the session.

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/routing"
 	"github.com/earshot-dev/earshot/store"
 )
 
@@ -50,9 +52,15 @@ func loadConfig(path string) (*config.Config, error) {
 
 // openStore connects to the configured database, giving up after 5 s.
 func openStore(ctx context.Context, c *config.Config) (*store.Store, error) {
+	return openStoreLog(ctx, c, nil)
+}
+
+// openStoreLog is openStore telling log what opening changed (an SQLite
+// file made private); slog.Default() when nil.
+func openStoreLog(ctx context.Context, c *config.Config, log *slog.Logger) (*store.Store, error) {
 	ctx, cancel := context.WithTimeout(ctx, 6*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, c.Database.Value(), &store.Options{ConnectTimeout: 5 * time.Second})
+	s, err := store.Open(ctx, c.Database.Value(), &store.Options{ConnectTimeout: 5 * time.Second, Logger: log})
 	if err != nil {
 		if strings.Contains(err.Error(), "database url") {
 			return nil, configError{err}
@@ -90,6 +98,12 @@ func cmdCheckConfig(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "# %s is valid; this is what earshot understood:\n%s", *path, out)
+	for _, n := range routing.EntityOwnerNotes(c.Competitors, c.Products) {
+		fmt.Fprintf(e.stdout, "# routing: %s\n", n)
+	}
+	if c.Route.Owner != "" {
+		fmt.Fprintf(e.stdout, "# routing: route.owner: %s receives what no route takes, if it has a category; an item without one goes to nobody unless a route matches it\n", c.Route.Owner)
+	}
 	printWarnings(e.stdout, c)
 	return nil
 }

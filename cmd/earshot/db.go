@@ -120,8 +120,12 @@ func cmdSources(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	lastItem, err := s.LastReceived(ctx)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tKIND\tSTATE\tITEMS\tCURSOR\tLAST SUCCESS\tLAG\tHOLDER\tLAST ERROR")
+	fmt.Fprintln(tw, "SOURCE\tKIND\tSTATE\tITEMS\tCURSOR\tLAST EVENT\tLAST SUCCESS\tLAG\tHOLDER\tLAST ERROR")
 	now := time.Now()
 	for _, src := range srcs {
 		state := "ok"
@@ -142,8 +146,12 @@ func cmdSources(ctx context.Context, e *env, args []string) error {
 		if holder == "" || (!src.LeaseUntil.IsZero() && src.LeaseUntil.Before(now)) {
 			holder = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", src.Name, src.Kind, state, src.Items,
-			src.Cursor, last, lag, holder, orDash(src.LastError))
+		event := "-"
+		if at, ok := lastItem[src.Name]; ok {
+			event = at.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", src.Name, src.Kind, state, src.Items,
+			src.Cursor, event, last, lag, holder, orDash(src.LastError))
 	}
 	return tw.Flush()
 }

@@ -25,7 +25,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	for _, p := range c.Warnings() {
 		log.Warn("config", "warning", p.String())
 	}
-	s, err := openStore(ctx, c)
+	s, err := openStoreLog(ctx, c, log.With("component", "store"))
 	if err != nil {
 		return err
 	}

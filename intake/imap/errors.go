@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/http"
 
 	goimap "github.com/emersion/go-imap/v2"
@@ -73,4 +74,18 @@ func classifyDial(err error) error {
 		return permanent("tls certificate rejected", err)
 	}
 	return err
+}
+
+// shortReadError is a message the server announced at one size
+// (RFC822.SIZE) and sent shorter, or without its body, on every attempt. It
+// is neither stored nor flagged or moved, and the cursor stays before it,
+// so the next sync reads it again.
+type shortReadError struct {
+	uid      uint32
+	reason   string
+	attempts int
+}
+
+func (e *shortReadError) Error() string {
+	return fmt.Sprintf("uid %d: %s, %d times; not stored, left on the server, read again next sync", e.uid, e.reason, e.attempts)
 }

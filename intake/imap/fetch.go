@@ -84,15 +84,22 @@ func planBatches(msgs []meta, size int, maxMessage int64) [][]meta {
 // section is one BODY.PEEK[...] fetch result.
 type section struct {
 	data []byte
+	// got is set when the server sent the section; a FETCH response
+	// without it (or with NIL) leaves it unset.
+	got bool
+	// long is set when the literal was longer than the limit and, with
+	// skipLong, not read.
+	long bool
 	// cut is set when the data was longer than the limit and was cut.
 	cut bool
 }
 
 // fetchSections fetches one body section of uids with BODY.PEEK, reading
-// at most limit bytes of each. A literal longer than the limit is skipped
-// when skipLong is set (the caller fetches its header instead) and cut
-// otherwise. Literals are read inside the loop: no other command may run
-// before the fetch is closed.
+// at most limit bytes of each. The result has an entry for every UID the
+// server answered for, with or without the section. A literal longer than
+// the limit is skipped when skipLong is set (the caller fetches its header
+// instead) and cut otherwise. Literals are read inside the loop: no other
+// command may run before the fetch is closed.
 func fetchSections(c *imapclient.Client, uids []goimap.UID, spec goimap.PartSpecifier, limit int64, skipLong bool) (map[goimap.UID]section, error) {
 	out := make(map[goimap.UID]section, len(uids))
 	if len(uids) == 0 {
@@ -102,13 +109,17 @@ func fetchSections(c *imapclient.Client, uids []goimap.UID, spec goimap.PartSpec
 	cmd := c.Fetch(goimap.UIDSetNum(uids...), &goimap.FetchOptions{UID: true, BodySection: []*goimap.FetchItemBodySection{want}})
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		var uid goimap.UID
-		var got *section
+		var got section
 		for item := msg.Next(); item != nil; item = msg.Next() {
 			switch it := item.(type) {
 			case imapclient.FetchItemDataUID:
 				uid = it.UID
 			case imapclient.FetchItemDataBodySection:
-				if it.Literal == nil || (it.Literal.Size() > limit && skipLong) {
+				if it.Literal == nil {
+					continue
+				}
+				if it.Literal.Size() > limit && skipLong {
+					got = section{long: true}
 					continue // discarded by the next msg.Next
 				}
 				// Read into a buffer of the announced size: growing one
@@ -119,11 +130,11 @@ func fetchSections(c *imapclient.Client, uids []goimap.UID, spec goimap.PartSpec
 					_ = cmd.Close()
 					return nil, fmt.Errorf("read uid %d: %w", uid, err)
 				}
-				got = &section{data: data, cut: it.Literal.Size() > limit}
+				got = section{data: data, got: true, cut: it.Literal.Size() > limit}
 			}
 		}
-		if uid != 0 && got != nil {
-			out[uid] = *got
+		if uid != 0 {
+			out[uid] = got
 		}
 	}
 	if err := cmd.Close(); err != nil {

@@ -18,6 +18,7 @@ type metrics struct {
 	connected   prometheus.Gauge
 	disabled    prometheus.Gauge
 	uidValidity prometheus.Counter
+	shortReads  prometheus.Counter
 }
 
 // newMetrics registers the IMAP vectors with reg (reusing vectors another
@@ -42,7 +43,7 @@ func newMetrics(reg prometheus.Registerer, name string) (*metrics, error) {
 		return v.WithLabelValues(name), nil
 	}
 	var m metrics
-	var errs [7]error
+	var errs [8]error
 	m.ingested, errs[0] = counter("messages_ingested_total", "Messages stored from the IMAP folder (new items and links to stored ones).")
 	m.errors, errs[1] = counter("errors_total", "Failed connections, syncs and idle waits.")
 	m.afterFailed, errs[2] = counter("after_ingest_failures_total", "Messages whose after_ingest step (seen, move) failed and is retried.")
@@ -50,6 +51,7 @@ func newMetrics(reg prometheus.Registerer, name string) (*metrics, error) {
 	m.lastSuccess, errs[4] = gauge("last_success_timestamp_seconds", "Unix time of the last successful sync.")
 	m.connected, errs[5] = gauge("connected", "1 while the source holds a logged-in IMAP connection.")
 	m.disabled, errs[6] = gauge("disabled", "1 while the source is disabled by a permanent error.")
+	m.shortReads, errs[7] = counter("short_reads_total", "Syncs that stopped before a message the server sent shorter than it announced (RFC822.SIZE).")
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}

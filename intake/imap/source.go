@@ -86,12 +86,7 @@ func New(name, address string, cfg Config, sink Sink, opts *Options) (*Source, e
 	if opts != nil {
 		o = *opts
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Options = o.Options.Defaults()
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}

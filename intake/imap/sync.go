@@ -80,24 +80,30 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 	fetched, stop := s.prefetch(ss, cur.UIDValidity, planBatches(msgs, s.cfg.BatchSize, s.cfg.MaxMessageBytes))
 	defer stop()
 	for f := range fetched {
+		// A batch that stopped at a message sent short still stores the
+		// messages before it.
+		if len(f.batch) > 0 {
+			if err := s.Renew(ctx); err != nil {
+				return res, err
+			}
+			if cur, err = s.ingest(ctx, ss, cur, f, &res); err != nil {
+				return res, err
+			}
+			if len(msgs) > s.cfg.BatchSize {
+				s.log.Info("ingest progress", "ingested", fmt.Sprintf("%d/%d", res.Fetched, len(msgs)), "last_uid", cur.LastUID)
+			}
+		}
 		if f.err != nil {
 			return res, f.err
-		}
-		if err := s.Renew(ctx); err != nil {
-			return res, err
-		}
-		if cur, err = s.ingest(ctx, ss, cur, f, &res); err != nil {
-			return res, err
-		}
-		if len(msgs) > s.cfg.BatchSize {
-			s.log.Info("ingest progress", "ingested", fmt.Sprintf("%d/%d", res.Fetched, len(msgs)), "last_uid", cur.LastUID)
 		}
 	}
 	res.Cursor = cur
 	return res, nil
 }
 
-// fetchedBatch is one planned batch as read from the server.
+// fetchedBatch is one planned batch as read from the server: the
+// messages read (all of the batch, or those before a message sent short)
+// and their items, and what stopped the batch.
 type fetchedBatch struct {
 	batch []meta
 	items []model.RawItem
@@ -119,9 +125,9 @@ func (s *Source) prefetch(ss *session, validity uint32, batches [][]meta) (<-cha
 		defer wg.Done()
 		defer close(out)
 		for _, b := range batches {
-			items, err := s.fetchBatch(ss.c, validity, b)
+			items, read, err := s.fetchBatch(ss.c, validity, b)
 			select {
-			case out <- fetchedBatch{batch: b, items: items, err: err}:
+			case out <- fetchedBatch{batch: read, items: items, err: err}:
 			case <-done:
 				return
 			}

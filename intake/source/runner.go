@@ -90,24 +90,33 @@ type Runner struct {
 	status Status
 }
 
-// New returns the runner of the source name of kind, whose metrics are m.
-// Nil metrics are kept unregistered. It does no I/O.
-func New(name, kind, address string, st Store, m Metrics, opts Options) *Runner {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
+// Defaults returns o with what is unset set to its default: the default
+// logger, time.Now, a one-minute lease, a backoff from 1 s to 5 min and
+// a disabled source retried every 15 min. A source with other defaults
+// sets them first.
+func (o Options) Defaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
 		}
 	}
-	def(&opts.LeaseTTL, time.Minute)
-	def(&opts.MinBackoff, time.Second)
-	def(&opts.MaxBackoff, 5*time.Minute)
-	def(&opts.DisabledRetry, 15*time.Minute)
+	def(&o.LeaseTTL, time.Minute)
+	def(&o.MinBackoff, time.Second)
+	def(&o.MaxBackoff, 5*time.Minute)
+	def(&o.DisabledRetry, 15*time.Minute)
+	return o
+}
+
+// New returns the runner of the source name of kind, whose metrics are m.
+// Nil metrics are kept unregistered. It does no I/O.
+func New(name, kind, address string, st Store, m Metrics, opts Options) *Runner {
+	opts = opts.Defaults()
 	if m.Errors == nil {
 		m.Errors = prometheus.NewCounter(prometheus.CounterOpts{Name: "errors"})
 	}

@@ -84,12 +84,6 @@ func New(name string, cfg Config, sink Sink, opts *Options) (*Source, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	defDur := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -98,6 +92,7 @@ func New(name string, cfg Config, sink Sink, opts *Options) (*Source, error) {
 	defDur(&o.Backfill, 7*24*time.Hour)
 	defDur(&o.WebhookTimeout, 12*time.Second)
 	defDur(&o.MinBackoff, 5*time.Second)
+	o.Options = o.Options.Defaults()
 	if o.PageSize == 0 {
 		o.PageSize = 100
 	}

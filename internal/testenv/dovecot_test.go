@@ -18,11 +18,11 @@ func message(subject string) []byte {
 // fetchBodies returns the raw messages of a folder keyed by UID.
 func fetchBodies(t *testing.T, d *DovecotServer, user, folder string) map[uint32][]byte {
 	t.Helper()
-	c, err := d.login(user)
+	c, err := d.Server().Login(user)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeClient(c)
+	defer func() { _ = c.Logout().Wait(); _ = c.Close() }()
 	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
 		t.Fatalf("select: %v", err)
@@ -98,7 +98,7 @@ func TestDovecotResetUIDValidity(t *testing.T) {
 	doneValidity, _ := d.SelectInfo(t, user, "Done")
 
 	// Connected clients are dropped and must reconnect.
-	c, err := d.login(user)
+	c, err := d.Server().Login(user)
 	if err != nil {
 		t.Fatal(err)
 	}

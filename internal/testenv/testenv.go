@@ -1,6 +1,7 @@
 // Package testenv gives tests access to the real services that `make check`
-// starts (PostgreSQL, Dovecot, Mailpit, the Prism mock of Twilio) and to the
-// external programs some tests run (pocketsphinx, flite, sox, chromium).
+// starts (PostgreSQL, Dovecot, Mailpit, the Prism mocks of Twilio and of
+// Slack) and to the external programs some tests run (pocketsphinx, flite,
+// sox, chromium).
 //
 // Every accessor reads its address from an EARSHOT_TEST_* environment
 // variable written by `scripts/services up` into .services/env. When a service
@@ -28,6 +29,7 @@ const (
 	EnvSMTP         = "EARSHOT_TEST_SMTP"
 	EnvMailpit      = "EARSHOT_TEST_MAILPIT"
 	EnvPrism        = "EARSHOT_TEST_PRISM"
+	EnvPrismSlack   = "EARSHOT_TEST_PRISM_SLACK"
 	EnvPocketsphinx = "EARSHOT_TEST_POCKETSPHINX"
 	EnvFlite        = "EARSHOT_TEST_FLITE"
 	EnvSox          = "EARSHOT_TEST_SOX"
@@ -84,6 +86,13 @@ func Mailpit(t testing.TB) string {
 func Prism(t testing.TB) string {
 	t.Helper()
 	return needURL(t, "prism twilio mock", EnvPrism)
+}
+
+// PrismSlack returns the base URL of the shared Prism mock of Slack's Web
+// API, for example http://127.0.0.1:14011.
+func PrismSlack(t testing.TB) string {
+	t.Helper()
+	return needURL(t, "prism slack mock", EnvPrismSlack)
 }
 
 // Binary returns the path of an external program: the value of envVar, or

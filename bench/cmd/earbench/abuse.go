@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,12 +15,14 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/dev"
+	"github.com/earshot-dev/earshot/internal/dovecot"
 )
 
 // abuseOptions sizes the abuse run.
 type abuseOptions struct {
 	strangers int // forged senders in the flood
 	bigMB     int // the size of the large text-only mail
+	slow      slowOptions
 	ci        bool
 }
 
@@ -63,18 +67,23 @@ func (r *abuseReport) printTable(w io.Writer) {
 
 // The abuse run's addresses and numbers.
 const (
-	repAddr     = "dana@rep.test"
-	spoofedCall = "+442079460958" // the number the local Twilio's recording comes from
+	repAddr = "dana@rep.test"
+	// abuseMaxConns is http.max_connections (its default, said so).
+	abuseMaxConns = 512
+	spoofedCall   = "+442079460958" // the number the local Twilio's recording comes from
 )
 
-// abuseConfig: feedback@ takes the roster only and requires DMARC; intel@
+// abuseConfig: feedback@ takes the roster only and requires DMARC (the
+// rep domain's DKIM key and DMARC record come from a stub DNS); intel@
 // is opened to anyone (an explicit opt-in) with the daily cap per
 // recipient at 2; a local stand-in for Twilio serves a voicemail from a
-// rep's number without a STIR/SHAKEN attestation.
+// rep's number without a STIR/SHAKEN attestation. /healthz, /readyz and
+// /metrics have a listener of their own, as deployed.
 const abuseConfig = `database: "$DB"
 timezone: UTC
 log: {level: info, format: json}
-http: {listen: "127.0.0.1:$HTTP", public_url: "http://127.0.0.1:$HTTP"}
+http: {listen: "127.0.0.1:$HTTP", public_url: "http://127.0.0.1:$HTTP", ops_listen: "127.0.0.1:$OPS",
+  max_connections: $MAXCONNS}
 workers: {items: 4, batch: 20, lease: 30s, source_lease: 15s}
 mailboxes:
   - name: feedback
@@ -105,6 +114,7 @@ route:
   routes:
     - {match: [category=intel], owner: ci-lead}
 acks: {enabled: true, daily_cap: 2}
+dns: {resolver: "$DNS", timeout: 2s}
 `
 
 // runAbuse replays the attacks an outsider can make against a running
@@ -133,7 +143,7 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 	if err != nil {
 		return err
 	}
-	defer dc.Stop()
+	defer func() { _ = dc.Stop() }()
 	snk, err := startSink()
 	if err != nil {
 		return err
@@ -148,17 +158,27 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 		return err
 	}
 	db := env.pg.URL("abuse")
+	key, dns, err := startRepDNS()
+	if err != nil {
+		return err
+	}
+	defer dns.Close()
 	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	opsPort, err := freePort()
 	if err != nil {
 		return err
 	}
 	imapHost, imapPort, _ := strings.Cut(dc.Addr, ":")
 	smtpHost, smtpPort, _ := strings.Cut(snk.Addr, ":")
-	conf := strings.NewReplacer("$DB", db, "$HTTP", strconv.Itoa(port),
+	conf := strings.NewReplacer("$DB", db, "$HTTP", strconv.Itoa(port), "$OPS", strconv.Itoa(opsPort),
+		"$MAXCONNS", strconv.Itoa(abuseMaxConns),
 		"$IMAPHOST", imapHost, "$IMAPPORT", imapPort, "$SMTPHOST", smtpHost, "$SMTPPORT", smtpPort,
 		"$FEEDBACK", feedbackAddr, "$INTEL", intelAddr, "$FBPW", passwords[feedbackAddr], "$INPW", passwords[intelAddr],
 		"$TWILIO_ACCOUNT", dev.TwilioAccount, "$TWILIO_TOKEN", dev.TwilioToken, "$TWILIO_URL", tw.URL,
-		"$TWILIO_NUMBER", dev.TwilioNumber).Replace(abuseConfig)
+		"$TWILIO_NUMBER", dev.TwilioNumber, "$DNS", dns.Addr).Replace(abuseConfig)
 	cfg := filepath.Join(dir, "abuse.yaml")
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return err
@@ -185,12 +205,16 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 	}
 	defer func() { d.Stop() }()
 
-	a := &attacker{ctx: ctx, dc: dc, snk: snk, obs: obs}
+	a := &attacker{ctx: ctx, dc: dc, snk: snk, obs: obs, repKey: key,
+		httpAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), opsAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(opsPort))}
 	for _, step := range []func(*attacker, *abuseReport) error{
 		func(a *attacker, r *abuseReport) error { return a.strangers(r, o.strangers) },
+		(*attacker).signedRep,
 		(*attacker).forgedRep,
+		(*attacker).alteredRep,
 		(*attacker).capVariants,
 		(*attacker).spoofedCallerID,
+		func(a *attacker, r *abuseReport) error { return a.slowClients(r, o.slow) },
 	} {
 		if err := step(a, rep); err != nil {
 			return err
@@ -207,10 +231,15 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 // attacker holds what the attacks use.
 type attacker struct {
 	ctx context.Context
-	dc  *dovecot
+	dc  *dovecot.Server
 	snk *sink
 	obs *observer
 	n   int
+	// repKey signs as the rep's domain; the stub DNS publishes its key.
+	repKey ed25519.PrivateKey
+	// httpAddr is the daemon's http.listen (the dashboard), opsAddr its
+	// http.ops_listen.
+	httpAddr, opsAddr string
 }
 
 // send appends raw messages to a mailbox and waits until the daemon has

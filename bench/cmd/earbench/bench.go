@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/dovecot"
 )
 
 // benchOptions are the flags of `earbench bench`.
@@ -217,7 +219,7 @@ func benchOne(ctx context.Context, env *environment, o benchOptions, n int, pr p
 	if err != nil {
 		return run, err
 	}
-	defer dc.Stop()
+	defer func() { _ = dc.Stop() }()
 	snk, err := startSink()
 	if err != nil {
 		return run, err
@@ -295,7 +297,7 @@ func benchOne(ctx context.Context, env *environment, o benchOptions, n int, pr p
 // measureDaemon runs the whole daemon on a fresh database until the last
 // ack and the search index, then probes the idle latency, and stops it.
 func measureDaemon(ctx context.Context, env *environment, o benchOptions, run *benchRun, dir, dbName string,
-	dc *dovecot, snk *sink, c *corpus, n int) error {
+	dc *dovecot.Server, snk *sink, c *corpus, n int) error {
 	d, obs, err := env.prepareDaemon(ctx, dir, "earshot", dbName, dc.Addr, snk.Addr, c,
 		settings{Items: o.items, Batch: o.batch, Lease: 5 * time.Minute, SourceLease: time.Minute}, o.profile, n)
 	if err != nil {
@@ -306,7 +308,7 @@ func measureDaemon(ctx context.Context, env *environment, o benchOptions, run *b
 	if d.pprofAddr != "" {
 		go captureHeapAtPeaks(ctx, d, filepath.Join(o.profile, fmt.Sprintf("heap-peak-%d.pprof", n)))
 	}
-	meter := newCPUMeter(map[string]int{"earshot": d.p.Pid(), "postgres": env.pg.p.Pid(), "dovecot": dc.p.Pid()})
+	meter := newCPUMeter(map[string]int{"earshot": d.p.Pid(), "postgres": env.pg.p.Pid(), "dovecot": dc.Pid()})
 	meter.exclude("postgres", obs.backendPIDs)
 	if err := measurePipeline(ctx, run, d, obs, snk, meter, n); err != nil {
 		return err

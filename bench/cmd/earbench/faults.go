@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/dovecot"
 )
 
 // faultOptions are the flags of `earbench faults`.
@@ -94,7 +96,7 @@ type faultRun struct {
 	env  *environment
 	o    faultOptions
 	dir  string
-	dc   *dovecot
+	dc   *dovecot.Server
 	snk  *sink
 	obs  *observer
 	c    *corpus
@@ -140,7 +142,7 @@ func (f *faultRun) run(ctx context.Context) error {
 	if f.dc, err = startDovecot(f.env.dovecotBin, filepath.Join(f.dir, "dovecot")); err != nil {
 		return err
 	}
-	defer f.dc.Stop()
+	defer func() { _ = f.dc.Stop() }()
 	if f.snk, err = startSink(); err != nil {
 		return err
 	}
@@ -350,7 +352,7 @@ func errOrOK(err error) string {
 // daemon ingests.
 func (f *faultRun) dovecotRestart(ctx context.Context) error {
 	return f.restartMidIngest(ctx, "dovecot restart", &f.rep.DovecotRestart,
-		func() error { f.dc.Stop(); return nil },
+		f.dc.Stop,
 		func() error { return f.dc.Start() })
 }
 

@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/earshot-dev/earshot/internal/dovecot"
 )
 
 // passwords of the mailbox users of every private Dovecot.
-var passwords = map[string]string{
-	feedbackAddr: "feedback-pw",
-	intelAddr:    "intel-pw",
-}
+var passwords = dovecot.Users
 
 // loadStats is what loading a range of messages did.
 type loadStats struct {

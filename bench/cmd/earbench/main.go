@@ -79,10 +79,13 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fl := &f.faults
 	fs.IntVar(&fl.kills, "k", 5, "faults: kill -9 the daemon this many times during ingest")
 	fs.DurationVar(&fl.sourceLease, "source-lease", 15*time.Second, "faults: workers.source_lease")
-	fs.BoolVar(&f.ci, "ci", false, "faults, abuse: the reduced CI run (faults: -n 1000 -k 3 -source-lease 10s; abuse: -strangers 40 -big-mb 10, unless given)")
+	fs.BoolVar(&f.ci, "ci", false, "faults, abuse: the reduced CI run (faults: -n 1000 -k 3 -source-lease 10s; abuse: -strangers 40 -big-mb 10 -slow-for 15s, unless given)")
 	ab := &f.abuse
 	fs.IntVar(&ab.strangers, "strangers", 300, "abuse: forged senders in the flood")
 	fs.IntVar(&ab.bigMB, "big-mb", 50, "abuse: megabytes of the large text-only mail")
+	fs.IntVar(&ab.slow.clients, "slow-clients", 300, "abuse: slow clients flooding the dashboard port")
+	fs.IntVar(&ab.slow.conns, "slow-conns", 2, "abuse: connections each slow client holds")
+	fs.DurationVar(&ab.slow.duration, "slow-for", 30*time.Second, "abuse: how long the slow clients flood")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -137,6 +140,9 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 			}
 			if !isSet(fs, "big-mb") {
 				ab.bigMB = 10
+			}
+			if !isSet(fs, "slow-for") {
+				ab.slow.duration = 15 * time.Second
 			}
 		}
 	}

@@ -27,12 +27,17 @@ func (f *faultRun) uidValidity(ctx context.Context) error {
 	}
 	sink0 := f.snk.Counts().Deliveries
 	t0 := time.Now()
-	if ph.UIDValidity, err = f.dc.ResetUIDValidity(feedbackAddr, intelAddr); err != nil {
-		return err
+	ph.UIDValidity = map[string][2]uint32{}
+	for _, box := range []string{feedbackAddr, intelAddr} {
+		old, now, err := f.dc.ResetUIDValidity(box, "INBOX")
+		if err != nil {
+			return err
+		}
+		ph.UIDValidity[box] = [2]uint32{old, now}
 	}
 	var rescanned int64
 	for _, box := range []string{feedbackAddr, intelAddr} {
-		_, n, err := f.dc.SelectInfo(box)
+		_, n, err := f.dc.SelectInfo(box, "INBOX")
 		if err != nil {
 			return err
 		}
