@@ -158,6 +158,11 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		count(*) as others from rep_month_totals where month = ? and rep_id <> ?`), total, string(q.Month), q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
 	}
+	if len(q.Others) > 0 {
+		if err := s.rankOthers(ctx, q, total, &row.Above, &row.Others); err != nil {
+			return t, err
+		}
+	}
 	t.Points, t.Ranked = int(total), int(row.Others)
 	if mine.Found || q.Pending != 0 {
 		t.Rank, t.Ranked = int(row.Above)+1, t.Ranked+1
@@ -190,4 +195,48 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		t.Counts[c.Reason] = c.N
 	}
 	return t, nil
+}
+
+// rankOthers counts, into above and others, the points about to be
+// written for other reps (q.Others) as if written: a rep they lift above
+// total is above, and a rep without points this month yet is ranked.
+func (s *Store) rankOthers(ctx context.Context, q model.TallyQuery, total int64, above, others *int64) error {
+	ids := make([]int64, 0, len(q.Others))
+	for id := range q.Others {
+		if id != q.RepID {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query, args, err := sqlx.In(`select rep_id, points from rep_month_totals where month = ? and rep_id in (?)`, string(q.Month), ids)
+	if err != nil {
+		return err
+	}
+	var rows []struct {
+		RepID  int64 `db:"rep_id"`
+		Points int64 `db:"points"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(query), args...); err != nil {
+		return fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
+	}
+	written := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		written[r.RepID] = r.Points
+	}
+	for _, id := range ids {
+		was, found := written[id]
+		now := was + int64(q.Others[id])
+		if !found {
+			*others++
+		}
+		switch wasAbove := found && was > total; {
+		case now > total && !wasAbove:
+			*above++
+		case now <= total && wasAbove:
+			*above--
+		}
+	}
+	return nil
 }

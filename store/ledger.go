@@ -46,23 +46,26 @@ func entries(rows []ledgerRow) []model.LedgerEntry {
 
 const ledgerCols = `id, rep_id, item_id, points, reason, month, actor, created_at`
 
-// writeLedger appends entries for item id; an entry already paid for the
-// same (item, reason) is skipped, so retries and replays pay nothing twice.
-func (s *Store) writeLedger(ctx context.Context, tx *sqlx.Tx, id int64, paid []model.LedgerEntry) error {
-	rows := make([][]any, 0, len(paid))
+// ledgerRows appends the ledger rows of item id's entries to rows.
+func (s *Store) ledgerRows(rows [][]any, id int64, paid []model.LedgerEntry) [][]any {
+	now := ts(s.now())
 	for _, e := range paid {
 		actor := e.Actor
 		if actor == "" {
 			actor = "earshot"
 		}
-		rows = append(rows, []any{e.RepID, id, e.Points, e.Reason, string(e.Month), actor, ts(s.now())})
+		rows = append(rows, []any{e.RepID, id, e.Points, e.Reason, string(e.Month), actor, now})
 	}
-	// One statement: the totals trigger runs once per statement.
-	if err := s.insertRows(ctx, tx, "points_ledger", []string{"rep_id", "item_id", "points", "reason", "month", "actor", "created_at"},
-		rows, "on conflict (item_id, reason) do nothing"); err != nil {
-		return fmt.Errorf("item %d: points: %w", id, err)
-	}
-	return nil
+	return rows
+}
+
+// insertLedger appends ledger rows made by ledgerRows; an entry already
+// paid for the same (item, reason) is skipped, so retries and replays pay
+// nothing twice. One statement for up to 500 rows: the totals trigger runs
+// once per statement.
+func (s *Store) insertLedger(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
+	return s.insertRows(ctx, tx, "points_ledger", []string{"rep_id", "item_id", "points", "reason", "month", "actor", "created_at"},
+		rows, "on conflict (item_id, reason) do nothing")
 }
 
 // validAdjustment checks a manager's adjustment and gives its reason the

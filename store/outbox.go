@@ -63,7 +63,15 @@ const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state,
 // single item (id 0: a digest, a reminder) have a null item_id, which the
 // unique key does not dedupe: the caller's transaction records them.
 func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []model.OutboxMessage) error {
-	rows := make([][]any, 0, len(msgs))
+	if err := s.insertOutbox(ctx, tx, s.outboxRows(nil, id, msgs)); err != nil {
+		return fmt.Errorf("item %d: enqueue messages: %w", id, err)
+	}
+	return nil
+}
+
+// outboxRows appends the outbox rows of item id's messages to rows.
+func (s *Store) outboxRows(rows [][]any, id int64, msgs []model.OutboxMessage) [][]any {
+	now := ts(s.now())
 	for _, m := range msgs {
 		state := m.State
 		if state == "" {
@@ -73,15 +81,25 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []m
 		if body == nil {
 			body = []byte{}
 		}
-		key := m.RecipientKey
-		if key == "" {
-			key = strings.ToLower(strings.TrimSpace(m.Recipient))
-		}
+		key := outboxKey(m)
 		_, domain, _ := strings.Cut(key, "@")
 		rows = append(rows, []any{nullID(id), string(m.Kind), string(m.Channel), m.Recipient, key, domain, m.Subject,
-			body, string(state), m.Reason, ts(s.now()), ts(s.now())})
+			body, string(state), m.Reason, now, now})
 	}
-	if err := s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
+	return rows
+}
+
+// outboxKey is the recipient key a message is counted under by the caps.
+func outboxKey(m model.OutboxMessage) string {
+	if m.RecipientKey != "" {
+		return m.RecipientKey
+	}
+	return strings.ToLower(strings.TrimSpace(m.Recipient))
+}
+
+// insertOutbox inserts outbox rows made by outboxRows.
+func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
+	return s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
 		"recipient_domain", "subject", "body",
 		"state", "reason", "next_attempt_at", "created_at"}, rows,
 		// A message enqueued before stays as it is, but for a suppressed one
@@ -90,10 +108,7 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []m
 			state = excluded.state, reason = excluded.reason, recipient_key = excluded.recipient_key,
 			recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
 			created_at = excluded.created_at
-		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'`); err != nil {
-		return fmt.Errorf("item %d: enqueue messages: %w", id, err)
-	}
-	return nil
+		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'`)
 }
 
 // ClaimOutbox leases up to n due pending messages to worker for lease,
