@@ -173,7 +173,7 @@ func (s *Store) lockNames(ctx context.Context, tx *sqlx.Tx, names []string) erro
 	for i := range names {
 		names[i] = "earshot:" + names[i]
 	}
-	if _, err := tx.ExecContext(ctx, `select count(pg_advisory_xact_lock(h)) from (
+	if _, err := s.hot.Exec(ctx, tx, `select count(pg_advisory_xact_lock(h)) from (
 		select distinct hashtext(n) as h from unnest($1::text[]) as n order by h) l`, pq.Array(names)); err != nil {
 		return fmt.Errorf("lock %s: %w", strings.Join(names, ", "), err)
 	}
@@ -280,8 +280,8 @@ func (s *Store) checkItem(ctx context.Context, tx *sqlx.Tx, b batchState, kept [
 			continue
 		}
 		var paid bool
-		if err := tx.GetContext(ctx, &paid, s.rebind(`select exists (select 1 from points_ledger
-			where rep_id = ? and month = ? and reason = ? and item_id <> ?)`), e.RepID, string(e.Month), e.Reason, it.id); err != nil {
+		if err := s.hot.Get(ctx, tx, &paid, `select exists (select 1 from points_ledger
+			where rep_id = ? and month = ? and reason = ? and item_id <> ?)`, e.RepID, string(e.Month), e.Reason, it.id); err != nil {
 			return fmt.Errorf("item %d: %w", it.id, err)
 		}
 		if paid {
@@ -479,7 +479,7 @@ func (s *Store) updateItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem)
 		ids[i], reps[i], sender[i], subj[i], body[i], full[i] = it.id, p.RepID, p.Sender, p.Subject, p.BodyText, p.FullText
 		auto[i], warn[i], norm[i], trust[i], reason[i] = p.AutoReason, it.warn, it.norm, string(p.Trust), p.TrustReason
 	}
-	_, err := tx.ExecContext(ctx, `update items i set state = 'processed', processed_at = $1,
+	_, err := s.hot.Exec(ctx, tx, `update items i set state = 'processed', processed_at = $1,
 		claimed_by = '', last_error = '', sender = v.sender, rep_id = nullif(v.rep_id, 0), subject = v.subject,
 		body_text = v.body_text, full_text = v.full_text, auto_reason = v.auto_reason, warnings = v.warnings::jsonb,
 		normalized = v.normalized::jsonb, trust = v.trust, trust_reason = v.trust_reason

@@ -145,8 +145,8 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		Points int64 `db:"points"`
 		Found  bool  `db:"found"`
 	}
-	if err := s.db.GetContext(ctx, &mine, s.rebind(`select coalesce(max(points), 0) as points, count(*) > 0 as found
-		from rep_month_totals where month = ? and rep_id = ?`), string(q.Month), q.RepID); err != nil {
+	if err := s.hot.Get(ctx, nil, &mine, `select coalesce(max(points), 0) as points, count(*) > 0 as found
+		from rep_month_totals where month = ? and rep_id = ?`, string(q.Month), q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
 	}
 	total := mine.Points + int64(q.Pending)
@@ -154,8 +154,8 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		Above  int64 `db:"above"`
 		Others int64 `db:"others"`
 	}
-	if err := s.db.GetContext(ctx, &row, s.rebind(`select coalesce(sum(case when points > ? then 1 else 0 end), 0) as above,
-		count(*) as others from rep_month_totals where month = ? and rep_id <> ?`), total, string(q.Month), q.RepID); err != nil {
+	if err := s.hot.Get(ctx, nil, &row, `select coalesce(sum(case when points > ? then 1 else 0 end), 0) as above,
+		count(*) as others from rep_month_totals where month = ? and rep_id <> ?`, total, string(q.Month), q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
 	}
 	if len(q.Others) > 0 {
@@ -169,8 +169,8 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 	}
 
 	var all int64
-	if err := s.db.GetContext(ctx, &all, s.rebind(`select coalesce(sum(points), 0) from rep_month_totals
-		where rep_id = ?`), q.RepID); err != nil {
+	if err := s.hot.Get(ctx, nil, &all, `select coalesce(sum(points), 0) from rep_month_totals
+		where rep_id = ?`, q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d all time: %w", q.RepID, err)
 	}
 	t.AllTime = int(all) + q.Pending

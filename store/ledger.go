@@ -107,8 +107,8 @@ func (s *Store) AdjustPoints(ctx context.Context, e model.LedgerEntry) (model.Le
 // ItemLedger returns the entries paid for an item, oldest first.
 func (s *Store) ItemLedger(ctx context.Context, itemID int64) ([]model.LedgerEntry, error) {
 	var rows []ledgerRow
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`select `+ledgerCols+` from points_ledger
-		where item_id = ? order by id`), itemID)
+	err := s.hot.Select(ctx, nil, &rows, `select `+ledgerCols+` from points_ledger
+		where item_id = ? order by id`, itemID)
 	if err != nil {
 		return nil, fmt.Errorf("item %d ledger: %w", itemID, err)
 	}
@@ -130,8 +130,8 @@ func (s *Store) RepLedger(ctx context.Context, repID int64, month model.Month) (
 // for an item other than exceptItem.
 func (s *Store) HasLedgerReason(ctx context.Context, repID int64, month model.Month, reason string, exceptItem int64) (bool, error) {
 	var n int
-	err := s.db.GetContext(ctx, &n, s.rebind(`select count(*) from points_ledger
-		where rep_id = ? and month = ? and reason = ? and (item_id is null or item_id <> ?)`),
+	err := s.hot.Get(ctx, nil, &n, `select count(*) from points_ledger
+		where rep_id = ? and month = ? and reason = ? and (item_id is null or item_id <> ?)`,
 		repID, string(month), reason, exceptItem)
 	if err != nil {
 		return false, fmt.Errorf("rep %d ledger %s %s: %w", repID, month, reason, err)
@@ -163,7 +163,7 @@ func (s *Store) competitorReported(ctx context.Context, q sqlx.QueryerContext, c
 // ItemDuplicateOf returns the item an item duplicates, or 0.
 func (s *Store) ItemDuplicateOf(ctx context.Context, itemID int64) (int64, error) {
 	var dup sql.NullInt64
-	err := s.db.GetContext(ctx, &dup, s.rebind(`select duplicate_of from items where id = ?`), itemID)
+	err := s.hot.Get(ctx, nil, &dup, `select duplicate_of from items where id = ?`, itemID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("item %d: %w", itemID, ErrNotFound)
 	}

@@ -141,8 +141,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 // message did go out, and recording it spares a second copy.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, providerID string) error {
 	now := ts(s.now())
-	res, err := s.db.ExecContext(ctx, s.rebind(`update outbox set state = 'sent', provider_id = ?, sent_at = ?,
-		claimed_by = '', last_error = '' where id = ? and state = 'pending'`), providerID, now, id)
+	res, err := s.hot.Exec(ctx, nil, `update outbox set state = 'sent', provider_id = ?, sent_at = ?,
+		claimed_by = '', last_error = '' where id = ? and state = 'pending'`, providerID, now, id)
 	if err != nil {
 		return fmt.Errorf("mark outbox %d sent: %w", id, err)
 	}
@@ -188,13 +188,13 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 // hour all of them and those to senders outside the roster.
 func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
 	var c model.AckCounts
-	err := s.db.GetContext(ctx, &c, s.rebind(`select
+	err := s.hot.Get(ctx, nil, &c, `select
 			coalesce(sum(case when o.recipient_key = ? and o.created_at >= ? then 1 else 0 end), 0) as recipient,
 			coalesce(sum(case when o.recipient_domain = ? and o.created_at >= ? then 1 else 0 end), 0) as domain,
 			coalesce(sum(case when o.created_at >= ? then 1 else 0 end), 0) as hour,
 			coalesce(sum(case when o.created_at >= ? and i.trust = 'open' then 1 else 0 end), 0) as openhour
 		from outbox o left join items i on i.id = o.item_id
-		where o.kind = 'ack' and o.state <> 'suppressed' and o.created_at >= ?`),
+		where o.kind = 'ack' and o.state <> 'suppressed' and o.created_at >= ?`,
 		q.RecipientKey, ts(q.Day), q.Domain, ts(q.Day), ts(q.Hour), ts(q.Hour), ts(earliest(q.Day, q.Hour)))
 	if err != nil {
 		return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
