@@ -35,6 +35,13 @@ const (
 	OutboxSuppressed OutboxState = "suppressed"
 )
 
+// SentMessage is an outbox message sent, for marking it so.
+type SentMessage struct {
+	ID int64
+	// ProviderID is the SMTP queue id or Message-ID, or the Twilio SID.
+	ProviderID string
+}
+
 // OutboxMessage is a rendered message waiting to be sent (or suppressed,
 // with the reason decided when it was enqueued).
 type OutboxMessage struct {

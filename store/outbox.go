@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -148,6 +149,38 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, providerID string)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("mark outbox %d sent: %w", id, ErrNotClaimed)
+	}
+	return nil
+}
+
+// MarkOutboxSentBatch records that pending messages were sent, each with
+// the provider's id, in one statement. Like MarkOutboxSent it holds even
+// when the worker's lease ran out; a message no longer pending (another
+// worker sent it meanwhile) is left as it is.
+func (s *Store) MarkOutboxSentBatch(ctx context.Context, sent []model.SentMessage) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	now := ts(s.now())
+	if s.dialect != Postgres {
+		return s.inTx(ctx, func(tx *sqlx.Tx) error {
+			for _, m := range sent {
+				if _, err := s.hot.Exec(ctx, tx, `update outbox set state = 'sent', provider_id = ?, sent_at = ?,
+					claimed_by = '', last_error = '' where id = ? and state = 'pending'`, m.ProviderID, now, m.ID); err != nil {
+					return fmt.Errorf("mark outbox %d sent: %w", m.ID, err)
+				}
+			}
+			return nil
+		})
+	}
+	ids, providers := make([]int64, len(sent)), make([]string, len(sent))
+	for i, m := range sent {
+		ids[i], providers[i] = m.ID, m.ProviderID
+	}
+	if _, err := s.hot.Exec(ctx, nil, `update outbox o set state = 'sent', provider_id = v.provider_id, sent_at = $1,
+		claimed_by = '', last_error = '' from unnest($2::bigint[], $3::text[]) as v(id, provider_id)
+		where o.id = v.id and o.state = 'pending'`, now, pq.Array(ids), pq.Array(providers)); err != nil {
+		return fmt.Errorf("mark %d outbox messages sent: %w", len(sent), err)
 	}
 	return nil
 }

@@ -239,3 +239,39 @@ func TestOutboxConcurrentWorkers(t *testing.T) {
 		}
 	})
 }
+
+// A batch of messages is marked sent in one call, each with its
+// provider's id; a message sent already keeps its first mark.
+func TestOutboxMarkSentBatch(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		item, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{
+			ack("ana@example.test"), ack("bo@example.test"), ack("cy@example.test")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ClaimOutbox(ctx, "w1", 10, time.Minute)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("claim = %d messages, %v", len(got), err)
+		}
+		if err := s.MarkOutboxSent(ctx, got[0].ID, "first"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkOutboxSentBatch(ctx, []model.SentMessage{{ID: got[0].ID, ProviderID: "again"},
+			{ID: got[1].ID, ProviderID: "id-b"}, {ID: got[2].ID, ProviderID: "id-c"}}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := s.ItemOutbox(ctx, item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"ana@example.test": "first", "bo@example.test": "id-b", "cy@example.test": "id-c"}
+		for _, m := range msgs {
+			if m.State != model.OutboxSent || m.ProviderID != want[m.Recipient] || m.SentAt.IsZero() || m.ClaimedBy != "" {
+				t.Errorf("%s: %s %q sent at %v claimed by %q; want sent with %q", m.Recipient, m.State, m.ProviderID,
+					m.SentAt, m.ClaimedBy, want[m.Recipient])
+			}
+		}
+	})
+}
