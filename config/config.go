@@ -55,6 +55,10 @@ type Config struct {
 	DNS    DNS    `yaml:"dns"`
 	Digest Digest `yaml:"digest"`
 	Web    Web    `yaml:"web"`
+	// Decisions are owners' statuses on items and what reps hear of them.
+	Decisions Decisions `yaml:"decisions"`
+	// Webhooks are endpoints that receive item events.
+	Webhooks Webhooks `yaml:"webhooks"`
 
 	// Location is TimeZone loaded by Validate.
 	Location *time.Location `yaml:"-"`

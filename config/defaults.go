@@ -66,6 +66,7 @@ func (c *Config) defaults() {
 		def(&t.Attestation, "A")
 	}
 	c.slackDefaults()
+	c.decisionDefaults()
 	defDur(&c.Transcribe.Twilio.Wait, 10*time.Minute)
 	def(&c.Transcribe.OpenAI.ResponseFormat, "json")
 	def(&c.Transcribe.Engine, "none")

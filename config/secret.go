@@ -53,6 +53,11 @@ func (c *Config) secrets() []secretRef {
 		refs = append(refs, secretRef{"smtp.password", "EARSHOT_SMTP_PASSWORD", &c.SMTP.Password, &c.SMTP.PasswordFile})
 	}
 	refs = append(refs, c.slackSecrets()...)
+	for i := range c.Webhooks.Endpoints {
+		w := &c.Webhooks.Endpoints[i]
+		refs = append(refs, secretRef{fmt.Sprintf("webhooks.endpoints[%d].secret", i),
+			"EARSHOT_WEBHOOK_" + envName(w.Name) + "_SECRET", &w.Secret, &w.SecretFile})
+	}
 	refs = append(refs, secretRef{"transcribe.openai.api_key", "EARSHOT_OPENAI_API_KEY", &c.Transcribe.OpenAI.APIKey, &c.Transcribe.OpenAI.APIKeyFile})
 	return refs
 }

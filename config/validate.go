@@ -134,6 +134,7 @@ func (c *Config) check() *validator {
 	owners := v.owners()
 	v.routing(owners)
 	v.points()
+	v.decisions()
 	if c.Acks.DailyCap < 0 {
 		v.errf("acks.daily_cap", "must not be negative")
 	}

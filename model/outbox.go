@@ -11,6 +11,10 @@ const (
 	OutboxOwnerNotice OutboxKind = "owner_notice"
 	OutboxDigest      OutboxKind = "digest"
 	OutboxReminder    OutboxKind = "reminder"
+	// OutboxStatusNote tells the rep what became of an item.
+	OutboxStatusNote OutboxKind = "status_note"
+	// OutboxWebhook is an event delivered to a configured endpoint.
+	OutboxWebhook OutboxKind = "webhook"
 )
 
 // Channel is how a message travels.
@@ -22,6 +26,9 @@ const (
 	ChannelSMS   Channel = "sms"
 	// ChannelSlack posts in Slack: Body is a SlackPost as JSON.
 	ChannelSlack Channel = "slack"
+	// ChannelWebhook posts a signed JSON event: Recipient names the
+	// endpoint, Body is the event.
+	ChannelWebhook Channel = "webhook"
 )
 
 // OutboxState is where an outgoing message is.

@@ -86,6 +86,9 @@ type Standing struct {
 	Feedback int
 	// Voicemails counts the month's paid voicemails.
 	Voicemails int
+	// Quality is the month's quality points: bonuses paid when owners
+	// planned or shipped the rep's items (included in Points).
+	Quality int
 	// PrevPoints are the rep's points the month before; HadPrev is false
 	// when the rep had no entry then.
 	PrevPoints int

@@ -12,6 +12,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/internal/sign"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/points"
 	"github.com/earshot-dev/earshot/templates"
@@ -50,6 +51,10 @@ type Contribution struct {
 	Ack         model.AckRule
 	// Slack is where a Slack message was posted; nil for other items.
 	Slack *model.SlackRef
+	// Shipped and Planned count the rep's items shipped and planned in
+	// Quarter, for the ack.
+	Shipped, Planned int
+	Quarter          string
 	// TranscriptUnreliable says why the transcript may be wrong (then its
 	// tags are provisional and owners are asked to listen); empty
 	// otherwise. Item.TranscriptUnreliable stands in when it is empty.
@@ -72,12 +77,31 @@ type Composer struct {
 	Location *time.Location
 	// Now is the clock for the Date header; time.Now when nil.
 	Now func() time.Time
+	// Signer signs owner notices' tokens and reps' page links; nil for
+	// neither.
+	Signer *sign.Signer
+	// DecisionReplyTo is decisions.reply_to: owners' replies to notices
+	// go there, tagged with the notice's token.
+	DecisionReplyTo string
+	// RepLinkTTL is how long a rep's page link opens.
+	RepLinkTTL time.Duration
+}
+
+// LoadComposer builds the composer of cfg over its templates: the
+// embedded defaults with acks.template_dir's overrides.
+func LoadComposer(cfg *config.Config) (*Composer, error) {
+	set, err := templates.Load(cfg.Acks.TemplateDir)
+	if err != nil {
+		return nil, err
+	}
+	return NewComposer(cfg, set)
 }
 
 // NewComposer builds a composer from a configuration and a template set.
 func NewComposer(cfg *config.Config, set *templates.Set) (*Composer, error) {
 	c := &Composer{Templates: set, Hostname: "localhost", AckName: "Earshot", Location: cfg.Location,
-		PublicURL: strings.TrimRight(cfg.HTTP.PublicURL, "/")}
+		PublicURL: strings.TrimRight(cfg.HTTP.PublicURL, "/"), DecisionReplyTo: cfg.Decisions.ReplyTo,
+		RepLinkTTL: cfg.Decisions.RepLinkTTL}
 	if cfg.SMTP != nil {
 		from, err := mail.ParseAddress(cfg.SMTP.From)
 		if err != nil {
@@ -109,6 +133,9 @@ func (c *Composer) Data(ct Contribution) templates.Data {
 	if c.PublicURL != "" {
 		d.Links.Leaderboard = c.PublicURL + "/leaderboard"
 	}
+	if ct.Rep != nil {
+		d.Links.RepPage = c.RepPage(ct.Rep.ID)
+	}
 	a, t := ct.Award, ct.Tally
 	d.Points = templates.Points{
 		Awarded: a.Points, Withheld: a.Withheld, Waiting: a.Waiting, Month: a.Month.Name(),
@@ -120,7 +147,22 @@ func (c *Composer) Data(ct Contribution) templates.Data {
 	for _, g := range t.Goals {
 		d.Points.Goals = append(d.Points.Goals, templates.Goal{Name: g.Name, Done: g.Done, Target: g.Target, Met: g.Met()})
 	}
+	d.Points.Shipped, d.Points.Planned, d.Points.Quarter = ct.Shipped, ct.Planned, ct.Quarter
 	return d
+}
+
+// RepPage is a signed link to the rep's own page, opening for
+// RepLinkTTL; empty without a public URL or a signer.
+func (c *Composer) RepPage(repID int64) string {
+	if c.PublicURL == "" || c.Signer == nil || repID == 0 {
+		return ""
+	}
+	ttl := c.RepLinkTTL
+	if ttl <= 0 {
+		ttl = 90 * 24 * time.Hour
+	}
+	now := c.now()
+	return c.PublicURL + "/me/" + c.Signer.RepLink(repID, now, now.Add(ttl))
 }
 
 func (c *Composer) rep(ct Contribution) templates.Rep {
@@ -254,6 +296,7 @@ func (c *Composer) AckSlack(ct Contribution, ephemeral bool) (model.OutboxMessag
 func (c *Composer) SlackNotice(ct Contribution, owner config.Owner) (model.OutboxMessage, error) {
 	d := c.Data(ct)
 	d.Owner = templates.Owner{Name: owner.Name, Email: owner.Email}
+	d.Links.RepPage = "" // the rep's link is the rep's alone
 	text, err := c.Templates.SlackNotice(d)
 	if err != nil {
 		return model.OutboxMessage{}, err
@@ -299,6 +342,8 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 	}
 	d := c.Data(ct)
 	d.Owner = templates.Owner{Name: owner.Name, Email: owner.Email}
+	d.Links.RepPage = "" // the rep's link is the rep's alone
+	d.ReplyDecides = c.Signer != nil && c.DecisionReplyTo != ""
 	r, err := c.Templates.Notice(d)
 	if err != nil {
 		return model.OutboxMessage{}, err
@@ -310,6 +355,14 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 	}
 	if replyTo != "" {
 		env.ReplyTo = []*gomail.Address{{Name: d.Rep.Name, Address: replyTo}}
+	}
+	if c.Signer != nil {
+		// The token in the Message-ID (and in the Reply-To's +tag) lets
+		// the owner's reply set the item's status.
+		env.MessageID = c.Signer.NoticeMessageID(ct.Item.ID, owner.Name, c.Hostname)
+		if d.ReplyDecides {
+			env.ReplyTo = []*gomail.Address{{Name: "Earshot decisions", Address: c.Signer.NoticeReplyTo(c.DecisionReplyTo, ct.Item.ID, owner.Name)}}
+		}
 	}
 	var att []templates.Attachment
 	if d.Item.OriginalAttached {

@@ -46,7 +46,7 @@ func (c *Composer) ManagerDigest(name, email string, month model.Month, board []
 	d := c.listData(config.Owner{Name: name, Email: email}, notable)
 	d.Month = month.Name()
 	for _, b := range board {
-		d.Leaderboard = append(d.Leaderboard, templates.Standing{Rank: b.Rank, Name: b.Name, Team: b.Team, Points: b.Points})
+		d.Leaderboard = append(d.Leaderboard, templates.Standing{Rank: b.Rank, Name: b.Name, Team: b.Team, Points: b.Points, Quality: b.Quality})
 	}
 	r, err := c.Templates.ManagerDigest(d)
 	if err != nil {

@@ -68,7 +68,7 @@ func Preview(ctx context.Context, w io.Writer, st PreviewStore, c *Composer, r *
 			return err
 		}
 		for _, b := range board {
-			d.Leaderboard = append(d.Leaderboard, templates.Standing{Rank: b.Rank, Name: b.Name, Team: b.Team, Points: b.Points})
+			d.Leaderboard = append(d.Leaderboard, templates.Standing{Rank: b.Rank, Name: b.Name, Team: b.Team, Points: b.Points, Quality: b.Quality})
 		}
 		d.Month, d.Items = ct.Award.Month.Name(), []templates.Item{d.Item}
 	}

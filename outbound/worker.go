@@ -39,6 +39,9 @@ type Worker struct {
 	// MaxAttempts bounds temporary failures (default 12, about 6 hours
 	// with the store's backoff).
 	MaxAttempts int
+	// MaxAttemptsFor overrides MaxAttempts per channel (webhooks have
+	// their own).
+	MaxAttemptsFor map[model.Channel]int
 	// Poll is how often an idle worker looks for due messages (default 5 s).
 	Poll time.Duration
 	// Wake makes an idle worker look at once.
@@ -152,6 +155,9 @@ func (w *Worker) one(ctx context.Context, m model.OutboxMessage) (model.SentMess
 		return model.SentMessage{ID: m.ID, ProviderID: id}, true
 	}
 	max := w.MaxAttempts
+	if n := w.MaxAttemptsFor[m.Channel]; n > 0 {
+		max = n
+	}
 	if max == 0 {
 		max = 12
 	}

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/templates"
 )
 
 // AwardStore is what awarding reads from the store.
@@ -33,6 +33,18 @@ type Awarder struct {
 	Rules   *points.Rules
 	Planner *outbound.Planner
 	Log     *slog.Logger
+	// Webhooks receive item.processed for every contributor's item.
+	Webhooks []config.Webhook
+	// Location is the zone quarters are counted in.
+	Location *time.Location
+	// Now is the clock of events; time.Now when nil.
+	Now func() time.Time
+}
+
+// statusCounter counts a rep's decided items, for the ack's "2 of your
+// ideas shipped this quarter"; the store has it.
+type statusCounter interface {
+	RepStatusCounts(ctx context.Context, repID int64, since time.Time) (map[model.Status]int, error)
 }
 
 // NewAwarder wires an Awarder from a validated configuration, loading the
@@ -41,16 +53,13 @@ func NewAwarder(cfg *config.Config, st AwardStore, log *slog.Logger) (*Awarder, 
 	if log == nil {
 		log = slog.Default()
 	}
-	set, err := templates.Load(cfg.Acks.TemplateDir)
-	if err != nil {
-		return nil, err
-	}
-	comp, err := outbound.NewComposer(cfg, set)
+	comp, err := outbound.LoadComposer(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return &Awarder{Store: st, Rules: points.NewRules(cfg.Points, cfg.Products, cfg.Location),
-		Planner: outbound.NewPlanner(cfg, comp), Log: log.With("component", "award")}, nil
+		Planner: outbound.NewPlanner(cfg, comp), Log: log.With("component", "award"),
+		Webhooks: cfg.Webhooks.Endpoints, Location: cfg.Location}, nil
 }
 
 // Award fills res.Ledger and res.Outbox for a processed item.
@@ -101,6 +110,15 @@ func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Proc
 		if err != nil {
 			return fmt.Errorf("award item %d: %w", it.ID, err)
 		}
+		if sc, ok := a.Store.(statusCounter); ok {
+			start := a.quarterStart()
+			counts, err := sc.RepStatusCounts(ctx, res.RepID, start)
+			if err != nil {
+				return fmt.Errorf("award item %d: %w", it.ID, err)
+			}
+			ct.Shipped, ct.Planned = counts[model.StatusShipped], counts[model.StatusPlanned]
+			ct.Quarter = outbound.QuarterOf(model.MonthOf(start, a.loc()))
+		}
 		unpaid := points.Unpaid(res.Ledger, paid)
 		res.Unpaid = unpaid
 		ct.Tally, err = a.Rules.Tally(ctx, a.Store, res.RepID, award.Month, unpaid, others...)
@@ -121,6 +139,13 @@ func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Proc
 		return fmt.Errorf("award item %d: %w", it.ID, err)
 	}
 	res.Outbox, res.AckCap = append(res.Outbox, msgs...), cap
+	if len(a.Webhooks) > 0 && res.Trust.Contributor() && res.AutoReason == "" {
+		hooks, err := a.processedHooks(ctx, it, res, ct)
+		if err != nil {
+			return fmt.Errorf("award item %d: %w", it.ID, err)
+		}
+		res.Outbox = append(res.Outbox, hooks...)
+	}
 	a.Log.Debug("awarded", "item", it.ID, "points", award.Points, "entries", len(res.Ledger),
 		"withheld", award.Withheld, "waiting", award.Waiting, "ack", msgs[0].State, "ack_reason", msgs[0].Reason,
 		"messages", len(msgs))
@@ -144,4 +169,45 @@ func scoreInput(it model.Item, res *model.Processed, dup int64) points.Item {
 		}
 	}
 	return in
+}
+
+// processedHooks are the item.processed deliveries of a contributor's
+// item, enqueued with it: once per item and endpoint.
+func (a *Awarder) processedHooks(ctx context.Context, it model.Item, res *model.Processed, ct outbound.Contribution) ([]model.OutboxMessage, error) {
+	now := a.now()
+	item := it
+	item.Subject, item.BodyText, item.Sender, item.RepID = res.Subject, res.BodyText, res.Sender, res.RepID
+	item.Trust, item.ProcessedAt = res.Trust, now
+	st := model.ItemStatus{Status: model.StatusNew}
+	if sc, ok := a.Store.(interface {
+		ItemStatus(ctx context.Context, id int64) (model.ItemStatus, error)
+	}); ok {
+		var err error
+		if st, err = sc.ItemStatus(ctx, it.ID); err != nil {
+			return nil, err
+		}
+	}
+	ev := outbound.Event{Type: config.EventItemProcessed, Timestamp: now.UTC(), Data: outbound.EventData{
+		Item: outbound.NewItemJSON(item, res.Tags, ct.Owners, ct.Rep, st, a.Planner.Composer.PublicURL)}}
+	return outbound.WebhookMessages(a.Webhooks, ev)
+}
+
+func (a *Awarder) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Awarder) loc() *time.Location {
+	if a.Location != nil {
+		return a.Location
+	}
+	return time.UTC
+}
+
+// quarterStart is the start of this quarter in the configured zone.
+func (a *Awarder) quarterStart() time.Time {
+	y, m, _ := a.now().In(a.loc()).Date()
+	return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, a.loc())
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/decision"
 	"github.com/earshot-dev/earshot/intake/imap"
 	slackin "github.com/earshot-dev/earshot/intake/slack"
 	"github.com/earshot-dev/earshot/intake/source"
@@ -154,6 +155,17 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if err != nil {
 		return nil, fmt.Errorf("acks: %w", err)
 	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	signer, err := decision.Signer(sctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	awarder.Planner.Composer.Signer = signer
+	decide, err := decision.New(sctx, cfg, st, log)
+	if err != nil {
+		return nil, fmt.Errorf("decisions: %w", err)
+	}
 	senders := map[model.Channel]outbound.Sender{}
 	if cfg.SMTP != nil {
 		m, err := outbound.NewMailer(*cfg.SMTP)
@@ -173,14 +185,18 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 	if d.slack != nil {
 		senders[model.ChannelSlack] = d.slack
 	}
-	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log})
+	if len(cfg.Webhooks.Endpoints) > 0 {
+		senders[model.ChannelWebhook] = outbound.NewWebhookSender(cfg.Webhooks)
+	}
+	d.dashboard, err = web.NewDashboard(web.DashboardOptions{Store: st, Config: cfg, Logger: log, Decisions: decide, Signer: signer})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	// The outbox claim is short: a crashed replica's messages go out
 	// again within a minute or two.
 	d.outbox = &outbound.Worker{Store: st, Senders: senders, Name: d.name, Wake: d.outboxWake, Lease: cfg.Workers.SourceLease,
-		Log: log.With("component", "outbox")}
+		MaxAttemptsFor: map[model.Channel]int{model.ChannelWebhook: cfg.Webhooks.MaxAttempts},
+		Log:            log.With("component", "outbox")}
 	d.outbox.Register(d.reg)
 	d.scheduler, err = NewScheduler(cfg, st, cfg.Digest.Managers, log.With("component", "schedule"))
 	if err != nil {
@@ -199,7 +215,8 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger, opts *Options) (
 		Processor: &Processor{Store: st, Router: router, Gate: gate,
 			Voicemails: &Voicemails{Store: st, Transcriber: tr, Router: router, Gate: gate},
 			Slacks:     d.slacks(st, tr, router, gate),
-			Awarder:    awarder},
+			Awarder:    awarder,
+			Replies:    &Replies{Decide: decide, Signer: signer, Owners: cfg.Owners}},
 		Processed:   d.outboxWake,
 		Name:        d.name,
 		Count:       cfg.Workers.Items,

@@ -38,6 +38,9 @@ type Processor struct {
 	// Awarder pays points and enqueues the ack and owner notices; nil
 	// leaves both out.
 	Awarder *Awarder
+	// Replies records owners' replies to notices as decisions; nil
+	// processes them as any mail.
+	Replies *Replies
 }
 
 // Process works out what an item is. An error means the item should be
@@ -89,7 +92,8 @@ func (p *Processor) Prepare(ctx context.Context, it model.Item) (model.Processed
 // before it wrote. others are the unpaid entries of the items completing
 // before it in the same transaction, which its tally counts as written.
 func (p *Processor) Award(ctx context.Context, it model.Item, res *model.Processed, others []model.LedgerEntry) error {
-	if p.Awarder == nil {
+	if p.Awarder == nil || strings.HasPrefix(res.AutoReason, AutoDecision) {
+		// An owner's reply deciding an item is nobody's contribution.
 		return nil
 	}
 	if err := p.Awarder.AwardAfter(ctx, it, res, others); err != nil {
@@ -131,6 +135,9 @@ func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, 
 	mailboxes, err := p.Store.Mailboxes(ctx, it.ID)
 	if err != nil {
 		return model.Processed{}, err
+	}
+	if res, ok, err := p.Replies.handle(ctx, p.gate(), it, msg, mailboxes); err != nil || ok {
+		return res, err
 	}
 	out := model.Processed{
 		Sender:     intake.FoldAddress(msg.From.Addr),

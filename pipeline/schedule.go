@@ -14,7 +14,6 @@ import (
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/store"
-	"github.com/earshot-dev/earshot/templates"
 )
 
 // ScheduleStore is what the scheduler needs of the store.
@@ -85,11 +84,7 @@ func NewScheduler(cfg *config.Config, st ScheduleStore, managers []string, log *
 	if log == nil {
 		log = slog.Default()
 	}
-	set, err := templates.Load(cfg.Acks.TemplateDir)
-	if err != nil {
-		return nil, err
-	}
-	comp, err := outbound.NewComposer(cfg, set)
+	comp, err := outbound.LoadComposer(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,10 @@ import (
 	"github.com/earshot-dev/earshot/model"
 )
 
+// ReasonQuality prefixes the reason of a quality bonus, paid when an
+// owner decides on the rep's item: "quality:shipped".
+const ReasonQuality = "quality:"
+
 // Label describes a ledger reason for people, as acks show it:
 // "category:intel" is "Competitive intel", "bonus:new-competitor:Acme" is
 // "First report of Acme in 30 days".
@@ -24,6 +28,9 @@ func Label(reason string) string {
 	case strings.HasPrefix(reason, ReasonChannel):
 		ch := strings.TrimPrefix(reason, ReasonChannel)
 		return strings.ToUpper(ch[:min(1, len(ch))]) + ch[min(1, len(ch)):]
+	case strings.HasPrefix(reason, ReasonQuality):
+		st := strings.TrimPrefix(reason, ReasonQuality)
+		return "Quality bonus: " + st
 	case strings.HasPrefix(reason, model.ReasonAdjust):
 		return "Adjustment: " + strings.TrimPrefix(reason, model.ReasonAdjust)
 	}

@@ -519,3 +519,9 @@ func (s *Store) markNotified(ctx context.Context, tx *sqlx.Tx, pairs [][]any) er
 // removal is what a manager removed from an item: a tag (kind, value) or
 // an owner (value).
 type removal struct{ what, kind, value string }
+
+// lockName takes the PostgreSQL advisory lock on one name until tx ends
+// (lockNames).
+func (s *Store) lockName(ctx context.Context, tx *sqlx.Tx, name string) error {
+	return s.lockNames(ctx, tx, []string{name})
+}

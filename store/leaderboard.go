@@ -56,6 +56,14 @@ func (s *Store) Leaderboard(ctx context.Context, q model.BoardQuery) ([]model.St
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("leaderboard %s: %w", q.Month, err)
 	}
+	rows.Close()
+	quality, err := s.QualityPoints(ctx, q.Month, "quality:")
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Quality = quality[out[i].RepID]
+	}
 	return out, nil
 }
 

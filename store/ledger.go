@@ -172,3 +172,12 @@ func (s *Store) ItemDuplicateOf(ctx context.Context, itemID int64) (int64, error
 	}
 	return dup.Int64, nil
 }
+
+// writeLedger appends entries for item id; an entry already paid for the
+// same (item, reason) is skipped.
+func (s *Store) writeLedger(ctx context.Context, tx *sqlx.Tx, id int64, paid []model.LedgerEntry) error {
+	if err := s.insertLedger(ctx, tx, s.ledgerRows(nil, id, paid)); err != nil {
+		return fmt.Errorf("item %d: points: %w", id, err)
+	}
+	return nil
+}

@@ -27,6 +27,25 @@ type Data struct {
 	Leaderboard []Standing
 	// Links are dashboard addresses.
 	Links Links
+	// Decision is the owner's decision a status note tells the rep about.
+	Decision Decision
+	// ReplyDecides says that the owner's reply to a notice records a
+	// decision (decisions.reply_to is set).
+	ReplyDecides bool
+}
+
+// Decision is what an owner decided about the rep's item.
+type Decision struct {
+	// Status is planned, shipped, declined, duplicate or triaged.
+	Status string
+	// Note is the owner's words to the rep; empty for none.
+	Note string
+	// Owner is who decided.
+	Owner string
+	// DuplicateOf is the item this one duplicates.
+	DuplicateOf int64
+	// Bonus is the quality points the decision paid the rep.
+	Bonus int
 }
 
 // Rep is a sales rep as templates see them.
@@ -109,6 +128,10 @@ type Points struct {
 	AllTime int
 	// Goals is the progress toward each monthly goal.
 	Goals []Goal
+	// Shipped and Planned count the rep's items shipped and planned this
+	// quarter (Quarter, e.g. "Q1 2026").
+	Shipped, Planned int
+	Quarter          string
 }
 
 // Line is one reason for points, e.g. {"Competitive intel", 3}.
@@ -138,12 +161,17 @@ type Standing struct {
 	Name   string
 	Team   string
 	Points int
+	// Quality is the part of Points paid for planned and shipped items.
+	Quality int
 }
 
 // Links are dashboard addresses; empty when http.public_url is not set.
 type Links struct {
 	// Dashboard is the public URL itself.
 	Dashboard string
+	// RepPage is the rep's own page (a signed, expiring link); empty when
+	// there is no public URL or no rep.
+	RepPage string
 	// Leaderboard is the monthly leaderboard.
 	Leaderboard string
 }

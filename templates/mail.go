@@ -33,6 +33,9 @@ type Envelope struct {
 	Date          time.Time
 	// Hostname is the right-hand side of the generated Message-ID.
 	Hostname string
+	// MessageID (without <>) replaces the generated one, e.g. an owner
+	// notice's, which carries the token its reply is matched by.
+	MessageID string
 }
 
 // Attachment is a file attached to an email.
@@ -61,7 +64,9 @@ func BuildEmail(e Envelope, r Rendered, attachments ...Attachment) ([]byte, stri
 		h.SetAddressList("Reply-To", e.ReplyTo)
 	}
 	h.SetSubject(e.Subject)
-	if err := h.GenerateMessageIDWithHostname(e.Hostname); err != nil {
+	if e.MessageID != "" {
+		h.SetMessageID(e.MessageID)
+	} else if err := h.GenerateMessageIDWithHostname(e.Hostname); err != nil {
 		return nil, "", fmt.Errorf("build email: message id: %w", err)
 	}
 	h.SetMsgIDList("In-Reply-To", e.InReplyTo)

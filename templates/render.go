@@ -65,3 +65,24 @@ func variant(category string) string {
 	}
 	return "feedback"
 }
+
+// StatusNote renders the email that tells the rep of d.Decision.
+func (s *Set) StatusNote(d Data) (Rendered, error) { return s.Render("status_note", d) }
+
+// StatusSMS renders the SMS that tells the rep of d.Decision.
+func (s *Set) StatusSMS(d Data) (string, error) {
+	r, err := s.Render("sms_status", d)
+	if err != nil {
+		return "", err
+	}
+	return FitSMS(strings.Join(strings.Fields(r.Text), " "), MaxSMSSegments), nil
+}
+
+// StatusSlack renders the Slack reply that tells the rep of d.Decision.
+func (s *Set) StatusSlack(d Data) (string, error) {
+	r, err := s.Render("slack_status", d)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(r.Text), nil
+}

@@ -32,6 +32,10 @@ func Sample(name string) Data {
 		it := sampleIntel()
 		it.Waiting = 26 * time.Hour
 		d.Items = []Item{it}
+	case name == "status_note", name == "sms_status", name == "slack_status":
+		d.Item = sampleFeedback()
+		d.Decision = Decision{Status: "shipped", Note: "in 4.2, out on 14 March", Owner: "billing-pm", Bonus: 10}
+		d.Links.RepPage = "https://earshot.example.com/me/7.1772323200.1780099200.sig"
 	case name == "manager_digest":
 		d.Month = "February 2026"
 		d.Leaderboard = []Standing{

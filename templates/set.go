@@ -148,7 +148,8 @@ func (s *Set) parse(files map[string][]byte) error {
 
 // requiredKinds are the text templates Earshot renders.
 func requiredKinds() []string {
-	return []string{"ack_intel", "ack_feedback", "ack_both", "sms_ack", "slack_ack", "notice", "slack_notice", "digest", "reminder", "manager_digest"}
+	return []string{"ack_intel", "ack_feedback", "ack_both", "sms_ack", "slack_ack", "notice", "slack_notice", "digest", "reminder", "manager_digest",
+		"status_note", "sms_status", "slack_status"}
 }
 
 // check executes every template with sample data.

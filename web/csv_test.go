@@ -72,8 +72,8 @@ func TestLeaderboardCSV(t *testing.T) {
 		if len(rows) != 6 || rows[0][0] != "rank" || rows[5][1] != `'=HYPERLINK("evil.example","Zoë")` || rows[5][2] != "'@ops" {
 			t.Errorf("rows = %q", rows)
 		}
-		if rows[4][8] != "-6" {
-			t.Errorf("Di's change = %q, want the number -6 (numbers are not text cells)", rows[4][8])
+		if rows[4][9] != "-6" {
+			t.Errorf("Di's change = %q, want the number -6 (numbers are not text cells)", rows[4][9])
 		}
 		golden(t, "leaderboard-2026-03.csv", []byte(body))
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/decision"
+	"github.com/earshot-dev/earshot/internal/sign"
 	"github.com/earshot-dev/earshot/routing"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -35,6 +37,10 @@ type DashboardOptions struct {
 	// LoginAttempts is how many logins one address may try per minute; 5
 	// when zero.
 	LoginAttempts int
+	// Decisions records status changes; nil leaves the status forms out.
+	Decisions *decision.Service
+	// Signer checks reps' page links; nil leaves the rep pages out.
+	Signer *sign.Signer
 	// AccountFailures is how many failed logins one account takes within
 	// AccountWindow, from any addresses, before it refuses logins from
 	// browsers that never signed in to it; 10 when zero.
@@ -63,6 +69,10 @@ type Dashboard struct {
 	log           *slog.Logger
 	now           func() time.Time
 	ttl           time.Duration
+	ownerCfg      []config.Owner
+	decide        *decision.Service
+	signer        *sign.Signer
+	publicURL     string
 	// partTimeout and downloadTimeout bound a download's parts and the
 	// whole (http.write_timeout and http.download_timeout); zero leaves
 	// the server's deadlines as they are.
@@ -86,6 +96,9 @@ func NewDashboard(o DashboardOptions) (*Dashboard, error) {
 		ttl:             o.SessionTTL,
 		partTimeout:     c.HTTP.WriteTimeout,
 		downloadTimeout: c.HTTP.DownloadTimeout,
+		decide:          o.Decisions,
+		signer:          o.Signer,
+		publicURL:       strings.TrimRight(c.HTTP.PublicURL, "/"),
 	}
 	if d.loc == nil {
 		d.loc = time.UTC
@@ -135,6 +148,7 @@ func NewDashboard(o DashboardOptions) (*Dashboard, error) {
 	for _, ow := range c.Owners {
 		d.owners = append(d.owners, ow.Name)
 	}
+	d.ownerCfg = c.Owners
 	d.vocabulary = vocabulary(c)
 	if d.pages, err = d.parseTemplates(); err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
@@ -200,12 +214,23 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	route("POST /items/{id}/transcript", accessAction, d.transcript)
 	route("POST /items/{id}/review", accessAction, d.review)
 	route("POST /items/{id}/roster", accessAction, d.roster)
+	route("POST /items/{id}/status", accessAction, d.setStatus)
+	route("POST /items/status", accessAction, d.bulkStatus)
+	route("POST /outbox/{id}/replay", accessAction, d.replay)
+	route("POST /reps/{id}/links/revoke", accessAction, d.revokeLinks)
+	route("GET /owners/{name}", accessPage, d.ownerQueue)
+	route("GET /competitors/{name}", accessPage, d.tagView("competitor"))
+	route("GET /competitors/{name}/csv", accessData, d.tagCSV("competitor"))
+	route("GET /products/{name}", accessPage, d.tagView("product"))
+	route("GET /products/{name}/csv", accessData, d.tagCSV("product"))
 	route("GET /outbox", accessPage, d.outbox)
 	route("GET /quarantine", accessPage, d.quarantine)
 	route("POST /quarantine/retry", accessAction, d.retryAll)
 	route("POST /quarantine/{id}/retry", accessAction, d.retry)
 	route("GET /sources", accessPage, d.sources)
 	route("POST /logout", accessAction, d.logout)
+	d.registerAPI(mux)
+	mux.Handle("GET /me/{token}", secureHeaders(http.HandlerFunc(d.me)))
 	mux.Handle("GET /login", secureHeaders(http.HandlerFunc(d.loginForm)))
 	mux.Handle("POST /login", secureHeaders(http.HandlerFunc(d.login)))
 	mux.Handle("GET /static/", secureHeaders(staticHandler()))

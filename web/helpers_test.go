@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/decision"
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
@@ -88,8 +89,14 @@ func newEnv(t *testing.T, dialect string, edit func(*config.Config)) *env {
 	if edit != nil {
 		edit(cfg)
 	}
-	dash, err := NewDashboard(DashboardOptions{Store: st, Config: cfg, Now: clk.Now,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	decide, err := decision.New(ctx, cfg, st, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide.Now = clk.Now
+	dash, err := NewDashboard(DashboardOptions{Store: st, Config: cfg, Now: clk.Now, Logger: log,
+		Decisions: decide, Signer: decide.Composer.Signer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,9 @@ type inboxPage struct {
 	Options map[string][]string
 	States  []model.ItemState
 	Trusts  []model.Trust
+	// Status is each listed item's decision; Statuses the choices.
+	Status   map[int64]model.ItemStatus
+	Statuses []model.Status
 }
 
 // inboxFilter is the inbox's query string.
@@ -125,6 +128,14 @@ func (d *Dashboard) inbox(w http.ResponseWriter, r *http.Request, v *viewer) err
 		States: []model.ItemState{model.StateReceived, model.StateProcessed, model.StateQuarantined},
 		Trusts: []model.Trust{model.TrustRep, model.TrustCredited, model.TrustColleague, model.TrustOpen,
 			model.TrustUnverified, model.TrustStranger, model.TrustSpam}}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	if p.Status, err = d.store.ItemStatuses(r.Context(), ids); err != nil {
+		return err
+	}
+	p.Statuses = model.Statuses()[1:]
 	if next != nil {
 		nv := f.values()
 		nv.Set("after", cursorString(*next))

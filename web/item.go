@@ -31,8 +31,13 @@ type itemPage struct {
 	Owners          []string
 	AdjustMonth     model.Month
 	// Reps are who the item can be credited to; Review the verdict on it.
-	Reps   []model.Rep
-	Review *model.Review
+	Reps []model.Rep
+	// Status is the owners' decision, History its changes, Statuses the
+	// choices.
+	Status   model.ItemStatus
+	History  []model.StatusEvent
+	Statuses []model.Status
+	Review   *model.Review
 	// ReviewRep is the name of the rep a credit went to.
 	ReviewRep string
 	// Slack is where a Slack message was posted; SlackChanges its edits,
@@ -111,6 +116,13 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 	if p.Ledger, err = d.store.ItemLedger(ctx, id); err != nil {
 		return p, err
 	}
+	if p.Status, err = d.store.ItemStatus(ctx, id); err != nil {
+		return p, err
+	}
+	if p.History, err = d.store.StatusHistory(ctx, id); err != nil {
+		return p, err
+	}
+	p.Statuses = model.Statuses()[1:]
 	p.AdjustMonth = d.paidMonth(it, p.Ledger)
 	for _, e := range p.Ledger {
 		p.Points += e.Points
@@ -119,6 +131,11 @@ func (d *Dashboard) itemView(ctx context.Context, id int64) (itemPage, error) {
 	if err != nil {
 		return p, err
 	}
+	notes, err := d.store.StatusOutbox(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	msgs = append(msgs, notes...)
 	for _, m := range msgs {
 		text := string(m.Body)
 		if m.Channel == model.ChannelSlack {

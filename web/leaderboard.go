@@ -96,13 +96,13 @@ func (d *Dashboard) leaderboardCSV(w http.ResponseWriter, r *http.Request, v *vi
 		name += "-" + q.Team
 	}
 	cw, err := csvDownload(w, name+".csv", []string{"rank", "rep", "team", "intel", "feedback", "voicemails",
-		"points", "last_month_points", "change"})
+		"quality", "points", "last_month_points", "change"})
 	if err != nil {
 		return nil // the client went away
 	}
 	for _, row := range rows {
 		cw.Write([]string{strconv.Itoa(row.Rank), csvText(row.Name), csvText(row.Team), strconv.Itoa(row.Intel),
-			strconv.Itoa(row.Feedback), strconv.Itoa(row.Voicemails), strconv.Itoa(row.Points),
+			strconv.Itoa(row.Feedback), strconv.Itoa(row.Voicemails), strconv.Itoa(row.Quality), strconv.Itoa(row.Points),
 			strconv.Itoa(row.PrevPoints), strconv.Itoa(row.Change())})
 	}
 	cw.Flush()

@@ -16,7 +16,8 @@ import (
 // layout.html renders.
 func pageFiles() []string {
 	return []string{"login.html", "leaderboard.html", "rep.html", "inbox.html", "item.html",
-		"outbox.html", "quarantine.html", "sources.html", "error.html"}
+		"outbox.html", "quarantine.html", "sources.html", "error.html",
+		"me.html", "owner.html", "tag.html"}
 }
 
 // layoutData is what the layout renders around every page's content.
@@ -124,6 +125,12 @@ func flashFrom(r *http.Request) flash {
 
 func doneText(key string) string {
 	switch key {
+	case "status":
+		return "Status recorded."
+	case "revoked":
+		return "Every link to this rep's page sent so far stops opening; the next ack carries a new one."
+	case "replayed":
+		return "The message will be sent again."
 	case "tagged":
 		return "Tag added."
 	case "untagged":
@@ -152,6 +159,12 @@ func doneText(key string) string {
 
 func errText(key string) string {
 	switch key {
+	case "status":
+		return "Choose a status; a duplicate needs the number of another processed item."
+	case "bulk":
+		return "Select items and a status; a duplicate needs the number of another item."
+	case "replay":
+		return "Only a failed message can be sent again."
 	case "reason":
 		return "An adjustment needs a reason."
 	case "points":

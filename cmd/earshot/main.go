@@ -48,6 +48,7 @@ func commands() []command {
 		{"points", "-c FILE adjust -rep R -points N -reason T", "adjust a rep's points (kept in the ledger with the reason)", cmdPoints},
 		{"templates", "-c FILE preview [-item ID] [-kind K]", "render an ack, notice or digest to stdout", cmdTemplates},
 		{"triage", "-c FILE [-owner O] ID…|-list", "mark items triaged (ends SLA reminders) or list untriaged ones", cmdTriage},
+		{"tokens", "-c FILE create NAME -scope read|write | list | revoke NAME", "manage bearer tokens of the JSON API", cmdTokens},
 		{"reprocess", "-c FILE [ID…]", "retry quarantined items, or the given items", cmdReprocess},
 		{"hash-password", "< password", "print a bcrypt hash for web.users[].password_hash", cmdHashPassword},
 		{"healthcheck", "[-c FILE] [-url URL]", "exit 0 when the running daemon answers /healthz", cmdHealthcheck},

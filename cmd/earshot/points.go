@@ -6,7 +6,6 @@ import (
 
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
-	"github.com/earshot-dev/earshot/templates"
 )
 
 // cmdPoints is `earshot points adjust`: a manager's correction, kept in
@@ -67,11 +66,7 @@ func cmdTemplates(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	set, err := templates.Load(c.Acks.TemplateDir)
-	if err != nil {
-		return configError{err}
-	}
-	composer, err := outbound.NewComposer(c, set)
+	composer, err := outbound.LoadComposer(c)
 	if err != nil {
 		return configError{err}
 	}
