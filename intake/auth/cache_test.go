@@ -6,27 +6,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/testenv"
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)} }
+func newClock() *testenv.Clock { return testenv.NewClock(time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)) }
 
 func TestCacheHitAndTTL(t *testing.T) {
 	clock := newClock()
@@ -46,7 +30,7 @@ func TestCacheHitAndTTL(t *testing.T) {
 	if n := dns.count("sel._domainkey.example.com"); n != 1 {
 		t.Errorf("%d lookups within the TTL, want 1", n)
 	}
-	clock.advance(time.Minute)
+	clock.Add(time.Minute)
 	if txts, _ := c.LookupTXT(ctx, "sel._domainkey.example.com"); len(txts) != 1 || txts[0] != "v=DKIM1; p=abc" {
 		t.Errorf("after the TTL: %q", txts)
 	}
@@ -74,7 +58,7 @@ func TestCacheNotFoundAndFailures(t *testing.T) {
 	if n := dns.count("_dmarc.slow.example"); n != 2 {
 		t.Errorf("timeout asked %d times, want 2 (never kept)", n)
 	}
-	clock.advance(30 * time.Second)
+	clock.Add(30 * time.Second)
 	c.LookupTXT(ctx, "_dmarc.none.example")
 	if n := dns.count("_dmarc.none.example"); n != 2 {
 		t.Errorf("not found asked %d times after its TTL, want 2", n)
