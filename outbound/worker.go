@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/model"
+	"github.com/earshot-dev/earshot/templates"
 )
 
 // OutboxStore is what the outbox worker needs of the store.
@@ -146,9 +147,12 @@ func (w *Worker) one(ctx context.Context, m model.OutboxMessage) (model.SentMess
 		id  string
 		err error
 	)
-	if s := w.Senders[m.Channel]; s != nil {
+	m, err = spliceOriginal(m)
+	switch s := w.Senders[m.Channel]; {
+	case err != nil: // not completed: it fails below
+	case s != nil:
 		id, err = s.Send(ctx, m)
-	} else {
+	default:
 		err = &PermanentError{fmt.Errorf("no sender for channel %q is configured", m.Channel)}
 	}
 	if err == nil {
@@ -174,6 +178,21 @@ func (w *Worker) one(ctx context.Context, m model.OutboxMessage) (model.SentMess
 		log.Warn("send failed, will retry", "err", err)
 	}
 	return model.SentMessage{}, false
+}
+
+// spliceOriginal completes an owner notice stored without the original
+// it attaches (model.Deferred). A message that cannot be completed fails
+// for good.
+func spliceOriginal(m model.OutboxMessage) (model.OutboxMessage, error) {
+	if m.Original.At <= 0 {
+		return m, nil
+	}
+	body, err := templates.Splice(m.Body, templates.Gap{At: m.Original.At, Encoding: m.Original.Encoding}, m.Original.Data)
+	if err != nil {
+		return m, &PermanentError{err}
+	}
+	m.Body, m.Original = body, model.Deferred{}
+	return m, nil
 }
 
 func (w *Worker) count(c *prometheus.CounterVec, channel model.Channel) {

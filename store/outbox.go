@@ -23,9 +23,13 @@ type outboxRow struct {
 	Recipient string        `db:"recipient"`
 	Subject   string        `db:"subject"`
 	// Body is the whole RFC 5322 message for email, the text for SMS.
-	Body   []byte `db:"body"`
-	State  string `db:"state"`
-	Reason string `db:"reason"`
+	Body []byte `db:"body"`
+	// OriginalAt and OriginalEncoding say where an owner notice's original
+	// goes (model.Deferred).
+	OriginalAt       int    `db:"original_at"`
+	OriginalEncoding string `db:"original_encoding"`
+	State            string `db:"state"`
+	Reason           string `db:"reason"`
 	// Attempts counts send attempts; NextAttemptAt is when the next is due.
 	Attempts      int       `db:"attempts"`
 	NextAttemptAt time.Time `db:"next_attempt_at"`
@@ -42,6 +46,7 @@ func (r outboxRow) message() model.OutboxMessage {
 	return model.OutboxMessage{
 		ID: r.ID, ItemID: r.ItemID.Int64, Kind: model.OutboxKind(r.Kind), Channel: model.Channel(r.Channel),
 		Recipient: r.Recipient, Subject: r.Subject, Body: r.Body, State: model.OutboxState(r.State), Reason: r.Reason,
+		Original: model.Deferred{At: r.OriginalAt, Encoding: r.OriginalEncoding},
 		Attempts: r.Attempts, NextAttemptAt: r.NextAttemptAt, ClaimedBy: r.ClaimedBy, LastError: r.LastError,
 		ProviderID: r.ProviderID, CreatedAt: r.CreatedAt, SentAt: r.SentAt.Time,
 	}
@@ -55,7 +60,7 @@ func messages(rows []outboxRow) []model.OutboxMessage {
 	return out
 }
 
-const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state, reason, attempts,
+const outboxCols = `id, item_id, kind, channel, recipient, subject, body, original_at, original_encoding, state, reason, attempts,
 	next_attempt_at, claimed_by, last_error, provider_id, created_at, sent_at`
 
 // writeOutbox enqueues messages for item id; a message already enqueued
@@ -85,7 +90,7 @@ func (s *Store) outboxRows(rows [][]any, id int64, msgs []model.OutboxMessage) [
 		key := outboxKey(m)
 		_, domain, _ := strings.Cut(key, "@")
 		rows = append(rows, []any{nullID(id), string(m.Kind), string(m.Channel), m.Recipient, key, domain, m.Subject,
-			body, string(state), m.Reason, now, now})
+			body, m.Original.At, m.Original.Encoding, string(state), m.Reason, now, now})
 	}
 	return rows
 }
@@ -101,11 +106,12 @@ func outboxKey(m model.OutboxMessage) string {
 // insertOutbox inserts outbox rows made by outboxRows.
 func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
 	return s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
-		"recipient_domain", "subject", "body",
+		"recipient_domain", "subject", "body", "original_at", "original_encoding",
 		"state", "reason", "next_attempt_at", "created_at"}, rows,
 		// A message enqueued before stays as it is, but for a suppressed one
 		// that may go out now (a manager credited the item).
 		`on conflict (item_id, kind, recipient) do update set subject = excluded.subject, body = excluded.body,
+			original_at = excluded.original_at, original_encoding = excluded.original_encoding,
 			state = excluded.state, reason = excluded.reason, recipient_key = excluded.recipient_key,
 			recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
 			created_at = excluded.created_at
@@ -118,9 +124,10 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) err
 // workers never get the same message: PostgreSQL skips rows other
 // transactions locked, SQLite has a single writer.
 func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]model.OutboxMessage, error) {
-	var rows []outboxRow
+	var msgs []model.OutboxMessage
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		rows = nil
+		var rows []outboxRow
+		msgs = nil
 		ids, err := s.claimDue(ctx, tx, "outbox", "pending", worker, n, lease)
 		if err != nil || len(ids) == 0 {
 			return err
@@ -129,12 +136,33 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 		if err != nil {
 			return err
 		}
-		return tx.SelectContext(ctx, &rows, s.rebind(q), args...)
+		if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+			return err
+		}
+		msgs = messages(rows)
+		return s.loadOriginals(ctx, tx, msgs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
-	return messages(rows), nil
+	return msgs, nil
+}
+
+// loadOriginals reads, through q, the raw item each owner notice in msgs
+// leaves out (model.Deferred), for the sender to splice in.
+func (s *Store) loadOriginals(ctx context.Context, q sqlx.QueryerContext, msgs []model.OutboxMessage) error {
+	for i, m := range msgs {
+		if m.Original.At <= 0 || m.ItemID == 0 {
+			continue
+		}
+		data, err := s.readRaw(ctx, q, m.ItemID, nil)
+		if err != nil {
+			return fmt.Errorf("outbox %d: original: %w", m.ID, err)
+		}
+		m.Original.Data = data
+		msgs[i] = m
+	}
+	return nil
 }
 
 // MarkOutboxSent records that a pending message was sent, with the
@@ -218,29 +246,38 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 
 // AckCounts counts the acks that were not suppressed, for the caps: to
 // one recipient and to one domain since the day began, and in the last
-// hour all of them and those to senders outside the roster.
+// hour all of them and those to senders outside the roster. Each count
+// walks its own index and stops at its bound in q.Upto, so the cost of a
+// cap check does not grow with the day's acks.
 func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
 	var c model.AckCounts
-	err := s.hot.Get(ctx, nil, &c, `select
-			coalesce(sum(case when o.recipient_key = ? and o.created_at >= ? then 1 else 0 end), 0) as recipient,
-			coalesce(sum(case when o.recipient_domain = ? and o.created_at >= ? then 1 else 0 end), 0) as domain,
-			coalesce(sum(case when o.created_at >= ? then 1 else 0 end), 0) as hour,
-			coalesce(sum(case when o.created_at >= ? and i.trust = 'open' then 1 else 0 end), 0) as openhour
-		from outbox o left join items i on i.id = o.item_id
-		where o.kind = 'ack' and o.state <> 'suppressed' and o.created_at >= ?`,
-		q.RecipientKey, ts(q.Day), q.Domain, ts(q.Day), ts(q.Hour), ts(q.Hour), ts(earliest(q.Day, q.Hour)))
-	if err != nil {
-		return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
+	for _, n := range []struct {
+		into  *int
+		upto  int
+		query string
+		args  []any
+	}{
+		{&c.Recipient, q.Upto.Recipient, `select count(*) from (select 1 from outbox
+			where kind = 'ack' and recipient_key = ? and created_at >= ? and state <> 'suppressed' limit ?) n`,
+			[]any{q.RecipientKey, ts(q.Day)}},
+		{&c.Domain, q.Upto.Domain, `select count(*) from (select 1 from outbox
+			where kind = 'ack' and recipient_domain = ? and created_at >= ? and state <> 'suppressed' limit ?) n`,
+			[]any{q.Domain, ts(q.Day)}},
+		{&c.Hour, q.Upto.Hour, `select count(*) from (select 1 from outbox
+			where kind = 'ack' and created_at >= ? and state <> 'suppressed' limit ?) n`,
+			[]any{ts(q.Hour)}},
+		{&c.OpenHour, q.Upto.OpenHour, `select count(*) from (select 1 from outbox o join items i on i.id = o.item_id
+			where o.kind = 'ack' and o.created_at >= ? and o.state <> 'suppressed' and i.trust = 'open' limit ?) n`,
+			[]any{ts(q.Hour)}},
+	} {
+		if n.upto <= 0 {
+			continue
+		}
+		if err := s.hot.Get(ctx, nil, n.into, n.query, append(n.args, n.upto)...); err != nil {
+			return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
+		}
 	}
 	return c, nil
-}
-
-// earliest returns the earlier of two times.
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // acksSince counts the acks to a recipient key since a time that were not

@@ -147,7 +147,8 @@ func TestOutboxEnqueueOnce(t *testing.T) {
 
 // The caps count acks by folded recipient and by domain since the day
 // began, and all acks and those to senders outside the roster in the
-// last hour; suppressed acks and other messages do not count.
+// last hour; suppressed acks and other messages do not count. Each count
+// stops at its bound, and a count without one is not taken.
 func TestAckCounts(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
@@ -183,8 +184,19 @@ func TestAckCounts(t *testing.T) {
 			{"a later day counts nothing of before",
 				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start.Add(24 * time.Hour), Hour: start.Add(24 * time.Hour)},
 				model.AckCounts{}},
+			{"each count stops at its bound",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start, Hour: start,
+					Upto: model.AckCounts{Recipient: 1, Domain: 1, Hour: 2, OpenHour: 1}},
+				model.AckCounts{Recipient: 1, Domain: 1, Hour: 2, OpenHour: 1}},
+			{"and a count without a bound is not taken",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start, Hour: start,
+					Upto: model.AckCounts{Hour: 100}},
+				model.AckCounts{Hour: 3}},
 		}
 		for _, c := range cases {
+			if c.q.Upto == (model.AckCounts{}) {
+				c.q.Upto = model.AckCounts{Recipient: 100, Domain: 100, Hour: 100, OpenHour: 100}
+			}
 			if got, err := s.AckCounts(ctx, c.q); err != nil || got != c.want {
 				t.Errorf("%s: %+v %v, want %+v", c.name, got, err, c.want)
 			}
