@@ -4,6 +4,9 @@
 # services are never touched. Results go to bench/results/ as JSON.
 
 BENCH_N ?= 2000,10000
+# The peer run on the same mail: n8n (installed once into
+# /var/cache/earshot-bench/n8n from ../shared/peers/n8n) or none.
+BENCH_PEER ?= n8n
 BENCH_FLAGS ?=
 FAULTS_N ?= 10000
 FAULTS_K ?= 5
@@ -11,15 +14,17 @@ FAULTS_FLAGS ?=
 
 .PHONY: bench bench-profile faults faults-ci abuse abuse-ci
 
-# Throughput against a raw IMAP fetch, peak memory at each size, and the
-# append-to-ack latency of a daemon sitting in IDLE.
+# CPU per item, throughput against a raw IMAP fetch, PostgreSQL's own
+# floor and the n8n peer, peak memory at each size, and the append-to-ack
+# latency of a daemon sitting in IDLE. BENCH_FLAGS="-label before" writes
+# a results file meant to be committed (bench/README.md).
 bench:
-	bench/run.sh bench -n $(BENCH_N) $(BENCH_FLAGS)
+	bench/run.sh bench -n $(BENCH_N) -peer=$(BENCH_PEER) $(BENCH_FLAGS)
 
 # The throughput run under the profiling build: CPU and allocation
 # profiles in bench/results/profile/ (go tool pprof bin/earshot-pprof FILE).
 bench-profile:
-	bench/run.sh bench -n $(lastword $(subst $(comma), ,$(BENCH_N))) -profile bench/results/profile $(BENCH_FLAGS)
+	bench/run.sh bench -n $(lastword $(subst $(comma), ,$(BENCH_N))) -profile bench/results/profile -peer=none $(BENCH_FLAGS)
 
 # kill -9 during ingest, Dovecot and PostgreSQL restarts, a UIDVALIDITY
 # reset and two replicas, each followed by invariant checks.

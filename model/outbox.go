@@ -42,6 +42,13 @@ const (
 	OutboxSuppressed OutboxState = "suppressed"
 )
 
+// SentMessage is an outbox message sent, for marking it so.
+type SentMessage struct {
+	ID int64
+	// ProviderID is the SMTP queue id or Message-ID, or the Twilio SID.
+	ProviderID string
+}
+
 // OutboxMessage is a rendered message waiting to be sent (or suppressed,
 // with the reason decided when it was enqueued).
 type OutboxMessage struct {
@@ -60,9 +67,13 @@ type OutboxMessage struct {
 	Owner   string
 	Subject string
 	// Body is the whole RFC 5322 message for email, the text for SMS.
-	Body   []byte
-	State  OutboxState
-	Reason string
+	Body []byte
+	// Original, for an owner notice, is where the item's raw message goes
+	// into Body as its attachment: the notice is stored without it (the
+	// item keeps the one copy) and the sender splices it in.
+	Original Deferred
+	State    OutboxState
+	Reason   string
 	// Attempts counts send attempts; NextAttemptAt is when the next is due.
 	Attempts      int
 	NextAttemptAt time.Time
@@ -76,6 +87,16 @@ type OutboxMessage struct {
 	SentAt time.Time
 }
 
+// Deferred is an attachment left out of a stored message: the byte
+// offset of its part's empty body and the transfer encoding its part's
+// header announces (At 0: nothing deferred). Data is loaded with a
+// claimed message, for the sender; it is never stored in the outbox.
+type Deferred struct {
+	At       int
+	Encoding string
+	Data     []byte
+}
+
 // AckQuery asks how many acks (not suppressed) went out, to weigh a new
 // one against the caps.
 type AckQuery struct {
@@ -86,6 +107,10 @@ type AckQuery struct {
 	// Hour is an hour ago: all acks since, and those to senders outside
 	// the roster (trust open) since.
 	Hour time.Time
+	// Upto bounds each count: a cap only asks whether it is reached, so a
+	// count stops at the cap instead of reading every ack of a busy day.
+	// A count whose bound is 0 is not taken and reads 0.
+	Upto AckCounts
 }
 
 // AckCounts answers an AckQuery.

@@ -105,6 +105,10 @@ type TallyQuery struct {
 	// Pending points are about to be written for this rep in Month (an
 	// item being processed): they count as if already in the ledger.
 	Pending int
+	// Others are points about to be written for other reps in Month
+	// (items completing with this one), by rep: they count in the rank
+	// as if already in the ledger.
+	Others map[int64]int
 	// Reasons are counted for goal progress, e.g. "category:intel".
 	Reasons []string
 }

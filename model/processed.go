@@ -27,6 +27,9 @@ type Processed struct {
 	Assignments []Assignment
 	// Ledger entries are appended once per (item, reason).
 	Ledger []LedgerEntry
+	// Unpaid are the entries of Ledger not paid before: what completing
+	// the result adds to the ledger.
+	Unpaid []LedgerEntry
 	// Outbox messages are enqueued once per (item, kind, recipient).
 	Outbox []OutboxMessage
 	// FirstReports are the competitors this result pays a first-report

@@ -61,5 +61,14 @@ func TestCaps(t *testing.T) {
 			!f.q.Hour.Equal(now.Add(-time.Hour)) {
 			t.Errorf("%s: asked %+v; want key %q, the day's start and an hour ago", c.name, f.q, c.key)
 		}
+		// Each count is bounded by its cap; the domain's is taken only for
+		// senders outside the roster.
+		upto := model.AckCounts{Recipient: 3, Hour: 10, OpenHour: c.in.OpenHourlyCap}
+		if c.in.Outsider {
+			upto.Domain = 5
+		}
+		if f.q.Upto != upto {
+			t.Errorf("%s: counts bounded by %+v; want %+v", c.name, f.q.Upto, upto)
+		}
 	}
 }

@@ -364,15 +364,18 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 			env.ReplyTo = []*gomail.Address{{Name: "Earshot decisions", Address: c.Signer.NoticeReplyTo(c.DecisionReplyTo, ct.Item.ID, owner.Name)}}
 		}
 	}
+	// The original is attached when the notice is sent: the outbox keeps
+	// the notice without it, and the item the one copy.
 	var att []templates.Attachment
 	if d.Item.OriginalAttached {
-		att = append(att, templates.Attachment{ContentType: "message/rfc822", Filename: "original.eml", Data: ct.Item.Raw})
+		att = append(att, templates.Attachment{ContentType: "message/rfc822", Filename: "original.eml", Data: ct.Item.Raw, Deferred: true})
 	}
-	raw, _, err := templates.BuildEmail(env, r, att...)
+	raw, _, gap, err := templates.BuildEmailDeferred(env, r, att...)
 	if err != nil {
 		return model.OutboxMessage{}, err
 	}
-	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw}, nil
+	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw,
+		Original: model.Deferred{At: gap.At, Encoding: gap.Encoding}}, nil
 }
 
 // ackSubject answers the incoming subject, or thanks when an ack must

@@ -46,10 +46,16 @@ func openStore(t *testing.T, clk *testenv.Clock) *store.Store {
 // item's id.
 func enqueue(t *testing.T, s *store.Store, msgs ...model.OutboxMessage) int64 {
 	t.Helper()
+	return enqueueFor(t, s, []byte("Subject: x\r\n\r\nx\r\n"), msgs...)
+}
+
+// enqueueFor is enqueue for an item of the given raw message.
+func enqueueFor(t *testing.T, s *store.Store, raw []byte, msgs ...model.OutboxMessage) int64 {
+	t.Helper()
 	ctx := context.Background()
 	key := unique()
 	if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{{
-		SourceKey: key, Kind: "email", ContentHash: key, Raw: []byte("Subject: x\r\n\r\nx\r\n"), Mailbox: "feedback@example.test",
+		SourceKey: key, Kind: "email", ContentHash: key, Raw: raw, Mailbox: "feedback@example.test",
 	}}}); err != nil {
 		t.Fatal(err)
 	}

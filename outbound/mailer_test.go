@@ -182,7 +182,12 @@ func TestNoticeThroughMailpit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enqueue(t, s, msg)
+	// The outbox keeps the notice without the original; the item has the
+	// one copy, which the worker attaches as it sends.
+	if msg.Original.At == 0 || bytes.Contains(msg.Body, ct.Item.Raw) {
+		t.Errorf("notice to store: original deferred %+v, body carries it %v", msg.Original, bytes.Contains(msg.Body, ct.Item.Raw))
+	}
+	enqueueFor(t, s, ct.Item.Raw, msg)
 	mailer, err := outbound.NewMailer(sc)
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +197,9 @@ func TestNoticeThroughMailpit(t *testing.T) {
 		t.Fatalf("run once = %d, %v", n, err)
 	}
 	raw, summary := mailpitRaw(t, api, owner.Email)
+	if got := attachedOriginal(t, raw); !bytes.Equal(got, ct.Item.Raw) {
+		t.Errorf("delivered original = %q\nwant the item's raw %q", got, ct.Item.Raw)
+	}
 	if !strings.Contains(summary["Subject"].(string), "[Earshot] Intel from Dana Reyes: RE: Re: Acme pricing "+tag) {
 		t.Errorf("subject = %v", summary["Subject"])
 	}
@@ -497,4 +505,32 @@ func TestMailerKeepsItsConnection(t *testing.T) {
 			t.Fatalf("%d connections, %d messages; want 2 and 2", conns, msgs)
 		}
 	})
+}
+
+// attachedOriginal returns the body of a delivered message's
+// message/rfc822 attachment.
+func attachedOriginal(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	mr, err := mail.CreateReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			t.Fatal("no message/rfc822 attachment")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, ok := p.Header.(*mail.AttachmentHeader); ok {
+			if ct, _, _ := h.ContentType(); ct == "message/rfc822" {
+				b, err := io.ReadAll(p.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+		}
+	}
 }

@@ -124,7 +124,12 @@ func (s *Suppressor) Cap(ctx context.Context, counter AckCounter, in Incoming, n
 	day := time.Date(y, m, d, 0, 0, 0, 0, s.loc)
 	key := s.Key(in.Recipient)
 	_, domain, _ := strings.Cut(key, "@")
-	c, err := counter.AckCounts(ctx, model.AckQuery{RecipientKey: key, Domain: domain, Day: day, Hour: now.Add(-time.Hour)})
+	q := model.AckQuery{RecipientKey: key, Domain: domain, Day: day, Hour: now.Add(-time.Hour),
+		Upto: model.AckCounts{Recipient: s.dailyCap, Hour: s.hourlyCap, OpenHour: in.OpenHourlyCap}}
+	if in.Outsider && domain != "" {
+		q.Upto.Domain = s.domainCap
+	}
+	c, err := counter.AckCounts(ctx, q)
 	if err != nil {
 		return "", fmt.Errorf("suppression: %w", err)
 	}

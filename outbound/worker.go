@@ -10,12 +10,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/earshot-dev/earshot/model"
+	"github.com/earshot-dev/earshot/templates"
 )
 
 // OutboxStore is what the outbox worker needs of the store.
 type OutboxStore interface {
 	ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]model.OutboxMessage, error)
-	MarkOutboxSent(ctx context.Context, id int64, providerID string) error
+	MarkOutboxSentBatch(ctx context.Context, sent []model.SentMessage) error
 	FailOutbox(ctx context.Context, id int64, worker string, cause error, permanent bool, maxAttempts int) (model.OutboxState, error)
 }
 
@@ -114,32 +115,48 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
 	defer cancel()
+	var sent []model.SentMessage
+	var sentMsgs []model.OutboxMessage
 	for _, m := range msgs {
-		w.one(fctx, m)
+		if s, ok := w.one(fctx, m); ok {
+			sent, sentMsgs = append(sent, s), append(sentMsgs, m)
+		}
+	}
+	if len(sent) == 0 {
+		return len(msgs), nil
+	}
+	// The batch's messages sent are marked in one statement; if the mark
+	// is lost (a crash), they go out again when their lease ends.
+	if err := w.Store.MarkOutboxSentBatch(fctx, sent); err != nil {
+		w.log().Error("mark sent", "messages", len(sent), "err", err)
+		return len(msgs), nil
+	}
+	for i, m := range sentMsgs {
+		w.count(w.sent, m.Channel)
+		w.log().Info("sent", "outbox", m.ID, "kind", m.Kind, "channel", m.Channel, "attempt", m.Attempts,
+			"provider_id", sent[i].ProviderID)
 	}
 	return len(msgs), nil
 }
 
-func (w *Worker) one(ctx context.Context, m model.OutboxMessage) {
+// one sends a message; when it went out it returns what to mark sent,
+// and otherwise records the failure.
+func (w *Worker) one(ctx context.Context, m model.OutboxMessage) (model.SentMessage, bool) {
 	log := w.log().With("outbox", m.ID, "kind", m.Kind, "channel", m.Channel, "attempt", m.Attempts)
 	var (
 		id  string
 		err error
 	)
-	if s := w.Senders[m.Channel]; s != nil {
+	m, err = spliceOriginal(m)
+	switch s := w.Senders[m.Channel]; {
+	case err != nil: // not completed: it fails below
+	case s != nil:
 		id, err = s.Send(ctx, m)
-	} else {
+	default:
 		err = &PermanentError{fmt.Errorf("no sender for channel %q is configured", m.Channel)}
 	}
 	if err == nil {
-		if err := w.Store.MarkOutboxSent(ctx, m.ID, id); err != nil {
-			// The message went out; if the mark is lost it goes out again.
-			log.Error("mark sent", "err", err)
-			return
-		}
-		w.count(w.sent, m.Channel)
-		log.Info("sent", "provider_id", id)
-		return
+		return model.SentMessage{ID: m.ID, ProviderID: id}, true
 	}
 	max := w.MaxAttempts
 	if n := w.MaxAttemptsFor[m.Channel]; n > 0 {
@@ -160,6 +177,22 @@ func (w *Worker) one(ctx context.Context, m model.OutboxMessage) {
 	default:
 		log.Warn("send failed, will retry", "err", err)
 	}
+	return model.SentMessage{}, false
+}
+
+// spliceOriginal completes an owner notice stored without the original
+// it attaches (model.Deferred). A message that cannot be completed fails
+// for good.
+func spliceOriginal(m model.OutboxMessage) (model.OutboxMessage, error) {
+	if m.Original.At <= 0 {
+		return m, nil
+	}
+	body, err := templates.Splice(m.Body, templates.Gap{At: m.Original.At, Encoding: m.Original.Encoding}, m.Original.Data)
+	if err != nil {
+		return m, &PermanentError{err}
+	}
+	m.Body, m.Original = body, model.Deferred{}
+	return m, nil
 }
 
 func (w *Worker) count(c *prometheus.CounterVec, channel model.Channel) {

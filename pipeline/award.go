@@ -64,6 +64,13 @@ func NewAwarder(cfg *config.Config, st AwardStore, log *slog.Logger) (*Awarder, 
 
 // Award fills res.Ledger and res.Outbox for a processed item.
 func (a *Awarder) Award(ctx context.Context, it model.Item, res *model.Processed) error {
+	return a.AwardAfter(ctx, it, res, nil)
+}
+
+// AwardAfter is Award for an item completing after others, the unpaid
+// ledger entries of items completing before it in the same transaction:
+// its tally counts them as written.
+func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Processed, others []model.LedgerEntry) error {
 	f := res.Message
 	dup, err := a.Store.ItemDuplicateOf(ctx, it.ID)
 	if err != nil {
@@ -113,7 +120,8 @@ func (a *Awarder) Award(ctx context.Context, it model.Item, res *model.Processed
 			ct.Quarter = outbound.QuarterOf(model.MonthOf(start, a.loc()))
 		}
 		unpaid := points.Unpaid(res.Ledger, paid)
-		ct.Tally, err = a.Rules.Tally(ctx, a.Store, res.RepID, award.Month, unpaid)
+		res.Unpaid = unpaid
+		ct.Tally, err = a.Rules.Tally(ctx, a.Store, res.RepID, award.Month, unpaid, others...)
 		if err != nil {
 			return fmt.Errorf("award item %d: %w", it.ID, err)
 		}

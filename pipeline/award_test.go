@@ -369,3 +369,71 @@ func TestAwardDuplicateAndDailyCap(t *testing.T) {
 		t.Errorf("duplicate's ack:\n%s", text)
 	}
 }
+
+// Workers complete a claimed batch in one transaction, yet every item is
+// awarded as if the items had been processed one at a time: the same
+// ledger, the same acks (tallies, ranks, goals, the daily cap) and the
+// same notices as an item-by-item run of the same mail.
+func TestAwardBatchMatchesOneAtATime(t *testing.T) {
+	mail := []struct{ mailbox, from, subject, body string }{
+		{"intel", "Dana Reyes <dana@example.test>", "Acme", "Acme Corp is cutting prices in the west."},
+		{"intel", "Sam Okafor <sam@example.test>", "Acme again", "Acme Corp called our biggest customer."},
+		{"feedback", "Dana Reyes <dana@example.test>", "Invoices", "The billing page confuses customers."},
+		{"intel", "Dana Reyes <dana@example.test>", "More Acme", "Acme Corp hired two of our partners."},
+		{"feedback", "Sam Okafor <sam@example.test>", "Reports", "Customers like the new reports."},
+		{"intel", "Dana Reyes <dana@example.test>", "Pricing", "A rival offers free onboarding."},
+		{"feedback", "Lee Stranger <lee@elsewhere.test>", "Hello", "Who do I talk to about invoices?"},
+		{"intel", "Sam Okafor <sam@example.test>", "Acme hiring", "Acme Corp is hiring in Denver."},
+	}
+	run := func(batched bool) map[int64]string {
+		h := newAwardHarness(t, 3)
+		at := time.Date(2026, 3, 3, 9, 0, 0, 0, h.cfg.Location)
+		for i, m := range mail {
+			h.deliver(m.mailbox, at.Add(time.Duration(i)*time.Minute), "From: "+m.from+"\r\nSubject: "+m.subject+"\r\n", m.body)
+		}
+		ctx := context.Background()
+		if batched {
+			p := *h.p
+			p.Awarder = h.a
+			w := &pipeline.Workers{Store: h.s, Processor: &p, Name: "w", Batch: len(mail), Lease: time.Minute,
+				MaxAttempts: 3, Log: slog.New(slog.DiscardHandler)}
+			if n, err := w.RunOnce(ctx, "w/0"); err != nil || n != len(mail) {
+				t.Fatalf("one batch took %d items, %v", n, err)
+			}
+		} else {
+			for range mail {
+				h.process()
+			}
+		}
+		out := map[int64]string{}
+		for id := int64(1); id <= int64(len(mail)); id++ {
+			ledger, err := h.s.ItemLedger(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := h.s.ItemOutbox(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := reasons(ledger)
+			for _, m := range msgs {
+				s += fmt.Sprintf("\n%s %s %s %q", m.Kind, m.Recipient, m.State, m.Reason)
+				if m.State != model.OutboxSuppressed {
+					_, text := ackText(t, m)
+					s += "\n" + text
+				}
+			}
+			out[id] = s
+		}
+		return out
+	}
+	want, got := run(false), run(true)
+	for id := int64(1); id <= int64(len(mail)); id++ {
+		if got[id] != want[id] {
+			t.Errorf("item %d in a batch:\n%s\nwant, as one at a time:\n%s", id, got[id], want[id])
+		}
+	}
+	if !strings.Contains(want[6], "daily cap") || !strings.Contains(want[1], "bonus:") {
+		t.Errorf("the mail exercises neither the daily cap nor the bonuses:\n%s\n%s", want[6], want[1])
+	}
+}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,17 @@ type Processor struct {
 // retried later (a database error); bad input is never an error: it is
 // recorded in the result's warnings.
 func (p *Processor) Process(ctx context.Context, it model.Item) (model.Processed, error) {
+	res, err := p.Prepare(ctx, it)
+	if err != nil {
+		return res, err
+	}
+	return res, p.Award(ctx, it, &res, nil)
+}
+
+// Prepare is the part of Process that reads nothing other items write:
+// what the item is, who it is from, its tags and owners. Award completes
+// it.
+func (p *Processor) Prepare(ctx context.Context, it model.Item) (model.Processed, error) {
 	var (
 		res model.Processed
 		err error
@@ -72,15 +84,47 @@ func (p *Processor) Process(ctx context.Context, it model.Item) (model.Processed
 	default:
 		return model.Processed{}, fmt.Errorf("item %d: unknown kind %q", it.ID, it.Kind)
 	}
-	if err != nil {
-		return res, err
+	return res, err
+}
+
+// Award pays a prepared item's points and plans its ack and notices,
+// reading the ledger, the tallies and the acks sent: what items completed
+// before it wrote. others are the unpaid entries of the items completing
+// before it in the same transaction, which its tally counts as written.
+func (p *Processor) Award(ctx context.Context, it model.Item, res *model.Processed, others []model.LedgerEntry) error {
+	if p.Awarder == nil || strings.HasPrefix(res.AutoReason, AutoDecision) {
+		// An owner's reply deciding an item is nobody's contribution.
+		return nil
 	}
-	if p.Awarder != nil && !strings.HasPrefix(res.AutoReason, AutoDecision) {
-		if err := p.Awarder.Award(ctx, it, &res); err != nil {
-			return res, fmt.Errorf("award: %w", err)
+	if err := p.Awarder.AwardAfter(ctx, it, res, others); err != nil {
+		return fmt.Errorf("award: %w", err)
+	}
+	return nil
+}
+
+// Touches names what an item's award reads that other items' awards
+// write: its rep (ledger, tally, first-intel bonus), its sender and, for
+// senders outside the roster, their domain (the ack caps), and the
+// competitors it names (first-report bonuses). Items that touch nothing
+// in common are awarded independently of each other.
+func Touches(res model.Processed) []string {
+	var out []string
+	if res.RepID != 0 {
+		out = append(out, "rep:"+strconv.FormatInt(res.RepID, 10))
+	}
+	if s := strings.ToLower(res.Sender); s != "" {
+		out = append(out, "sender:"+s)
+		outsider := res.Trust == model.TrustOpen || res.Trust == model.TrustColleague
+		if _, domain, ok := strings.Cut(s, "@"); ok && outsider {
+			out = append(out, "domain:"+domain)
 		}
 	}
-	return res, nil
+	for _, t := range res.Tags {
+		if t.Kind == model.TagCompetitor {
+			out = append(out, "competitor:"+strings.ToLower(t.Value))
+		}
+	}
+	return out
 }
 
 func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, error) {

@@ -19,6 +19,7 @@ type WorkStore interface {
 	Claim(ctx context.Context, worker string, n int, lease time.Duration) ([]model.Item, error)
 	ExtendClaim(ctx context.Context, id int64, worker string, lease time.Duration) error
 	Complete(ctx context.Context, id int64, worker string, p model.Processed) error
+	CompleteBatch(ctx context.Context, worker string, batch []store.Done) ([]error, error)
 	Fail(ctx context.Context, id int64, worker string, cause error, maxAttempts int) (bool, error)
 }
 
@@ -92,9 +93,24 @@ func (w *Workers) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// Staged is a processor that works in two steps: Prepare reads nothing
+// other items write, Award does (Processor). Workers complete a staged
+// processor's items in batches.
+type Staged interface {
+	Prepare(ctx context.Context, it model.Item) (model.Processed, error)
+	Award(ctx context.Context, it model.Item, res *model.Processed, others []model.LedgerEntry) error
+}
+
 // RunOnce claims one batch for worker and processes it. It returns how
 // many items it claimed. An item in hand is finished even after ctx is
 // done, within the lease.
+//
+// With a staged processor, the batch's results are completed together,
+// in one transaction: each item is prepared, and awarded once the items
+// before it that touch what it reads (its rep, its sender, its
+// competitors: Touches) are completed, so that every award sees what an
+// item-by-item run would have seen. An item the store leaves out of a
+// batch with a conflict is processed again and completed alone.
 func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 	// The batch's claim ends, measured from before the claim was asked
 	// for so that it never runs later than the store's.
@@ -103,15 +119,116 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	staged, ok := w.Processor.(Staged)
+	if !ok {
+		for i, it := range items {
+			if i > 0 && ctx.Err() != nil {
+				// Shutting down: leave the rest; their claims run out and
+				// another worker or replica takes them.
+				break
+			}
+			w.oneWithLease(ctx, worker, it, claimEnd)
+		}
+		return len(items), nil
+	}
+	b := &batch{w: w, worker: worker, touched: map[string]bool{}}
 	for i, it := range items {
 		if i > 0 && ctx.Err() != nil {
-			// Shutting down: leave the rest; their claims run out and
-			// another worker or replica takes them.
 			break
 		}
-		w.oneWithLease(ctx, worker, it, claimEnd)
+		if time.Until(claimEnd) < w.Lease/2 {
+			// Complete what is in hand while its claims hold, and renew
+			// the claim of the item whose turn came.
+			b.flush(ctx, claimEnd)
+			claimEnd = time.Now().Add(w.Lease)
+			if !w.extend(ctx, worker, it) {
+				continue
+			}
+		}
+		b.add(ctx, staged, it, claimEnd)
 	}
+	b.flush(ctx, claimEnd)
 	return len(items), nil
+}
+
+// batch is a claimed batch's items awarded and not yet completed.
+type batch struct {
+	w       *Workers
+	worker  string
+	items   []model.Item
+	done    []store.Done
+	touched map[string]bool
+	// unpaid are the ledger entries the batch's items add.
+	unpaid []model.LedgerEntry
+}
+
+// add prepares and awards an item, completing the batch first when the
+// item touches what an item in it touches.
+func (b *batch) add(ctx context.Context, p Staged, it model.Item, claimEnd time.Time) {
+	ictx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
+	defer cancel()
+	res, err := p.Prepare(ictx, it)
+	if err != nil {
+		b.w.settle(ictx, b.worker, it, res, err)
+		return
+	}
+	touches := Touches(res)
+	for _, t := range touches {
+		if b.touched[t] {
+			b.flush(ctx, claimEnd)
+			break
+		}
+	}
+	if err := p.Award(ictx, it, &res, b.unpaid); err != nil {
+		b.w.settle(ictx, b.worker, it, res, err)
+		return
+	}
+	for _, t := range touches {
+		b.touched[t] = true
+	}
+	b.items = append(b.items, it)
+	b.done = append(b.done, store.Done{ID: it.ID, P: res})
+	b.unpaid = append(b.unpaid, res.Unpaid...)
+}
+
+// flush completes the batch's items in one transaction. When the whole
+// transaction fails (another transaction won a race for a unique row),
+// they complete one at a time.
+func (b *batch) flush(ctx context.Context, claimEnd time.Time) {
+	if len(b.done) == 0 {
+		return
+	}
+	fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
+	defer cancel()
+	errs, err := b.w.Store.CompleteBatch(fctx, b.worker, b.done)
+	if err != nil && len(b.done) > 1 {
+		b.w.Log.Info("batch completion failed; completing its items one at a time", "items", len(b.done), "err", err)
+	}
+	for i, it := range b.items {
+		e := err
+		if err == nil {
+			e = errs[i]
+		} else if len(b.done) > 1 {
+			e = b.w.Store.Complete(fctx, it.ID, b.worker, b.done[i].P)
+		}
+		b.w.settle(fctx, b.worker, it, b.done[i].P, e)
+	}
+	b.items, b.done, b.unpaid = b.items[:0], b.done[:0], b.unpaid[:0]
+	clear(b.touched)
+}
+
+// extend renews worker's claim on an item for a lease from now; false
+// when the item is no longer the worker's.
+func (w *Workers) extend(ctx context.Context, worker string, it model.Item) bool {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease)
+	err := w.Store.ExtendClaim(rctx, it.ID, worker, w.Lease)
+	cancel()
+	if err != nil {
+		// Usually a receipt from another mailbox made it due again.
+		w.Log.Info("item no longer claimed; it is processed again", "item", it.ID, "err", err)
+		return false
+	}
+	return true
 }
 
 // oneWithLease processes one claimed item within its claim, and finishes
@@ -123,40 +240,38 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 func (w *Workers) oneWithLease(ctx context.Context, worker string, it model.Item, claimEnd time.Time) {
 	if time.Until(claimEnd) < w.Lease/2 {
 		claimEnd = time.Now().Add(w.Lease)
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.Lease)
-		err := w.Store.ExtendClaim(rctx, it.ID, worker, w.Lease)
-		cancel()
-		if err != nil {
-			// Usually a receipt from another mailbox made it due again.
-			w.Log.Info("item no longer claimed; it is processed again", "item", it.ID, "err", err)
+		if !w.extend(ctx, worker, it) {
 			return
 		}
 	}
 	ictx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
 	defer cancel()
-	w.one(ictx, worker, it)
+	res, err := w.Processor.Process(ictx, it)
+	if err == nil {
+		err = w.Store.Complete(ictx, it.ID, worker, res)
+	}
+	w.settle(ictx, worker, it, res, err)
 }
 
-func (w *Workers) one(ctx context.Context, worker string, it model.Item) {
+// settle finishes an item whose processing or completion returned err:
+// counted processed, processed again and completed alone after a
+// conflict, left to the worker that now holds it, or failed.
+func (w *Workers) settle(ctx context.Context, worker string, it model.Item, res model.Processed, err error) {
 	log := w.Log.With("item", it.ID, "kind", it.Kind, "attempt", it.Attempts)
-	res, err := w.Processor.Process(ctx, it)
-	if err == nil {
-		err = w.Store.Complete(ctx, it.ID, worker, res)
-		if errors.Is(err, store.ErrConflict) {
-			// Another item won a race: for a unique row (the rep's
-			// first-intel bonus of the month) or for the first report of
-			// a competitor. Doing it again sees the winner.
-			log.Info("concurrent write conflict; processing again at once", "err", err)
-			if res, err = w.Processor.Process(ctx, it); err == nil {
-				err = w.Store.Complete(ctx, it.ID, worker, res)
-			}
+	if errors.Is(err, store.ErrConflict) {
+		// Another item won a race: for a unique row (the rep's
+		// first-intel bonus of the month) or for the first report of
+		// a competitor. Doing it again sees the winner.
+		log.Info("concurrent write conflict; processing again at once", "err", err)
+		if res, err = w.Processor.Process(ctx, it); err == nil {
+			err = w.Store.Complete(ctx, it.ID, worker, res)
 		}
-		if errors.Is(err, store.ErrNotClaimed) {
-			// A new receipt made it due again, or its lease ran out and
-			// another worker took it: its result is that worker's to store.
-			log.Info("item no longer claimed when done; it is processed again")
-			return
-		}
+	}
+	if errors.Is(err, store.ErrNotClaimed) {
+		// A new receipt made it due again, or its lease ran out and
+		// another worker took it: its result is that worker's to store.
+		log.Info("item no longer claimed when done; it is processed again")
+		return
 	}
 	if err == nil {
 		w.count("processed")

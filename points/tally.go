@@ -2,6 +2,7 @@ package points
 
 import (
 	"context"
+	"slices"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -13,9 +14,22 @@ type TallyStore interface {
 
 // Tally returns a rep's standing in month with the progress toward each
 // monthly goal. Pending entries (those about to be written for an item
-// being processed, see Unpaid) count as written.
-func (r *Rules) Tally(ctx context.Context, st TallyStore, repID int64, month model.Month, pending []model.LedgerEntry) (model.Tally, error) {
+// being processed, see Unpaid) count as written, and so do others, the
+// entries about to be written for items completing before it (of any rep).
+func (r *Rules) Tally(ctx context.Context, st TallyStore, repID int64, month model.Month, pending []model.LedgerEntry, others ...model.LedgerEntry) (model.Tally, error) {
 	q := model.TallyQuery{RepID: repID, Month: month}
+	for _, e := range others {
+		switch {
+		case e.Month != month:
+		case e.RepID == repID:
+			pending = append(slices.Clip(pending), e)
+		default:
+			if q.Others == nil {
+				q.Others = map[int64]int{}
+			}
+			q.Others[e.RepID] += e.Points
+		}
+	}
 	for _, e := range pending {
 		if e.Month == month {
 			q.Pending += e.Points

@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -37,78 +40,294 @@ import (
 //     enqueues nothing twice; an owner told at once is marked notified.
 //  8. The item is queued for the search indexer in the same transaction.
 
+//
+// A batch of items completes in one transaction (CompleteBatch) with one
+// statement per table for all of them. The invariants are checked per
+// item, in the batch's order, against the database and against the items
+// of the batch accepted before it, as if they had completed one at a time:
+// an item that fails a check is left out with ErrConflict, and the rest
+// are stored.
+
+// Done is a claimed item's processing result, for CompleteBatch.
+type Done struct {
+	ID int64
+	P  model.Processed
+}
+
 // Complete marks a claimed item processed and stores what processing
 // found, all in one transaction, under the invariants above.
 func (s *Store) Complete(ctx context.Context, id int64, worker string, p model.Processed) error {
-	p = cleanProcessed(p)
-	warn, err := jsonText(p.Warnings)
+	errs, err := s.CompleteBatch(ctx, worker, []Done{{ID: id, P: p}})
 	if err != nil {
 		return err
 	}
-	norm, err := jsonText(p.Message)
-	if err != nil {
-		return err
-	}
-	return conflict(s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'processed', processed_at = ?,
-			claimed_by = '', last_error = '', sender = ?, rep_id = ?, subject = ?, body_text = ?, full_text = ?,
-			auto_reason = ?, warnings = ?, normalized = ?, trust = ?, trust_reason = ?
-			where id = ? and claimed_by = ? and state = 'received'`),
-			ts(s.now()), p.Sender, nullID(p.RepID), p.Subject, p.BodyText, p.FullText, p.AutoReason, warn, norm,
-			string(p.Trust), p.TrustReason, id, worker)
-		if err != nil {
-			return fmt.Errorf("complete item %d: %w", id, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("complete item %d: %w", id, ErrNotClaimed)
-		}
-		// Locks in one order (competitors by name, then the recipient):
-		// two items never wait for each other's.
-		reports := slices.Clone(p.FirstReports)
-		slices.SortFunc(reports, func(a, b model.FirstReport) int {
-			return strings.Compare(strings.ToLower(a.Competitor), strings.ToLower(b.Competitor))
-		})
-		for _, fr := range reports {
-			if err := s.checkFirstReport(ctx, tx, id, fr); err != nil {
-				return err
-			}
-		}
-		if p.AckCap != nil {
-			if err := s.checkAckCap(ctx, tx, id, *p.AckCap); err != nil {
-				return err
-			}
-		}
-		if err := s.queueSearch(ctx, tx, id); err != nil {
-			return err
-		}
-		return s.writeResults(ctx, tx, id, p)
-	}))
+	return errs[0]
 }
 
-// lockName takes a PostgreSQL advisory lock on name until tx ends. SQLite
-// needs none: it has one writer, and tx has written already.
-func (s *Store) lockName(ctx context.Context, tx *sqlx.Tx, name string) error {
-	if s.dialect != Postgres {
+// CompleteBatch stores the results of claimed items in one transaction,
+// under the invariants above. It returns one error per item: nil when the
+// item was stored, ErrNotClaimed or ErrConflict when it was left out
+// (its result is to be stored, or processed again, alone). An error of
+// its own means nothing was stored; it is ErrConflict when another
+// transaction won a race for a unique row, and the items may then be
+// completed one at a time.
+func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) ([]error, error) {
+	items := make([]doneItem, len(batch))
+	for i, d := range batch {
+		p := cleanProcessed(d.P)
+		warn, err := jsonText(p.Warnings)
+		if err != nil {
+			return nil, err
+		}
+		norm, err := jsonText(p.Message)
+		if err != nil {
+			return nil, err
+		}
+		items[i] = doneItem{id: d.ID, p: p, warn: warn, norm: norm}
+	}
+	var errs []error
+	err := conflict(s.inTx(ctx, func(tx *sqlx.Tx) error {
+		errs = make([]error, len(items))
+		if err := s.lockNames(ctx, tx, lockNames(items)); err != nil {
+			return err
+		}
+		b, err := s.loadBatch(ctx, tx, worker, items)
+		if err != nil {
+			return err
+		}
+		var kept []*doneItem
+		for i := range items {
+			it := &items[i]
+			if _, ok := b.received[it.id]; !ok {
+				errs[i] = fmt.Errorf("complete item %d: %w", it.id, ErrNotClaimed)
+				continue
+			}
+			it.filter(b.removed[it.id])
+			if err := s.checkItem(ctx, tx, b, kept, it); err != nil {
+				if errors.Is(err, ErrConflict) {
+					errs[i] = err
+					continue
+				}
+				return err
+			}
+			kept = append(kept, it)
+		}
+		return s.writeBatch(ctx, tx, kept)
+	}))
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// doneItem is an item of a batch on its way into the database.
+type doneItem struct {
+	id         int64
+	p          model.Processed
+	warn, norm string
+}
+
+// filter drops what a manager removed from the item: tags, owners and
+// the owners' notices.
+func (it *doneItem) filter(removed map[removal]bool) {
+	if len(removed) == 0 {
+		return
+	}
+	p := &it.p
+	p.Tags = slices.DeleteFunc(slices.Clone(p.Tags), func(t model.Tag) bool {
+		return removed[removal{"tag", string(t.Kind), t.Value}]
+	})
+	p.Assignments = slices.DeleteFunc(slices.Clone(p.Assignments), func(a model.Assignment) bool {
+		return removed[removal{"owner", "", a.Owner}]
+	})
+	p.Outbox = slices.DeleteFunc(slices.Clone(p.Outbox), func(m model.OutboxMessage) bool {
+		return m.Kind == model.OutboxOwnerNotice && removed[removal{"owner", "", m.Owner}]
+	})
+}
+
+// lockNames are the locks a batch's checks need, each once: the first
+// reports' competitors and the capped recipients.
+func lockNames(items []doneItem) []string {
+	var names []string
+	for _, it := range items {
+		for _, fr := range it.p.FirstReports {
+			names = append(names, "first-report:"+strings.ToLower(fr.Competitor))
+		}
+		if c := it.p.AckCap; c != nil {
+			names = append(names, "ack-cap:"+strings.ToLower(c.Recipient))
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// lockNames takes PostgreSQL advisory locks on names until tx ends, in
+// one statement and in the order of their hashes, the order every
+// transaction takes them in: two batches never wait for each other's.
+// SQLite needs none: it has one writer, and its transactions begin
+// immediate.
+func (s *Store) lockNames(ctx context.Context, tx *sqlx.Tx, names []string) error {
+	if s.dialect != Postgres || len(names) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `select pg_advisory_xact_lock(hashtext($1))`, "earshot:"+name); err != nil {
-		return fmt.Errorf("lock %s: %w", name, err)
+	for i := range names {
+		names[i] = "earshot:" + names[i]
+	}
+	if _, err := s.hot.Exec(ctx, tx, `select count(pg_advisory_xact_lock(h)) from (
+		select distinct hashtext(n) as h from unnest($1::text[]) as n order by h) l`, pq.Array(names)); err != nil {
+		return fmt.Errorf("lock %s: %w", strings.Join(names, ", "), err)
 	}
 	return nil
 }
 
-// checkFirstReport returns ErrConflict when an item other than id,
-// processed and received within fr's window, names fr.Competitor. Items
-// naming the same competitor complete one at a time (an advisory lock on
-// PostgreSQL; SQLite has one writer), so of two first reports racing, the
-// second sees the first.
-func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, id int64, fr model.FirstReport) error {
-	if err := s.lockName(ctx, tx, "first-report:"+strings.ToLower(fr.Competitor)); err != nil {
-		return fmt.Errorf("item %d: %w", id, err)
+// batchState is what a batch's checks and writes read of the database
+// once for all its items.
+type batchState struct {
+	// received are the items still claimed by the worker, with the time
+	// each was received.
+	received map[int64]time.Time
+	// removed is what managers removed, per item.
+	removed map[int64]map[removal]bool
+	// managerCompetitors are the competitor tags managers set, per item.
+	managerCompetitors map[int64][]string
+}
+
+// loadBatch locks the batch's items still claimed by worker and reads
+// what managers changed on them.
+func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items []doneItem) (batchState, error) {
+	b := batchState{received: map[int64]time.Time{}, removed: map[int64]map[removal]bool{},
+		managerCompetitors: map[int64][]string{}}
+	ids := make([]int64, len(items))
+	firstReports := false
+	for i, it := range items {
+		ids[i] = it.id
+		firstReports = firstReports || len(it.p.FirstReports) > 0
 	}
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " order by id for update"
+	}
+	var rows []struct {
+		ID         int64     `db:"id"`
+		ReceivedAt time.Time `db:"received_at"`
+	}
+	q, args, err := sqlx.In(`select id, received_at from items
+		where id in (?) and claimed_by = ? and state = 'received'`+lock, ids, worker)
+	if err != nil {
+		return b, err
+	}
+	if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+		return b, fmt.Errorf("complete items: %w", err)
+	}
+	for _, r := range rows {
+		b.received[r.ID] = r.ReceivedAt
+	}
+	var rem []struct {
+		ItemID int64  `db:"item_id"`
+		What   string `db:"what"`
+		Kind   string `db:"kind"`
+		Value  string `db:"value"`
+	}
+	if q, args, err = sqlx.In(`select item_id, what, kind, value from manager_removals where item_id in (?)`, ids); err != nil {
+		return b, err
+	}
+	if err := tx.SelectContext(ctx, &rem, s.rebind(q), args...); err != nil {
+		return b, fmt.Errorf("complete items: removals: %w", err)
+	}
+	for _, r := range rem {
+		if b.removed[r.ItemID] == nil {
+			b.removed[r.ItemID] = map[removal]bool{}
+		}
+		b.removed[r.ItemID][removal{r.What, r.Kind, r.Value}] = true
+	}
+	if firstReports {
+		var tags []struct {
+			ItemID int64  `db:"item_id"`
+			Value  string `db:"value"`
+		}
+		if q, args, err = sqlx.In(`select item_id, value from tags
+			where item_id in (?) and kind = 'competitor' and origin like 'manager%'`, ids); err != nil {
+			return b, err
+		}
+		if err := tx.SelectContext(ctx, &tags, s.rebind(q), args...); err != nil {
+			return b, fmt.Errorf("complete items: manager tags: %w", err)
+		}
+		for _, t := range tags {
+			b.managerCompetitors[t.ItemID] = append(b.managerCompetitors[t.ItemID], t.Value)
+		}
+	}
+	return b, nil
+}
+
+// checkItem returns ErrConflict when storing it would break an invariant
+// given the database and the batch's items accepted before it (kept):
+// a first report of a competitor another item named meanwhile, an ack
+// beyond its recipient's daily cap, or a second first-intel bonus of the
+// rep's month.
+func (s *Store) checkItem(ctx context.Context, tx *sqlx.Tx, b batchState, kept []*doneItem, it *doneItem) error {
+	for _, fr := range it.p.FirstReports {
+		if err := s.checkFirstReport(ctx, tx, b, kept, it.id, fr); err != nil {
+			return err
+		}
+	}
+	if c := it.p.AckCap; c != nil {
+		if err := s.checkAckCap(ctx, tx, kept, it.id, *c); err != nil {
+			return err
+		}
+	}
+	for _, e := range it.p.Ledger {
+		if e.Reason != firstIntel {
+			continue
+		}
+		var paid bool
+		if err := s.hot.Get(ctx, tx, &paid, `select exists (select 1 from points_ledger
+			where rep_id = ? and month = ? and reason = ? and item_id <> ?)`, e.RepID, string(e.Month), e.Reason, it.id); err != nil {
+			return fmt.Errorf("item %d: %w", it.id, err)
+		}
+		if paid {
+			return fmt.Errorf("item %d: %w: the rep's %s of %s was paid meanwhile", it.id, ErrConflict, e.Reason, e.Month)
+		}
+		for _, k := range kept {
+			for _, o := range k.p.Ledger {
+				if o.Reason == e.Reason && o.RepID == e.RepID && o.Month == e.Month {
+					return fmt.Errorf("item %d: %w: item %d paid the rep's %s of %s", it.id, ErrConflict, k.id, e.Reason, e.Month)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// firstIntel is the ledger reason paid once per rep and month (a unique
+// index holds it).
+const firstIntel = "bonus:first-intel-of-month"
+
+// checkFirstReport returns ErrConflict when an item other than id,
+// processed and received within fr's window, names fr.Competitor: in the
+// database, or among the batch's items accepted before. Items naming the
+// same competitor complete one at a time (an advisory lock on
+// PostgreSQL; SQLite has one writer), so of two first reports racing,
+// the second sees the first.
+func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, b batchState, kept []*doneItem, id int64, fr model.FirstReport) error {
 	found, err := s.competitorReported(ctx, tx, fr.Competitor, fr.Since, fr.Until, id)
 	if err != nil {
 		return fmt.Errorf("item %d: %w", id, err)
+	}
+	for _, k := range kept {
+		if found {
+			break
+		}
+		at := b.received[k.id]
+		if at.Before(fr.Since) || at.After(fr.Until) {
+			continue
+		}
+		names := slices.Clone(b.managerCompetitors[k.id])
+		for _, t := range k.p.Tags {
+			if t.Kind == model.TagCompetitor {
+				names = append(names, t.Value)
+			}
+		}
+		found = slices.Contains(names, fr.Competitor)
 	}
 	if found {
 		return fmt.Errorf("item %d: %w: another item reported %s meanwhile", id, ErrConflict, fr.Competitor)
@@ -117,16 +336,36 @@ func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, id int64, fr 
 }
 
 // checkAckCap returns ErrConflict when acks to c.Recipient from items
-// other than id, not suppressed, already fill the cap. Items acking one
-// recipient complete one at a time (an advisory lock on PostgreSQL; SQLite
-// has one writer).
-func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, id int64, c model.AckCap) error {
-	if err := s.lockName(ctx, tx, "ack-cap:"+strings.ToLower(c.Recipient)); err != nil {
-		return fmt.Errorf("item %d: %w", id, err)
-	}
+// other than id, not suppressed, already fill the cap: in the database,
+// and among the batch's items accepted before. Items acking one recipient
+// complete one at a time (an advisory lock on PostgreSQL; SQLite has one
+// writer).
+func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, kept []*doneItem, id int64, c model.AckCap) error {
 	n, err := s.acksSince(ctx, tx, c.Recipient, c.Since, id)
 	if err != nil {
 		return fmt.Errorf("item %d: %w", id, err)
+	}
+	// The batch's acks to the recipient that its write adds: a message
+	// already enqueued and not suppressed is counted above and stays.
+	var adds []int64
+	for _, k := range kept {
+		for _, m := range k.p.Outbox {
+			if m.Kind == model.OutboxAck && m.State != model.OutboxSuppressed && outboxKey(m) == c.Recipient {
+				adds = append(adds, k.id)
+			}
+		}
+	}
+	if len(adds) > 0 {
+		var counted int
+		q, args, err := sqlx.In(`select count(*) from outbox where item_id in (?) and kind = 'ack'
+			and recipient_key = ? and created_at >= ? and state <> 'suppressed'`, adds, c.Recipient, ts(c.Since))
+		if err != nil {
+			return err
+		}
+		if err := tx.GetContext(ctx, &counted, s.rebind(q), args...); err != nil {
+			return fmt.Errorf("item %d: count acks to %s: %w", id, c.Recipient, err)
+		}
+		n += len(adds) - counted
 	}
 	if n >= c.Max {
 		return fmt.Errorf("item %d: %w: acks to %s reached the daily cap of %d meanwhile", id, ErrConflict, c.Recipient, c.Max)
@@ -134,93 +373,155 @@ func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, id int64, c model.
 	return nil
 }
 
-func (s *Store) writeResults(ctx context.Context, tx *sqlx.Tx, id int64, p model.Processed) error {
-	if _, err := tx.ExecContext(ctx, s.rebind(`delete from tags where item_id = ? and origin not like 'manager%'`), id); err != nil {
-		return fmt.Errorf("item %d: replace tags: %w", id, err)
+// writeBatch stores the accepted items of a batch, with one statement per
+// table: the items' new state, their tags, assignments, messages, search
+// queue entries, and last the ledger, whose totals trigger locks the
+// reps' month rows until the commit.
+func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) error {
+	if len(items) == 0 {
+		return nil
 	}
-	removed, err := s.removals(ctx, tx, id)
+	if err := s.updateItems(ctx, tx, items); err != nil {
+		return err
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.id
+	}
+	q, args, err := sqlx.In(`delete from tags where item_id in (?) and origin not like 'manager%'`, ids)
 	if err != nil {
 		return err
 	}
-	tags := make([][]any, 0, len(p.Tags))
-	for _, t := range p.Tags {
-		if removed[removal{"tag", string(t.Kind), t.Value}] {
-			continue
+	if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+		return fmt.Errorf("complete items: replace tags: %w", err)
+	}
+	now := ts(s.now())
+	var tags, assigned, outbox, ledger, notified [][]any
+	for _, it := range items {
+		for _, t := range it.p.Tags {
+			ev, err := jsonText(t.Evidence)
+			if err != nil {
+				return err
+			}
+			tags = append(tags, []any{it.id, string(t.Kind), t.Value, ev, t.Origin})
 		}
-		ev, err := jsonText(t.Evidence)
-		if err != nil {
-			return err
+		for _, a := range it.p.Assignments {
+			assigned = append(assigned, []any{it.id, a.Owner, a.Route, now})
 		}
-		tags = append(tags, []any{id, string(t.Kind), t.Value, ev, t.Origin})
+		outbox = s.outboxRows(outbox, it.id, it.p.Outbox)
+		// An owner told at once through an immediate notice is notified.
+		for _, m := range it.p.Outbox {
+			if m.Kind == model.OutboxOwnerNotice && m.Owner != "" {
+				notified = append(notified, []any{it.id, m.Owner})
+			}
+		}
+		ledger = s.ledgerRows(ledger, it.id, it.p.Ledger)
 	}
 	if err := s.insertRows(ctx, tx, "tags", []string{"item_id", "kind", "value", "evidence", "origin"}, tags,
 		"on conflict (item_id, kind, value) do nothing"); err != nil {
-		return fmt.Errorf("item %d: tags: %w", id, err)
-	}
-	assigned := make([][]any, 0, len(p.Assignments))
-	for _, a := range p.Assignments {
-		if removed[removal{"owner", "", a.Owner}] {
-			continue
-		}
-		assigned = append(assigned, []any{id, a.Owner, a.Route, ts(s.now())})
-	}
-	if len(removed) > 0 {
-		// No notice to an owner a manager took off the item.
-		kept := p.Outbox[:0:0]
-		for _, m := range p.Outbox {
-			if m.Kind == model.OutboxOwnerNotice && removed[removal{"owner", "", m.Owner}] {
-				continue
-			}
-			kept = append(kept, m)
-		}
-		p.Outbox = kept
+		return fmt.Errorf("complete items: tags: %w", err)
 	}
 	if err := s.insertRows(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at"}, assigned,
 		"on conflict (item_id, owner) do nothing"); err != nil {
-		return fmt.Errorf("item %d: assignments: %w", id, err)
+		return fmt.Errorf("complete items: assignments: %w", err)
 	}
-	if err := s.writeOutbox(ctx, tx, id, p.Outbox); err != nil {
+	if err := s.insertOutbox(ctx, tx, outbox); err != nil {
+		return fmt.Errorf("complete items: enqueue messages: %w", err)
+	}
+	if err := s.markNotified(ctx, tx, notified); err != nil {
 		return err
 	}
-	// An owner told at once through an immediate notice is notified.
-	var notified []string
-	for _, m := range p.Outbox {
-		if m.Kind == model.OutboxOwnerNotice && m.Owner != "" {
-			notified = append(notified, m.Owner)
-		}
+	if err := s.queueSearch(ctx, tx, ids...); err != nil {
+		return err
 	}
-	if len(notified) > 0 {
-		q, args, err := sqlx.In(`update assignments set notified_at = ?
-			where item_id = ? and owner in (?) and notified_at is null`, ts(s.now()), id, notified)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
-			return fmt.Errorf("item %d: mark %s notified: %w", id, strings.Join(notified, ", "), err)
-		}
-	}
-	// Last: the ledger's trigger locks the rep's month totals until the
+	// Last: the ledger's trigger locks the reps' month totals until the
 	// commit, and items of one busy rep wait for each other on that lock.
-	return s.writeLedger(ctx, tx, id, p.Ledger)
+	if err := s.insertLedger(ctx, tx, ledger); err != nil {
+		return fmt.Errorf("complete items: points: %w", err)
+	}
+	return nil
+}
+
+// updateItems marks the items processed with what processing found: one
+// statement on PostgreSQL, one per item on SQLite (in process, where a
+// statement costs no round trip).
+func (s *Store) updateItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem) error {
+	now := ts(s.now())
+	if s.dialect != Postgres {
+		for _, it := range items {
+			p := it.p
+			if _, err := tx.ExecContext(ctx, `update items set state = 'processed', processed_at = ?,
+				claimed_by = '', last_error = '', sender = ?, rep_id = ?, subject = ?, body_text = ?, full_text = ?,
+				auto_reason = ?, warnings = ?, normalized = ?, trust = ?, trust_reason = ? where id = ?`,
+				now, p.Sender, nullID(p.RepID), p.Subject, p.BodyText, p.FullText, p.AutoReason, it.warn, it.norm,
+				string(p.Trust), p.TrustReason, it.id); err != nil {
+				return fmt.Errorf("complete item %d: %w", it.id, err)
+			}
+		}
+		return nil
+	}
+	n := len(items)
+	var (
+		ids    = make([]int64, n)
+		reps   = make([]int64, n)
+		sender = make([]string, n)
+		subj   = make([]string, n)
+		body   = make([]string, n)
+		full   = make([]string, n)
+		auto   = make([]string, n)
+		warn   = make([]string, n)
+		norm   = make([]string, n)
+		trust  = make([]string, n)
+		reason = make([]string, n)
+	)
+	for i, it := range items {
+		p := it.p
+		ids[i], reps[i], sender[i], subj[i], body[i], full[i] = it.id, p.RepID, p.Sender, p.Subject, p.BodyText, p.FullText
+		auto[i], warn[i], norm[i], trust[i], reason[i] = p.AutoReason, it.warn, it.norm, string(p.Trust), p.TrustReason
+	}
+	_, err := s.hot.Exec(ctx, tx, `update items i set state = 'processed', processed_at = $1,
+		claimed_by = '', last_error = '', sender = v.sender, rep_id = nullif(v.rep_id, 0), subject = v.subject,
+		body_text = v.body_text, full_text = v.full_text, auto_reason = v.auto_reason, warnings = v.warnings::jsonb,
+		normalized = v.normalized::jsonb, trust = v.trust, trust_reason = v.trust_reason
+		from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::text[], $12::text[])
+			as v(id, rep_id, sender, subject, body_text, full_text, auto_reason, warnings, normalized, trust, trust_reason)
+		where i.id = v.id`, now, pq.Array(ids), pq.Array(reps), pq.Array(sender), pq.Array(subj), pq.Array(body),
+		pq.Array(full), pq.Array(auto), pq.Array(warn), pq.Array(norm), pq.Array(trust), pq.Array(reason))
+	if err != nil {
+		return fmt.Errorf("complete items: %w", err)
+	}
+	return nil
+}
+
+// markNotified sets notified_at on the (item, owner) assignments given.
+func (s *Store) markNotified(ctx context.Context, tx *sqlx.Tx, pairs [][]any) error {
+	if len(pairs) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := []any{ts(s.now())}
+	b.WriteString(`update assignments set notified_at = ? where notified_at is null and (`)
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString("(item_id = ? and owner = ?)")
+		args = append(args, p...)
+	}
+	b.WriteString(")")
+	if _, err := tx.ExecContext(ctx, s.rebind(b.String()), args...); err != nil {
+		return fmt.Errorf("complete items: mark owners notified: %w", err)
+	}
+	return nil
 }
 
 // removal is what a manager removed from an item: a tag (kind, value) or
 // an owner (value).
 type removal struct{ what, kind, value string }
 
-// removals returns what managers removed from item id.
-func (s *Store) removals(ctx context.Context, tx *sqlx.Tx, id int64) (map[removal]bool, error) {
-	var rows []struct {
-		What  string `db:"what"`
-		Kind  string `db:"kind"`
-		Value string `db:"value"`
-	}
-	if err := tx.SelectContext(ctx, &rows, s.rebind(`select what, kind, value from manager_removals where item_id = ?`), id); err != nil {
-		return nil, fmt.Errorf("item %d: removals: %w", id, err)
-	}
-	out := make(map[removal]bool, len(rows))
-	for _, r := range rows {
-		out[removal{r.What, r.Kind, r.Value}] = true
-	}
-	return out, nil
+// lockName takes the PostgreSQL advisory lock on one name until tx ends
+// (lockNames).
+func (s *Store) lockName(ctx context.Context, tx *sqlx.Tx, name string) error {
+	return s.lockNames(ctx, tx, []string{name})
 }

@@ -114,8 +114,8 @@ func (s *Store) Assignments(ctx context.Context, itemID int64) ([]model.Assignme
 // Mailboxes returns the addresses of the mailboxes an item arrived in.
 func (s *Store) Mailboxes(ctx context.Context, itemID int64) ([]string, error) {
 	var out []string
-	err := s.db.SelectContext(ctx, &out, s.rebind(`select distinct mailbox from receipts
-		where item_id = ? and mailbox <> '' order by mailbox`), itemID)
+	err := s.hot.Select(ctx, nil, &out, `select distinct mailbox from receipts
+		where item_id = ? and mailbox <> '' order by mailbox`, itemID)
 	if err != nil {
 		return nil, fmt.Errorf("item %d mailboxes: %w", itemID, err)
 	}

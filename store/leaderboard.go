@@ -153,8 +153,8 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		Points int64 `db:"points"`
 		Found  bool  `db:"found"`
 	}
-	if err := s.db.GetContext(ctx, &mine, s.rebind(`select coalesce(max(points), 0) as points, count(*) > 0 as found
-		from rep_month_totals where month = ? and rep_id = ?`), string(q.Month), q.RepID); err != nil {
+	if err := s.hot.Get(ctx, nil, &mine, `select coalesce(max(points), 0) as points, count(*) > 0 as found
+		from rep_month_totals where month = ? and rep_id = ?`, string(q.Month), q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
 	}
 	total := mine.Points + int64(q.Pending)
@@ -162,9 +162,14 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		Above  int64 `db:"above"`
 		Others int64 `db:"others"`
 	}
-	if err := s.db.GetContext(ctx, &row, s.rebind(`select coalesce(sum(case when points > ? then 1 else 0 end), 0) as above,
-		count(*) as others from rep_month_totals where month = ? and rep_id <> ?`), total, string(q.Month), q.RepID); err != nil {
+	if err := s.hot.Get(ctx, nil, &row, `select coalesce(sum(case when points > ? then 1 else 0 end), 0) as above,
+		count(*) as others from rep_month_totals where month = ? and rep_id <> ?`, total, string(q.Month), q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
+	}
+	if len(q.Others) > 0 {
+		if err := s.rankOthers(ctx, q, total, &row.Above, &row.Others); err != nil {
+			return t, err
+		}
 	}
 	t.Points, t.Ranked = int(total), int(row.Others)
 	if mine.Found || q.Pending != 0 {
@@ -172,8 +177,8 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 	}
 
 	var all int64
-	if err := s.db.GetContext(ctx, &all, s.rebind(`select coalesce(sum(points), 0) from rep_month_totals
-		where rep_id = ?`), q.RepID); err != nil {
+	if err := s.hot.Get(ctx, nil, &all, `select coalesce(sum(points), 0) from rep_month_totals
+		where rep_id = ?`, q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d all time: %w", q.RepID, err)
 	}
 	t.AllTime = int(all) + q.Pending
@@ -198,4 +203,48 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		t.Counts[c.Reason] = c.N
 	}
 	return t, nil
+}
+
+// rankOthers counts, into above and others, the points about to be
+// written for other reps (q.Others) as if written: a rep they lift above
+// total is above, and a rep without points this month yet is ranked.
+func (s *Store) rankOthers(ctx context.Context, q model.TallyQuery, total int64, above, others *int64) error {
+	ids := make([]int64, 0, len(q.Others))
+	for id := range q.Others {
+		if id != q.RepID {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query, args, err := sqlx.In(`select rep_id, points from rep_month_totals where month = ? and rep_id in (?)`, string(q.Month), ids)
+	if err != nil {
+		return err
+	}
+	var rows []struct {
+		RepID  int64 `db:"rep_id"`
+		Points int64 `db:"points"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(query), args...); err != nil {
+		return fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
+	}
+	written := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		written[r.RepID] = r.Points
+	}
+	for _, id := range ids {
+		was, found := written[id]
+		now := was + int64(q.Others[id])
+		if !found {
+			*others++
+		}
+		switch wasAbove := found && was > total; {
+		case now > total && !wasAbove:
+			*above++
+		case now <= total && wasAbove:
+			*above--
+		}
+	}
+	return nil
 }

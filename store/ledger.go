@@ -46,23 +46,26 @@ func entries(rows []ledgerRow) []model.LedgerEntry {
 
 const ledgerCols = `id, rep_id, item_id, points, reason, month, actor, created_at`
 
-// writeLedger appends entries for item id; an entry already paid for the
-// same (item, reason) is skipped, so retries and replays pay nothing twice.
-func (s *Store) writeLedger(ctx context.Context, tx *sqlx.Tx, id int64, paid []model.LedgerEntry) error {
-	rows := make([][]any, 0, len(paid))
+// ledgerRows appends the ledger rows of item id's entries to rows.
+func (s *Store) ledgerRows(rows [][]any, id int64, paid []model.LedgerEntry) [][]any {
+	now := ts(s.now())
 	for _, e := range paid {
 		actor := e.Actor
 		if actor == "" {
 			actor = "earshot"
 		}
-		rows = append(rows, []any{e.RepID, id, e.Points, e.Reason, string(e.Month), actor, ts(s.now())})
+		rows = append(rows, []any{e.RepID, id, e.Points, e.Reason, string(e.Month), actor, now})
 	}
-	// One statement: the totals trigger runs once per statement.
-	if err := s.insertRows(ctx, tx, "points_ledger", []string{"rep_id", "item_id", "points", "reason", "month", "actor", "created_at"},
-		rows, "on conflict (item_id, reason) do nothing"); err != nil {
-		return fmt.Errorf("item %d: points: %w", id, err)
-	}
-	return nil
+	return rows
+}
+
+// insertLedger appends ledger rows made by ledgerRows; an entry already
+// paid for the same (item, reason) is skipped, so retries and replays pay
+// nothing twice. One statement for up to 500 rows: the totals trigger runs
+// once per statement.
+func (s *Store) insertLedger(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
+	return s.insertRows(ctx, tx, "points_ledger", []string{"rep_id", "item_id", "points", "reason", "month", "actor", "created_at"},
+		rows, "on conflict (item_id, reason) do nothing")
 }
 
 // validAdjustment checks a manager's adjustment and gives its reason the
@@ -104,8 +107,8 @@ func (s *Store) AdjustPoints(ctx context.Context, e model.LedgerEntry) (model.Le
 // ItemLedger returns the entries paid for an item, oldest first.
 func (s *Store) ItemLedger(ctx context.Context, itemID int64) ([]model.LedgerEntry, error) {
 	var rows []ledgerRow
-	err := s.db.SelectContext(ctx, &rows, s.rebind(`select `+ledgerCols+` from points_ledger
-		where item_id = ? order by id`), itemID)
+	err := s.hot.Select(ctx, nil, &rows, `select `+ledgerCols+` from points_ledger
+		where item_id = ? order by id`, itemID)
 	if err != nil {
 		return nil, fmt.Errorf("item %d ledger: %w", itemID, err)
 	}
@@ -127,8 +130,8 @@ func (s *Store) RepLedger(ctx context.Context, repID int64, month model.Month) (
 // for an item other than exceptItem.
 func (s *Store) HasLedgerReason(ctx context.Context, repID int64, month model.Month, reason string, exceptItem int64) (bool, error) {
 	var n int
-	err := s.db.GetContext(ctx, &n, s.rebind(`select count(*) from points_ledger
-		where rep_id = ? and month = ? and reason = ? and (item_id is null or item_id <> ?)`),
+	err := s.hot.Get(ctx, nil, &n, `select count(*) from points_ledger
+		where rep_id = ? and month = ? and reason = ? and (item_id is null or item_id <> ?)`,
 		repID, string(month), reason, exceptItem)
 	if err != nil {
 		return false, fmt.Errorf("rep %d ledger %s %s: %w", repID, month, reason, err)
@@ -160,7 +163,7 @@ func (s *Store) competitorReported(ctx context.Context, q sqlx.QueryerContext, c
 // ItemDuplicateOf returns the item an item duplicates, or 0.
 func (s *Store) ItemDuplicateOf(ctx context.Context, itemID int64) (int64, error) {
 	var dup sql.NullInt64
-	err := s.db.GetContext(ctx, &dup, s.rebind(`select duplicate_of from items where id = ?`), itemID)
+	err := s.hot.Get(ctx, nil, &dup, `select duplicate_of from items where id = ?`, itemID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("item %d: %w", itemID, ErrNotFound)
 	}
@@ -168,4 +171,13 @@ func (s *Store) ItemDuplicateOf(ctx context.Context, itemID int64) (int64, error
 		return 0, fmt.Errorf("item %d duplicate: %w", itemID, err)
 	}
 	return dup.Int64, nil
+}
+
+// writeLedger appends entries for item id; an entry already paid for the
+// same (item, reason) is skipped.
+func (s *Store) writeLedger(ctx context.Context, tx *sqlx.Tx, id int64, paid []model.LedgerEntry) error {
+	if err := s.insertLedger(ctx, tx, s.ledgerRows(nil, id, paid)); err != nil {
+		return fmt.Errorf("item %d: points: %w", id, err)
+	}
+	return nil
 }

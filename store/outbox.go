@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -22,9 +23,13 @@ type outboxRow struct {
 	Recipient string        `db:"recipient"`
 	Subject   string        `db:"subject"`
 	// Body is the whole RFC 5322 message for email, the text for SMS.
-	Body   []byte `db:"body"`
-	State  string `db:"state"`
-	Reason string `db:"reason"`
+	Body []byte `db:"body"`
+	// OriginalAt and OriginalEncoding say where an owner notice's original
+	// goes (model.Deferred).
+	OriginalAt       int    `db:"original_at"`
+	OriginalEncoding string `db:"original_encoding"`
+	State            string `db:"state"`
+	Reason           string `db:"reason"`
 	// Attempts counts send attempts; NextAttemptAt is when the next is due.
 	Attempts      int       `db:"attempts"`
 	NextAttemptAt time.Time `db:"next_attempt_at"`
@@ -41,6 +46,7 @@ func (r outboxRow) message() model.OutboxMessage {
 	return model.OutboxMessage{
 		ID: r.ID, ItemID: r.ItemID.Int64, Kind: model.OutboxKind(r.Kind), Channel: model.Channel(r.Channel),
 		Recipient: r.Recipient, Subject: r.Subject, Body: r.Body, State: model.OutboxState(r.State), Reason: r.Reason,
+		Original: model.Deferred{At: r.OriginalAt, Encoding: r.OriginalEncoding},
 		Attempts: r.Attempts, NextAttemptAt: r.NextAttemptAt, ClaimedBy: r.ClaimedBy, LastError: r.LastError,
 		ProviderID: r.ProviderID, CreatedAt: r.CreatedAt, SentAt: r.SentAt.Time,
 	}
@@ -54,7 +60,7 @@ func messages(rows []outboxRow) []model.OutboxMessage {
 	return out
 }
 
-const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state, reason, attempts,
+const outboxCols = `id, item_id, kind, channel, recipient, subject, body, original_at, original_encoding, state, reason, attempts,
 	next_attempt_at, claimed_by, last_error, provider_id, created_at, sent_at`
 
 // writeOutbox enqueues messages for item id; a message already enqueued
@@ -63,7 +69,15 @@ const outboxCols = `id, item_id, kind, channel, recipient, subject, body, state,
 // single item (id 0: a digest, a reminder) have a null item_id, which the
 // unique key does not dedupe: the caller's transaction records them.
 func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []model.OutboxMessage) error {
-	rows := make([][]any, 0, len(msgs))
+	if err := s.insertOutbox(ctx, tx, s.outboxRows(nil, id, msgs)); err != nil {
+		return fmt.Errorf("item %d: enqueue messages: %w", id, err)
+	}
+	return nil
+}
+
+// outboxRows appends the outbox rows of item id's messages to rows.
+func (s *Store) outboxRows(rows [][]any, id int64, msgs []model.OutboxMessage) [][]any {
+	now := ts(s.now())
 	for _, m := range msgs {
 		state := m.State
 		if state == "" {
@@ -73,27 +87,35 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []m
 		if body == nil {
 			body = []byte{}
 		}
-		key := m.RecipientKey
-		if key == "" {
-			key = strings.ToLower(strings.TrimSpace(m.Recipient))
-		}
+		key := outboxKey(m)
 		_, domain, _ := strings.Cut(key, "@")
 		rows = append(rows, []any{nullID(id), string(m.Kind), string(m.Channel), m.Recipient, key, domain, m.Subject,
-			body, string(state), m.Reason, ts(s.now()), ts(s.now())})
+			body, m.Original.At, m.Original.Encoding, string(state), m.Reason, now, now})
 	}
-	if err := s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
-		"recipient_domain", "subject", "body",
+	return rows
+}
+
+// outboxKey is the recipient key a message is counted under by the caps.
+func outboxKey(m model.OutboxMessage) string {
+	if m.RecipientKey != "" {
+		return m.RecipientKey
+	}
+	return strings.ToLower(strings.TrimSpace(m.Recipient))
+}
+
+// insertOutbox inserts outbox rows made by outboxRows.
+func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
+	return s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
+		"recipient_domain", "subject", "body", "original_at", "original_encoding",
 		"state", "reason", "next_attempt_at", "created_at"}, rows,
 		// A message enqueued before stays as it is, but for a suppressed one
 		// that may go out now (a manager credited the item).
 		`on conflict (item_id, kind, recipient) do update set subject = excluded.subject, body = excluded.body,
+			original_at = excluded.original_at, original_encoding = excluded.original_encoding,
 			state = excluded.state, reason = excluded.reason, recipient_key = excluded.recipient_key,
 			recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
 			created_at = excluded.created_at
-		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'`); err != nil {
-		return fmt.Errorf("item %d: enqueue messages: %w", id, err)
-	}
-	return nil
+		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'`)
 }
 
 // ClaimOutbox leases up to n due pending messages to worker for lease,
@@ -102,9 +124,10 @@ func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []m
 // workers never get the same message: PostgreSQL skips rows other
 // transactions locked, SQLite has a single writer.
 func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease time.Duration) ([]model.OutboxMessage, error) {
-	var rows []outboxRow
+	var msgs []model.OutboxMessage
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		rows = nil
+		var rows []outboxRow
+		msgs = nil
 		ids, err := s.claimDue(ctx, tx, "outbox", "pending", worker, n, lease)
 		if err != nil || len(ids) == 0 {
 			return err
@@ -113,12 +136,33 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 		if err != nil {
 			return err
 		}
-		return tx.SelectContext(ctx, &rows, s.rebind(q), args...)
+		if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+			return err
+		}
+		msgs = messages(rows)
+		return s.loadOriginals(ctx, tx, msgs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
-	return messages(rows), nil
+	return msgs, nil
+}
+
+// loadOriginals reads, through q, the raw item each owner notice in msgs
+// leaves out (model.Deferred), for the sender to splice in.
+func (s *Store) loadOriginals(ctx context.Context, q sqlx.QueryerContext, msgs []model.OutboxMessage) error {
+	for i, m := range msgs {
+		if m.Original.At <= 0 || m.ItemID == 0 {
+			continue
+		}
+		data, err := s.readRaw(ctx, q, m.ItemID, nil)
+		if err != nil {
+			return fmt.Errorf("outbox %d: original: %w", m.ID, err)
+		}
+		m.Original.Data = data
+		msgs[i] = m
+	}
+	return nil
 }
 
 // MarkOutboxSent records that a pending message was sent, with the
@@ -126,13 +170,45 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 // message did go out, and recording it spares a second copy.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, providerID string) error {
 	now := ts(s.now())
-	res, err := s.db.ExecContext(ctx, s.rebind(`update outbox set state = 'sent', provider_id = ?, sent_at = ?,
-		claimed_by = '', last_error = '' where id = ? and state = 'pending'`), providerID, now, id)
+	res, err := s.hot.Exec(ctx, nil, `update outbox set state = 'sent', provider_id = ?, sent_at = ?,
+		claimed_by = '', last_error = '' where id = ? and state = 'pending'`, providerID, now, id)
 	if err != nil {
 		return fmt.Errorf("mark outbox %d sent: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("mark outbox %d sent: %w", id, ErrNotClaimed)
+	}
+	return nil
+}
+
+// MarkOutboxSentBatch records that pending messages were sent, each with
+// the provider's id, in one statement. Like MarkOutboxSent it holds even
+// when the worker's lease ran out; a message no longer pending (another
+// worker sent it meanwhile) is left as it is.
+func (s *Store) MarkOutboxSentBatch(ctx context.Context, sent []model.SentMessage) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	now := ts(s.now())
+	if s.dialect != Postgres {
+		return s.inTx(ctx, func(tx *sqlx.Tx) error {
+			for _, m := range sent {
+				if _, err := s.hot.Exec(ctx, tx, `update outbox set state = 'sent', provider_id = ?, sent_at = ?,
+					claimed_by = '', last_error = '' where id = ? and state = 'pending'`, m.ProviderID, now, m.ID); err != nil {
+					return fmt.Errorf("mark outbox %d sent: %w", m.ID, err)
+				}
+			}
+			return nil
+		})
+	}
+	ids, providers := make([]int64, len(sent)), make([]string, len(sent))
+	for i, m := range sent {
+		ids[i], providers[i] = m.ID, m.ProviderID
+	}
+	if _, err := s.hot.Exec(ctx, nil, `update outbox o set state = 'sent', provider_id = v.provider_id, sent_at = $1,
+		claimed_by = '', last_error = '' from unnest($2::bigint[], $3::text[]) as v(id, provider_id)
+		where o.id = v.id and o.state = 'pending'`, now, pq.Array(ids), pq.Array(providers)); err != nil {
+		return fmt.Errorf("mark %d outbox messages sent: %w", len(sent), err)
 	}
 	return nil
 }
@@ -170,29 +246,38 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 
 // AckCounts counts the acks that were not suppressed, for the caps: to
 // one recipient and to one domain since the day began, and in the last
-// hour all of them and those to senders outside the roster.
+// hour all of them and those to senders outside the roster. Each count
+// walks its own index and stops at its bound in q.Upto, so the cost of a
+// cap check does not grow with the day's acks.
 func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
 	var c model.AckCounts
-	err := s.db.GetContext(ctx, &c, s.rebind(`select
-			coalesce(sum(case when o.recipient_key = ? and o.created_at >= ? then 1 else 0 end), 0) as recipient,
-			coalesce(sum(case when o.recipient_domain = ? and o.created_at >= ? then 1 else 0 end), 0) as domain,
-			coalesce(sum(case when o.created_at >= ? then 1 else 0 end), 0) as hour,
-			coalesce(sum(case when o.created_at >= ? and i.trust = 'open' then 1 else 0 end), 0) as openhour
-		from outbox o left join items i on i.id = o.item_id
-		where o.kind = 'ack' and o.state <> 'suppressed' and o.created_at >= ?`),
-		q.RecipientKey, ts(q.Day), q.Domain, ts(q.Day), ts(q.Hour), ts(q.Hour), ts(earliest(q.Day, q.Hour)))
-	if err != nil {
-		return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
+	for _, n := range []struct {
+		into  *int
+		upto  int
+		query string
+		args  []any
+	}{
+		{&c.Recipient, q.Upto.Recipient, `select count(*) from (select 1 from outbox
+			where kind = 'ack' and recipient_key = ? and created_at >= ? and state <> 'suppressed' limit ?) n`,
+			[]any{q.RecipientKey, ts(q.Day)}},
+		{&c.Domain, q.Upto.Domain, `select count(*) from (select 1 from outbox
+			where kind = 'ack' and recipient_domain = ? and created_at >= ? and state <> 'suppressed' limit ?) n`,
+			[]any{q.Domain, ts(q.Day)}},
+		{&c.Hour, q.Upto.Hour, `select count(*) from (select 1 from outbox
+			where kind = 'ack' and created_at >= ? and state <> 'suppressed' limit ?) n`,
+			[]any{ts(q.Hour)}},
+		{&c.OpenHour, q.Upto.OpenHour, `select count(*) from (select 1 from outbox o join items i on i.id = o.item_id
+			where o.kind = 'ack' and o.created_at >= ? and o.state <> 'suppressed' and i.trust = 'open' limit ?) n`,
+			[]any{ts(q.Hour)}},
+	} {
+		if n.upto <= 0 {
+			continue
+		}
+		if err := s.hot.Get(ctx, nil, n.into, n.query, append(n.args, n.upto)...); err != nil {
+			return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
+		}
 	}
 	return c, nil
-}
-
-// earliest returns the earlier of two times.
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // acksSince counts the acks to a recipient key since a time that were not

@@ -147,7 +147,8 @@ func TestOutboxEnqueueOnce(t *testing.T) {
 
 // The caps count acks by folded recipient and by domain since the day
 // began, and all acks and those to senders outside the roster in the
-// last hour; suppressed acks and other messages do not count.
+// last hour; suppressed acks and other messages do not count. Each count
+// stops at its bound, and a count without one is not taken.
 func TestAckCounts(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
@@ -183,8 +184,19 @@ func TestAckCounts(t *testing.T) {
 			{"a later day counts nothing of before",
 				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start.Add(24 * time.Hour), Hour: start.Add(24 * time.Hour)},
 				model.AckCounts{}},
+			{"each count stops at its bound",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start, Hour: start,
+					Upto: model.AckCounts{Recipient: 1, Domain: 1, Hour: 2, OpenHour: 1}},
+				model.AckCounts{Recipient: 1, Domain: 1, Hour: 2, OpenHour: 1}},
+			{"and a count without a bound is not taken",
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start, Hour: start,
+					Upto: model.AckCounts{Hour: 100}},
+				model.AckCounts{Hour: 3}},
 		}
 		for _, c := range cases {
+			if c.q.Upto == (model.AckCounts{}) {
+				c.q.Upto = model.AckCounts{Recipient: 100, Domain: 100, Hour: 100, OpenHour: 100}
+			}
 			if got, err := s.AckCounts(ctx, c.q); err != nil || got != c.want {
 				t.Errorf("%s: %+v %v, want %+v", c.name, got, err, c.want)
 			}
@@ -236,6 +248,42 @@ func TestOutboxConcurrentWorkers(t *testing.T) {
 		wg.Wait()
 		if len(seen) != 60 {
 			t.Errorf("claimed %d messages, want 60", len(seen))
+		}
+	})
+}
+
+// A batch of messages is marked sent in one call, each with its
+// provider's id; a message sent already keeps its first mark.
+func TestOutboxMarkSentBatch(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		item, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{
+			ack("ana@example.test"), ack("bo@example.test"), ack("cy@example.test")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ClaimOutbox(ctx, "w1", 10, time.Minute)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("claim = %d messages, %v", len(got), err)
+		}
+		if err := s.MarkOutboxSent(ctx, got[0].ID, "first"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkOutboxSentBatch(ctx, []model.SentMessage{{ID: got[0].ID, ProviderID: "again"},
+			{ID: got[1].ID, ProviderID: "id-b"}, {ID: got[2].ID, ProviderID: "id-c"}}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := s.ItemOutbox(ctx, item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"ana@example.test": "first", "bo@example.test": "id-b", "cy@example.test": "id-c"}
+		for _, m := range msgs {
+			if m.State != model.OutboxSent || m.ProviderID != want[m.Recipient] || m.SentAt.IsZero() || m.ClaimedBy != "" {
+				t.Errorf("%s: %s %q sent at %v claimed by %q; want sent with %q", m.Recipient, m.State, m.ProviderID,
+					m.SentAt, m.ClaimedBy, want[m.Recipient])
+			}
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,21 +330,7 @@ func BenchmarkTallyPostgres(b *testing.B) {
 func completeRace(t *testing.T, s *store.Store, n int, at time.Time, result func(model.Item) model.Processed) (won, lost int) {
 	t.Helper()
 	ctx := context.Background()
-	if err := s.EnsureSource(ctx, "race", "imap"); err != nil {
-		t.Fatal(err)
-	}
-	var raw []model.RawItem
-	for i := range n {
-		raw = append(raw, model.RawItem{SourceKey: fmt.Sprintf("race-%d", i), Kind: "email",
-			ContentHash: fmt.Sprintf("race-%d", i), Raw: []byte("x"), ReceivedAt: at})
-	}
-	if _, err := s.Receive(ctx, model.Batch{Source: "race", Items: raw}); err != nil {
-		t.Fatal(err)
-	}
-	claimed, err := s.Claim(ctx, "w", n, time.Minute)
-	if err != nil || len(claimed) != n {
-		t.Fatalf("claimed %d, %v", len(claimed), err)
-	}
+	claimed := receiveAndClaim(t, s, n, at)
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -370,6 +357,58 @@ func completeRace(t *testing.T, s *store.Store, n int, at time.Time, result func
 	close(start)
 	wg.Wait()
 	return won, lost
+}
+
+// completeBatch receives n items received at at, claims them, and
+// completes them in one batch with the result of result; it returns how
+// many completed and how many were left out with ErrConflict.
+func completeBatch(t *testing.T, s *store.Store, n int, at time.Time, result func(model.Item) model.Processed) (won, lost int) {
+	t.Helper()
+	var batch []store.Done
+	for _, it := range receiveAndClaim(t, s, n, at) {
+		batch = append(batch, store.Done{ID: it.ID, P: result(it)})
+	}
+	errs, err := s.CompleteBatch(context.Background(), "w", batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, store.ErrConflict):
+			lost++
+		default:
+			t.Errorf("item %d: %v", batch[i].ID, err)
+		}
+	}
+	return won, lost
+}
+
+// raceItems numbers the items receiveAndClaim receives.
+var raceItems atomic.Int64
+
+// receiveAndClaim receives n items received at at and claims them for
+// worker "w".
+func receiveAndClaim(t *testing.T, s *store.Store, n int, at time.Time) []model.Item {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.EnsureSource(ctx, "race", "imap"); err != nil {
+		t.Fatal(err)
+	}
+	var raw []model.RawItem
+	for range n {
+		key := fmt.Sprintf("race-%d", raceItems.Add(1))
+		raw = append(raw, model.RawItem{SourceKey: key, Kind: "email", ContentHash: key, Raw: []byte("x"), ReceivedAt: at})
+	}
+	if _, err := s.Receive(ctx, model.Batch{Source: "race", Items: raw}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.Claim(ctx, "w", n, time.Minute)
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	return claimed
 }
 
 // Of several items completing at once, each paying the first-report bonus
@@ -422,9 +461,86 @@ func TestAckCapRace(t *testing.T) {
 		if won != max || lost != racers-max {
 			t.Fatalf("%d completed, %d refused; want %d and %d", won, lost, max, racers-max)
 		}
-		c, err := s.AckCounts(context.Background(), model.AckQuery{RecipientKey: "ana@example.test", Day: since, Hour: since})
+		c, err := s.AckCounts(context.Background(), model.AckQuery{RecipientKey: "ana@example.test", Day: since, Hour: since,
+			Upto: model.AckCounts{Recipient: 1000}})
 		if err != nil || c.Recipient != max {
 			t.Errorf("%d acks enqueued, %v; want %d", c.Recipient, err, max)
+		}
+	})
+}
+
+// In one batch, the invariants hold item by item as if the items had
+// completed one at a time: the batch's first report of a competitor wins
+// and the others are left out with ErrConflict; acks fill the daily cap
+// and no more; one first-intel bonus per rep and month. An item no longer
+// claimed is left out with ErrNotClaimed, and the rest are stored.
+func TestCompleteBatchInvariants(t *testing.T) {
+	at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ids := dashReps(t, s, "ana/West")
+		t.Run("first report", func(t *testing.T) {
+			won, lost := completeBatch(t, s, 4, at, func(it model.Item) model.Processed {
+				return model.Processed{RepID: ids["ana"],
+					Tags:   []model.Tag{{Kind: "competitor", Value: "Zeta", Origin: "alias"}},
+					Ledger: paid(ids["ana"], "2026-03", "bonus:new-competitor:Zeta", 2),
+					FirstReports: []model.FirstReport{{Competitor: "Zeta",
+						Since: it.ReceivedAt.Add(-30 * 24 * time.Hour), Until: it.ReceivedAt}}}
+			})
+			if won != 1 || lost != 3 {
+				t.Fatalf("%d completed, %d left out; want 1 and 3", won, lost)
+			}
+		})
+		t.Run("ack cap", func(t *testing.T) {
+			since := clk.Now().Add(-time.Hour)
+			won, lost := completeBatch(t, s, 5, at, func(model.Item) model.Processed {
+				return model.Processed{RepID: ids["ana"],
+					Outbox: []model.OutboxMessage{{Kind: "ack", Channel: "email", Recipient: "Capped@example.test",
+						Body: []byte("Subject: thanks\r\n\r\nx\r\n")}},
+					AckCap: &model.AckCap{Recipient: "capped@example.test", Since: since, Max: 2}}
+			})
+			if won != 2 || lost != 3 {
+				t.Fatalf("%d completed, %d left out; want 2 and 3", won, lost)
+			}
+		})
+		t.Run("first intel", func(t *testing.T) {
+			won, lost := completeBatch(t, s, 3, at, func(model.Item) model.Processed {
+				return model.Processed{RepID: ids["ana"], Ledger: paid(ids["ana"], "2026-04", "bonus:first-intel-of-month", 2)}
+			})
+			if won != 1 || lost != 2 {
+				t.Fatalf("%d completed, %d left out; want 1 and 2", won, lost)
+			}
+			// Against the database too: a later batch pays no second bonus.
+			if won, lost = completeBatch(t, s, 1, at, func(model.Item) model.Processed {
+				return model.Processed{RepID: ids["ana"], Ledger: paid(ids["ana"], "2026-04", "bonus:first-intel-of-month", 2)}
+			}); won != 0 || lost != 1 {
+				t.Fatalf("%d completed, %d left out; want 0 and 1", won, lost)
+			}
+		})
+		t.Run("not claimed", func(t *testing.T) {
+			claimed := receiveAndClaim(t, s, 2, at)
+			batch := []store.Done{{ID: claimed[0].ID, P: model.Processed{RepID: ids["ana"]}},
+				{ID: claimed[1].ID, P: model.Processed{RepID: ids["ana"]}}}
+			errs, err := s.CompleteBatch(context.Background(), "other", batch[:1])
+			if err != nil || !errors.Is(errs[0], store.ErrNotClaimed) {
+				t.Fatalf("another worker completed a claimed item: %v %v", errs, err)
+			}
+			if errs, err = s.CompleteBatch(context.Background(), "w", batch); err != nil || errs[0] != nil || errs[1] != nil {
+				t.Fatalf("the claimed items were not completed: %v %v", errs, err)
+			}
+			if errs, err = s.CompleteBatch(context.Background(), "w", batch); err != nil ||
+				!errors.Is(errs[0], store.ErrNotClaimed) || !errors.Is(errs[1], store.ErrNotClaimed) {
+				t.Fatalf("completed items were completed again: %v %v", errs, err)
+			}
+		})
+		var bonuses, acks int
+		if err := s.DB().Get(&bonuses, `select count(*) from points_ledger where reason = 'bonus:first-intel-of-month'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB().Get(&acks, `select count(*) from outbox where recipient_key = 'capped@example.test'`); err != nil {
+			t.Fatal(err)
+		}
+		if bonuses != 1 || acks != 2 {
+			t.Errorf("%d first-intel bonuses and %d capped acks stored, want 1 and 2", bonuses, acks)
 		}
 	})
 }

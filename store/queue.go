@@ -28,10 +28,14 @@ const rawChunk = 1 << 20
 // bytea as hex text, so one query for a 25 MB message would hold 75 MB;
 // chunks hold the message and one chunk. size is the item's RawSize.
 func (s *Store) ReadRaw(ctx context.Context, id, size int64) ([]byte, error) {
-	buf := make([]byte, 0, size)
+	return s.readRaw(ctx, s.db, id, make([]byte, 0, size))
+}
+
+// readRaw appends item id's raw bytes to buf, read in chunks through q.
+func (s *Store) readRaw(ctx context.Context, q sqlx.QueryerContext, id int64, buf []byte) ([]byte, error) {
 	for {
 		var chunk []byte
-		err := s.db.GetContext(ctx, &chunk, s.rebind(`select substr(raw, ?, ?) from items where id = ?`),
+		err := sqlx.GetContext(ctx, q, &chunk, s.rebind(`select substr(raw, ?, ?) from items where id = ?`),
 			len(buf)+1, rawChunk, id)
 		if err != nil {
 			return nil, fmt.Errorf("read item %d: %w", id, err)

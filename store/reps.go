@@ -113,8 +113,8 @@ func (s *Store) AddRepContact(ctx context.Context, repID int64, kind, value stri
 // or a Slack user ID.
 func (s *Store) RepByContact(ctx context.Context, kind, value string) (model.Rep, error) {
 	var r model.Rep
-	err := s.db.GetContext(ctx, &r, s.rebind(`select r.id, r.name, r.team, r.manager from reps r
-		join rep_contacts c on c.rep_id = r.id where c.kind = ? and c.value = ?`), kind, value)
+	err := s.hot.Get(ctx, nil, &r, `select r.id, r.name, r.team, r.manager from reps r
+		join rep_contacts c on c.rep_id = r.id where c.kind = ? and c.value = ?`, kind, value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("rep with %s %s: %w", kind, value, ErrNotFound)
 	}
@@ -151,7 +151,7 @@ func (s *Store) Reps(ctx context.Context) ([]model.Rep, error) {
 // RepByID returns one rep with contacts.
 func (s *Store) RepByID(ctx context.Context, id int64) (model.Rep, error) {
 	var r model.Rep
-	err := s.db.GetContext(ctx, &r, s.rebind(`select id, name, team, manager from reps where id = ?`), id)
+	err := s.hot.Get(ctx, nil, &r, `select id, name, team, manager from reps where id = ?`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("rep %d: %w", id, ErrNotFound)
 	}

@@ -14,16 +14,19 @@ import (
 const searchDoc = `to_tsvector('english', left(i.subject || ' ' || i.full_text || ' ' ||
 	coalesce(i.transcript, ''), 20000))`
 
-// queueSearch asks the search indexer to (re)index item id. Completion
+// queueSearch asks the search indexer to (re)index items. Completion
 // calls it; on SQLite, which searches by substring, it does nothing.
-func (s *Store) queueSearch(ctx context.Context, tx *sqlx.Tx, id int64) error {
-	if s.dialect != Postgres {
+func (s *Store) queueSearch(ctx context.Context, tx *sqlx.Tx, ids ...int64) error {
+	if s.dialect != Postgres || len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `insert into search_queue (item_id, queued_at) values ($1, $2)
-		on conflict (item_id) do nothing`, id, ts(s.now()))
-	if err != nil {
-		return fmt.Errorf("item %d: queue for search: %w", id, err)
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		rows[i] = []any{id, ts(s.now())}
+	}
+	if err := s.insertRows(ctx, tx, "search_queue", []string{"item_id", "queued_at"}, rows,
+		"on conflict (item_id) do nothing"); err != nil {
+		return fmt.Errorf("queue for search: %w", err)
 	}
 	return nil
 }

@@ -34,6 +34,8 @@ type Store struct {
 	dialect Dialect
 	now     func() time.Time
 	backoff func(attempts int) time.Duration
+	// hot runs the statements of every item as prepared statements.
+	hot *prepared
 
 	// beforeCommit, when set by a test, runs in Receive after the inserts
 	// and before the commit.
@@ -108,7 +110,9 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, cleanErr(err, pctx))
 	}
-	return &Store{db: db, dialect: dialect, now: o.Now, backoff: o.Backoff}, nil
+	s := &Store{db: db, dialect: dialect, now: o.Now, backoff: o.Backoff}
+	s.hot = &prepared{s: s}
+	return s, nil
 }
 
 func cleanErr(err error, ctx context.Context) error {
@@ -189,7 +193,10 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.hot.close()
+	return s.db.Close()
+}
 
 // rebind turns ? placeholders into the dialect's.
 func (s *Store) rebind(q string) string { return s.db.Rebind(q) }

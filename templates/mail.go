@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 )
 
@@ -43,6 +44,54 @@ type Attachment struct {
 	ContentType string
 	Filename    string
 	Data        []byte
+	// Deferred leaves Data out of the message: its part is written with
+	// its headers (its encoding chosen for Data) but an empty body, and
+	// BuildEmailDeferred says where the encoded Data goes. An owner
+	// notice is stored this way, the item keeping the one copy of the
+	// original, and completed with Splice when it is sent.
+	Deferred bool
+}
+
+// Gap is where a deferred attachment's data goes into a message: the
+// byte offset of its part's empty body and the transfer encoding its
+// part's header announces. The zero Gap defers nothing.
+type Gap struct {
+	At       int
+	Encoding string
+}
+
+// Splice completes a message built with a deferred attachment: data,
+// encoded as the part's header says, goes in at the gap. A message
+// without a gap is returned as it is.
+func Splice(msg []byte, g Gap, data []byte) ([]byte, error) {
+	if g.At <= 0 {
+		return msg, nil
+	}
+	if g.At > len(msg) {
+		return nil, fmt.Errorf("splice: offset %d is past the message's %d bytes", g.At, len(msg))
+	}
+	// The part's writer from go-message encodes the data exactly as the
+	// attachment's own writer would have: write an entity with just the
+	// transfer encoding, then drop its header.
+	var h message.Header
+	h.Set("Content-Transfer-Encoding", g.Encoding)
+	var body bytes.Buffer
+	w, err := message.CreateWriter(&body, h)
+	if err != nil {
+		return nil, fmt.Errorf("splice: %w", err)
+	}
+	head := body.Len()
+	if _, err := w.Write(data); err != nil {
+		return nil, fmt.Errorf("splice: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("splice: %w", err)
+	}
+	enc := body.Bytes()[head:]
+	out := make([]byte, 0, len(msg)+len(enc))
+	out = append(out, msg[:g.At]...)
+	out = append(out, enc...)
+	return append(out, msg[g.At:]...), nil
 }
 
 // BuildEmail writes an RFC 5322 message: multipart/alternative with the
@@ -50,11 +99,23 @@ type Attachment struct {
 // multipart/mixed when there are attachments. It returns the message and
 // its Message-ID (without <>).
 func BuildEmail(e Envelope, r Rendered, attachments ...Attachment) ([]byte, string, error) {
+	msg, id, gap, err := BuildEmailDeferred(e, r, attachments...)
+	if err == nil && gap != (Gap{}) {
+		return nil, "", errors.New("build email: a deferred attachment needs BuildEmailDeferred")
+	}
+	return msg, id, err
+}
+
+// BuildEmailDeferred is BuildEmail where one attachment may be deferred
+// (Attachment.Deferred): the message is returned without its data, and
+// the gap where Splice puts it.
+func BuildEmailDeferred(e Envelope, r Rendered, attachments ...Attachment) ([]byte, string, Gap, error) {
+	var gap Gap
 	if e.From == nil || len(e.To) == 0 {
-		return nil, "", errors.New("build email: from and to are required")
+		return nil, "", gap, errors.New("build email: from and to are required")
 	}
 	if e.AutoSubmitted == "" {
-		return nil, "", errors.New("build email: auto-submitted is required")
+		return nil, "", gap, errors.New("build email: auto-submitted is required")
 	}
 	var h mail.Header
 	h.SetDate(e.Date)
@@ -67,7 +128,7 @@ func BuildEmail(e Envelope, r Rendered, attachments ...Attachment) ([]byte, stri
 	if e.MessageID != "" {
 		h.SetMessageID(e.MessageID)
 	} else if err := h.GenerateMessageIDWithHostname(e.Hostname); err != nil {
-		return nil, "", fmt.Errorf("build email: message id: %w", err)
+		return nil, "", gap, fmt.Errorf("build email: message id: %w", err)
 	}
 	h.SetMsgIDList("In-Reply-To", e.InReplyTo)
 	h.SetMsgIDList("References", e.References)
@@ -78,40 +139,47 @@ func BuildEmail(e Envelope, r Rendered, attachments ...Attachment) ([]byte, stri
 	h.Set("MIME-Version", "1.0")
 	id, err := h.MessageID()
 	if err != nil {
-		return nil, "", fmt.Errorf("build email: message id: %w", err)
+		return nil, "", gap, fmt.Errorf("build email: message id: %w", err)
 	}
 
 	var buf bytes.Buffer
 	if len(attachments) == 0 {
 		w, err := mail.CreateInlineWriter(&buf, h)
 		if err != nil {
-			return nil, "", fmt.Errorf("build email: %w", err)
+			return nil, "", gap, fmt.Errorf("build email: %w", err)
 		}
 		if err := writeAlternatives(w, r); err != nil {
-			return nil, "", err
+			return nil, "", gap, err
 		}
-		return buf.Bytes(), id, nil
+		return buf.Bytes(), id, gap, nil
 	}
 	w, err := mail.CreateWriter(&buf, h)
 	if err != nil {
-		return nil, "", fmt.Errorf("build email: %w", err)
+		return nil, "", gap, fmt.Errorf("build email: %w", err)
 	}
 	iw, err := w.CreateInline()
 	if err != nil {
-		return nil, "", fmt.Errorf("build email: %w", err)
+		return nil, "", gap, fmt.Errorf("build email: %w", err)
 	}
 	if err := writeAlternatives(iw, r); err != nil {
-		return nil, "", err
+		return nil, "", gap, err
 	}
 	for _, a := range attachments {
-		if err := writeAttachment(w, a); err != nil {
-			return nil, "", err
+		if a.Deferred && gap != (Gap{}) {
+			return nil, "", gap, errors.New("build email: only one attachment may be deferred")
+		}
+		at, enc, err := writeAttachment(w, &buf, a)
+		if err != nil {
+			return nil, "", gap, err
+		}
+		if a.Deferred {
+			gap = Gap{At: at, Encoding: enc}
 		}
 	}
 	if err := w.Close(); err != nil {
-		return nil, "", fmt.Errorf("build email: %w", err)
+		return nil, "", gap, fmt.Errorf("build email: %w", err)
 	}
-	return buf.Bytes(), id, nil
+	return buf.Bytes(), id, gap, nil
 }
 
 // writeAlternatives writes the text part and, when present, the HTML part.
@@ -137,29 +205,39 @@ func writeAlternatives(w *mail.InlineWriter, r Rendered) error {
 	return w.Close()
 }
 
-// writeAttachment writes one attachment. A message/rfc822 part keeps its
-// bytes as they are (RFC 2046 forbids base64 there) unless a line is too
-// long for SMTP.
-func writeAttachment(w *mail.Writer, a Attachment) error {
+// writeAttachment writes one attachment into buf through w. A
+// message/rfc822 part keeps its bytes as they are (RFC 2046 forbids base64
+// there) unless a line is too long for SMTP; anything else is base64. For
+// a deferred attachment it writes no data and returns the offset in buf
+// where its encoded data belongs, and the encoding.
+func writeAttachment(w *mail.Writer, buf *bytes.Buffer, a Attachment) (int, string, error) {
 	var ah mail.AttachmentHeader
 	ah.SetContentType(a.ContentType, nil)
 	if a.Filename != "" {
 		ah.SetFilename(a.Filename)
 	}
+	enc := "base64"
 	if strings.EqualFold(a.ContentType, "message/rfc822") && !hasLongLine(a.Data) {
-		ah.Set("Content-Transfer-Encoding", "8bit")
+		enc = "8bit"
 	}
+	ah.Set("Content-Transfer-Encoding", enc)
 	aw, err := w.CreateAttachment(ah)
 	if err != nil {
-		return fmt.Errorf("build email: attachment %s: %w", a.Filename, err)
+		return 0, "", fmt.Errorf("build email: attachment %s: %w", a.Filename, err)
 	}
-	if _, err := aw.Write(a.Data); err != nil {
-		return fmt.Errorf("build email: attachment %s: %w", a.Filename, err)
+	at := buf.Len()
+	if !a.Deferred {
+		if _, err := aw.Write(a.Data); err != nil {
+			return 0, "", fmt.Errorf("build email: attachment %s: %w", a.Filename, err)
+		}
 	}
 	if err := aw.Close(); err != nil {
-		return fmt.Errorf("build email: attachment %s: %w", a.Filename, err)
+		return 0, "", fmt.Errorf("build email: attachment %s: %w", a.Filename, err)
 	}
-	return nil
+	if a.Deferred && buf.Len() != at {
+		return 0, "", fmt.Errorf("build email: attachment %s: its part wrote %d bytes without data", a.Filename, buf.Len()-at)
+	}
+	return at, enc, nil
 }
 
 // hasLongLine reports a line longer than SMTP's 998 octets.

@@ -19,43 +19,82 @@ const clockTicks = 100
 // groupCPU returns the CPU seconds (user and system) used so far by the
 // live processes of a process group and the children of its leader: a
 // server and its helpers (PostgreSQL's backends start sessions of their
-// own, so they are found by their parent).
+// own, so they are found by their parent). The leader's own count of
+// children it has reaped (cutime, cstime) is added, so that a backend or
+// worker that exited during a measurement still counts.
 func groupCPU(pgid int) float64 {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var ticks int64
 	for _, path := range dirs {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		// Fields after the command name, which may hold spaces: state is
-		// field 3, ppid 4, pgrp 5, utime 14, stime 15.
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 13 {
+		f := statFields(path)
+		if f == nil {
 			continue
 		}
 		ppid, _ := strconv.Atoi(f[1])
 		if pg, _ := strconv.Atoi(f[2]); pg != pgid && ppid != pgid {
 			continue
 		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + st
+		ticks += fieldSum(f, 11, 12)
+		if pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path))); pid == pgid {
+			ticks += fieldSum(f, 13, 14)
+		}
 	}
 	return float64(ticks) / clockTicks
 }
 
+// pidCPU returns the CPU seconds a live process has used, or 0.
+func pidCPU(pid int) float64 {
+	f := statFields(fmt.Sprintf("/proc/%d/stat", pid))
+	if f == nil {
+		return 0
+	}
+	return float64(fieldSum(f, 11, 12)) / clockTicks
+}
+
+// statFields returns the fields of a /proc/PID/stat file after the
+// command name, which may hold spaces: f[0] is the state (field 3), f[1]
+// ppid, f[2] pgrp, f[11] utime, f[12] stime, f[13] cutime, f[14] cstime.
+// It returns nil for a process that is gone.
+func statFields(path string) []string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 15 {
+		return nil
+	}
+	return f
+}
+
+// fieldSum adds numeric fields of statFields.
+func fieldSum(f []string, idx ...int) int64 {
+	var n int64
+	for _, i := range idx {
+		v, _ := strconv.ParseInt(f[i], 10, 64)
+		n += v
+	}
+	return n
+}
+
 // cpuMeter measures the CPU seconds the servers of a run use between two
-// points, by process group.
+// points, by process group. The PostgreSQL backends of earbench's own
+// progress queries can be set apart (see exclude): they are the
+// measurement, not the work measured.
 type cpuMeter struct {
 	groups map[string]int // name → process group id
 	start  map[string]float64
 	t0     time.Time
+	// from, when set, is the group the excluded processes belong to,
+	// and pids lists them at the moment of a reading.
+	from     string
+	pids     func() []int
+	excluded map[int]float64 // pid → CPU seconds at the start
 }
 
 // newCPUMeter starts measuring the named process groups.
@@ -67,12 +106,34 @@ func newCPUMeter(groups map[string]int) *cpuMeter {
 	return m
 }
 
+// exclude sets apart, within group from, the CPU of the processes pids
+// returns (e.g. the backends serving earbench's own queries): Used
+// reports it as "observer" and leaves it out of from's figure. Call it
+// right after newCPUMeter.
+func (m *cpuMeter) exclude(from string, pids func() []int) {
+	m.from, m.pids, m.excluded = from, pids, map[int]float64{}
+	for _, pid := range pids() {
+		m.excluded[pid] = pidCPU(pid)
+	}
+}
+
 // Used returns the CPU seconds each group used since the start, and the
 // wall-clock seconds elapsed.
 func (m *cpuMeter) Used() map[string]float64 {
-	out := map[string]float64{"wall": round(time.Since(m.t0).Seconds())}
+	out := map[string]float64{"wall": round2(time.Since(m.t0).Seconds())}
+	var obs float64
+	if m.pids != nil {
+		for _, pid := range m.pids() {
+			obs += max(0, pidCPU(pid)-m.excluded[pid])
+		}
+		out["observer"] = round2(obs)
+	}
 	for name, pgid := range m.groups {
-		out[name] = round(groupCPU(pgid) - m.start[name])
+		used := groupCPU(pgid) - m.start[name]
+		if name == m.from {
+			used -= obs
+		}
+		out[name] = round2(used)
 	}
 	return out
 }
@@ -153,3 +214,6 @@ func saveHeap(ctx context.Context, client *http.Client, url, path string) error 
 	}
 	return os.WriteFile(path, data, 0o644)
 }
+
+// round2 rounds CPU seconds to the clock's tick, 0.01 s.
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

@@ -35,6 +35,11 @@ type loadStats struct {
 // both mailboxes is appended to each (identical bytes: one item, two
 // receipts). progress, when not nil, is incremented per delivery.
 func load(ctx context.Context, c *corpus, addr string, from, to, conns int, progress *atomic.Int64) (loadStats, error) {
+	return loadInto(ctx, c, addr, "INBOX", from, to, conns, progress)
+}
+
+// loadInto is load into another folder of both users (it must exist).
+func loadInto(ctx context.Context, c *corpus, addr, folder string, from, to, conns int, progress *atomic.Int64) (loadStats, error) {
 	start := time.Now()
 	st := loadStats{Conns: 2 * conns, PerMailbox: map[string]int{}}
 	var mu sync.Mutex
@@ -42,7 +47,7 @@ func load(ctx context.Context, c *corpus, addr string, from, to, conns int, prog
 	for _, box := range []string{feedbackAddr, intelAddr} {
 		for k := range conns {
 			g.Go(func() error {
-				a, err := dialAppender(gctx, addr, box, passwords[box], "INBOX", 32)
+				a, err := dialAppender(gctx, addr, box, passwords[box], folder, 32)
 				if err != nil {
 					return err
 				}

@@ -2,7 +2,8 @@
 // private servers it starts and stops itself: a PostgreSQL cluster and a
 // Dovecot per scenario, all on 127.0.0.1, plus an SMTP sink of its own.
 //
-//	earbench bench  -earshot bin/earshot [-n 2000,10000] …   throughput, memory and idle latency
+//	earbench bench  -earshot bin/earshot [-n 2000,10000] …   throughput, CPU, memory and idle latency,
+//	                                                          PostgreSQL's floor and the n8n peer (-peer)
 //	earbench faults -earshot bin/earshot [-n 10000 -k 5] …   crash, restart and replica invariants
 //	earbench abuse  -earshot bin/earshot [-strangers 300] …  an outsider's attacks, as a table
 //
@@ -39,12 +40,14 @@ func main() {
 type flags struct {
 	earshot, dovecot, pgBin, results string
 	keep                             bool
-	sizes                            []int
-	daemonEnv                        []string
-	bench                            benchOptions
-	faults                           faultOptions
-	abuse                            abuseOptions
-	ci                               bool
+	// label names a bench results file that is meant to be committed.
+	label     string
+	sizes     []int
+	daemonEnv []string
+	bench     benchOptions
+	faults    faultOptions
+	abuse     abuseOptions
+	ci        bool
 }
 
 // parseFlags reads the flags of subcommand cmd.
@@ -67,6 +70,12 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fs.DurationVar(&b.duration, "duration", time.Minute, "bench: idle-latency probe duration")
 	fs.StringVar(&b.profile, "profile", "", "bench: run the profiling build and write CPU, allocation and heap profiles to this `directory` (no latency probe)")
 	fs.BoolVar(&b.skipLat, "no-latency", false, "bench: skip the idle-latency probe")
+	fs.StringVar(&b.peer, "peer", "n8n", "bench: the peer measured on the same mail, `n8n` or none (faults and abuse have none)")
+	fs.StringVar(&b.peerKit, "peer-kit", "../shared/peers/n8n", "bench: `directory` of the n8n kit (n8n-bench.sh, workflow.json, credentials.json)")
+	fs.StringVar(&b.peerCache, "peer-cache", defaultPeerCache(), "bench: `directory` the peer is installed into once and reused from")
+	fs.BoolVar(&b.pgFloor, "pg-floor", true, "bench: measure PostgreSQL's own rate at storing the same raw mail")
+	fs.StringVar(&b.note, "note", "", "bench: a `note` kept in the report (e.g. the machine was busy)")
+	fs.StringVar(&f.label, "label", "", "bench: write bench-<time>-`LABEL`.json, a file git keeps (see bench/README.md)")
 	fl := &f.faults
 	fs.IntVar(&fl.kills, "k", 5, "faults: kill -9 the daemon this many times during ingest")
 	fs.DurationVar(&fl.sourceLease, "source-lease", 15*time.Second, "faults: workers.source_lease")
@@ -89,11 +98,26 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	}
 	b.conns, b.items, b.batch, b.seed = *conns, *items, *batch, *seed
 	fl.conns, fl.items, fl.batch, fl.seed = *conns, *items, *batch, *seed
+	if cmd != "bench" {
+		b.peer = "none"
+	}
 	switch cmd {
 	case "bench":
 		b.sizes = f.sizes
 		if len(b.sizes) == 0 {
 			b.sizes = []int{2000, 10000}
+		}
+		if b.profile != "" && !isSet(fs, "peer") {
+			b.peer = "none"
+		}
+		if b.peer != "n8n" && b.peer != "none" {
+			return nil, fmt.Errorf("-peer %q: want n8n or none", b.peer)
+		}
+		if b.peerKit, err = filepath.Abs(b.peerKit); err != nil {
+			return nil, err
+		}
+		if !validLabel(f.label) {
+			return nil, fmt.Errorf("-label %q: want letters, digits and dashes", f.label)
 		}
 	case "faults":
 		fl.n = 10000
@@ -158,7 +182,10 @@ func run(ctx context.Context, args []string) int {
 	)
 	switch args[0] {
 	case "bench":
-		report, err = runBench(ctx, env, f.bench)
+		var br *benchReport
+		br, err = runBench(ctx, env, f.bench)
+		report = br
+		summary = func() { br.printSummary(os.Stdout) }
 	case "abuse":
 		if f.ci {
 			prefix = "abuse-ci"
@@ -184,7 +211,7 @@ func run(ctx context.Context, args []string) int {
 		fmt.Fprintln(os.Stderr, "earbench: run directory kept:", env.dir)
 	}
 	// The CI run's report goes to its file only; its summary follows.
-	if werr := writeReport(f.results, prefix, report, !f.ci); werr != nil {
+	if werr := writeReport(f.results, prefix, f.label, report, !f.ci); werr != nil {
 		fmt.Fprintln(os.Stderr, "earbench:", werr)
 		err = errors.Join(err, werr)
 	}
@@ -223,9 +250,20 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
+// validLabel accepts "" and names of letters, digits and dashes.
+func validLabel(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return !strings.HasPrefix(s, "-")
+}
+
 // writeReport writes the report as JSON to dir/PREFIX-<timestamp>.json,
-// and prints it when print is set.
-func writeReport(dir, prefix string, report any, print bool) error {
+// or dir/PREFIX-<timestamp>-LABEL.json with a label, and prints it when
+// print is set.
+func writeReport(dir, prefix, label string, report any, print bool) error {
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
@@ -236,7 +274,11 @@ func writeReport(dir, prefix string, report any, print bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.json", prefix, time.Now().UTC().Format("20060102T150405Z")))
+	name := prefix + "-" + time.Now().UTC().Format("20060102T150405Z")
+	if label != "" {
+		name += "-" + label
+	}
+	path := filepath.Join(dir, name+".json")
 	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

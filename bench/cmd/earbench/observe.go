@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -14,15 +15,49 @@ type observer struct {
 	db *sql.DB
 }
 
+// observerApp is the application_name of earbench's own connections, by
+// which their backends are told apart from the daemon's.
+const observerApp = "earbench-observer"
+
 // openObserver connects to the database at url.
 func openObserver(ctx context.Context, url string) (*observer, error) {
-	db, err := sql.Open("postgres", url)
+	db, err := sql.Open("postgres", withApp(url, observerApp))
 	if err != nil {
 		return nil, fmt.Errorf("observe: %w", err)
 	}
 	db.SetMaxOpenConns(2)
 	db.SetConnMaxIdleTime(5 * time.Second)
 	return &observer{db: db}, nil
+}
+
+// withApp adds an application_name to a lib/pq URL.
+func withApp(url, app string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "application_name=" + app
+}
+
+// backendPIDs lists the server processes of every earbench connection
+// to the cluster (not only this database's): their CPU is the
+// measurement's, not the daemon's.
+func (o *observer) backendPIDs() []int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := o.db.QueryContext(ctx, `select pid from pg_stat_activity where application_name = $1`, observerApp)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // Close closes the connection pool.

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	"golang.org/x/sync/errgroup"
+)
+
+// pgFloor is PostgreSQL's own best rate at storing the corpus's distinct
+// messages raw, on the same server earshot uses: a table shaped like the
+// raw part of items (Message-ID, content hash with a unique index, bytea
+// raw message, size, time), bytes passed as binary parameters, in
+// batches. It is the floor earshot's intake is compared with.
+type pgFloor struct {
+	// Error says why the floor could not be measured.
+	Error    string `json:"error,omitempty"`
+	Messages int    `json:"messages"`
+	Bytes    int64  `json:"bytes"`
+	// Compression is the raw column's: lz4 when the server has it, else
+	// pglz (CompressionNote says why).
+	Compression     string `json:"compression"`
+	CompressionNote string `json:"compression_note,omitempty"`
+	// Best is the fastest of the variants; its rate is the floor.
+	Best       string  `json:"best"`
+	Seconds    float64 `json:"seconds"`
+	MsgsPerSec float64 `json:"msgs_per_s"`
+	MBPerSec   float64 `json:"mb_per_s"`
+	// PostgresCPUMsPerMsg is the CPU PostgreSQL spent per message in
+	// the best variant.
+	PostgresCPUMsPerMsg float64 `json:"postgres_cpu_ms_per_msg"`
+	// IngestRatio is earshot's intake alone (items per second) divided
+	// by the floor (messages per second): the share of PostgreSQL's best
+	// that earshot reaches when it stores the same messages.
+	IngestRatio float64       `json:"ingest_ratio_to_pg_floor"`
+	Variants    []floorResult `json:"variants"`
+}
+
+// floorResult is one way of inserting the messages.
+type floorResult struct {
+	Name       string  `json:"name"`
+	Conns      int     `json:"connections"`
+	Seconds    float64 `json:"seconds"`
+	MsgsPerSec float64 `json:"msgs_per_s"`
+	// CPU is PostgreSQL's CPU seconds meanwhile, and the wall time.
+	CPU map[string]float64 `json:"cpu_seconds"`
+}
+
+// floorBatch bounds one multi-row INSERT: rows, and bytes of raw mail.
+const (
+	floorBatchRows  = 64
+	floorBatchBytes = 8 << 20
+)
+
+// floorTable is the raw part of earshot's items table.
+const floorTable = `create table raw_floor (
+    id           bigserial primary key,
+    message_id   text not null,
+    content_hash text not null,
+    raw          bytea not null,
+    raw_size     bigint not null,
+    received_at  timestamptz not null
+)`
+
+// measurePGFloor writes the corpus's n distinct messages to a spool file
+// under dir (not timed: generating mail is not PostgreSQL's work), then
+// inserts them into database dbName in each variant, timed, and keeps
+// the fastest.
+func measurePGFloor(ctx context.Context, env *environment, dir, dbName string, c *corpus, n int) (*pgFloor, error) {
+	spool := dir + "/floor.spool"
+	fl := &pgFloor{Messages: n}
+	var err error
+	if fl.Bytes, err = writeSpool(spool, c, n); err != nil {
+		return nil, err
+	}
+	defer os.Remove(spool)
+	if err := env.pg.CreateDB(ctx, dbName); err != nil {
+		return nil, err
+	}
+	url := withApp(env.pg.URL(dbName), "earbench-floor")
+	variants := []struct {
+		name  string
+		conns int
+		copy  bool
+	}{
+		{"insert multi-row, binary parameters", 1, false},
+		{"insert multi-row, binary parameters, one connection per half", 2, false},
+		{"copy (text format)", 1, true},
+	}
+	for _, v := range variants {
+		note, err := resetFloorTable(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		fl.Compression, fl.CompressionNote = "lz4", note
+		if note != "" {
+			fl.Compression = "pglz"
+		}
+		meter := newCPUMeter(map[string]int{"postgres": env.pg.p.Pid()})
+		start := time.Now()
+		if err := insertSpool(ctx, url, spool, v.conns, v.copy); err != nil {
+			return nil, fmt.Errorf("pg floor: %s: %w", v.name, err)
+		}
+		el := time.Since(start).Seconds()
+		r := floorResult{Name: v.name, Conns: v.conns, Seconds: round3(el), MsgsPerSec: round(float64(n) / el), CPU: meter.Used()}
+		fl.Variants = append(fl.Variants, r)
+		slog.Info("pg floor", "variant", v.name, "seconds", r.Seconds, "msgs_per_s", r.MsgsPerSec, "cpu_seconds", r.CPU)
+		if fl.Best == "" || el < fl.Seconds {
+			fl.Best, fl.Seconds = v.name, el
+			fl.PostgresCPUMsPerMsg = round3(r.CPU["postgres"] * 1000 / float64(n))
+		}
+	}
+	fl.MsgsPerSec = round(float64(n) / fl.Seconds)
+	fl.MBPerSec = round(float64(fl.Bytes) / (1 << 20) / fl.Seconds)
+	fl.Seconds = round3(fl.Seconds)
+	return fl, nil
+}
+
+// resetFloorTable creates the table afresh. It returns why lz4 could not
+// be used, or "".
+func resetFloorTable(ctx context.Context, url string) (string, error) {
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		return "", fmt.Errorf("pg floor: %w", err)
+	}
+	defer db.Close()
+	for _, q := range []string{`drop table if exists raw_floor`, floorTable,
+		`create unique index raw_floor_content_hash on raw_floor (content_hash)`} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return "", fmt.Errorf("pg floor: %w", err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `alter table raw_floor alter column raw set compression lz4`); err != nil {
+		return "lz4 not supported by this server, pglz used: " + err.Error(), nil
+	}
+	return "", nil
+}
+
+// writeSpool generates messages [0, n) into path as records of
+// (length, sha256 hex, Message-ID, raw), and returns the raw bytes in all.
+func writeSpool(path string, c *corpus, n int) (int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, fmt.Errorf("pg floor: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var total int64
+	var hdr [8]byte
+	for i := range n {
+		m := c.message(i, false)
+		sum := sha256.Sum256(m.raw)
+		for _, field := range [][]byte{[]byte(hex.EncodeToString(sum[:])), []byte(m.id), m.raw} {
+			binary.LittleEndian.PutUint64(hdr[:], uint64(len(field)))
+			w.Write(hdr[:])
+			w.Write(field)
+		}
+		total += int64(len(m.raw))
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("pg floor: %w", err)
+	}
+	return total, f.Close()
+}
+
+// floorRow is one spooled message.
+type floorRow struct {
+	hash, id string
+	raw      []byte
+}
+
+// readSpool sends the spooled messages of every conns-th record starting
+// at part, in batches, until the file ends.
+func readSpool(ctx context.Context, path string, part, conns int, out chan<- []floorRow) error {
+	defer close(out)
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var batch []floorRow
+	var size int
+	for k := 0; ; k++ {
+		mine := k%conns == part
+		var fields [3][]byte
+		for j := range fields {
+			var hdr [8]byte
+			if _, err := io.ReadFull(r, hdr[:]); err != nil {
+				if errors.Is(err, io.EOF) && j == 0 {
+					if len(batch) > 0 {
+						out <- batch
+					}
+					return nil
+				}
+				return fmt.Errorf("read spool: %w", err)
+			}
+			l := int(binary.LittleEndian.Uint64(hdr[:]))
+			if !mine {
+				if _, err := r.Discard(l); err != nil {
+					return fmt.Errorf("read spool: %w", err)
+				}
+				continue
+			}
+			fields[j] = make([]byte, l)
+			if _, err := io.ReadFull(r, fields[j]); err != nil {
+				return fmt.Errorf("read spool: %w", err)
+			}
+		}
+		if !mine {
+			continue
+		}
+		batch = append(batch, floorRow{hash: string(fields[0]), id: string(fields[1]), raw: fields[2]})
+		size += len(fields[2])
+		if len(batch) >= floorBatchRows || size >= floorBatchBytes {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch, size = nil, 0
+		}
+	}
+}
+
+// insertSpool stores every spooled message over conns connections, each
+// reading its share of the spool, by multi-row INSERT with binary
+// parameters or by COPY.
+func insertSpool(ctx context.Context, url, spool string, conns int, useCopy bool) error {
+	// binary_parameters: []byte goes to the server as is, not as text.
+	db, err := sql.Open("postgres", url+"&binary_parameters=yes")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(conns)
+	g, gctx := errgroup.WithContext(ctx)
+	for part := range conns {
+		batches := make(chan []floorRow, 2)
+		g.Go(func() error { return readSpool(gctx, spool, part, conns, batches) })
+		g.Go(func() error {
+			defer func() {
+				for range batches {
+				}
+			}()
+			if useCopy {
+				return copyBatches(gctx, db, batches)
+			}
+			for b := range batches {
+				if err := insertBatch(gctx, db, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// insertBatch writes one multi-row INSERT in a transaction of its own.
+func insertBatch(ctx context.Context, db *sql.DB, rows []floorRow) error {
+	var sb strings.Builder
+	sb.WriteString(`insert into raw_floor (message_id, content_hash, raw, raw_size, received_at) values `)
+	args := make([]any, 0, 4*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		k := 4 * i
+		sb.WriteString("($" + strconv.Itoa(k+1) + ", $" + strconv.Itoa(k+2) + ", $" + strconv.Itoa(k+3) +
+			", $" + strconv.Itoa(k+4) + ", now())")
+		args = append(args, r.id, r.hash, r.raw, int64(len(r.raw)))
+	}
+	_, err := db.ExecContext(ctx, sb.String(), args...)
+	return err
+}
+
+// copyBatches writes every batch with COPY FROM STDIN, one transaction
+// per batch.
+func copyBatches(ctx context.Context, db *sql.DB, batches <-chan []floorRow) error {
+	for rows := range batches {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, pq.CopyIn("raw_floor", "message_id", "content_hash", "raw", "raw_size", "received_at"))
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		now := time.Now()
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, r.id, r.hash, r.raw, int64(len(r.raw)), now); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		if _, err := stmt.ExecContext(ctx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := stmt.Close(); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// prepared runs the hot statements (those of every item and every
+// outbox message) as prepared statements: each is parsed and planned
+// once per connection instead of at every call. Statements are prepared
+// on first use and kept for the store's life; their text must not
+// depend on the arguments' number.
+type prepared struct {
+	s     *Store
+	mu    sync.Mutex
+	stmts map[string]*sqlx.Stmt
+	// preparing are the statements being prepared aside.
+	preparing map[string]bool
+}
+
+// stmt returns the prepared statement of q (with ? placeholders).
+func (p *prepared) stmt(ctx context.Context, q string) (*sqlx.Stmt, error) {
+	p.mu.Lock()
+	st, ok := p.stmts[q]
+	p.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st, err := p.s.db.PreparexContext(ctx, p.s.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prev, ok := p.stmts[q]; ok {
+		_ = st.Close()
+		return prev, nil
+	}
+	if p.stmts == nil {
+		p.stmts = map[string]*sqlx.Stmt{}
+	}
+	p.stmts[q] = st
+	return st, nil
+}
+
+// in returns q's prepared statement for use in tx, or on the database
+// when tx is nil. In a transaction it is nil while q was never prepared:
+// preparing takes a connection of the pool, which a transaction must not
+// wait for (SQLite has one), so q is prepared aside for the next time and
+// runs unprepared in tx this time.
+func (p *prepared) in(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt, error) {
+	if tx == nil {
+		return p.stmt(ctx, q)
+	}
+	p.mu.Lock()
+	st, ok := p.stmts[q]
+	start := !ok && !p.preparing[q]
+	if start {
+		if p.preparing == nil {
+			p.preparing = map[string]bool{}
+		}
+		p.preparing[q] = true
+	}
+	p.mu.Unlock()
+	if ok {
+		return tx.StmtxContext(ctx, st), nil
+	}
+	if start {
+		go func() {
+			pctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, _ = p.stmt(pctx, q)
+			p.mu.Lock()
+			delete(p.preparing, q)
+			p.mu.Unlock()
+		}()
+	}
+	return nil, nil
+}
+
+// Get runs q (with ? placeholders) in tx or on the database, into dest.
+func (p *prepared) Get(ctx context.Context, tx *sqlx.Tx, dest any, q string, args ...any) error {
+	st, err := p.in(ctx, tx, q)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return tx.GetContext(ctx, dest, p.s.rebind(q), args...)
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+// Select runs q in tx or on the database, into the slice dest.
+func (p *prepared) Select(ctx context.Context, tx *sqlx.Tx, dest any, q string, args ...any) error {
+	st, err := p.in(ctx, tx, q)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return tx.SelectContext(ctx, dest, p.s.rebind(q), args...)
+	}
+	return st.SelectContext(ctx, dest, args...)
+}
+
+// Exec runs q in tx or on the database.
+func (p *prepared) Exec(ctx context.Context, tx *sqlx.Tx, q string, args ...any) (sql.Result, error) {
+	st, err := p.in(ctx, tx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return tx.ExecContext(ctx, p.s.rebind(q), args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// close closes the prepared statements.
+func (p *prepared) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, st := range p.stmts {
+		_ = st.Close()
+	}
+	p.stmts = nil
+}
