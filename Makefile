@@ -29,6 +29,8 @@ STRESS_COUNT ?= 3
 # Each package's binary runs its tests STRESS_COUNT times beside the
 # burners: go test's default 10 min per binary is too short for that.
 STRESS_TIMEOUT ?= 40m
+# As many test binaries at once as make check runs.
+STRESS_P ?= 4
 stress:
 	burners=(); \
 	trap 'kill $${burners[@]} 2>/dev/null || true; $(SERVICES) down; cat .services/stress-report 2>/dev/null' EXIT; \
@@ -36,7 +38,7 @@ stress:
 	$(SERVICES) up; \
 	set -a; . .services/env; set +a; \
 	for i in 1 2; do yes >/dev/null & burners+=($$!); done; \
-	go test -race -count=$(STRESS_COUNT) -timeout $(STRESS_TIMEOUT) -json $(STRESS_PKGS) | go run ./internal/tools/testsummary -report .services/stress-report
+	go test -race -count=$(STRESS_COUNT) -p $(STRESS_P) -timeout $(STRESS_TIMEOUT) -json $(STRESS_PKGS) | go run ./internal/tools/testsummary -report .services/stress-report
 
 # demo runs the whole product on 127.0.0.1 with sample data: see README.md.
 demo:
