@@ -149,29 +149,37 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 }
 
 // loadOriginals reads, through q, the raw item each owner notice in msgs
-// leaves out (model.Deferred), for the sender to splice in.
+// leaves out (model.Deferred), for the sender to splice in. An item is
+// read once, however many of its owners' notices the batch holds.
 func (s *Store) loadOriginals(ctx context.Context, q sqlx.QueryerContext, msgs []model.OutboxMessage) error {
+	raws := map[int64][]byte{}
 	for i, m := range msgs {
 		if m.Original.At <= 0 || m.ItemID == 0 {
 			continue
 		}
-		data, err := s.readRaw(ctx, q, m.ItemID, nil)
-		if err != nil {
-			return fmt.Errorf("outbox %d: original: %w", m.ID, err)
+		raw, ok := raws[m.ItemID]
+		if !ok {
+			var err error
+			if raw, err = s.readRaw(ctx, q, m.ItemID, nil); err != nil {
+				return fmt.Errorf("outbox %d: original: %w", m.ID, err)
+			}
+			raws[m.ItemID] = raw
 		}
-		m.Original.Data = data
-		msgs[i] = m
+		msgs[i].Original.Data = raw
 	}
 	return nil
 }
+
+// markSent marks one pending message sent: provider id, time, id.
+const markSent = `update outbox set state = 'sent', provider_id = ?, sent_at = ?,
+	claimed_by = '', last_error = '' where id = ? and state = 'pending'`
 
 // MarkOutboxSent records that a pending message was sent, with the
 // provider's id. It holds even when the worker's lease ran out: the
 // message did go out, and recording it spares a second copy.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, providerID string) error {
 	now := ts(s.now())
-	res, err := s.hot.Exec(ctx, nil, `update outbox set state = 'sent', provider_id = ?, sent_at = ?,
-		claimed_by = '', last_error = '' where id = ? and state = 'pending'`, providerID, now, id)
+	res, err := s.hot.Exec(ctx, nil, markSent, providerID, now, id)
 	if err != nil {
 		return fmt.Errorf("mark outbox %d sent: %w", id, err)
 	}
@@ -193,8 +201,7 @@ func (s *Store) MarkOutboxSentBatch(ctx context.Context, sent []model.SentMessag
 	if s.dialect != Postgres {
 		return s.inTx(ctx, func(tx *sqlx.Tx) error {
 			for _, m := range sent {
-				if _, err := s.hot.Exec(ctx, tx, `update outbox set state = 'sent', provider_id = ?, sent_at = ?,
-					claimed_by = '', last_error = '' where id = ? and state = 'pending'`, m.ProviderID, now, m.ID); err != nil {
+				if _, err := s.hot.Exec(ctx, tx, markSent, m.ProviderID, now, m.ID); err != nil {
 					return fmt.Errorf("mark outbox %d sent: %w", m.ID, err)
 				}
 			}
