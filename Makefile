@@ -24,12 +24,12 @@ check:
 # goroutines STRESS_COUNT times under the race detector while two CPU
 # burners compete for the cores, as on a small shared CI machine. Run it
 # before a change to anything concurrent; it must pass every time.
-STRESS_PKGS ?= ./intake/... ./outbound ./pipeline ./store ./transcribe ./web ./cmd/... ./dev
+STRESS_PKGS ?= ./pipeline ./store ./web ./transcribe ./intake/... ./dev ./cmd/... ./outbound
 STRESS_COUNT ?= 3
 # Each package's binary runs its tests STRESS_COUNT times beside the
 # burners: go test's default 10 min per binary is too short for that.
 STRESS_TIMEOUT ?= 40m
-# As many test binaries at once as make check runs.
+# As many test binaries at once as make check runs (scripts/gotest).
 STRESS_P ?= 4
 stress:
 	burners=(); \
@@ -38,7 +38,7 @@ stress:
 	$(SERVICES) up; \
 	set -a; . .services/env; set +a; \
 	for i in 1 2; do yes >/dev/null & burners+=($$!); done; \
-	go test -race -count=$(STRESS_COUNT) -p $(STRESS_P) -timeout $(STRESS_TIMEOUT) -json $(STRESS_PKGS) | go run ./internal/tools/testsummary -report .services/stress-report
+	TEST_P=$(STRESS_P) scripts/gotest -count=$(STRESS_COUNT) -timeout $(STRESS_TIMEOUT) -- $(STRESS_PKGS) | go run ./internal/tools/testsummary -report .services/stress-report
 
 # demo runs the whole product on 127.0.0.1 with sample data: see README.md.
 demo:
