@@ -30,6 +30,7 @@ func TestCorpusIntoStore(t *testing.T) {
 	}
 	for _, d := range []string{"sqlite", "postgres"} {
 		t.Run(d, func(t *testing.T) {
+			t.Parallel() // each store is its own: a file or a schema
 			url := "sqlite:" + filepath.Join(t.TempDir(), "corpus.db")
 			if d == "postgres" {
 				url = testenv.Postgres(t)

@@ -14,13 +14,17 @@ const passwordCost = 12
 // HashPassword returns the bcrypt hash of pw for web.users[].password_hash
 // (the `earshot hash-password` command).
 func HashPassword(pw string) (string, error) {
+	return hashPassword(pw, passwordCost)
+}
+
+func hashPassword(pw string, cost int) (string, error) {
 	switch {
 	case pw == "":
 		return "", errors.New("hash password: the password is empty")
 	case len(pw) > 72:
 		return "", errors.New("hash password: bcrypt uses at most 72 bytes of a password")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), passwordCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
