@@ -31,7 +31,10 @@ DOVECOT=$(command -v dovecot || printf '/usr/sbin/dovecot')
 
 mkdir -p "$BIN"
 CGO_ENABLED=0 go build -trimpath -o "$BIN/earshot" ./cmd/earshot
-CGO_ENABLED=0 go build -trimpath -o "$BIN/earshot-pprof" ./bench/cmd/earshot-pprof
+# Only the benchmark runs the profiling build; faults and abuse run earshot.
+if [ "${1:-}" = bench ]; then
+	CGO_ENABLED=0 go build -trimpath -o "$BIN/earshot-pprof" ./bench/cmd/earshot-pprof
+fi
 CGO_ENABLED=0 go build -trimpath -o "$BIN/earbench" ./bench/cmd/earbench
 
 # earbench stops every server it started, also on SIGINT and SIGTERM; the
