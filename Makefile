@@ -12,11 +12,11 @@ SERVICES := scripts/services
 .PHONY: check stress services-up services-down test fuzz lint build demo
 
 # check is the one test command (scripts/check): it builds the binary as
-# the Dockerfile does and vets every package with it, runs the embedded
+# the Dockerfile does, vets every package, runs the embedded
 # instance's smoke test, installs and starts the real services, runs the
 # reduced fault-injection pass (bench.mk: kill -9, server restarts,
-# UIDVALIDITY reset, two replicas) and every test with the race detector,
-# stops the services, and prints the summary last.
+# UIDVALIDITY reset, two replicas) and every test (scripts/gotest: with
+# the race detector but for a few single-goroutine packages), stops the services, and prints the summary last.
 check:
 	scripts/check
 
