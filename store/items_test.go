@@ -91,11 +91,11 @@ func TestClaimCompleteFail(t *testing.T) {
 	})
 }
 
-// Eight workers claim 2,000 items concurrently; every item is processed
-// exactly once.
+// Eight workers claim 1,000 items concurrently, 25 at a time; every item
+// is processed exactly once.
 func TestConcurrentWorkers(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
-		const items, workers = 2000, 8
+		const items, workers = 1000, 8
 		seed(t, s, items)
 		ctx := context.Background()
 		var (

@@ -79,7 +79,7 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fl := &f.faults
 	fs.IntVar(&fl.kills, "k", 5, "faults: kill -9 the daemon this many times during ingest")
 	fs.DurationVar(&fl.sourceLease, "source-lease", 15*time.Second, "faults: workers.source_lease")
-	fs.BoolVar(&f.ci, "ci", false, "faults, abuse: the reduced CI run (faults: -n 1000 -k 3 -source-lease 10s; abuse: -strangers 40 -big-mb 10 -slow-for 15s, unless given)")
+	fs.BoolVar(&f.ci, "ci", false, "faults, abuse: the reduced CI run (faults: -n 600 -k 3 -source-lease 10s; abuse: -strangers 40 -big-mb 10 -slow-for 15s, unless given)")
 	ab := &f.abuse
 	fs.IntVar(&ab.strangers, "strangers", 300, "abuse: forged senders in the flood")
 	fs.IntVar(&ab.bigMB, "big-mb", 50, "abuse: megabytes of the large text-only mail")
@@ -122,7 +122,7 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	case "faults":
 		fl.n = 10000
 		if f.ci {
-			fl.n = 1000
+			fl.n = 600
 			if !isSet(fs, "k") {
 				fl.kills = 3
 			}
