@@ -1,3 +1,8 @@
+// Mailpit, the SMTP sink of the tests (scripts/services installs it from
+// here). The modules it shares with Earshot are required at Earshot's
+// versions (../../go.mod): its first build then reuses the packages that
+// Earshot's build compiled.
+
 module github.com/earshot-dev/earshot/scripts/mailpit
 
 go 1.26.8
