@@ -37,7 +37,6 @@ import (
 // message), text wherever a reference parser finds text, nothing
 // quarantined, lost or stuck.
 func TestCorpusOnDovecot(t *testing.T) {
-	t.Parallel() // a Dovecot and a schema of its own
 	shared := testenv.SharedDir(t)
 	files, err := corpus.Files(shared)
 	if err != nil {

@@ -155,7 +155,6 @@ func reply(from, to, inReplyTo, text string) []byte {
 // answered 500 is retried. Replies from someone else, without the token
 // or with a forged one change nothing.
 func TestDecisionLoop(t *testing.T) {
-	t.Parallel() // its own store, IMAP server, SMTP sink and webhook receiver
 	for _, d := range []string{"sqlite", "postgres"} {
 		t.Run(d, func(t *testing.T) {
 			url := "sqlite:" + filepath.Join(t.TempDir(), "decide.db")

@@ -56,7 +56,6 @@ route:
 // workers process the item again: it is tagged Acme and intel, routed to
 // the CI lead, and leaves the queue. Screenshots go to $EARSHOT_ARTIFACTS.
 func TestBrowserListenQueue(t *testing.T) {
-	t.Parallel() // its own store, dashboard and browser
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) { listenQueue(t, dialect) })
 	}
