@@ -12,11 +12,12 @@ SERVICES := scripts/services
 .PHONY: check stress services-up services-down test fuzz lint build demo
 
 # check is the one test command (scripts/check): it builds the binary as
-# the Dockerfile does, vets every package, runs the embedded
-# instance's smoke test, installs and starts the real services, runs the
-# reduced fault-injection pass (bench.mk: kill -9, server restarts,
-# UIDVALIDITY reset, two replicas) and every test (scripts/gotest: with
-# the race detector but for a few single-goroutine packages), stops the services, and prints the summary last.
+# the Dockerfile does, vets every package, runs the embedded instance's
+# smoke test, installs and starts the real services, runs the reduced
+# fault-injection and abuse passes (bench.mk: kill -9, server restarts,
+# UIDVALIDITY reset, two replicas, forged senders) and every test
+# (scripts/gotest: with the race detector but for a few single-goroutine
+# packages), stops the services, and prints the summary last.
 check:
 	scripts/check
 
