@@ -39,6 +39,9 @@ import (
 //  7. The outbox takes one message per (item, kind, recipient): a retry
 //     enqueues nothing twice; an owner told at once is marked notified.
 //  8. The item is queued for the search indexer in the same transaction.
+//  9. The acks it enqueues are added to the minute's ack tally, which the
+//     hourly caps sum, in the same transaction; after the ledger, as the
+//     tally's rows are as hot as the reps' month totals.
 
 //
 // A batch of items completes in one transaction (CompleteBatch) with one
@@ -395,7 +398,8 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 	if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
 		return fmt.Errorf("complete items: replace tags: %w", err)
 	}
-	now := ts(s.now())
+	at := s.now()
+	now := ts(at)
 	var tags, assigned, outbox, ledger, notified [][]any
 	for _, it := range items {
 		for _, t := range it.p.Tags {
@@ -408,7 +412,7 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 		for _, a := range it.p.Assignments {
 			assigned = append(assigned, []any{it.id, a.Owner, a.Route, now})
 		}
-		outbox = s.outboxRows(outbox, it.id, it.p.Outbox)
+		outbox = s.outboxRows(outbox, it.id, it.p.Outbox, at)
 		// An owner told at once through an immediate notice is notified.
 		for _, m := range it.p.Outbox {
 			if m.Kind == model.OutboxOwnerNotice && m.Owner != "" {
@@ -425,7 +429,8 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 		"on conflict (item_id, owner) do nothing"); err != nil {
 		return fmt.Errorf("complete items: assignments: %w", err)
 	}
-	if err := s.insertOutbox(ctx, tx, outbox); err != nil {
+	acked, err := s.insertOutbox(ctx, tx, outbox)
+	if err != nil {
 		return fmt.Errorf("complete items: enqueue messages: %w", err)
 	}
 	if err := s.markNotified(ctx, tx, notified); err != nil {
@@ -439,7 +444,17 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 	if err := s.insertLedger(ctx, tx, ledger); err != nil {
 		return fmt.Errorf("complete items: points: %w", err)
 	}
-	return nil
+	// After the ledger, in the order every transaction takes hot rows in:
+	// reps' month totals, then the ack tally.
+	open := 0
+	for _, id := range acked {
+		for _, it := range items {
+			if it.id == id && it.p.Trust == model.TrustOpen {
+				open++
+			}
+		}
+	}
+	return s.tallyAcks(ctx, tx, at, len(acked), open)
 }
 
 // updateItems marks the items processed with what processing found: one

@@ -69,15 +69,16 @@ const outboxCols = `id, item_id, kind, channel, recipient, subject, body, origin
 // single item (id 0: a digest, a reminder) have a null item_id, which the
 // unique key does not dedupe: the caller's transaction records them.
 func (s *Store) writeOutbox(ctx context.Context, tx *sqlx.Tx, id int64, msgs []model.OutboxMessage) error {
-	if err := s.insertOutbox(ctx, tx, s.outboxRows(nil, id, msgs)); err != nil {
+	if _, err := s.insertOutbox(ctx, tx, s.outboxRows(nil, id, msgs, s.now())); err != nil {
 		return fmt.Errorf("item %d: enqueue messages: %w", id, err)
 	}
 	return nil
 }
 
-// outboxRows appends the outbox rows of item id's messages to rows.
-func (s *Store) outboxRows(rows [][]any, id int64, msgs []model.OutboxMessage) [][]any {
-	now := ts(s.now())
+// outboxRows appends the outbox rows of item id's messages to rows,
+// created at now.
+func (s *Store) outboxRows(rows [][]any, id int64, msgs []model.OutboxMessage, now time.Time) [][]any {
+	now = ts(now)
 	for _, m := range msgs {
 		state := m.State
 		if state == "" {
@@ -103,9 +104,11 @@ func outboxKey(m model.OutboxMessage) string {
 	return strings.ToLower(strings.TrimSpace(m.Recipient))
 }
 
-// insertOutbox inserts outbox rows made by outboxRows.
-func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
-	return s.insertRows(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
+// insertOutbox inserts outbox rows made by outboxRows. It returns the
+// items of the acks it added or let go out, not suppressed, which the
+// hourly caps count (tallyAcks).
+func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) (acked []int64, err error) {
+	err = s.insertRowsReturning(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
 		"recipient_domain", "subject", "body", "original_at", "original_encoding",
 		"state", "reason", "next_attempt_at", "created_at"}, rows,
 		// A message enqueued before stays as it is, but for a suppressed one
@@ -115,7 +118,21 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) err
 			state = excluded.state, reason = excluded.reason, recipient_key = excluded.recipient_key,
 			recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
 			created_at = excluded.created_at
-		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'`)
+		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'
+		returning item_id, kind, state`, func(r *sqlx.Rows) error {
+			var (
+				item        sql.NullInt64
+				kind, state string
+			)
+			if err := r.Scan(&item, &kind, &state); err != nil {
+				return err
+			}
+			if kind == string(model.OutboxAck) && state != string(model.OutboxSuppressed) {
+				acked = append(acked, item.Int64)
+			}
+			return nil
+		})
+	return acked, err
 }
 
 // ClaimOutbox leases up to n due pending messages to worker for lease,
@@ -253,9 +270,10 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 
 // AckCounts counts the acks that were not suppressed, for the caps: to
 // one recipient and to one domain since the day began, and in the last
-// hour all of them and those to senders outside the roster. Each count
-// walks its own index and stops at its bound in q.Upto, so the cost of a
-// cap check does not grow with the day's acks.
+// hour all of them and those to senders outside the roster. Each daily
+// count walks its own index and stops at its bound in q.Upto; the hourly
+// ones sum the ack tally (acksInHour). So the cost of a cap check does
+// not grow with the day's acks.
 func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
 	var c model.AckCounts
 	for _, n := range []struct {
@@ -270,12 +288,6 @@ func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCount
 		{&c.Domain, q.Upto.Domain, `select count(*) from (select 1 from outbox
 			where kind = 'ack' and recipient_domain = ? and created_at >= ? and state <> 'suppressed' limit ?) n`,
 			[]any{q.Domain, ts(q.Day)}},
-		{&c.Hour, q.Upto.Hour, `select count(*) from (select 1 from outbox
-			where kind = 'ack' and created_at >= ? and state <> 'suppressed' limit ?) n`,
-			[]any{ts(q.Hour)}},
-		{&c.OpenHour, q.Upto.OpenHour, `select count(*) from (select 1 from outbox o join items i on i.id = o.item_id
-			where o.kind = 'ack' and o.created_at >= ? and o.state <> 'suppressed' and i.trust = 'open' limit ?) n`,
-			[]any{ts(q.Hour)}},
 	} {
 		if n.upto <= 0 {
 			continue
@@ -283,6 +295,10 @@ func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCount
 		if err := s.hot.Get(ctx, nil, n.into, n.query, append(n.args, n.upto)...); err != nil {
 			return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
 		}
+	}
+	var err error
+	if c.Hour, c.OpenHour, err = s.acksInHour(ctx, q.Hour, q.Upto.Hour, q.Upto.OpenHour); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -287,3 +287,150 @@ func TestOutboxMarkSentBatch(t *testing.T) {
 		}
 	})
 }
+
+// The hourly counts sum the ack tally: the acks of the minute the hour
+// starts in count from the hour's instant on, an ack enqueued again by
+// reprocessing counts once, a suppressed ack counts when it may go out,
+// and the minutes no cap reads any more are deleted.
+func TestAckCountsHourTally(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 3) // more later: reprocessed items must be the next claimed
+		clk.Set(time.Date(2026, 3, 2, 9, 0, 20, 0, time.UTC))
+		start := clk.Now()
+		hour := func(since time.Time) model.AckCounts {
+			t.Helper()
+			c, err := s.AckCounts(ctx, model.AckQuery{Hour: since, Upto: model.AckCounts{Hour: 1000, OpenHour: 1000}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		// 9:00:20 and 9:00:40, then 9:05:40 to a sender outside the roster.
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("a@example.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(20 * time.Second)
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("b@example.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(5 * time.Minute)
+		open, err := completeNext(t, s, model.Processed{Trust: model.TrustOpen,
+			Outbox: []model.OutboxMessage{ack("c@other.test")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := hour(start), (model.AckCounts{Hour: 3, OpenHour: 1}); got != want {
+			t.Errorf("since 9:00:20 = %+v; want %+v", got, want)
+		}
+		if got, want := hour(start.Add(10*time.Second)), (model.AckCounts{Hour: 2, OpenHour: 1}); got != want {
+			t.Errorf("since 9:00:30 = %+v; want %+v (not the ack of 9:00:20)", got, want)
+		}
+		if got, want := hour(start.Add(21*time.Second)), (model.AckCounts{Hour: 1, OpenHour: 1}); got != want {
+			t.Errorf("since 9:00:41 = %+v; want %+v", got, want)
+		}
+
+		// Reprocessed, the open item enqueues its ack again: kept once.
+		if _, err := s.Reprocess(ctx, []int64{open}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := completeNext(t, s, model.Processed{Trust: model.TrustOpen,
+			Outbox: []model.OutboxMessage{ack("c@other.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		// A suppressed ack counts once a manager's credit lets it go out.
+		receive(t, s, 3, 4)
+		supp := ack("d@example.test")
+		supp.State, supp.Reason = model.OutboxSuppressed, "daily cap of 20 acks reached"
+		credited, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{supp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := hour(start), (model.AckCounts{Hour: 3, OpenHour: 1}); got != want {
+			t.Errorf("after reprocessing and a suppressed ack = %+v; want %+v", got, want)
+		}
+		if _, err := s.Reprocess(ctx, []int64{credited}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("d@example.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := hour(start), (model.AckCounts{Hour: 4, OpenHour: 1}); got != want {
+			t.Errorf("after the credit = %+v; want %+v", got, want)
+		}
+
+		// Twenty items in one minute, each its own completion: whatever
+		// rows of the minute they add to, the sum holds them all.
+		receive(t, s, 4, 25)
+		for range 20 {
+			if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("e@example.test")}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := hour(start), (model.AckCounts{Hour: 24, OpenHour: 1}); got != want {
+			t.Errorf("after twenty more = %+v; want %+v", got, want)
+		}
+
+		// Three hours on, the next ack's completion deletes what no cap reads.
+		clk.Add(3 * time.Hour)
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("f@example.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := hour(clk.Now().Add(-time.Hour)), (model.AckCounts{Hour: 1}); got != want {
+			t.Errorf("three hours on = %+v; want %+v", got, want)
+		}
+		var old int
+		if err := s.DB().GetContext(ctx, &old, s.DB().Rebind(`select count(*) from ack_tally where minute < ?`),
+			clk.Now().Add(-2*time.Hour).Unix()/60); err != nil || old != 0 {
+			t.Errorf("minutes older than two hours kept: %d %v", old, err)
+		}
+	})
+}
+
+// receive stores the raw items from to to-1 (raw), as seed does from 0.
+func receive(t *testing.T, s *store.Store, from, to int) {
+	t.Helper()
+	var items []model.RawItem
+	for i := from; i < to; i++ {
+		items = append(items, raw(i))
+	}
+	if _, err := s.Receive(context.Background(), model.Batch{Source: "feedback", Items: items}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The migration that brings the ack tally fills it from the acks already
+// in the outbox: an upgrade in a busy hour keeps the hourly caps.
+func TestAckTallyMigration(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 3)
+		clk.Set(time.Now().Add(-30 * time.Minute)) // the migration reads the database's clock
+		supp := ack("c@example.test")
+		supp.State = model.OutboxSuppressed
+		for _, p := range []model.Processed{
+			{Outbox: []model.OutboxMessage{ack("a@example.test")}},
+			{Trust: model.TrustOpen, Outbox: []model.OutboxMessage{ack("b@other.test")}},
+			{Outbox: []model.OutboxMessage{supp}},
+		} {
+			if _, err := completeNext(t, s, p); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(time.Minute)
+		}
+		q := model.AckQuery{Hour: time.Now().Add(-time.Hour), Upto: model.AckCounts{Hour: 100, OpenHour: 100}}
+		want := model.AckCounts{Hour: 2, OpenHour: 1}
+		if got, err := s.AckCounts(ctx, q); err != nil || got != want {
+			t.Fatalf("before = %+v %v; want %+v", got, err, want)
+		}
+		if err := store.MigrateDownTo(ctx, s, 13); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.AckCounts(ctx, q); err != nil || got != want {
+			t.Errorf("after the migration = %+v %v; want %+v", got, err, want)
+		}
+	})
+}
