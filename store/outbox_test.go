@@ -168,7 +168,7 @@ func TestAckCounts(t *testing.T) {
 			if _, err := completeNext(t, s, p); err != nil {
 				t.Fatal(err)
 			}
-			clk.Add(time.Hour)
+			clk.Add(20 * time.Minute)
 		}
 		cases := []struct {
 			name string
@@ -179,7 +179,7 @@ func TestAckCounts(t *testing.T) {
 				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start, Hour: start},
 				model.AckCounts{Recipient: 2, Domain: 2, Hour: 3, OpenHour: 1}},
 			{"the last hour holds only the ack to a sender outside the roster",
-				model.AckQuery{RecipientKey: "ana@example.test", Domain: "other.test", Day: start, Hour: start.Add(3 * time.Hour)},
+				model.AckQuery{RecipientKey: "ana@example.test", Domain: "other.test", Day: start, Hour: start.Add(time.Hour)},
 				model.AckCounts{Recipient: 2, Domain: 1, Hour: 1, OpenHour: 1}},
 			{"a later day counts nothing of before",
 				model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start.Add(24 * time.Hour), Hour: start.Add(24 * time.Hour)},
@@ -288,10 +288,11 @@ func TestOutboxMarkSentBatch(t *testing.T) {
 	})
 }
 
-// The hourly counts sum the ack tally: the acks of the minute the hour
-// starts in count from the hour's instant on, an ack enqueued again by
-// reprocessing counts once, a suppressed ack counts when it may go out,
-// and the minutes no cap reads any more are deleted.
+// The hourly counts sum the ack tally: in whole minutes, so the acks of
+// the minute the hour starts in count whole (a cap holds back early, never
+// late); an ack enqueued again by reprocessing counts once, a suppressed
+// ack counts when it may go out, and the minutes no cap reads any more
+// are deleted.
 func TestAckCountsHourTally(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
@@ -323,11 +324,14 @@ func TestAckCountsHourTally(t *testing.T) {
 		if got, want := hour(start), (model.AckCounts{Hour: 3, OpenHour: 1}); got != want {
 			t.Errorf("since 9:00:20 = %+v; want %+v", got, want)
 		}
-		if got, want := hour(start.Add(10*time.Second)), (model.AckCounts{Hour: 2, OpenHour: 1}); got != want {
-			t.Errorf("since 9:00:30 = %+v; want %+v (not the ack of 9:00:20)", got, want)
+		if got, want := hour(start.Add(30*time.Second)), (model.AckCounts{Hour: 3, OpenHour: 1}); got != want {
+			t.Errorf("since 9:00:50 = %+v; want %+v (the whole minute of 9:00)", got, want)
 		}
-		if got, want := hour(start.Add(21*time.Second)), (model.AckCounts{Hour: 1, OpenHour: 1}); got != want {
-			t.Errorf("since 9:00:41 = %+v; want %+v", got, want)
+		if got, want := hour(start.Add(40*time.Second)), (model.AckCounts{Hour: 1, OpenHour: 1}); got != want {
+			t.Errorf("since 9:01:00 = %+v; want %+v", got, want)
+		}
+		if got, want := hour(start.Add(6*time.Minute)), (model.AckCounts{}); got != want {
+			t.Errorf("since 9:06:20 = %+v; want %+v", got, want)
 		}
 
 		// Reprocessed, the open item enqueues its ack again: kept once.
