@@ -4,52 +4,104 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 )
 
-// The hourly caps ask how many acks went out in the last hour. Counting
-// the outbox's rows made that question cost as much as the hour's acks,
-// for every item: a backlog of ten thousand items read fifty million
-// index entries. The ack tally keeps each minute's count instead, in the
-// transaction that enqueues the acks, so a cap reads an hour of minute
-// rows whatever the acks.
+// The caps ask how many acks went out today to a recipient and to a
+// domain, and in the last hour in all. Counting the outbox's rows made
+// each question cost as much as the acks it counted, for every item: a
+// backlog of ten thousand items read fifty million index entries for the
+// hourly cap alone. The ack tallies keep counts instead, written in the
+// transaction that enqueues the acks:
 //
-// A minute has several rows (stripes): a transaction adds to one picked
-// at random, so replicas' and workers' completions seldom wait for the
-// same row. The tally keeps two hours; older minutes are deleted as
-// completions go.
+//   - ack_tally, every ack per minute, and those to senders outside the
+//     roster: the hourly caps sum an hour of minutes;
+//   - ack_day_tally, the acks per recipient key and per recipient domain
+//     per quarter of an hour: the daily caps sum a day of quarters. A
+//     quarter of an hour divides every zone's midnight.
+//
+// A bucket has several rows (stripes): a transaction adds to one picked
+// at random, so that replicas' and workers' completions seldom wait for
+// the same row (a domain's is shared by every rep of a company). Buckets
+// no cap reads any more are deleted as completions go.
 
-// ackStripes is how many rows a minute's count is spread over.
+// ackStripes is how many rows a bucket's count is spread over.
 const ackStripes = 8
 
-// tallyKeep is how long a minute's row is kept: an hour for the caps, and
-// an hour's room for clocks that disagree.
-const tallyKeep = 2 * time.Hour
+// Buckets are kept for their caps' window and as long again, room for
+// clocks that disagree.
+const (
+	minuteKeep  = 2 * time.Hour
+	quarterKeep = 48 * time.Hour
+)
 
-// unixMinute is t's minute as the tally keys it.
-func unixMinute(t time.Time) int64 {
-	return t.Unix() / 60
+// unixMinute is t's minute as ack_tally keys it.
+func unixMinute(t time.Time) int64 { return t.Unix() / 60 }
+
+// unixQuarter is t's quarter of an hour as ack_day_tally keys it.
+func unixQuarter(t time.Time) int64 { return t.Unix() / 900 }
+
+// enqueuedAck is an ack an insert added to the outbox, not suppressed:
+// its item, recipient key and domain.
+type enqueuedAck struct {
+	item        int64
+	key, domain string
 }
 
-// tallyAcks adds n acks, open of them to senders outside the roster, to
-// the tally of at's minute, and now and then deletes the minutes no cap
-// reads any more.
-func (s *Store) tallyAcks(ctx context.Context, tx *sqlx.Tx, at time.Time, n, open int) error {
-	if n == 0 {
+// tallyAcks adds acks, enqueued at at, open of them to senders outside
+// the roster, to the tallies, and now and then deletes the buckets no cap
+// reads any more. Rows are written in key order, the order every
+// transaction takes them in.
+func (s *Store) tallyAcks(ctx context.Context, tx *sqlx.Tx, at time.Time, acks []enqueuedAck, open int) error {
+	if len(acks) == 0 {
 		return nil
 	}
-	m := unixMinute(at)
-	if _, err := s.hot.Exec(ctx, tx, `insert into ack_tally (minute, stripe, acks, open_acks) values (?, ?, ?, ?)
-		on conflict (minute, stripe) do update set acks = ack_tally.acks + excluded.acks,
-			open_acks = ack_tally.open_acks + excluded.open_acks`, m, rand.IntN(ackStripes), n, open); err != nil {
+	stripe := rand.IntN(ackStripes)
+	type dayKey struct{ scope, key string }
+	n := map[dayKey]int{}
+	for _, a := range acks {
+		n[dayKey{"recipient", a.key}]++
+		if a.domain != "" {
+			n[dayKey{"domain", a.domain}]++
+		}
+	}
+	keys := make([]dayKey, 0, len(n))
+	for k := range n {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b dayKey) int {
+		if c := strings.Compare(a.scope, b.scope); c != 0 {
+			return c
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	q := unixQuarter(at)
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		rows[i] = []any{k.scope, k.key, q, stripe, n[k]}
+	}
+	if err := s.insertRows(ctx, tx, "ack_day_tally", []string{"scope", "key", "quarter", "stripe", "acks"}, rows,
+		"on conflict (scope, key, quarter, stripe) do update set acks = ack_day_tally.acks + excluded.acks"); err != nil {
 		return fmt.Errorf("tally acks: %w", err)
 	}
-	if old := unixMinute(at.Add(-tallyKeep)); swapIfGreater(&s.tallyPurged, old) {
+	if _, err := s.hot.Exec(ctx, tx, `insert into ack_tally (minute, stripe, acks, open_acks) values (?, ?, ?, ?)
+		on conflict (minute, stripe) do update set acks = ack_tally.acks + excluded.acks,
+			open_acks = ack_tally.open_acks + excluded.open_acks`, unixMinute(at), stripe, len(acks), open); err != nil {
+		return fmt.Errorf("tally acks: %w", err)
+	}
+	if old := unixMinute(at.Add(-minuteKeep)); swapIfGreater(&s.minutesPurged, old) {
 		if _, err := s.hot.Exec(ctx, tx, `delete from ack_tally where minute < ?`, old); err != nil {
 			return fmt.Errorf("tally acks: forget old minutes: %w", err)
+		}
+	}
+	if old := unixQuarter(at.Add(-quarterKeep)); swapIfGreater(&s.quartersPurged, old) {
+		if _, err := s.hot.Exec(ctx, tx, `delete from ack_day_tally where quarter < ?`, old); err != nil {
+			return fmt.Errorf("tally acks: forget old quarters: %w", err)
 		}
 	}
 	return nil
@@ -67,6 +119,23 @@ func swapIfGreater(p *atomic.Int64, v int64) bool {
 			return true
 		}
 	}
+}
+
+// acksToday returns the acks not suppressed since day to a recipient key
+// or a domain (scope), up to upto (0: not read). It counts whole quarters
+// of an hour: where day is not on one (no zone of today's), the acks of
+// its quarter before it count too, and a cap holds back early, never
+// late.
+func (s *Store) acksToday(ctx context.Context, scope, key string, day time.Time, upto int) (int, error) {
+	if upto <= 0 {
+		return 0, nil
+	}
+	var n int
+	if err := s.hot.Get(ctx, nil, &n, `select coalesce(sum(acks), 0) from ack_day_tally
+		where scope = ? and key = ? and quarter >= ?`, scope, key, unixQuarter(day)); err != nil {
+		return 0, fmt.Errorf("count acks to %s: %w", key, err)
+	}
+	return min(n, upto), nil
 }
 
 // acksInHour returns the acks not suppressed since hour, all of them and

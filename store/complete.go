@@ -39,9 +39,9 @@ import (
 //  7. The outbox takes one message per (item, kind, recipient): a retry
 //     enqueues nothing twice; an owner told at once is marked notified.
 //  8. The item is queued for the search indexer in the same transaction.
-//  9. The acks it enqueues are added to the minute's ack tally, which the
-//     hourly caps sum, in the same transaction; after the ledger, as the
-//     tally's rows are as hot as the reps' month totals.
+//  9. The acks it enqueues are added to the ack tallies, which the caps
+//     sum, in the same transaction; after the ledger, as the tallies' rows
+//     are as hot as the reps' month totals.
 
 //
 // A batch of items completes in one transaction (CompleteBatch) with one
@@ -445,16 +445,16 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 		return fmt.Errorf("complete items: points: %w", err)
 	}
 	// After the ledger, in the order every transaction takes hot rows in:
-	// reps' month totals, then the ack tally.
+	// reps' month totals, then the ack tallies.
 	open := 0
-	for _, id := range acked {
+	for _, a := range acked {
 		for _, it := range items {
-			if it.id == id && it.p.Trust == model.TrustOpen {
+			if it.id == a.item && it.p.Trust == model.TrustOpen {
 				open++
 			}
 		}
 	}
-	return s.tallyAcks(ctx, tx, at, len(acked), open)
+	return s.tallyAcks(ctx, tx, at, acked, open)
 }
 
 // updateItems marks the items processed with what processing found: one

@@ -105,9 +105,9 @@ func outboxKey(m model.OutboxMessage) string {
 }
 
 // insertOutbox inserts outbox rows made by outboxRows. It returns the
-// items of the acks it added or let go out, not suppressed, which the
-// hourly caps count (tallyAcks).
-func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) (acked []int64, err error) {
+// acks it added or let go out, not suppressed, which the caps count
+// (tallyAcks).
+func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) (acks []enqueuedAck, err error) {
 	err = s.insertRowsReturning(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
 		"recipient_domain", "subject", "body", "original_at", "original_encoding",
 		"state", "reason", "next_attempt_at", "created_at"}, rows,
@@ -119,20 +119,22 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) (ac
 			recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
 			created_at = excluded.created_at
 		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'
-		returning item_id, kind, state`, func(r *sqlx.Rows) error {
+		returning item_id, kind, state, recipient_key, recipient_domain`, func(r *sqlx.Rows) error {
 			var (
 				item        sql.NullInt64
 				kind, state string
+				a           enqueuedAck
 			)
-			if err := r.Scan(&item, &kind, &state); err != nil {
+			if err := r.Scan(&item, &kind, &state, &a.key, &a.domain); err != nil {
 				return err
 			}
 			if kind == string(model.OutboxAck) && state != string(model.OutboxSuppressed) {
-				acked = append(acked, item.Int64)
+				a.item = item.Int64
+				acks = append(acks, a)
 			}
 			return nil
 		})
-	return acked, err
+	return acks, err
 }
 
 // ClaimOutbox leases up to n due pending messages to worker for lease,
@@ -270,33 +272,18 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 
 // AckCounts counts the acks that were not suppressed, for the caps: to
 // one recipient and to one domain since the day began, and in the last
-// hour all of them and those to senders outside the roster. Each daily
-// count walks its own index and stops at its bound in q.Upto; the hourly
-// ones sum the ack tally (acksInHour). So the cost of a cap check does
-// not grow with the day's acks.
+// hour all of them and those to senders outside the roster, each up to
+// its bound in q.Upto. They sum the ack tallies (acksToday, acksInHour),
+// so the cost of a cap check does not grow with the day's acks.
 func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
 	var c model.AckCounts
-	for _, n := range []struct {
-		into  *int
-		upto  int
-		query string
-		args  []any
-	}{
-		{&c.Recipient, q.Upto.Recipient, `select count(*) from (select 1 from outbox
-			where kind = 'ack' and recipient_key = ? and created_at >= ? and state <> 'suppressed' limit ?) n`,
-			[]any{q.RecipientKey, ts(q.Day)}},
-		{&c.Domain, q.Upto.Domain, `select count(*) from (select 1 from outbox
-			where kind = 'ack' and recipient_domain = ? and created_at >= ? and state <> 'suppressed' limit ?) n`,
-			[]any{q.Domain, ts(q.Day)}},
-	} {
-		if n.upto <= 0 {
-			continue
-		}
-		if err := s.hot.Get(ctx, nil, n.into, n.query, append(n.args, n.upto)...); err != nil {
-			return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
-		}
-	}
 	var err error
+	if c.Recipient, err = s.acksToday(ctx, "recipient", q.RecipientKey, q.Day, q.Upto.Recipient); err != nil {
+		return c, err
+	}
+	if c.Domain, err = s.acksToday(ctx, "domain", q.Domain, q.Day, q.Upto.Domain); err != nil {
+		return c, err
+	}
 	if c.Hour, c.OpenHour, err = s.acksInHour(ctx, q.Hour, q.Upto.Hour, q.Upto.OpenHour); err != nil {
 		return c, err
 	}

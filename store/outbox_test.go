@@ -403,8 +403,8 @@ func receive(t *testing.T, s *store.Store, from, to int) {
 	}
 }
 
-// The migration that brings the ack tally fills it from the acks already
-// in the outbox: an upgrade in a busy hour keeps the hourly caps.
+// The migrations that bring the ack tallies fill them from the acks
+// already in the outbox: an upgrade in a busy day keeps the caps.
 func TestAckTallyMigration(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
@@ -422,8 +422,9 @@ func TestAckTallyMigration(t *testing.T) {
 			}
 			clk.Add(time.Minute)
 		}
-		q := model.AckQuery{Hour: time.Now().Add(-time.Hour), Upto: model.AckCounts{Hour: 100, OpenHour: 100}}
-		want := model.AckCounts{Hour: 2, OpenHour: 1}
+		q := model.AckQuery{RecipientKey: "a@example.test", Domain: "example.test", Day: time.Now().Add(-24 * time.Hour),
+			Hour: time.Now().Add(-time.Hour), Upto: model.AckCounts{Recipient: 100, Domain: 100, Hour: 100, OpenHour: 100}}
+		want := model.AckCounts{Recipient: 1, Domain: 1, Hour: 2, OpenHour: 1}
 		if got, err := s.AckCounts(ctx, q); err != nil || got != want {
 			t.Fatalf("before = %+v %v; want %+v", got, err, want)
 		}
@@ -435,6 +436,71 @@ func TestAckTallyMigration(t *testing.T) {
 		}
 		if got, err := s.AckCounts(ctx, q); err != nil || got != want {
 			t.Errorf("after the migration = %+v %v; want %+v", got, err, want)
+		}
+	})
+}
+
+// The daily counts sum the day tally in quarters of an hour, which divide
+// every zone's midnight: a day that starts at 18:15 UTC (Nepal's) counts
+// the ack of 18:20 and not the one of 18:10. An ack enqueued again by
+// reprocessing counts once, a domain's acks from many completions all
+// count, and the quarters no cap reads any more are deleted.
+func TestAckCountsDayTally(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 2)
+		day := time.Date(2026, 3, 2, 18, 15, 0, 0, time.UTC)
+		today := func(key, domain string) model.AckCounts {
+			t.Helper()
+			c, err := s.AckCounts(ctx, model.AckQuery{RecipientKey: key, Domain: domain, Day: day,
+				Upto: model.AckCounts{Recipient: 1000, Domain: 1000}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		clk.Set(day.Add(-5 * time.Minute))
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Set(day.Add(5 * time.Minute))
+		second, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := today("ana@example.test", "example.test"), (model.AckCounts{Recipient: 1, Domain: 1}); got != want {
+			t.Errorf("since 18:15 = %+v; want %+v", got, want)
+		}
+		if _, err := s.Reprocess(ctx, []int64{second}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("ana@example.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		receive(t, s, 2, 22)
+		for i := range 20 {
+			if _, err := completeNext(t, s, model.Processed{
+				Outbox: []model.OutboxMessage{ack(fmt.Sprintf("rep%d@example.test", i%4))}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := today("ana@example.test", "example.test"), (model.AckCounts{Recipient: 1, Domain: 21}); got != want {
+			t.Errorf("after reprocessing and twenty more = %+v; want %+v", got, want)
+		}
+		if got, want := today("rep1@example.test", "other.test"), (model.AckCounts{Recipient: 5}); got != want {
+			t.Errorf("rep1 = %+v; want %+v", got, want)
+		}
+
+		// Three days on, the next ack's completion deletes what no cap reads.
+		clk.Add(72 * time.Hour)
+		receive(t, s, 22, 23)
+		if _, err := completeNext(t, s, model.Processed{Outbox: []model.OutboxMessage{ack("bo@example.test")}}); err != nil {
+			t.Fatal(err)
+		}
+		var old int
+		if err := s.DB().GetContext(ctx, &old, s.DB().Rebind(`select count(*) from ack_day_tally where quarter < ?`),
+			clk.Now().Add(-48*time.Hour).Unix()/900); err != nil || old != 0 {
+			t.Errorf("quarters older than two days kept: %d %v", old, err)
 		}
 	})
 }

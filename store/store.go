@@ -37,9 +37,9 @@ type Store struct {
 	backoff func(attempts int) time.Duration
 	// hot runs the statements of every item as prepared statements.
 	hot *prepared
-	// tallyPurged is the ack tally's oldest minute kept, as this store
-	// last deleted the older ones (tallyAcks).
-	tallyPurged atomic.Int64
+	// minutesPurged and quartersPurged are the ack tallies' oldest
+	// buckets kept, as this store last deleted the older ones (tallyAcks).
+	minutesPurged, quartersPurged atomic.Int64
 
 	// beforeCommit, when set by a test, runs in Receive after the inserts
 	// and before the commit.

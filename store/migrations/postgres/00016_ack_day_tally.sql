@@ -1,0 +1,27 @@
+-- +goose Up
+-- The acks of each quarter of an hour that were not suppressed, per
+-- recipient key and per recipient domain, for the daily caps: a cap sums
+-- the day's quarters instead of counting the day's acks. A quarter of an
+-- hour divides every zone's midnight. Rows are spread over stripes as in
+-- ack_tally, since a domain's row is shared by every rep of a company.
+create table ack_day_tally (
+    scope   text not null check (scope in ('recipient', 'domain')),
+    key     text not null,
+    quarter bigint not null, -- unix time of created_at, in quarters of an hour
+    stripe  integer not null,
+    acks    integer not null,
+    primary key (scope, key, quarter, stripe)
+);
+create index ack_day_tally_quarter on ack_day_tally (quarter);
+insert into ack_day_tally (scope, key, quarter, stripe, acks)
+select 'recipient', recipient_key, floor(extract(epoch from created_at) / 900)::bigint, 0, count(*)
+from outbox where kind = 'ack' and state <> 'suppressed' and created_at >= now() - interval '2 days'
+group by 1, 2, 3;
+insert into ack_day_tally (scope, key, quarter, stripe, acks)
+select 'domain', recipient_domain, floor(extract(epoch from created_at) / 900)::bigint, 0, count(*)
+from outbox where kind = 'ack' and state <> 'suppressed' and created_at >= now() - interval '2 days'
+    and recipient_domain <> ''
+group by 1, 2, 3;
+
+-- +goose Down
+drop table ack_day_tally;
