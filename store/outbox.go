@@ -167,10 +167,10 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 	return msgs, nil
 }
 
-// loadOriginals reads, through q, the raw item each owner notice in msgs
+// loadOriginals reads, in tx, the raw item each owner notice in msgs
 // leaves out (model.Deferred), for the sender to splice in. An item is
 // read once, however many of its owners' notices the batch holds.
-func (s *Store) loadOriginals(ctx context.Context, q sqlx.QueryerContext, msgs []model.OutboxMessage) error {
+func (s *Store) loadOriginals(ctx context.Context, tx *sqlx.Tx, msgs []model.OutboxMessage) error {
 	raws := map[int64][]byte{}
 	for i, m := range msgs {
 		if m.Original.At <= 0 || m.ItemID == 0 {
@@ -179,7 +179,7 @@ func (s *Store) loadOriginals(ctx context.Context, q sqlx.QueryerContext, msgs [
 		raw, ok := raws[m.ItemID]
 		if !ok {
 			var err error
-			if raw, err = s.readRaw(ctx, q, m.ItemID, nil); err != nil {
+			if raw, err = s.readRaw(ctx, tx, m.ItemID, nil); err != nil {
 				return fmt.Errorf("outbox %d: original: %w", m.ID, err)
 			}
 			raws[m.ItemID] = raw

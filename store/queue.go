@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -24,18 +25,21 @@ const InlineRaw = 1 << 20
 // rawChunk is how much of a raw item one ReadRaw query reads.
 const rawChunk = 1 << 20
 
-// ReadRaw returns an item's raw bytes, read in chunks: lib/pq returns a
-// bytea as hex text, so one query for a 25 MB message would hold 75 MB;
-// chunks hold the message and one chunk. size is the item's RawSize.
+// ReadRaw returns an item's raw bytes, read in chunks, so that a 25 MB
+// message is never held twice over in the driver's buffers: chunks hold
+// the message and one chunk. size is the item's RawSize.
 func (s *Store) ReadRaw(ctx context.Context, id, size int64) ([]byte, error) {
-	return s.readRaw(ctx, s.db, id, make([]byte, 0, size))
+	return s.readRaw(ctx, nil, id, make([]byte, 0, size))
 }
 
-// readRaw appends item id's raw bytes to buf, read in chunks through q.
-func (s *Store) readRaw(ctx context.Context, q sqlx.QueryerContext, id int64, buf []byte) ([]byte, error) {
+// readRaw appends item id's raw bytes to buf, read in chunks in tx, or
+// on the database when tx is nil. The statement is prepared: lib/pq
+// returns a prepared statement's bytea as bytes, an unprepared one's as
+// hex text, twice the size, that both ends encode and decode.
+func (s *Store) readRaw(ctx context.Context, tx *sqlx.Tx, id int64, buf []byte) ([]byte, error) {
 	for {
 		var chunk []byte
-		err := sqlx.GetContext(ctx, q, &chunk, s.rebind(`select substr(raw, ?, ?) from items where id = ?`),
+		err := s.hot.Get(ctx, tx, &chunk, `select substr(raw, ?, ?) from items where id = ?`,
 			len(buf)+1, rawChunk, id)
 		if err != nil {
 			return nil, fmt.Errorf("read item %d: %w", id, err)
@@ -62,6 +66,11 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 		// Large messages are left out and read in chunks by ReadRaw when
 		// their turn comes, so a batch holds at most Batch × InlineRaw.
 		cols := strings.Replace(itemCols, "raw,", "case when raw_size <= ? then raw end as raw,", 1)
+		if s.dialect == Postgres {
+			// One statement whatever the batch's size, prepared (readRaw).
+			return s.hot.Select(ctx, tx, &rows, `select `+cols+` from items where id = any(?::bigint[]) order by id`,
+				InlineRaw, pq.Array(ids))
+		}
 		q, args, err := sqlx.In(`select `+cols+` from items where id in (?) order by id`, InlineRaw, ids)
 		if err != nil {
 			return err
