@@ -1,12 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -149,23 +147,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var rows []outboxRow
 		msgs = nil
-		if s.dialect == Postgres {
-			if err := s.claimDueRows(ctx, tx, "outbox", "pending", worker, n, lease, &rows, outboxCols); err != nil {
-				return err
-			}
-			slices.SortFunc(rows, func(a, b outboxRow) int { return cmp.Compare(a.ID, b.ID) })
-		} else {
-			ids, err := s.claimDue(ctx, tx, "outbox", "pending", worker, n, lease)
-			if err != nil || len(ids) == 0 {
-				return err
-			}
-			q, args, err := sqlx.In(`select `+outboxCols+` from outbox where id in (?) order by id`, ids)
-			if err != nil {
-				return err
-			}
-			if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
-				return err
-			}
+		if err := s.claimRows(ctx, tx, "outbox", "pending", worker, n, lease, &rows, outboxCols); err != nil {
+			return err
 		}
 		msgs = messages(rows)
 		return s.loadOriginals(ctx, tx, msgs)

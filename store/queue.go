@@ -1,12 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -63,22 +61,7 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 		// Large messages are left out and read in chunks by ReadRaw when
 		// their turn comes, so a batch holds at most Batch × InlineRaw.
 		cols := strings.Replace(itemCols, "raw,", "case when raw_size <= ? then raw end as raw,", 1)
-		if s.dialect == Postgres {
-			if err := s.claimDueRows(ctx, tx, "items", "received", worker, n, lease, &rows, cols, InlineRaw); err != nil {
-				return err
-			}
-			slices.SortFunc(rows, func(a, b itemRow) int { return cmp.Compare(a.ID, b.ID) })
-			return nil
-		}
-		ids, err := s.claimDue(ctx, tx, "items", "received", worker, n, lease)
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		q, args, err := sqlx.In(`select `+cols+` from items where id in (?) order by id`, InlineRaw, ids)
-		if err != nil {
-			return err
-		}
-		return tx.SelectContext(ctx, &rows, s.rebind(q), args...)
+		return s.claimRows(ctx, tx, "items", "received", worker, n, lease, &rows, cols, InlineRaw)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim items: %w", err)
@@ -170,41 +153,42 @@ func (s *Store) StateCounts(ctx context.Context) (map[model.ItemState]int64, err
 	return out, nil
 }
 
-// claimDueRows leases up to n due rows of table (items or outbox) in
-// state to worker for lease, oldest due first, on PostgreSQL, in one
-// statement, prepared: it returns the claimed rows' cols (a list in which
-// ? are colArgs) into dest, in no particular order. It skips rows that
-// other transactions locked. (lib/pq returns a prepared statement's bytea
-// as bytes, an unprepared one's as hex text.)
-func (s *Store) claimDueRows(ctx context.Context, tx *sqlx.Tx, table, state, worker string, n int, lease time.Duration,
+// claimRows leases up to n due rows of table (items or outbox) in state
+// to worker for lease, oldest due first, and reads their cols (a list in
+// which ? are colArgs) into dest, in id order. PostgreSQL skips rows that
+// other transactions locked, in one prepared statement (lib/pq returns a
+// prepared statement's bytea as bytes, an unprepared one's as hex text);
+// SQLite has a single writer.
+func (s *Store) claimRows(ctx context.Context, tx *sqlx.Tx, table, state, worker string, n int, lease time.Duration,
 	dest any, cols string, colArgs ...any) error {
 	now := ts(s.now())
-	return s.hot.Select(ctx, tx, dest, `update `+table+` set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
-		where id in (select id from `+table+` where state = ? and next_attempt_at <= ?
-			order by next_attempt_at, id limit ? for update skip locked)
-		returning `+cols, append([]any{worker, now.Add(lease), state, now, n}, colArgs...)...)
-}
-
-// claimDue is claimDueRows on SQLite, which has a single writer: it
-// returns the ids of the rows it leased.
-func (s *Store) claimDue(ctx context.Context, tx *sqlx.Tx, table, state, worker string, n int, lease time.Duration) ([]int64, error) {
-	now := ts(s.now())
+	if s.dialect == Postgres {
+		return s.hot.Select(ctx, tx, dest, `with claimed as (
+			update `+table+` set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
+			where id in (select id from `+table+` where state = ? and next_attempt_at <= ?
+				order by next_attempt_at, id limit ? for update skip locked)
+			returning `+cols+`)
+			select * from claimed order by id`, append([]any{worker, now.Add(lease), state, now, n}, colArgs...)...)
+	}
 	var ids []int64
 	if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from `+table+`
 		where state = ? and next_attempt_at <= ?
 		order by next_attempt_at, id limit ?`), state, now, n); err != nil {
-		return nil, err
+		return err
 	}
 	if len(ids) == 0 {
-		return nil, nil
+		return nil
 	}
 	q, args, err := sqlx.In(`update `+table+` set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
 		where id in (?)`, worker, now.Add(lease), ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
-		return nil, err
+		return err
 	}
-	return ids, nil
+	if q, args, err = sqlx.In(`select `+cols+` from `+table+` where id in (?) order by id`, append(colArgs, ids)...); err != nil {
+		return err
+	}
+	return tx.SelectContext(ctx, dest, s.rebind(q), args...)
 }
