@@ -64,19 +64,102 @@ func NewAwarder(cfg *config.Config, st AwardStore, log *slog.Logger) (*Awarder, 
 
 // Award fills res.Ledger and res.Outbox for a processed item.
 func (a *Awarder) Award(ctx context.Context, it model.Item, res *model.Processed) error {
-	return a.AwardAfter(ctx, it, res, nil)
+	return a.AwardAfter(ctx, it, res, Pending{})
 }
 
-// AwardAfter is Award for an item completing after others, the unpaid
-// ledger entries of items completing before it in the same transaction:
-// its tally counts them as written.
-func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Processed, others []model.LedgerEntry) error {
+// Pending is what the items completing before an item in the same
+// transaction write that its award reads: their unpaid ledger entries and
+// the acks they enqueue. An award counts them as written, so that a batch
+// of items is awarded as the same items one at a time would be.
+type Pending struct {
+	Ledger []model.LedgerEntry
+	Acks   []PendingAck
+}
+
+// PendingAck is an ack, not suppressed, that an item completing earlier
+// enqueues: its recipient key as the caps count it, and whether its
+// sender is outside the roster (trust open).
+type PendingAck struct {
+	Key  string
+	Open bool
+}
+
+// Add adds what a processed item writes to p.
+func (p *Pending) Add(res model.Processed) {
+	p.Ledger = append(p.Ledger, res.Unpaid...)
+	for _, m := range res.Outbox {
+		if m.Kind == model.OutboxAck && m.State != model.OutboxSuppressed {
+			key := m.RecipientKey
+			if key == "" {
+				key = strings.ToLower(strings.TrimSpace(m.Recipient))
+			}
+			p.Acks = append(p.Acks, PendingAck{Key: key, Open: res.Trust == model.TrustOpen})
+		}
+	}
+}
+
+// Reset empties p, keeping its memory.
+func (p *Pending) Reset() {
+	p.Ledger, p.Acks = p.Ledger[:0], p.Acks[:0]
+}
+
+// pendingStore is the store as an award in a batch reads it: what the
+// database holds plus what the items before it write (Pending): the
+// first-intel bonus and the ack caps (the tally takes Pending.Ledger as
+// its others). A first report of a competitor is not foreseen here: the
+// workers store the batch first when an item before it names the
+// competitor (a manager may have removed that item's tag, which only
+// the database knows).
+type pendingStore struct {
+	AwardStore
+	p Pending
+}
+
+// HasLedgerReason reports whether the rep was paid for reason in month
+// for another item, in the database or by an item before this one.
+func (s pendingStore) HasLedgerReason(ctx context.Context, repID int64, month model.Month, reason string, exceptItem int64) (bool, error) {
+	for _, e := range s.p.Ledger {
+		if e.RepID == repID && e.Month == month && e.Reason == reason && e.ItemID != exceptItem {
+			return true, nil
+		}
+	}
+	return s.AwardStore.HasLedgerReason(ctx, repID, month, reason, exceptItem)
+}
+
+// AckCounts counts the acks the caps ask about: the database's and those
+// the items before this one enqueue, all of them now.
+func (s pendingStore) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
+	c, err := s.AwardStore.AckCounts(ctx, q)
+	if err != nil {
+		return c, err
+	}
+	for _, a := range s.p.Acks {
+		_, domain, _ := strings.Cut(a.Key, "@")
+		if a.Key == q.RecipientKey {
+			c.Recipient++
+		}
+		if domain != "" && domain == q.Domain {
+			c.Domain++
+		}
+		c.Hour++
+		if a.Open {
+			c.OpenHour++
+		}
+	}
+	return c, nil
+}
+
+// AwardAfter is Award for an item completing after others in the same
+// transaction, which write what pending holds: its award counts it as
+// written (its tally, its first-intel bonus, the ack caps).
+func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Processed, pending Pending) error {
 	f := res.Message
+	st := pendingStore{AwardStore: a.Store, p: pending}
 	dup, err := a.Store.ItemDuplicateOf(ctx, it.ID)
 	if err != nil {
 		return fmt.Errorf("award item %d: %w", it.ID, err)
 	}
-	award, err := a.Rules.Score(ctx, a.Store, scoreInput(it, res, dup))
+	award, err := a.Rules.Score(ctx, st, scoreInput(it, res, dup))
 	if err != nil {
 		return fmt.Errorf("award item %d: %w", it.ID, err)
 	}
@@ -121,7 +204,7 @@ func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Proc
 		}
 		unpaid := points.Unpaid(res.Ledger, paid)
 		res.Unpaid = unpaid
-		ct.Tally, err = a.Rules.Tally(ctx, a.Store, res.RepID, award.Month, unpaid, others...)
+		ct.Tally, err = a.Rules.Tally(ctx, a.Store, res.RepID, award.Month, unpaid, pending.Ledger...)
 		if err != nil {
 			return fmt.Errorf("award item %d: %w", it.ID, err)
 		}
@@ -134,7 +217,7 @@ func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Proc
 			}
 		}
 	}
-	msgs, cap, err := a.Planner.Plan(ctx, a.Store, ct, f, res.AutoReason)
+	msgs, cap, err := a.Planner.Plan(ctx, st, ct, f, res.AutoReason)
 	if err != nil {
 		return fmt.Errorf("award item %d: %w", it.ID, err)
 	}

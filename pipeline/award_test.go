@@ -14,6 +14,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/earshot-dev/earshot/config"
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/pipeline"
@@ -22,7 +23,7 @@ import (
 )
 
 const awardConfig = `
-database: sqlite:%[1]s
+database: %[1]s
 timezone: America/Los_Angeles
 http: {public_url: "https://earshot.example.test"}
 mailboxes:
@@ -67,12 +68,23 @@ func newAwardHarness(t *testing.T, dailyCap int) *awardHarness {
 	return newGatedHarness(t, dailyCap, "{require: none}", nil)
 }
 
+// newAwardHarnessOn is an award harness on the database given as a DSN.
+func newAwardHarnessOn(t *testing.T, database string, dailyCap int) *awardHarness {
+	t.Helper()
+	return newHarness(t, database, dailyCap, "{require: none}", nil)
+}
+
 // newGatedHarness is an award harness whose mailboxes have the
 // contributors policy given in YAML, checked by check.
 func newGatedHarness(t *testing.T, dailyCap int, contributors string, check pipeline.SenderCheck) *awardHarness {
 	t.Helper()
+	return newHarness(t, "sqlite:"+filepath.Join(t.TempDir(), "e.db"), dailyCap, contributors, check)
+}
+
+func newHarness(t *testing.T, database string, dailyCap int, contributors string, check pipeline.SenderCheck) *awardHarness {
+	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(awardConfig, filepath.Join(t.TempDir(), "e.db"), dailyCap, contributors)),
+	cfg, err := config.Parse([]byte(fmt.Sprintf(awardConfig, database, dailyCap, contributors)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
@@ -373,8 +385,36 @@ func TestAwardDuplicateAndDailyCap(t *testing.T) {
 // Workers complete a claimed batch in one transaction, yet every item is
 // awarded as if the items had been processed one at a time: the same
 // ledger, the same acks (tallies, ranks, goals, the daily cap) and the
-// same notices as an item-by-item run of the same mail.
+// same notices as an item-by-item run of the same mail, on both
+// databases. Items of one rep, and acks to one recipient, share a
+// transaction: only a first report of a competitor an item before it in
+// the batch names makes the batch store what it holds first.
 func TestAwardBatchMatchesOneAtATime(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testAwardBatch(t, func() string { return "sqlite:" + filepath.Join(t.TempDir(), "e.db") })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testAwardBatch(t, func() string { return testenv.Postgres(t) })
+	})
+}
+
+// countingStore counts a store's completions.
+type countingStore struct {
+	*store.Store
+	batches, single int
+}
+
+func (c *countingStore) CompleteBatch(ctx context.Context, worker string, batch []store.Done) ([]error, error) {
+	c.batches++
+	return c.Store.CompleteBatch(ctx, worker, batch)
+}
+
+func (c *countingStore) Complete(ctx context.Context, id int64, worker string, p model.Processed) error {
+	c.single++
+	return c.Store.Complete(ctx, id, worker, p)
+}
+
+func testAwardBatch(t *testing.T, database func() string) {
 	mail := []struct{ mailbox, from, subject, body string }{
 		{"intel", "Dana Reyes <dana@example.test>", "Acme", "Acme Corp is cutting prices in the west."},
 		{"intel", "Sam Okafor <sam@example.test>", "Acme again", "Acme Corp called our biggest customer."},
@@ -386,7 +426,7 @@ func TestAwardBatchMatchesOneAtATime(t *testing.T) {
 		{"intel", "Sam Okafor <sam@example.test>", "Acme hiring", "Acme Corp is hiring in Denver."},
 	}
 	run := func(batched bool) map[int64]string {
-		h := newAwardHarness(t, 3)
+		h := newAwardHarnessOn(t, database(), 3)
 		at := time.Date(2026, 3, 3, 9, 0, 0, 0, h.cfg.Location)
 		for i, m := range mail {
 			h.deliver(m.mailbox, at.Add(time.Duration(i)*time.Minute), "From: "+m.from+"\r\nSubject: "+m.subject+"\r\n", m.body)
@@ -395,10 +435,17 @@ func TestAwardBatchMatchesOneAtATime(t *testing.T) {
 		if batched {
 			p := *h.p
 			p.Awarder = h.a
-			w := &pipeline.Workers{Store: h.s, Processor: &p, Name: "w", Batch: len(mail), Lease: time.Minute,
+			cs := &countingStore{Store: h.s}
+			w := &pipeline.Workers{Store: cs, Processor: &p, Name: "w", Batch: len(mail), Lease: time.Minute,
 				MaxAttempts: 3, Log: slog.New(slog.DiscardHandler)}
 			if n, err := w.RunOnce(ctx, "w/0"); err != nil || n != len(mail) {
 				t.Fatalf("one batch took %d items, %v", n, err)
+			}
+			// Item 2's first report of Acme waits for item 1's to be
+			// stored; the other seven share one transaction, and none
+			// conflicts.
+			if cs.batches != 2 || cs.single != 0 {
+				t.Errorf("the batch took %d transactions and %d items alone; want 2 and 0", cs.batches, cs.single)
 			}
 		} else {
 			for range mail {

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -51,7 +50,7 @@ func (p *Processor) Process(ctx context.Context, it model.Item) (model.Processed
 	if err != nil {
 		return res, err
 	}
-	return res, p.Award(ctx, it, &res, nil)
+	return res, p.Award(ctx, it, &res, Pending{})
 }
 
 // Prepare is the part of Process that reads nothing other items write:
@@ -89,42 +88,17 @@ func (p *Processor) Prepare(ctx context.Context, it model.Item) (model.Processed
 
 // Award pays a prepared item's points and plans its ack and notices,
 // reading the ledger, the tallies and the acks sent: what items completed
-// before it wrote. others are the unpaid entries of the items completing
-// before it in the same transaction, which its tally counts as written.
-func (p *Processor) Award(ctx context.Context, it model.Item, res *model.Processed, others []model.LedgerEntry) error {
+// before it wrote. pending is what the items completing before it in the
+// same transaction write, which its award counts as written.
+func (p *Processor) Award(ctx context.Context, it model.Item, res *model.Processed, pending Pending) error {
 	if p.Awarder == nil || strings.HasPrefix(res.AutoReason, AutoDecision) {
 		// An owner's reply deciding an item is nobody's contribution.
 		return nil
 	}
-	if err := p.Awarder.AwardAfter(ctx, it, res, others); err != nil {
+	if err := p.Awarder.AwardAfter(ctx, it, res, pending); err != nil {
 		return fmt.Errorf("award: %w", err)
 	}
 	return nil
-}
-
-// Touches names what an item's award reads that other items' awards
-// write: its rep (ledger, tally, first-intel bonus), its sender and, for
-// senders outside the roster, their domain (the ack caps), and the
-// competitors it names (first-report bonuses). Items that touch nothing
-// in common are awarded independently of each other.
-func Touches(res model.Processed) []string {
-	var out []string
-	if res.RepID != 0 {
-		out = append(out, "rep:"+strconv.FormatInt(res.RepID, 10))
-	}
-	if s := strings.ToLower(res.Sender); s != "" {
-		out = append(out, "sender:"+s)
-		outsider := res.Trust == model.TrustOpen || res.Trust == model.TrustColleague
-		if _, domain, ok := strings.Cut(s, "@"); ok && outsider {
-			out = append(out, "domain:"+domain)
-		}
-	}
-	for _, t := range res.Tags {
-		if t.Kind == model.TagCompetitor {
-			out = append(out, "competitor:"+strings.ToLower(t.Value))
-		}
-	}
-	return out
 }
 
 func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, error) {

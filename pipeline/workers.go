@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,11 +96,12 @@ func (w *Workers) Run(ctx context.Context) {
 }
 
 // Staged is a processor that works in two steps: Prepare reads nothing
-// other items write, Award does (Processor). Workers complete a staged
-// processor's items in batches.
+// other items write, Award does (Processor), counting what the items
+// before it in the batch write as written (Pending). Workers complete a
+// staged processor's items in batches.
 type Staged interface {
 	Prepare(ctx context.Context, it model.Item) (model.Processed, error)
-	Award(ctx context.Context, it model.Item, res *model.Processed, others []model.LedgerEntry) error
+	Award(ctx context.Context, it model.Item, res *model.Processed, pending Pending) error
 }
 
 // RunOnce claims one batch for worker and processes it. It returns how
@@ -106,11 +109,13 @@ type Staged interface {
 // done, within the lease.
 //
 // With a staged processor, the batch's results are completed together,
-// in one transaction: each item is prepared, and awarded once the items
-// before it that touch what it reads (its rep, its sender, its
-// competitors: Touches) are completed, so that every award sees what an
-// item-by-item run would have seen. An item the store leaves out of a
-// batch with a conflict is processed again and completed alone.
+// in one transaction: each item is prepared and awarded counting what the
+// items before it write (their ledger entries and acks: Pending), so that
+// every award sees what an item-by-item run would have seen; an item
+// claiming the first report of a competitor an item before it names is
+// awarded again after the batch is stored. An item the store leaves out
+// of a batch with a conflict (a race with another worker or replica) is
+// processed again and completed alone.
 func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 	// The batch's claim ends, measured from before the claim was asked
 	// for so that it never runs later than the store's.
@@ -131,7 +136,7 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 		}
 		return len(items), nil
 	}
-	b := &batch{w: w, worker: worker, touched: map[string]bool{}}
+	b := &batch{w: w, worker: worker, competitors: map[string]bool{}}
 	for i, it := range items {
 		if i > 0 && ctx.Err() != nil {
 			break
@@ -153,17 +158,17 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 
 // batch is a claimed batch's items awarded and not yet completed.
 type batch struct {
-	w       *Workers
-	worker  string
-	items   []model.Item
-	done    []store.Done
-	touched map[string]bool
-	// unpaid are the ledger entries the batch's items add.
-	unpaid []model.LedgerEntry
+	w      *Workers
+	worker string
+	items  []model.Item
+	done   []store.Done
+	// pending is what the batch's items write that awards read.
+	pending Pending
+	// competitors are the competitors the batch's items name, lower-cased.
+	competitors map[string]bool
 }
 
-// add prepares and awards an item, completing the batch first when the
-// item touches what an item in it touches.
+// add prepares and awards an item.
 func (b *batch) add(ctx context.Context, p Staged, it model.Item, claimEnd time.Time) {
 	ictx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
 	defer cancel()
@@ -172,23 +177,41 @@ func (b *batch) add(ctx context.Context, p Staged, it model.Item, claimEnd time.
 		b.w.settle(ictx, b.worker, it, res, err)
 		return
 	}
-	touches := Touches(res)
-	for _, t := range touches {
-		if b.touched[t] {
-			b.flush(ctx, claimEnd)
-			break
-		}
+	prepared := res
+	prepared.Outbox, prepared.FirstReports = slices.Clip(res.Outbox), slices.Clip(res.FirstReports)
+	err = p.Award(ictx, it, &res, b.pending)
+	if err == nil && b.namesFirstReport(res) {
+		// A first report of a competitor an item before it names: which
+		// of them reports first is the database's to say (a manager may
+		// have removed the other's tag). Store the batch, then award the
+		// item again.
+		b.flush(ctx, claimEnd)
+		res = prepared
+		err = p.Award(ictx, it, &res, b.pending)
 	}
-	if err := p.Award(ictx, it, &res, b.unpaid); err != nil {
+	if err != nil {
 		b.w.settle(ictx, b.worker, it, res, err)
 		return
 	}
-	for _, t := range touches {
-		b.touched[t] = true
-	}
 	b.items = append(b.items, it)
 	b.done = append(b.done, store.Done{ID: it.ID, P: res})
-	b.unpaid = append(b.unpaid, res.Unpaid...)
+	b.pending.Add(res)
+	for _, t := range res.Tags {
+		if t.Kind == model.TagCompetitor {
+			b.competitors[strings.ToLower(t.Value)] = true
+		}
+	}
+}
+
+// namesFirstReport reports whether res claims a first report of a
+// competitor that an item of the batch names.
+func (b *batch) namesFirstReport(res model.Processed) bool {
+	for _, fr := range res.FirstReports {
+		if b.competitors[strings.ToLower(fr.Competitor)] {
+			return true
+		}
+	}
+	return false
 }
 
 // flush completes the batch's items in one transaction. When the whole
@@ -213,8 +236,9 @@ func (b *batch) flush(ctx context.Context, claimEnd time.Time) {
 		}
 		b.w.settle(fctx, b.worker, it, b.done[i].P, e)
 	}
-	b.items, b.done, b.unpaid = b.items[:0], b.done[:0], b.unpaid[:0]
-	clear(b.touched)
+	b.items, b.done = b.items[:0], b.done[:0]
+	b.pending.Reset()
+	clear(b.competitors)
 }
 
 // extend renews worker's claim on an item for a lease from now; false
