@@ -63,6 +63,9 @@ type Item struct {
 	// why (e.g. "dkim=pass (example.com, aligned)").
 	Trust       Trust
 	TrustReason string
+	// DuplicateOf is the item this one repeats, as the items table
+	// records it; 0 when none. A duplicate earns no points.
+	DuplicateOf int64
 }
 
 // VoicemailMeta decodes the metadata of a voicemail item.

@@ -246,13 +246,12 @@ type ItemDetail struct {
 func (s *Store) ItemDetail(ctx context.Context, id int64) (ItemDetail, error) {
 	var r struct {
 		itemRow
-		RepName     sql.NullString `db:"rep_name"`
-		DuplicateOf sql.NullInt64  `db:"duplicate_of"`
-		Normalized  string         `db:"normalized"`
-		Engine      string         `db:"transcript_engine"`
-		Note        string         `db:"transcript_note"`
-		Confidence  float64        `db:"transcript_confidence"`
-		Awaiting    bool           `db:"awaiting_transcript"`
+		RepName    sql.NullString `db:"rep_name"`
+		Normalized string         `db:"normalized"`
+		Engine     string         `db:"transcript_engine"`
+		Note       string         `db:"transcript_note"`
+		Confidence float64        `db:"transcript_confidence"`
+		Awaiting   bool           `db:"awaiting_transcript"`
 	}
 	err := s.db.GetContext(ctx, &r, s.rebind(`select i.id, i.kind, i.message_id, i.raw_size, i.raw_truncated, i.meta,
 			i.received_at, i.state, i.attempts, i.last_error, i.processed_at, i.sender, i.rep_id, r.name as rep_name,

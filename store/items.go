@@ -38,6 +38,7 @@ type itemRow struct {
 	Warnings      string         `db:"warnings"`
 	Trust         string         `db:"trust"`
 	TrustReason   string         `db:"trust_reason"`
+	DuplicateOf   sql.NullInt64  `db:"duplicate_of"`
 }
 
 // item converts the row: NULLs become zero values, the warnings' JSON a
@@ -51,7 +52,7 @@ func (r itemRow) item() model.Item {
 		Subject: r.Subject, BodyText: r.BodyText, Transcript: r.Transcript.String, HasTranscript: r.Transcript.Valid,
 		TranscriptUnreliable: r.Unreliable,
 		AutoReason:           r.AutoReason, Warnings: stringList(r.Warnings),
-		Trust: model.Trust(r.Trust), TrustReason: r.TrustReason,
+		Trust: model.Trust(r.Trust), TrustReason: r.TrustReason, DuplicateOf: r.DuplicateOf.Int64,
 	}
 }
 
@@ -65,7 +66,7 @@ func items(rows []itemRow) []model.Item {
 
 const itemCols = `id, kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at,
 	state, attempts, next_attempt_at, claimed_by, last_error, processed_at, sender, rep_id, subject,
-	body_text, transcript, transcript_unreliable, auto_reason, warnings, trust, trust_reason`
+	body_text, transcript, transcript_unreliable, auto_reason, warnings, trust, trust_reason, duplicate_of`
 
 // tagRow is a tags row as the database holds it.
 type tagRow struct {

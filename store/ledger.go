@@ -160,19 +160,6 @@ func (s *Store) competitorReported(ctx context.Context, q sqlx.QueryerContext, c
 	return found, nil
 }
 
-// ItemDuplicateOf returns the item an item duplicates, or 0.
-func (s *Store) ItemDuplicateOf(ctx context.Context, itemID int64) (int64, error) {
-	var dup sql.NullInt64
-	err := s.hot.Get(ctx, nil, &dup, `select duplicate_of from items where id = ?`, itemID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("item %d: %w", itemID, ErrNotFound)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("item %d duplicate: %w", itemID, err)
-	}
-	return dup.Int64, nil
-}
-
 // writeLedger appends entries for item id; an entry already paid for the
 // same (item, reason) is skipped.
 func (s *Store) writeLedger(ctx context.Context, tx *sqlx.Tx, id int64, paid []model.LedgerEntry) error {

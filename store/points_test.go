@@ -278,21 +278,31 @@ func TestCompetitorReported(t *testing.T) {
 	})
 }
 
+// An item's duplicate_of comes with the item, read or claimed: scoring
+// pays a duplicate nothing.
 func TestItemDuplicateOf(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		seed(t, s, 2)
-		if dup, err := s.ItemDuplicateOf(ctx, 2); err != nil || dup != 0 {
-			t.Errorf("duplicate of an original = %d %v, want 0", dup, err)
+		if it, err := s.Item(ctx, 2); err != nil || it.DuplicateOf != 0 {
+			t.Errorf("duplicate of an original = %d %v, want 0", it.DuplicateOf, err)
 		}
 		if _, err := s.DB().ExecContext(ctx, `update items set duplicate_of = 1 where id = 2`); err != nil {
 			t.Fatal(err)
 		}
-		if dup, err := s.ItemDuplicateOf(ctx, 2); err != nil || dup != 1 {
-			t.Errorf("duplicate of = %d %v, want 1", dup, err)
+		if it, err := s.Item(ctx, 2); err != nil || it.DuplicateOf != 1 {
+			t.Errorf("duplicate of = %d %v, want 1", it.DuplicateOf, err)
 		}
-		if _, err := s.ItemDuplicateOf(ctx, 99); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("missing item: %v, want ErrNotFound", err)
+		claimed, err := s.Claim(ctx, "w", 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]int64{}
+		for _, it := range claimed {
+			got[it.ID] = it.DuplicateOf
+		}
+		if len(got) != 2 || got[1] != 0 || got[2] != 1 {
+			t.Errorf("claimed items' duplicate_of = %v, want map[1:0 2:1]", got)
 		}
 	})
 }
