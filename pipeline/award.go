@@ -19,7 +19,6 @@ type AwardStore interface {
 	points.TallyStore
 	outbound.AckCounter
 	ItemLedger(ctx context.Context, itemID int64) ([]model.LedgerEntry, error)
-	ItemDuplicateOf(ctx context.Context, itemID int64) (int64, error)
 	RepByID(ctx context.Context, id int64) (model.Rep, error)
 }
 
@@ -155,11 +154,7 @@ func (s pendingStore) AckCounts(ctx context.Context, q model.AckQuery) (model.Ac
 func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Processed, pending Pending) error {
 	f := res.Message
 	st := pendingStore{AwardStore: a.Store, p: pending}
-	dup, err := a.Store.ItemDuplicateOf(ctx, it.ID)
-	if err != nil {
-		return fmt.Errorf("award item %d: %w", it.ID, err)
-	}
-	award, err := a.Rules.Score(ctx, st, scoreInput(it, res, dup))
+	award, err := a.Rules.Score(ctx, st, scoreInput(it, res))
 	if err != nil {
 		return fmt.Errorf("award item %d: %w", it.ID, err)
 	}
@@ -189,9 +184,13 @@ func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Proc
 			return fmt.Errorf("award item %d: %w", it.ID, err)
 		}
 		ct.Rep = &rep
-		paid, err := a.Store.ItemLedger(ctx, it.ID)
-		if err != nil {
-			return fmt.Errorf("award item %d: %w", it.ID, err)
+		// Only completion pays an item, and it stamps processed_at: an
+		// item never processed has nothing paid yet.
+		var paid []model.LedgerEntry
+		if !it.ProcessedAt.IsZero() {
+			if paid, err = a.Store.ItemLedger(ctx, it.ID); err != nil {
+				return fmt.Errorf("award item %d: %w", it.ID, err)
+			}
 		}
 		if sc, ok := a.Store.(statusCounter); ok {
 			start := a.quarterStart()
@@ -236,10 +235,10 @@ func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Proc
 }
 
 // scoreInput is what scoring needs of a processed item.
-func scoreInput(it model.Item, res *model.Processed, dup int64) points.Item {
+func scoreInput(it model.Item, res *model.Processed) points.Item {
 	in := points.Item{
 		ID: it.ID, RepID: res.RepID, Channel: string(it.Kind), ReceivedAt: it.ReceivedAt,
-		AutoReason: res.AutoReason, DuplicateOf: dup,
+		AutoReason: res.AutoReason, DuplicateOf: it.DuplicateOf,
 	}
 	for _, t := range res.Tags {
 		switch t.Kind {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/earshot-dev/earshot/model"
 )
 
 // The caps ask how many acks went out today to a recipient and to a
@@ -121,44 +123,37 @@ func swapIfGreater(p *atomic.Int64, v int64) bool {
 	}
 }
 
-// acksToday returns the acks not suppressed since day to a recipient key
-// or a domain (scope), up to upto (0: not read). It counts whole quarters
-// of an hour: where day is not on one (no zone of today's), the acks of
-// its quarter before it count too, and a cap holds back early, never
-// late.
-func (s *Store) acksToday(ctx context.Context, scope, key string, day time.Time, upto int) (int, error) {
-	if upto <= 0 {
-		return 0, nil
-	}
-	var n int
-	if err := s.hot.Get(ctx, nil, &n, `select coalesce(sum(acks), 0) from ack_day_tally
-		where scope = ? and key = ? and quarter >= ?`, scope, key, unixQuarter(day)); err != nil {
-		return 0, fmt.Errorf("count acks to %s: %w", key, err)
-	}
-	return min(n, upto), nil
-}
-
-// acksInHour returns the acks not suppressed since hour, all of them and
-// those to senders outside the roster, each up to its bound (0: not
-// read). It counts whole minutes: the acks of hour's minute before hour
-// count too, so a cap may hold back up to a minute early, never late.
-func (s *Store) acksInHour(ctx context.Context, hour time.Time, upto, uptoOpen int) (all, open int, err error) {
-	if upto <= 0 && uptoOpen <= 0 {
-		return 0, 0, nil
+// ackCounts sums the tallies a cap query asks about, in one statement:
+// the acks not suppressed since q.Day to a recipient key and to a domain,
+// and those since q.Hour, all of them and those to senders outside the
+// roster; each up to its bound in q.Upto, and a count whose bound is 0
+// is not read. The daily counts sum whole quarters of an hour: where a
+// day does not start on one (no zone of today's), the acks of its
+// quarter before it count too. The hourly counts sum whole minutes. So a
+// cap may hold back early, never late.
+func (s *Store) ackCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
+	var c model.AckCounts
+	u := q.Upto
+	if u.Recipient <= 0 && u.Domain <= 0 && u.Hour <= 0 && u.OpenHour <= 0 {
+		return c, nil
 	}
 	var t struct {
-		Acks int `db:"acks"`
-		Open int `db:"open_acks"`
+		Recipient int `db:"recipient"`
+		Domain    int `db:"domain"`
+		Acks      int `db:"acks"`
+		Open      int `db:"open_acks"`
 	}
-	if err := s.hot.Get(ctx, nil, &t, `select coalesce(sum(acks), 0) as acks, coalesce(sum(open_acks), 0) as open_acks
-		from ack_tally where minute >= ?`, unixMinute(hour)); err != nil {
-		return 0, 0, fmt.Errorf("ack tally: %w", err)
+	day, hour := unixQuarter(q.Day), unixMinute(q.Hour)
+	if err := s.hot.Get(ctx, nil, &t, `select
+		(select coalesce(sum(acks), 0) from ack_day_tally where ? and scope = 'recipient' and key = ? and quarter >= ?) as recipient,
+		(select coalesce(sum(acks), 0) from ack_day_tally where ? and scope = 'domain' and key = ? and quarter >= ?) as domain,
+		(select coalesce(sum(acks), 0) from ack_tally where ? and minute >= ?) as acks,
+		(select coalesce(sum(open_acks), 0) from ack_tally where ? and minute >= ?) as open_acks`,
+		u.Recipient > 0, q.RecipientKey, day, u.Domain > 0, q.Domain, day,
+		u.Hour > 0, hour, u.OpenHour > 0, hour); err != nil {
+		return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
 	}
-	if upto > 0 {
-		all = min(t.Acks, upto)
-	}
-	if uptoOpen > 0 {
-		open = min(t.Open, uptoOpen)
-	}
-	return all, open, nil
+	c.Recipient, c.Domain = min(t.Recipient, max(u.Recipient, 0)), min(t.Domain, max(u.Domain, 0))
+	c.Hour, c.OpenHour = min(t.Acks, max(u.Hour, 0)), min(t.Open, max(u.OpenHour, 0))
+	return c, nil
 }

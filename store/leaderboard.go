@@ -141,47 +141,43 @@ func (s *Store) RepEntries(ctx context.Context, repID int64, limit int) ([]RepEn
 	return out, nil
 }
 
-// Tally computes a rep's standing. The month's totals are aggregated per
-// rep and ranked with a window function over the (month, rep_id) index.
+// Tally computes a rep's standing: its month total, rank and all-time
+// total in one statement over rep_month_totals, then its counts toward
+// the goals from the ledger.
 func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, error) {
 	t := model.Tally{Month: q.Month}
 	// rep_month_totals holds each rep's month total (a trigger keeps it in
 	// step with the ledger), so a tally reads one row per rep, not the
 	// month's ledger. Pending points of the item being processed count for
 	// the rep as if paid.
-	var mine struct {
+	var row struct {
 		Points int64 `db:"points"`
 		Found  bool  `db:"found"`
-	}
-	if err := s.hot.Get(ctx, nil, &mine, `select coalesce(max(points), 0) as points, count(*) > 0 as found
-		from rep_month_totals where month = ? and rep_id = ?`, string(q.Month), q.RepID); err != nil {
-		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
-	}
-	total := mine.Points + int64(q.Pending)
-	var row struct {
 		Above  int64 `db:"above"`
 		Others int64 `db:"others"`
+		All    int64 `db:"all_time"`
 	}
-	if err := s.hot.Get(ctx, nil, &row, `select coalesce(sum(case when points > ? then 1 else 0 end), 0) as above,
-		count(*) as others from rep_month_totals where month = ? and rep_id <> ?`, total, string(q.Month), q.RepID); err != nil {
+	if err := s.hot.Get(ctx, nil, &row, `with mine as (select coalesce(max(points), 0) as points, count(*) > 0 as found
+			from rep_month_totals where month = ? and rep_id = ?)
+		select mine.points, mine.found,
+			(select coalesce(sum(case when r.points > mine.points + ? then 1 else 0 end), 0)
+				from rep_month_totals r where r.month = ? and r.rep_id <> ?) as above,
+			(select count(*) from rep_month_totals r where r.month = ? and r.rep_id <> ?) as others,
+			(select coalesce(sum(a.points), 0) from rep_month_totals a where a.rep_id = ?) as all_time
+		from mine`, string(q.Month), q.RepID, q.Pending, string(q.Month), q.RepID, string(q.Month), q.RepID, q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
 	}
+	total := row.Points + int64(q.Pending)
 	if len(q.Others) > 0 {
 		if err := s.rankOthers(ctx, q, total, &row.Above, &row.Others); err != nil {
 			return t, err
 		}
 	}
 	t.Points, t.Ranked = int(total), int(row.Others)
-	if mine.Found || q.Pending != 0 {
+	if row.Found || q.Pending != 0 {
 		t.Rank, t.Ranked = int(row.Above)+1, t.Ranked+1
 	}
-
-	var all int64
-	if err := s.hot.Get(ctx, nil, &all, `select coalesce(sum(points), 0) from rep_month_totals
-		where rep_id = ?`, q.RepID); err != nil {
-		return t, fmt.Errorf("tally rep %d all time: %w", q.RepID, err)
-	}
-	t.AllTime = int(all) + q.Pending
+	t.AllTime = int(row.All) + q.Pending
 
 	t.Counts = map[string]int{}
 	if len(q.Reasons) == 0 {
@@ -196,7 +192,7 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		Reason string `db:"reason"`
 		N      int    `db:"n"`
 	}
-	if err := s.db.SelectContext(ctx, &counts, s.rebind(query), cargs...); err != nil {
+	if err := s.hot.Select(ctx, nil, &counts, query, cargs...); err != nil {
 		return t, fmt.Errorf("tally rep %d goals: %w", q.RepID, err)
 	}
 	for _, c := range counts {

@@ -265,21 +265,10 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 // AckCounts counts the acks that were not suppressed, for the caps: to
 // one recipient and to one domain since the day began, and in the last
 // hour all of them and those to senders outside the roster, each up to
-// its bound in q.Upto. They sum the ack tallies (acksToday, acksInHour),
+// its bound in q.Upto. They sum the ack tallies in one statement (ackCounts),
 // so the cost of a cap check does not grow with the day's acks.
 func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
-	var c model.AckCounts
-	var err error
-	if c.Recipient, err = s.acksToday(ctx, "recipient", q.RecipientKey, q.Day, q.Upto.Recipient); err != nil {
-		return c, err
-	}
-	if c.Domain, err = s.acksToday(ctx, "domain", q.Domain, q.Day, q.Upto.Domain); err != nil {
-		return c, err
-	}
-	if c.Hour, c.OpenHour, err = s.acksInHour(ctx, q.Hour, q.Upto.Hour, q.Upto.OpenHour); err != nil {
-		return c, err
-	}
-	return c, nil
+	return s.ackCounts(ctx, q)
 }
 
 // acksSince counts the acks to a recipient key since a time that were not
