@@ -436,7 +436,9 @@ func testAwardBatch(t *testing.T, database func() string) {
 			p := *h.p
 			p.Awarder = h.a
 			cs := &countingStore{Store: h.s}
-			w := &pipeline.Workers{Store: cs, Processor: &p, Name: "w", Batch: len(mail), Lease: time.Minute,
+			// A lease long enough that a slow machine never reaches its
+			// half, where a batch is stored early to renew the claims.
+			w := &pipeline.Workers{Store: cs, Processor: &p, Name: "w", Batch: len(mail), Lease: 30 * time.Minute,
 				MaxAttempts: 3, Log: slog.New(slog.DiscardHandler)}
 			if n, err := w.RunOnce(ctx, "w/0"); err != nil || n != len(mail) {
 				t.Fatalf("one batch took %d items, %v", n, err)
