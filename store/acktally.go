@@ -123,15 +123,16 @@ func swapIfGreater(p *atomic.Int64, v int64) bool {
 	}
 }
 
-// ackCounts sums the tallies a cap query asks about, in one statement:
-// the acks not suppressed since q.Day to a recipient key and to a domain,
-// and those since q.Hour, all of them and those to senders outside the
-// roster; each up to its bound in q.Upto, and a count whose bound is 0
-// is not read. The daily counts sum whole quarters of an hour: where a
+// AckCounts counts the acks that were not suppressed, for the caps: to
+// one recipient and to one domain since q.Day, and since q.Hour all of
+// them and those to senders outside the roster; each up to its bound in
+// q.Upto, and a count whose bound is 0 is not read. It sums the ack
+// tallies in one statement, so the cost of a cap check does not grow with
+// the day's acks. The daily counts sum whole quarters of an hour: where a
 // day does not start on one (no zone of today's), the acks of its
 // quarter before it count too. The hourly counts sum whole minutes. So a
 // cap may hold back early, never late.
-func (s *Store) ackCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
+func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
 	var c model.AckCounts
 	u := q.Upto
 	if u.Recipient <= 0 && u.Domain <= 0 && u.Hour <= 0 && u.OpenHour <= 0 {

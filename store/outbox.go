@@ -262,15 +262,6 @@ func (s *Store) FailOutbox(ctx context.Context, id int64, worker string, cause e
 	return state, nil
 }
 
-// AckCounts counts the acks that were not suppressed, for the caps: to
-// one recipient and to one domain since the day began, and in the last
-// hour all of them and those to senders outside the roster, each up to
-// its bound in q.Upto. They sum the ack tallies in one statement (ackCounts),
-// so the cost of a cap check does not grow with the day's acks.
-func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
-	return s.ackCounts(ctx, q)
-}
-
 // acksSince counts the acks to a recipient key since a time that were not
 // suppressed, through q, leaving out the acks of exceptItem.
 func (s *Store) acksSince(ctx context.Context, q sqlx.QueryerContext, key string, since time.Time, exceptItem int64) (int, error) {
