@@ -231,13 +231,12 @@ func (s *Store) AssignedOwners(ctx context.Context) ([]string, error) {
 }
 
 // ItemDetail is one item as the dashboard shows it, without its raw
-// bytes: the item, its rep's name, the item it duplicates, what
+// bytes: the item (with the item it duplicates), its rep's name, what
 // processing understood of it, and its transcript's details.
 type ItemDetail struct {
 	model.Item
-	RepName     string
-	DuplicateOf int64
-	Message     model.Message
+	RepName string
+	Message model.Message
 	// Transcription describes the transcript (its text is Item.Transcript).
 	Transcription model.Transcript
 }
@@ -265,7 +264,7 @@ func (s *Store) ItemDetail(ctx context.Context, id int64) (ItemDetail, error) {
 	if err != nil {
 		return ItemDetail{}, fmt.Errorf("item %d: %w", id, err)
 	}
-	d := ItemDetail{Item: r.item(), RepName: r.RepName.String, DuplicateOf: r.DuplicateOf.Int64,
+	d := ItemDetail{Item: r.item(), RepName: r.RepName.String,
 		Transcription: model.Transcript{Text: r.Transcript.String, Engine: r.Engine, Note: r.Note,
 			Confidence: r.Confidence, Unreliable: r.Unreliable, Awaiting: r.Awaiting}}
 	if r.Normalized != "" {
