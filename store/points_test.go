@@ -278,8 +278,8 @@ func TestCompetitorReported(t *testing.T) {
 	})
 }
 
-// An item's duplicate_of comes with the item, read or claimed: scoring
-// pays a duplicate nothing.
+// An item's duplicate_of comes with the item, read, shown or claimed:
+// scoring pays a duplicate nothing.
 func TestItemDuplicateOf(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
@@ -292,6 +292,9 @@ func TestItemDuplicateOf(t *testing.T) {
 		}
 		if it, err := s.Item(ctx, 2); err != nil || it.DuplicateOf != 1 {
 			t.Errorf("duplicate of = %d %v, want 1", it.DuplicateOf, err)
+		}
+		if d, err := s.ItemDetail(ctx, 2); err != nil || d.DuplicateOf != 1 {
+			t.Errorf("the dashboard's item: duplicate of = %d %v, want 1", d.DuplicateOf, err)
 		}
 		claimed, err := s.Claim(ctx, "w", 10, time.Minute)
 		if err != nil {
