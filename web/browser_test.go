@@ -100,35 +100,15 @@ func TestBrowser(t *testing.T) {
 		ctx := newBrowser(t)
 		dialect := filepath.Base(t.Name())
 
-		// Every dialog the page opens is counted and dismissed. The
-		// listener takes the event chromedp decoded already: its
-		// Events iterator decodes each event a second time on a goroutine
-		// of its own, and go-json-experiment (under cdproto) races when
-		// two goroutines decode a type for the first time at once.
+		// Every dialog the page opens is counted and dismissed.
 		dialogs := make(chan string, 10)
-		opened := make(chan struct{}, 10)
-		if err := chromedp.Listen(ctx, func(ev any) {
-			if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-				select {
-				case dialogs <- d.Message:
-					opened <- struct{}{}
-				default:
-					t.Errorf("more than %d dialogs: %q", cap(dialogs), d.Message)
-				}
-			}
-		}); err != nil {
-			t.Fatal(err)
-		}
 		go func() {
-			for {
-				select {
-				case <-ctx.Done():
+			for ev, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+				if err != nil {
 					return
-				case <-opened:
-					// Listen's function must not run commands: the
-					// dialog is dismissed from here.
-					chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
 				}
+				dialogs <- ev.Message
+				chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
 			}
 		}()
 
