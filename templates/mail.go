@@ -2,6 +2,7 @@ package templates
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -62,7 +63,10 @@ type Gap struct {
 
 // Splice completes a message built with a deferred attachment: data,
 // encoded as the part's header says, goes in at the gap. A message
-// without a gap is returned as it is.
+// without a gap is returned as it is. The outbox splices each owner
+// notice's original at delivery, so the common encodings are written
+// straight into the one output buffer, exactly as go-message's part
+// writer would write them (TestSpliceEncodingsMatchGoMessage).
 func Splice(msg []byte, g Gap, data []byte) ([]byte, error) {
 	if g.At <= 0 {
 		return msg, nil
@@ -70,9 +74,22 @@ func Splice(msg []byte, g Gap, data []byte) ([]byte, error) {
 	if g.At > len(msg) {
 		return nil, fmt.Errorf("splice: offset %d is past the message's %d bytes", g.At, len(msg))
 	}
-	// The part's writer from go-message encodes the data exactly as the
-	// attachment's own writer would have: write an entity with just the
-	// transfer encoding, then drop its header.
+	switch strings.ToLower(g.Encoding) {
+	case "7bit", "8bit":
+		// At most one CR for each LF and one CRLF for each 998 octets.
+		n := len(msg) + len(data) + bytes.Count(data, []byte{'\n'}) + 2*(len(data)/maxLine+1)
+		out := append(make([]byte, 0, n), msg[:g.At]...)
+		out = appendLines(out, data)
+		return append(out, msg[g.At:]...), nil
+	case "base64":
+		enc := base64.StdEncoding.EncodedLen(len(data))
+		out := make([]byte, 0, len(msg)+enc+2*(enc/base64Line+1))
+		out = append(out, msg[:g.At]...)
+		out = appendBase64Lines(out, data)
+		return append(out, msg[g.At:]...), nil
+	}
+	// Any other encoding goes through go-message's part writer: write an
+	// entity with just the transfer encoding, then drop its header.
 	var h message.Header
 	h.Set("Content-Transfer-Encoding", g.Encoding)
 	var body bytes.Buffer
@@ -92,6 +109,60 @@ func Splice(msg []byte, g Gap, data []byte) ([]byte, error) {
 	out = append(out, msg[:g.At]...)
 	out = append(out, enc...)
 	return append(out, msg[g.At:]...), nil
+}
+
+// maxLine is the longest line a 7bit or 8bit part may hold (RFC 5322),
+// and base64Line the length of a base64 part's lines (RFC 2045).
+const (
+	maxLine    = 998
+	base64Line = 76
+)
+
+// appendLines appends data to dst as a 7bit or 8bit part's body: every
+// line break becomes CRLF (a bare LF gains its CR, a CRLF stays) and a
+// line longer than maxLine octets is broken after maxLine, one CR at
+// that point staying with its line. The last line keeps no break it did
+// not have.
+func appendLines(dst, data []byte) []byte {
+	for len(data) > 0 {
+		n, lf := len(data), false
+		j := bytes.IndexByte(data[:min(len(data), maxLine+2)], '\n')
+		switch {
+		case j >= 0 && (j <= maxLine || data[maxLine] == '\r'):
+			n, lf = j+1, true
+		case len(data) > maxLine && data[maxLine] == '\r':
+			n = maxLine + 1
+		case len(data) > maxLine:
+			n = maxLine
+		}
+		line := data[:n]
+		data = data[n:]
+		if lf {
+			line = line[:len(line)-1]
+		}
+		dst = append(dst, line...)
+		if !lf && len(data) == 0 {
+			break
+		}
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			dst = append(dst, '\n')
+		} else {
+			dst = append(dst, '\r', '\n')
+		}
+	}
+	return dst
+}
+
+// appendBase64Lines appends data to dst in base64, in lines of
+// base64Line characters separated by CRLF, the last without one: each
+// full line is the encoding of 57 octets.
+func appendBase64Lines(dst, data []byte) []byte {
+	const per = base64Line / 4 * 3
+	for len(data) > per {
+		dst = append(base64.StdEncoding.AppendEncode(dst, data[:per]), '\r', '\n')
+		data = data[per:]
+	}
+	return base64.StdEncoding.AppendEncode(dst, data)
 }
 
 // BuildEmail writes an RFC 5322 message: multipart/alternative with the

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 )
 
@@ -304,4 +306,67 @@ func sameBoundaries(msg []byte) string {
 		s = strings.ReplaceAll(s, b, fmt.Sprintf("<boundary %d>", i))
 	}
 	return s
+}
+
+// Splice writes 7bit, 8bit and base64 parts itself; each must come out
+// exactly as go-message's part writer writes it, for line breaks of
+// every kind, lines at and around the 998-octet limit (with a CR at the
+// limit), and lengths around base64's 57-octet lines.
+func TestSpliceEncodingsMatchGoMessage(t *testing.T) {
+	viaGoMessage := func(enc string, data []byte) []byte {
+		var h message.Header
+		h.Set("Content-Transfer-Encoding", enc)
+		var b bytes.Buffer
+		w, err := message.CreateWriter(&b, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := b.Len()
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()[head:]
+	}
+	var inputs [][]byte
+	for _, n := range []int{0, 1, 56, 57, 58, 113, 114, 115, 996, 997, 998, 999, 1000, 1001, 1996, 1997, 1998, 1999, 2000, 3000} {
+		for _, tail := range []string{"", "\n", "\r\n", "\r", "\r\r\n", "x\n"} {
+			line := append(bytes.Repeat([]byte("a"), n), tail...)
+			inputs = append(inputs, line, append(append([]byte{}, line...), line...))
+			if n >= 2 {
+				cr := append([]byte{}, line...)
+				cr[n-1] = '\r' // a CR at the limit when n is 999
+				inputs = append(inputs, cr, append(cr, "b\r\nc"...))
+			}
+		}
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ab\r\n\x00\xff")
+	for range 300 {
+		b := make([]byte, rnd.IntN(5000))
+		for i := range b {
+			if rnd.IntN(200) == 0 {
+				b[i] = alphabet[2+rnd.IntN(2)]
+			} else {
+				b[i] = alphabet[rnd.IntN(len(alphabet))]
+			}
+		}
+		inputs = append(inputs, b)
+	}
+	msg := []byte("head\r\n\r\n|tail")
+	for _, enc := range []string{"7bit", "8bit", "base64", "BASE64", "quoted-printable"} {
+		for _, in := range inputs {
+			got, err := Splice(msg, Gap{At: 8, Encoding: enc}, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append(append([]byte("head\r\n\r\n"), viaGoMessage(enc, in)...), "|tail"...)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s, %d-byte input %q…: spliced differs from go-message's part\n got %q\nwant %q",
+					enc, len(in), in[:min(len(in), 40)], got[max(0, len(got)-80):], want[max(0, len(want)-80):])
+			}
+		}
+	}
 }
