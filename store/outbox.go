@@ -161,9 +161,37 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 
 // loadOriginals reads, in tx, the raw item each owner notice in msgs
 // leaves out (model.Deferred), for the sender to splice in. An item is
-// read once, however many of its owners' notices the batch holds.
+// read once, however many of its owners' notices the batch holds. On
+// PostgreSQL the originals up to InlineRaw come in one prepared
+// statement for the whole batch; a larger one is read in chunks.
 func (s *Store) loadOriginals(ctx context.Context, tx *sqlx.Tx, msgs []model.OutboxMessage) error {
-	raws := map[int64][]byte{}
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, m := range msgs {
+		if m.Original.At > 0 && m.ItemID != 0 && !seen[m.ItemID] {
+			seen[m.ItemID] = true
+			ids = append(ids, m.ItemID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	raws := make(map[int64][]byte, len(ids))
+	if s.dialect == Postgres && len(ids) > 1 {
+		var rows []struct {
+			ID  int64  `db:"id"`
+			Raw []byte `db:"raw"`
+		}
+		if err := s.hot.Select(ctx, tx, &rows, `select id, case when raw_size <= $1 then raw end as raw
+			from items where id = any($2::bigint[])`, InlineRaw, pq.Array(ids)); err != nil {
+			return fmt.Errorf("originals of %d items: %w", len(ids), err)
+		}
+		for _, r := range rows {
+			if r.Raw != nil {
+				raws[r.ID] = r.Raw
+			}
+		}
+	}
 	for i, m := range msgs {
 		if m.Original.At <= 0 || m.ItemID == 0 {
 			continue

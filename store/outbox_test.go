@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -501,6 +502,67 @@ func TestAckCountsDayTally(t *testing.T) {
 		if err := s.DB().GetContext(ctx, &old, s.DB().Rebind(`select count(*) from ack_day_tally where quarter < ?`),
 			clk.Now().Add(-48*time.Hour).Unix()/900); err != nil || old != 0 {
 			t.Errorf("quarters older than two days kept: %d %v", old, err)
+		}
+	})
+}
+
+// A claimed owner notice carries its item's raw message, byte for byte,
+// to splice in: for small items, one larger than a claim reads inline,
+// an empty one, and an item several notices share; other messages carry
+// nothing.
+func TestClaimOutboxLoadsOriginals(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		s.EnsureSource(ctx, "feedback", "imap")
+		sizes := []int{40, 0, store.InlineRaw + 1, 3000}
+		var items []model.RawItem
+		for i, n := range sizes {
+			it := raw(i)
+			it.Raw = make([]byte, n)
+			for j := range it.Raw {
+				it.Raw[j] = byte(j*7 + i)
+			}
+			items = append(items, it)
+		}
+		if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: items}); err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64][]byte{}
+		for i := range sizes {
+			notice := func(to string) model.OutboxMessage {
+				return model.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: to,
+					Body: []byte("head\r\n\r\ntail"), Original: model.Deferred{At: 6, Encoding: "8bit"}}
+			}
+			msgs := []model.OutboxMessage{ack(fmt.Sprintf("rep%d@example.test", i)), notice("pm@example.test")}
+			if i == 0 {
+				msgs = append(msgs, notice("ci@example.test"))
+			}
+			id, err := completeNext(t, s, model.Processed{Outbox: msgs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[id] = items[i].Raw
+		}
+		got, err := s.ClaimOutbox(ctx, "w1", 20, time.Minute)
+		if err != nil || len(got) != 2*len(sizes)+1 {
+			t.Fatalf("claim = %d messages, %v; want %d", len(got), err, 2*len(sizes)+1)
+		}
+		notices := 0
+		for _, m := range got {
+			if m.Kind != "owner_notice" {
+				if m.Original.At != 0 || m.Original.Data != nil {
+					t.Errorf("%s carries an original: %+v", m.Kind, m.Original)
+				}
+				continue
+			}
+			notices++
+			if m.Original.At != 6 || m.Original.Encoding != "8bit" || !bytes.Equal(m.Original.Data, want[m.ItemID]) {
+				t.Errorf("notice for item %d: original at %d (%s), %d bytes; want the item's %d bytes",
+					m.ItemID, m.Original.At, m.Original.Encoding, len(m.Original.Data), len(want[m.ItemID]))
+			}
+		}
+		if notices != len(sizes)+1 {
+			t.Errorf("%d notices claimed, want %d", notices, len(sizes)+1)
 		}
 	})
 }
