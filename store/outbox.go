@@ -163,7 +163,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 // leaves out (model.Deferred), for the sender to splice in. An item is
 // read once, however many of its owners' notices the batch holds. On
 // PostgreSQL the originals up to InlineRaw come in one prepared
-// statement for the whole batch; a larger one is read in chunks.
+// statement for the whole batch; a larger one, and every one on SQLite,
+// is read in chunks.
 func (s *Store) loadOriginals(ctx context.Context, tx *sqlx.Tx, msgs []model.OutboxMessage) error {
 	var ids []int64
 	seen := map[int64]bool{}
@@ -177,7 +178,7 @@ func (s *Store) loadOriginals(ctx context.Context, tx *sqlx.Tx, msgs []model.Out
 		return nil
 	}
 	raws := make(map[int64][]byte, len(ids))
-	if s.dialect == Postgres && len(ids) > 1 {
+	if s.dialect == Postgres {
 		var rows []struct {
 			ID  int64  `db:"id"`
 			Raw []byte `db:"raw"`
