@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/points"
+	"github.com/earshot-dev/earshot/store"
 )
 
 // AwardStore is what awarding reads from the store.
@@ -73,6 +75,10 @@ func (a *Awarder) Award(ctx context.Context, it model.Item, res *model.Processed
 type Pending struct {
 	Ledger []model.LedgerEntry
 	Acks   []PendingAck
+	// Reads, when set, is what the database held for the batch's reps as
+	// its awards began (Awarder.Reads): awards read it instead of the
+	// store, and count Ledger and Acks over it as over the store.
+	Reads *store.AwardReads
 }
 
 // PendingAck is an ack, not suppressed, that an item completing earlier
@@ -97,9 +103,10 @@ func (p *Pending) Add(res model.Processed) {
 	}
 }
 
-// Reset empties p, keeping its memory.
+// Reset empties p, keeping its memory: the batch's items are written,
+// and Reads is dropped with the rest, as it does not hold them.
 func (p *Pending) Reset() {
-	p.Ledger, p.Acks = p.Ledger[:0], p.Acks[:0]
+	p.Ledger, p.Acks, p.Reads = p.Ledger[:0], p.Acks[:0], nil
 }
 
 // pendingStore is the store as an award in a batch reads it: what the
@@ -122,7 +129,40 @@ func (s pendingStore) HasLedgerReason(ctx context.Context, repID int64, month mo
 			return true, nil
 		}
 	}
+	if has, ok := s.p.Reads.HasLedgerReason(repID, month, reason, exceptItem); ok {
+		return has, nil
+	}
 	return s.AwardStore.HasLedgerReason(ctx, repID, month, reason, exceptItem)
+}
+
+// Tally is the store's tally of a rep, read with the batch when it was.
+func (s pendingStore) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, error) {
+	if t, ok := s.p.Reads.Tally(q); ok {
+		return t, nil
+	}
+	return s.AwardStore.Tally(ctx, q)
+}
+
+// RepByID is the store's rep, read with the batch when it was.
+func (s pendingStore) RepByID(ctx context.Context, id int64) (model.Rep, error) {
+	if r, ok := s.p.Reads.RepByID(id); ok {
+		return r, nil
+	}
+	return s.AwardStore.RepByID(ctx, id)
+}
+
+// repStatusCounts counts a rep's decided items, read with the batch when
+// it was; ok is false when the store cannot count them.
+func (s pendingStore) repStatusCounts(ctx context.Context, repID int64, since time.Time) (counts map[model.Status]int, ok bool, err error) {
+	sc, ok := s.AwardStore.(statusCounter)
+	if !ok {
+		return nil, false, nil
+	}
+	if c, ok := s.p.Reads.RepStatusCounts(repID, since); ok {
+		return c, true, nil
+	}
+	c, err := sc.RepStatusCounts(ctx, repID, since)
+	return c, true, err
 }
 
 // AckCounts counts the acks the caps ask about: the database's and those
@@ -146,6 +186,48 @@ func (s pendingStore) AckCounts(ctx context.Context, q model.AckQuery) (model.Ac
 		}
 	}
 	return c, nil
+}
+
+// awardReader is a store that reads what a batch's awards read at once.
+type awardReader interface {
+	ReadAwards(ctx context.Context, month model.Month, reps []int64, statusSince time.Time) (*store.AwardReads, error)
+}
+
+// Reads reads at once what the awards of prepared items read of the
+// store (store.AwardReads), for their reps and the month of the first
+// of them, for Pending.Reads. It is nil when the store cannot, when no
+// item is a rep's, or on an error, which it logs: the awards then read
+// the store one by one.
+func (a *Awarder) Reads(ctx context.Context, items []model.Item, results []model.Processed) *store.AwardReads {
+	ar, ok := a.Store.(awardReader)
+	if !ok {
+		return nil
+	}
+	var (
+		month model.Month
+		reps  []int64
+	)
+	for i, res := range results {
+		if res.RepID == 0 || strings.HasPrefix(res.AutoReason, AutoDecision) {
+			continue
+		}
+		m := a.Rules.Month(items[i].ReceivedAt)
+		if month == "" {
+			month = m
+		}
+		if m == month && !slices.Contains(reps, res.RepID) {
+			reps = append(reps, res.RepID)
+		}
+	}
+	if len(reps) == 0 {
+		return nil
+	}
+	r, err := ar.ReadAwards(ctx, month, reps, a.quarterStart())
+	if err != nil {
+		a.Log.Warn("read the batch's awards at once; reading them one by one", "err", err)
+		return nil
+	}
+	return r
 }
 
 // AwardAfter is Award for an item completing after others in the same
@@ -179,7 +261,7 @@ func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Proc
 		ct.Owners = append(ct.Owners, as.Owner)
 	}
 	if res.RepID != 0 {
-		rep, err := a.Store.RepByID(ctx, res.RepID)
+		rep, err := st.RepByID(ctx, res.RepID)
 		if err != nil {
 			return fmt.Errorf("award item %d: %w", it.ID, err)
 		}
@@ -192,18 +274,16 @@ func (a *Awarder) AwardAfter(ctx context.Context, it model.Item, res *model.Proc
 				return fmt.Errorf("award item %d: %w", it.ID, err)
 			}
 		}
-		if sc, ok := a.Store.(statusCounter); ok {
-			start := a.quarterStart()
-			counts, err := sc.RepStatusCounts(ctx, res.RepID, start)
-			if err != nil {
-				return fmt.Errorf("award item %d: %w", it.ID, err)
-			}
+		start := a.quarterStart()
+		if counts, ok, err := st.repStatusCounts(ctx, res.RepID, start); err != nil {
+			return fmt.Errorf("award item %d: %w", it.ID, err)
+		} else if ok {
 			ct.Shipped, ct.Planned = counts[model.StatusShipped], counts[model.StatusPlanned]
 			ct.Quarter = outbound.QuarterOf(model.MonthOf(start, a.loc()))
 		}
 		unpaid := points.Unpaid(res.Ledger, paid)
 		res.Unpaid = unpaid
-		ct.Tally, err = a.Rules.Tally(ctx, a.Store, res.RepID, award.Month, unpaid, pending.Ledger...)
+		ct.Tally, err = a.Rules.Tally(ctx, st, res.RepID, award.Month, unpaid, pending.Ledger...)
 		if err != nil {
 			return fmt.Errorf("award item %d: %w", it.ID, err)
 		}

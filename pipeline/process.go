@@ -10,6 +10,7 @@ import (
 	"github.com/earshot-dev/earshot/intake"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/routing"
+	"github.com/earshot-dev/earshot/store"
 )
 
 // ItemStore is what processing reads from the store.
@@ -99,6 +100,15 @@ func (p *Processor) Award(ctx context.Context, it model.Item, res *model.Process
 		return fmt.Errorf("award: %w", err)
 	}
 	return nil
+}
+
+// Reads reads at once what the awards of prepared items read
+// (Awarder.Reads); nil when nothing is awarded.
+func (p *Processor) Reads(ctx context.Context, items []model.Item, results []model.Processed) *store.AwardReads {
+	if p.Awarder == nil {
+		return nil
+	}
+	return p.Awarder.Reads(ctx, items, results)
 }
 
 func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, error) {

@@ -104,16 +104,24 @@ type Staged interface {
 	Award(ctx context.Context, it model.Item, res *model.Processed, pending Pending) error
 }
 
+// batchReader is a staged processor that reads at once what the awards
+// of prepared items read (Pending.Reads).
+type batchReader interface {
+	Reads(ctx context.Context, items []model.Item, results []model.Processed) *store.AwardReads
+}
+
 // RunOnce claims one batch for worker and processes it. It returns how
 // many items it claimed. An item in hand is finished even after ctx is
 // done, within the lease.
 //
 // With a staged processor, the batch's results are completed together,
-// in one transaction: each item is prepared and awarded counting what the
-// items before it write (their ledger entries and acks: Pending), so that
-// every award sees what an item-by-item run would have seen; an item
-// claiming the first report of a competitor an item before it names is
-// awarded again after the batch is stored. An item the store leaves out
+// in one transaction: its items are prepared, then each is awarded
+// counting what the items before it write (their ledger entries and
+// acks: Pending), so that every award sees what an item-by-item run
+// would have seen; an item claiming the first report of a competitor an
+// item before it names is awarded again after the batch is stored. What
+// the awards read of the store is read once for the prepared items
+// (Pending.Reads) where the processor can. An item the store leaves out
 // of a batch with a conflict (a race with another worker or replica) is
 // processed again and completed alone.
 func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
@@ -136,7 +144,8 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 		}
 		return len(items), nil
 	}
-	b := &batch{w: w, worker: worker, competitors: map[string]bool{}}
+	b := &batch{w: w, worker: worker, p: staged, competitors: map[string]bool{}}
+	b.reader, _ = staged.(batchReader)
 	for i, it := range items {
 		if i > 0 && ctx.Err() != nil {
 			break
@@ -144,50 +153,91 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 		if time.Until(claimEnd) < w.Lease/2 {
 			// Complete what is in hand while its claims hold, and renew
 			// the claim of the item whose turn came.
+			b.awardPrepared(ctx, claimEnd)
 			b.flush(ctx, claimEnd)
 			claimEnd = time.Now().Add(w.Lease)
 			if !w.extend(ctx, worker, it) {
 				continue
 			}
 		}
-		b.add(ctx, staged, it, claimEnd)
+		b.prepare(ctx, it, claimEnd)
 	}
+	b.awardPrepared(ctx, claimEnd)
 	b.flush(ctx, claimEnd)
 	return len(items), nil
 }
 
-// batch is a claimed batch's items awarded and not yet completed.
+// batch is a claimed batch's items prepared, and awarded and not yet
+// completed.
 type batch struct {
 	w      *Workers
 	worker string
-	items  []model.Item
-	done   []store.Done
+	p      Staged
+	reader batchReader // nil when p reads nothing at once
+	// prepared are the items prepared and not yet awarded, with their
+	// results.
+	prepared []model.Item
+	results  []model.Processed
+	// read is set once the awards' reads of prepared were asked for.
+	read bool
+	// items are awarded and wait for completion with their results.
+	items []model.Item
+	done  []store.Done
 	// pending is what the batch's items write that awards read.
 	pending Pending
 	// competitors are the competitors the batch's items name, lower-cased.
 	competitors map[string]bool
 }
 
-// add prepares and awards an item.
-func (b *batch) add(ctx context.Context, p Staged, it model.Item, claimEnd time.Time) {
+// prepare prepares an item, to be awarded with the others prepared.
+func (b *batch) prepare(ctx context.Context, it model.Item, claimEnd time.Time) {
 	ictx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
 	defer cancel()
-	res, err := p.Prepare(ictx, it)
+	res, err := b.p.Prepare(ictx, it)
 	if err != nil {
 		b.w.settle(ictx, b.worker, it, res, err)
 		return
 	}
-	prepared := res
-	prepared.Outbox, prepared.FirstReports = slices.Clip(res.Outbox), slices.Clip(res.FirstReports)
-	err = p.Award(ictx, it, &res, b.pending)
+	b.prepared = append(b.prepared, it)
+	b.results = append(b.results, res)
+}
+
+// awardPrepared awards the prepared items in their order.
+func (b *batch) awardPrepared(ctx context.Context, claimEnd time.Time) {
+	for i := range b.prepared {
+		b.award(ctx, i, claimEnd)
+	}
+	clear(b.results)
+	b.prepared, b.results = b.prepared[:0], b.results[:0]
+}
+
+// award awards the i-th prepared item and adds it to the items to
+// complete. The awards' reads are read at once for the items left, first
+// and after every completion.
+func (b *batch) award(ctx context.Context, i int, claimEnd time.Time) {
+	it := b.prepared[i]
+	ictx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
+	defer cancel()
+	if b.reader != nil && !b.read {
+		b.pending.Reads = b.reader.Reads(ictx, b.prepared[i:], b.results[i:])
+		b.read = true
+	}
+	prepared := b.results[i]
+	prepared.Outbox, prepared.FirstReports = slices.Clip(prepared.Outbox), slices.Clip(prepared.FirstReports)
+	res := prepared
+	err := b.p.Award(ictx, it, &res, b.pending)
 	if err == nil && b.namesFirstReport(res) {
 		// A first report of a competitor an item before it names: which
 		// of them reports first is the database's to say (a manager may
 		// have removed the other's tag). Store the batch, then award the
 		// item again.
 		b.flush(ctx, claimEnd)
+		if b.reader != nil {
+			b.pending.Reads = b.reader.Reads(ictx, b.prepared[i:], b.results[i:])
+			b.read = true
+		}
 		res = prepared
-		err = p.Award(ictx, it, &res, b.pending)
+		err = b.p.Award(ictx, it, &res, b.pending)
 	}
 	if err != nil {
 		b.w.settle(ictx, b.worker, it, res, err)
@@ -219,6 +269,8 @@ func (b *batch) namesFirstReport(res model.Processed) bool {
 // they complete one at a time.
 func (b *batch) flush(ctx context.Context, claimEnd time.Time) {
 	if len(b.done) == 0 {
+		b.pending.Reset()
+		b.read = false
 		return
 	}
 	fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
@@ -238,6 +290,7 @@ func (b *batch) flush(ctx context.Context, claimEnd time.Time) {
 	}
 	b.items, b.done = b.items[:0], b.done[:0]
 	b.pending.Reset()
+	b.read = false
 	clear(b.competitors)
 }
 

@@ -167,44 +167,79 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 		from mine`, string(q.Month), q.RepID, q.Pending, string(q.Month), q.RepID, string(q.Month), q.RepID, q.RepID); err != nil {
 		return t, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
 	}
-	total := row.Points + int64(q.Pending)
+	st := standing{points: row.Points, found: row.Found, above: row.Above, others: row.Others, all: row.All}
+	var written map[int64]int64
 	if len(q.Others) > 0 {
-		if err := s.rankOthers(ctx, q, total, &row.Above, &row.Others); err != nil {
+		var err error
+		if written, err = s.monthTotals(ctx, q); err != nil {
 			return t, err
 		}
 	}
-	t.Points, t.Ranked = int(total), int(row.Others)
-	if row.Found || q.Pending != 0 {
-		t.Rank, t.Ranked = int(row.Above)+1, t.Ranked+1
+	counts := map[string]int{}
+	if len(q.Reasons) > 0 {
+		query, cargs, err := sqlx.In(`select reason, count(*) as n from points_ledger
+			where rep_id = ? and month = ? and reason in (?) group by reason`, q.RepID, string(q.Month), q.Reasons)
+		if err != nil {
+			return t, err
+		}
+		var rows []struct {
+			Reason string `db:"reason"`
+			N      int    `db:"n"`
+		}
+		if err := s.hot.Select(ctx, nil, &rows, query, cargs...); err != nil {
+			return t, fmt.Errorf("tally rep %d goals: %w", q.RepID, err)
+		}
+		for _, c := range rows {
+			counts[c.Reason] = c.N
+		}
 	}
-	t.AllTime = int(row.All) + q.Pending
-
-	t.Counts = map[string]int{}
-	if len(q.Reasons) == 0 {
-		return t, nil
-	}
-	query, cargs, err := sqlx.In(`select reason, count(*) as n from points_ledger
-		where rep_id = ? and month = ? and reason in (?) group by reason`, q.RepID, string(q.Month), q.Reasons)
-	if err != nil {
-		return t, err
-	}
-	var counts []struct {
-		Reason string `db:"reason"`
-		N      int    `db:"n"`
-	}
-	if err := s.hot.Select(ctx, nil, &counts, query, cargs...); err != nil {
-		return t, fmt.Errorf("tally rep %d goals: %w", q.RepID, err)
-	}
-	for _, c := range counts {
-		t.Counts[c.Reason] = c.N
-	}
-	return t, nil
+	return st.tally(q, written, counts), nil
 }
 
-// rankOthers counts, into above and others, the points about to be
-// written for other reps (q.Others) as if written: a rep they lift above
-// total is above, and a rep without points this month yet is ranked.
-func (s *Store) rankOthers(ctx context.Context, q model.TallyQuery, total int64, above, others *int64) error {
+// standing is a rep's month as the totals hold it, before the points
+// about to be written count.
+type standing struct {
+	points int64 // the rep's total this month
+	found  bool  // whether the rep has a total this month
+	above  int64 // other reps whose total is above points + pending
+	others int64 // other reps with a total this month
+	all    int64 // the rep's points ever
+}
+
+// tally is the rep's standing with the points about to be written
+// counted as written: the rep's (q.Pending) and other reps' (q.Others,
+// whose totals so far written holds). counts are the ledger's entries by
+// reason.
+func (st standing) tally(q model.TallyQuery, written map[int64]int64, counts map[string]int) model.Tally {
+	total := st.points + int64(q.Pending)
+	above, others := st.above, st.others
+	for id, add := range q.Others {
+		if id == q.RepID {
+			continue
+		}
+		was, found := written[id]
+		now := was + int64(add)
+		if !found {
+			others++
+		}
+		switch wasAbove := found && was > total; {
+		case now > total && !wasAbove:
+			above++
+		case now <= total && wasAbove:
+			above--
+		}
+	}
+	t := model.Tally{Month: q.Month, Points: int(total), Ranked: int(others), Counts: counts}
+	if st.found || q.Pending != 0 {
+		t.Rank, t.Ranked = int(above)+1, t.Ranked+1
+	}
+	t.AllTime = int(st.all) + q.Pending
+	return t
+}
+
+// monthTotals reads the month totals written so far of the other reps
+// whose points are about to be written (q.Others).
+func (s *Store) monthTotals(ctx context.Context, q model.TallyQuery) (map[int64]int64, error) {
 	ids := make([]int64, 0, len(q.Others))
 	for id := range q.Others {
 		if id != q.RepID {
@@ -212,35 +247,22 @@ func (s *Store) rankOthers(ctx context.Context, q model.TallyQuery, total int64,
 		}
 	}
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	query, args, err := sqlx.In(`select rep_id, points from rep_month_totals where month = ? and rep_id in (?)`, string(q.Month), ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var rows []struct {
 		RepID  int64 `db:"rep_id"`
 		Points int64 `db:"points"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, s.rebind(query), args...); err != nil {
-		return fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
+		return nil, fmt.Errorf("tally rep %d %s: %w", q.RepID, q.Month, err)
 	}
 	written := make(map[int64]int64, len(rows))
 	for _, r := range rows {
 		written[r.RepID] = r.Points
 	}
-	for _, id := range ids {
-		was, found := written[id]
-		now := was + int64(q.Others[id])
-		if !found {
-			*others++
-		}
-		switch wasAbove := found && was > total; {
-		case now > total && !wasAbove:
-			*above++
-		case now <= total && wasAbove:
-			*above--
-		}
-	}
-	return nil
+	return written, nil
 }

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/earshot-dev/earshot/model"
+)
+
+// AwardReads is what the awards of a batch of items read of the database,
+// read once for the whole batch: the reps, their month's ledger by
+// reason, their decided items, and every rep's total of the month (for
+// the ranks). It answers as the store's own reads would have at the time
+// it was read, for the reps and the month it holds; a question about
+// anything else it cannot answer (ok is false), and the caller asks the
+// store. What the batch's items write is not in it: callers count that
+// themselves, as they do over the store's reads.
+type AwardReads struct {
+	Month model.Month
+	// StatusSince is the time the decided items are counted from.
+	StatusSince time.Time
+
+	// asked are the reps it was read for.
+	asked map[int64]bool
+	reps  map[int64]model.Rep
+	// totals are the points of every rep with a total this month.
+	totals map[int64]int64
+	// allTime are the reps' points ever.
+	allTime map[int64]int64
+	// reasons are the reps' ledger entries this month, by reason.
+	reasons map[int64]map[string]reasonCount
+	// statuses are the reps' items by current status decided since
+	// StatusSince.
+	statuses map[int64]map[model.Status]int
+}
+
+// reasonCount summarizes a rep's ledger entries of one reason in a month.
+// An item is paid a reason once, so entries with an item name distinct
+// items.
+type reasonCount struct {
+	RepID    int64  `db:"rep_id"`
+	Reason   string `db:"reason"`
+	N        int    `db:"n"`
+	WithItem int    `db:"with_item"`
+	MinItem  int64  `db:"min_item"`
+}
+
+// ReadAwards reads what the awards of the given reps' items in month
+// read, with the decided items counted since statusSince.
+func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64, statusSince time.Time) (*AwardReads, error) {
+	r := &AwardReads{Month: month, StatusSince: statusSince, asked: map[int64]bool{}, reps: map[int64]model.Rep{},
+		totals: map[int64]int64{}, allTime: map[int64]int64{}, reasons: map[int64]map[string]reasonCount{},
+		statuses: map[int64]map[model.Status]int{}}
+	if len(reps) == 0 {
+		return r, nil
+	}
+	fail := func(what string, err error) (*AwardReads, error) {
+		return nil, fmt.Errorf("award reads of %d reps in %s: %s: %w", len(reps), month, what, err)
+	}
+	var totals []struct {
+		RepID  int64 `db:"rep_id"`
+		Points int64 `db:"points"`
+	}
+	if err := s.hot.Select(ctx, nil, &totals, `select rep_id, points from rep_month_totals where month = ?`,
+		string(month)); err != nil {
+		return fail("totals", err)
+	}
+	for _, t := range totals {
+		r.totals[t.RepID] = t.Points
+	}
+	var allTime []struct {
+		RepID  int64 `db:"rep_id"`
+		Points int64 `db:"points"`
+	}
+	if err := s.selectIDs(ctx, &allTime, `select rep_id, coalesce(sum(points), 0) as points
+		from rep_month_totals where rep_id in (?) group by rep_id`, reps); err != nil {
+		return fail("all-time totals", err)
+	}
+	for _, t := range allTime {
+		r.allTime[t.RepID] = t.Points
+	}
+	var reasons []reasonCount
+	if err := s.selectIDs(ctx, &reasons, `select rep_id, reason, count(*) as n, count(item_id) as with_item,
+			coalesce(min(item_id), 0) as min_item
+		from points_ledger where rep_id in (?) and month = ? group by rep_id, reason`, reps, string(month)); err != nil {
+		return fail("ledger", err)
+	}
+	for _, c := range reasons {
+		if r.reasons[c.RepID] == nil {
+			r.reasons[c.RepID] = map[string]reasonCount{}
+		}
+		r.reasons[c.RepID][c.Reason] = c
+	}
+	var rows []struct {
+		model.Rep
+		Kind  *string `db:"kind"`
+		Value *string `db:"value"`
+	}
+	if err := s.selectIDs(ctx, &rows, `select r.id, r.name, r.team, r.manager, c.kind, c.value
+		from reps r left join rep_contacts c on c.rep_id = r.id
+		where r.id in (?) order by r.id, c.value`, reps); err != nil {
+		return fail("reps", err)
+	}
+	for _, row := range rows {
+		rep, ok := r.reps[row.ID]
+		if !ok {
+			rep = row.Rep
+		}
+		if row.Kind != nil && row.Value != nil {
+			addContact(&rep, *row.Kind, *row.Value)
+		}
+		r.reps[row.ID] = rep
+	}
+	var statuses []struct {
+		RepID  int64  `db:"rep_id"`
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	if err := s.selectIDs(ctx, &statuses, `select i.rep_id, st.status, count(*) as n from item_status st
+		join items i on i.id = st.item_id where i.rep_id in (?) and st.changed_at >= ?
+		group by i.rep_id, st.status`, reps, ts(statusSince)); err != nil {
+		return fail("statuses", err)
+	}
+	for _, id := range reps {
+		r.asked[id] = true
+		r.statuses[id] = map[model.Status]int{}
+	}
+	for _, st := range statuses {
+		r.statuses[st.RepID][model.Status(st.Status)] = st.N
+	}
+	return r, nil
+}
+
+// selectIDs runs q, whose first argument is a list of ids written
+// "in (?)", on the database: on PostgreSQL as one prepared statement
+// whatever the number of ids (= any), on SQLite with the list expanded.
+func (s *Store) selectIDs(ctx context.Context, dest any, q string, ids []int64, args ...any) error {
+	if s.dialect == Postgres {
+		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
+		return s.hot.Select(ctx, nil, dest, q, append([]any{pq.Array(ids)}, args...)...)
+	}
+	q, all, err := sqlx.In(q, append([]any{ids}, args...)...)
+	if err != nil {
+		return err
+	}
+	return s.db.SelectContext(ctx, dest, s.rebind(q), all...)
+}
+
+// RepByID is Store.RepByID for a rep it holds.
+func (r *AwardReads) RepByID(id int64) (model.Rep, bool) {
+	if r == nil {
+		return model.Rep{}, false
+	}
+	rep, ok := r.reps[id]
+	return rep, ok
+}
+
+// HasLedgerReason is Store.HasLedgerReason for a rep it holds in its
+// month.
+func (r *AwardReads) HasLedgerReason(repID int64, month model.Month, reason string, exceptItem int64) (has, ok bool) {
+	if !r.holds(repID, month) {
+		return false, false
+	}
+	c := r.reasons[repID][reason]
+	// Entries without an item, or with an item other than exceptItem.
+	others := c.N - c.WithItem
+	if c.WithItem > 1 || (c.WithItem == 1 && c.MinItem != exceptItem) {
+		others++
+	}
+	return others > 0, true
+}
+
+// RepStatusCounts is Store.RepStatusCounts for a rep it holds, counted
+// since StatusSince.
+func (r *AwardReads) RepStatusCounts(repID int64, since time.Time) (map[model.Status]int, bool) {
+	if r == nil || !since.Equal(r.StatusSince) || !r.asked[repID] {
+		return nil, false
+	}
+	counts := r.statuses[repID]
+	out := make(map[model.Status]int, len(counts))
+	for k, v := range counts {
+		out[k] = v
+	}
+	return out, true
+}
+
+// Tally is Store.Tally for a rep it holds in its month.
+func (r *AwardReads) Tally(q model.TallyQuery) (model.Tally, bool) {
+	if !r.holds(q.RepID, q.Month) {
+		return model.Tally{}, false
+	}
+	mine, found := r.totals[q.RepID]
+	var st standing
+	st.points, st.found, st.all = mine, found, r.allTime[q.RepID]
+	for id, p := range r.totals {
+		if id == q.RepID {
+			continue
+		}
+		st.others++
+		if p > mine+int64(q.Pending) {
+			st.above++
+		}
+	}
+	counts := map[string]int{}
+	for _, reason := range q.Reasons {
+		if c, ok := r.reasons[q.RepID][reason]; ok {
+			counts[reason] = c.N
+		}
+	}
+	return st.tally(q, r.totals, counts), true
+}
+
+// holds reports whether r read repID's month.
+func (r *AwardReads) holds(repID int64, month model.Month) bool {
+	if r == nil || month != r.Month {
+		return false
+	}
+	return r.asked[repID]
+}
