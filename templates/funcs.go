@@ -6,6 +6,7 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+	"unicode/utf8"
 )
 
 // textFuncs are the functions text templates may call.
@@ -79,14 +80,32 @@ func values(tags []Tag) string {
 	return strings.Join(vs, ", ")
 }
 
-// truncate shortens s to at most n characters, ending with "...".
+// truncate shortens s to at most n characters (n >= 0), ending with
+// "...". It reads s only as far as the cut: a notice quotes the first
+// few thousand characters of texts that may be far longer. An invalid
+// UTF-8 byte counts as one character and is written as U+FFFD.
 func truncate(n int, s string) string {
-	r := []rune(strings.TrimSpace(s))
-	if len(r) <= n {
-		return string(r)
+	s = strings.TrimSpace(s)
+	keep := max(0, n-3)
+	cut, chars := len(s), 0
+	for i := range s {
+		if chars == keep {
+			cut = i
+		}
+		if chars >= n {
+			return strings.TrimRight(validUTF8(s[:cut]), " ") + "..."
+		}
+		chars++
 	}
-	cut := strings.TrimRight(string(r[:max(0, n-3)]), " ")
-	return cut + "..."
+	return validUTF8(s)
+}
+
+// validUTF8 is s with each byte that is not UTF-8 written as U+FFFD.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string([]rune(s))
 }
 
 // date writes a time as "Mon 2 Mar 2026 15:04".
