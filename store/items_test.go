@@ -317,3 +317,21 @@ func TestClaimLeavesLargeRawToReadRaw(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimPlansUseDueIndexes checks that the claims find due rows
+// through their partial indexes also in the generic plan PostgreSQL may
+// settle on for a prepared statement, where a parameter's value is not
+// known: with the state as a parameter it scans the whole table.
+func TestClaimPlansUseDueIndexes(t *testing.T) {
+	s := open(t, testenv.Postgres(t), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
+	plans, err := store.ClaimPlans(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, index := range map[string]string{"items": "items_due", "outbox": "outbox_due"} {
+		plan := plans[table]
+		if !strings.Contains(plan, "Index Scan using "+index) || strings.Contains(plan, "Seq Scan on "+table) {
+			t.Errorf("the claim of %s does not go through %s in a generic plan:\n%s", table, index, plan)
+		}
+	}
+}

@@ -147,7 +147,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var rows []outboxRow
 		msgs = nil
-		if err := s.claimRows(ctx, tx, "outbox", "pending", worker, n, lease, &rows, outboxCols); err != nil {
+		if err := s.claimRows(ctx, tx, "outbox", claimPending, worker, n, lease, &rows, outboxCols); err != nil {
 			return err
 		}
 		msgs = messages(rows)

@@ -60,8 +60,7 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 		rows = nil
 		// Large messages are left out and read in chunks by ReadRaw when
 		// their turn comes, so a batch holds at most Batch × InlineRaw.
-		cols := strings.Replace(itemCols, "raw,", "case when raw_size <= ? then raw end as raw,", 1)
-		return s.claimRows(ctx, tx, "items", "received", worker, n, lease, &rows, cols, InlineRaw)
+		return s.claimRows(ctx, tx, "items", claimReceived, worker, n, lease, &rows, claimItemCols, InlineRaw)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim items: %w", err)
@@ -153,27 +152,55 @@ func (s *Store) StateCounts(ctx context.Context) (map[model.ItemState]int64, err
 	return out, nil
 }
 
+// claimQuery is the claim of rows of table in state on PostgreSQL. Its
+// arguments are the worker, the lease's end, the time now, the number of
+// rows, then those of cols.
+func claimQuery(table string, state claimState, cols string) string {
+	return `with claimed as (
+		update ` + table + ` set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
+		where id in (select id from ` + table + ` where state = '` + string(state) + `' and next_attempt_at <= ?
+			order by next_attempt_at, id limit ? for update skip locked)
+		returning ` + cols + `)
+		select * from claimed order by id`
+}
+
+// claimItemCols are the columns a claim of items reads: a large item's
+// bytes are left out (one argument: InlineRaw).
+var claimItemCols = strings.Replace(itemCols, "raw,", "case when raw_size <= ? then raw end as raw,", 1)
+
+// claimState is the state of the rows a claim takes: a constant, as it
+// is written into the statement.
+type claimState string
+
+// The states claims take.
+const (
+	claimReceived claimState = "received" // items
+	claimPending  claimState = "pending"  // outbox messages
+)
+
 // claimRows leases up to n due rows of table (items or outbox) in state
 // to worker for lease, oldest due first, and reads their cols (a list in
 // which ? are colArgs) into dest, in id order. PostgreSQL skips rows that
 // other transactions locked, in one prepared statement (lib/pq returns a
 // prepared statement's bytea as bytes, an unprepared one's as hex text);
 // SQLite has a single writer.
-func (s *Store) claimRows(ctx context.Context, tx *sqlx.Tx, table, state, worker string, n int, lease time.Duration,
+//
+// The state is written into the statement, not passed as a parameter:
+// the due rows are found through a partial index on that state
+// (items_due, outbox_due), which PostgreSQL can use in the generic plan
+// it settles on for a prepared statement only when the state is in its
+// text. With a parameter, the generic plan scans the whole table twice.
+func (s *Store) claimRows(ctx context.Context, tx *sqlx.Tx, table string, state claimState, worker string, n int, lease time.Duration,
 	dest any, cols string, colArgs ...any) error {
 	now := ts(s.now())
 	if s.dialect == Postgres {
-		return s.hot.Select(ctx, tx, dest, `with claimed as (
-			update `+table+` set claimed_by = ?, next_attempt_at = ?, attempts = attempts + 1
-			where id in (select id from `+table+` where state = ? and next_attempt_at <= ?
-				order by next_attempt_at, id limit ? for update skip locked)
-			returning `+cols+`)
-			select * from claimed order by id`, append([]any{worker, now.Add(lease), state, now, n}, colArgs...)...)
+		return s.hot.Select(ctx, tx, dest, claimQuery(table, state, cols),
+			append([]any{worker, now.Add(lease), now, n}, colArgs...)...)
 	}
 	var ids []int64
 	if err := tx.SelectContext(ctx, &ids, s.rebind(`select id from `+table+`
 		where state = ? and next_attempt_at <= ?
-		order by next_attempt_at, id limit ?`), state, now, n); err != nil {
+		order by next_attempt_at, id limit ?`), string(state), now, n); err != nil {
 		return err
 	}
 	if len(ids) == 0 {
