@@ -199,7 +199,7 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 		return err
 	}
 	defer obs.Close()
-	d, err := startDaemon(env.earshot, cfg, log, false, append(env.daemonEnv, "GOMEMLIMIT=100MiB")...)
+	d, err := startDaemon(env.earshot, cfg, log, false, append(env.daemonEnv, deployedEnv)...)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 	}
 	// The large mail runs on a fresh daemon, so that its peak is its own.
 	d.Stop()
-	if d, err = startDaemon(env.earshot, cfg, log, false, append(env.daemonEnv, "GOMEMLIMIT=100MiB")...); err != nil {
+	if d, err = startDaemon(env.earshot, cfg, log, false, append(env.daemonEnv, deployedEnv)...); err != nil {
 		return err
 	}
 	return a.largeText(rep, d, o.bigMB)

@@ -36,6 +36,12 @@ func main() {
 	os.Exit(code)
 }
 
+// deployedEnv is what the Dockerfile and deploy/earshot.service add to
+// earshot's environment: every earshot process runs with it unless
+// -daemon-env says otherwise, so that its memory and CPU are measured as
+// deployed.
+const deployedEnv = "GOMEMLIMIT=100MiB"
+
 // flags are the command line of both subcommands.
 type flags struct {
 	earshot, dovecot, pgBin, results string
@@ -60,7 +66,7 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fs.StringVar(&f.results, "results", "bench/results", "`directory` the JSON results go to")
 	fs.BoolVar(&f.keep, "keep", false, "keep the run directory (logs, maildirs, database) afterwards")
 	sizes := fs.String("n", "", "corpus `sizes`, comma-separated (bench: 2000,10000; faults: one size, 10000)")
-	denv := fs.String("daemon-env", "", "comma-separated `KEY=VALUE`s added to the environment of every earshot process")
+	denv := fs.String("daemon-env", deployedEnv, "comma-separated `KEY=VALUE`s added to the environment of every earshot process (empty: none)")
 	seed := fs.Uint64("seed", 1, "corpus and kill-point seed")
 	items := fs.Int("items", 4, "workers.items of the daemon")
 	batch := fs.Int("batch", 20, "workers.batch of the daemon")
