@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"strings"
+	"sync"
 )
 
 // isTraceField reports header fields that the receiving side adds or
@@ -44,13 +45,12 @@ func isTraceField(name string) bool {
 // messages that differ anywhere else never do. It does not parse MIME.
 func Fingerprint(raw []byte) (messageID, hash string) {
 	h := sha256.New()
-	lw := lineHasher{h: h}
+	buf := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(buf)
+	lw := lineHasher{h: h, buf: (*buf)[:0]}
 	rest, id := hashHeader(raw, &lw)
-	for len(rest) > 0 {
-		var line []byte
-		line, rest = nextLine(rest)
-		lw.line(line)
-	}
+	lw.text(rest)
+	lw.done()
 	if ids := msgIDs(id); len(ids) > 0 {
 		messageID = ids[0]
 	}
@@ -123,6 +123,34 @@ type lineHasher struct {
 	h       hash.Hash
 	pending int // line breaks not written yet
 	fields  int // header fields seen
+	// buf gathers short writes for the hash (a hash's Write costs the
+	// same for a line as for many); without room, bytes go straight to h.
+	buf []byte
+}
+
+// hashBufs are lineHasher buffers.
+var hashBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 16<<10)
+	return &b
+}}
+
+// write writes p to the hash, through buf.
+func (lw *lineHasher) write(p []byte) {
+	if len(lw.buf)+len(p) > cap(lw.buf) {
+		lw.h.Write(lw.buf)
+		lw.buf = lw.buf[:0]
+		if len(p) >= cap(lw.buf) {
+			lw.h.Write(p)
+			return
+		}
+	}
+	lw.buf = append(lw.buf, p...)
+}
+
+// done writes what buf holds to the hash.
+func (lw *lineHasher) done() {
+	lw.h.Write(lw.buf)
+	lw.buf = lw.buf[:0]
 }
 
 // line hashes one line without its line ending.
@@ -131,11 +159,55 @@ func (lw *lineHasher) line(l []byte) {
 		lw.pending++
 		return
 	}
-	for ; lw.pending > 0; lw.pending-- {
-		lw.h.Write([]byte{'\n'})
-	}
-	lw.h.Write(l)
+	lw.flush()
+	lw.write(l)
 	lw.pending = 1
+}
+
+// text hashes b as line would hash each of its lines (what nextLine
+// splits it into) in turn, in long writes: the hashed bytes are the
+// lines, each followed by one LF, so b is written as it is but for its
+// line endings (CRLF and a lone CR written as LF) and the LFs at its end,
+// which wait for a line that is not empty.
+func (lw *lineHasher) text(b []byte) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\r')
+		if i < 0 {
+			lw.lfText(b)
+			return
+		}
+		lw.lfText(b[:i])
+		if i+1 < len(b) && b[i+1] == '\n' {
+			b = b[i+1:] // the LF ends the line
+		} else {
+			lw.pending++ // a lone CR ends it
+			b = b[i+1:]
+		}
+	}
+}
+
+// lfText is text for bytes without a CR.
+func (lw *lineHasher) lfText(b []byte) {
+	end := len(bytes.TrimRight(b, "\n"))
+	if end == 0 {
+		lw.pending += len(b)
+		return
+	}
+	lw.flush()
+	lw.write(b[:end])
+	lw.pending = len(b) - end
+}
+
+// newlines is written for the line breaks that wait.
+var newlines = bytes.Repeat([]byte{'\n'}, 64)
+
+// flush writes the line breaks that wait.
+func (lw *lineHasher) flush() {
+	for lw.pending > 0 {
+		n := min(lw.pending, len(newlines))
+		lw.write(newlines[:n])
+		lw.pending -= n
+	}
 }
 
 // nextLine returns the first line of b without its line ending, which is

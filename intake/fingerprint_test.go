@@ -2,6 +2,10 @@ package intake
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -128,5 +132,69 @@ func TestFoldAddress(t *testing.T) {
 		if got := FoldAddress(tt.in); got != tt.want {
 			t.Errorf("FoldAddress(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// fingerprintByLine is Fingerprint hashing the body line by line, as
+// lineHasher.line is defined: the stored fingerprints were made so.
+func fingerprintByLine(raw []byte) string {
+	h := sha256.New()
+	lw := lineHasher{h: h}
+	rest, id := hashHeader(raw, &lw)
+	for len(rest) > 0 {
+		var line []byte
+		line, rest = nextLine(rest)
+		lw.line(line)
+	}
+	messageID := ""
+	if ids := msgIDs(id); len(ids) > 0 {
+		messageID = ids[0]
+	}
+	h.Write([]byte("\x00message-id:"))
+	h.Write([]byte(messageID))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestFingerprintMatchesByLine checks that Fingerprint hashes every
+// message as line by line: on the corpora and on random mixes of line
+// endings, blank lines and text, with and without a header.
+func TestFingerprintMatchesByLine(t *testing.T) {
+	var inputs [][]byte
+	for _, c := range normalizeCorpus(t) {
+		inputs = append(inputs, c.raw)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"\r\n", "\n", "\r", "\r\r\n", "\n\r", "text", " ", "\t", "Subject: x", "From: a@b.test", "=\r\n", "\x00", "é"}
+	for i := range 3000 {
+		var b bytes.Buffer
+		if i%2 == 0 {
+			b.WriteString("Message-ID: <m@x.test>\r\nSubject: s\r\n")
+		}
+		for range r.IntN(40) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		inputs = append(inputs, b.Bytes())
+	}
+	for i, raw := range inputs {
+		_, got := Fingerprint(raw)
+		if want := fingerprintByLine(raw); got != want {
+			t.Fatalf("input %d (%q…): fingerprint %s, line by line %s", i, raw[:min(len(raw), 80)], got, want)
+		}
+	}
+	t.Logf("%d messages", len(inputs))
+}
+
+// BenchmarkFingerprintAttachment hashes a 48 KB message with a base64
+// attachment.
+func BenchmarkFingerprintAttachment(b *testing.B) {
+	var m bytes.Buffer
+	m.WriteString("Message-ID: <m@x.test>\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nHello\r\n--b\r\n\r\n")
+	for m.Len() < 48<<10 {
+		m.WriteString(strings.Repeat("QUJD", 19) + "\r\n")
+	}
+	m.WriteString("--b--\r\n")
+	b.SetBytes(int64(m.Len()))
+	for b.Loop() {
+		Fingerprint(m.Bytes())
 	}
 }
