@@ -184,8 +184,8 @@ func (s *Store) ItemReview(ctx context.Context, itemID int64) (r model.Review, o
 		Actor      string        `db:"actor"`
 		ReviewedAt time.Time     `db:"reviewed_at"`
 	}
-	err = s.db.GetContext(ctx, &row, s.rebind(`select verdict, rep_id, send_ack, actor, reviewed_at
-		from item_reviews where item_id = ?`), itemID)
+	err = s.hot.Get(ctx, nil, &row, `select verdict, rep_id, send_ack, actor, reviewed_at
+		from item_reviews where item_id = ?`, itemID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Review{}, false, nil
 	}

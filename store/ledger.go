@@ -143,17 +143,17 @@ func (s *Store) HasLedgerReason(ctx context.Context, repID int64, month model.Mo
 // exceptItem, received between from and to (inclusive), is tagged with
 // the competitor.
 func (s *Store) CompetitorReported(ctx context.Context, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
-	return s.competitorReported(ctx, s.db, competitor, from, to, exceptItem)
+	return s.competitorReported(ctx, nil, competitor, from, to, exceptItem)
 }
 
-// competitorReported is CompetitorReported through q: the database, or a
-// transaction that must see its own state.
-func (s *Store) competitorReported(ctx context.Context, q sqlx.QueryerContext, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
+// competitorReported is CompetitorReported in tx, a transaction that must
+// see its own state, or on the database when tx is nil.
+func (s *Store) competitorReported(ctx context.Context, tx *sqlx.Tx, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
 	// exists stops at the first report; a count grew with every report.
 	var found bool
-	err := sqlx.GetContext(ctx, q, &found, s.rebind(`select exists (select 1 from tags t join items i on i.id = t.item_id
+	err := s.hot.Get(ctx, tx, &found, `select exists (select 1 from tags t join items i on i.id = t.item_id
 		where t.kind = 'competitor' and t.value = ? and i.state = 'processed' and i.id <> ?
-		and i.received_at >= ? and i.received_at <= ?)`), competitor, exceptItem, ts(from), ts(to))
+		and i.received_at >= ? and i.received_at <= ?)`, competitor, exceptItem, ts(from), ts(to))
 	if err != nil {
 		return false, fmt.Errorf("competitor %s reported: %w", competitor, err)
 	}
