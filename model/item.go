@@ -66,6 +66,10 @@ type Item struct {
 	// DuplicateOf is the item this one repeats, as the items table
 	// records it; 0 when none. A duplicate earns no points.
 	DuplicateOf int64
+	// Mailboxes are the mailboxes it was received in, in order, as the
+	// claim that handed it out read them (a new receipt makes it due
+	// again); nil when not read.
+	Mailboxes []string
 }
 
 // VoicemailMeta decodes the metadata of a voicemail item.

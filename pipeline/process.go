@@ -116,9 +116,15 @@ func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, 
 	if it.RawTruncated {
 		msg.Warnings = append(msg.Warnings, "message larger than max_message_bytes: only its header was stored")
 	}
-	mailboxes, err := p.Store.Mailboxes(ctx, it.ID)
-	if err != nil {
-		return model.Processed{}, err
+	var mailboxes []string
+	switch {
+	case it.Mailboxes == nil: // not read by the claim
+		var err error
+		if mailboxes, err = p.Store.Mailboxes(ctx, it.ID); err != nil {
+			return model.Processed{}, err
+		}
+	case len(it.Mailboxes) > 0:
+		mailboxes = it.Mailboxes
 	}
 	if res, ok, err := p.Replies.handle(ctx, p.gate(), it, msg, mailboxes); err != nil || ok {
 		return res, err

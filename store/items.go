@@ -39,6 +39,8 @@ type itemRow struct {
 	Trust         string         `db:"trust"`
 	TrustReason   string         `db:"trust_reason"`
 	DuplicateOf   sql.NullInt64  `db:"duplicate_of"`
+	// mailboxes are read apart, by a claim.
+	mailboxes []string `db:"-"`
 }
 
 // item converts the row: NULLs become zero values, the warnings' JSON a
@@ -53,6 +55,7 @@ func (r itemRow) item() model.Item {
 		TranscriptUnreliable: r.Unreliable,
 		AutoReason:           r.AutoReason, Warnings: stringList(r.Warnings),
 		Trust: model.Trust(r.Trust), TrustReason: r.TrustReason, DuplicateOf: r.DuplicateOf.Int64,
+		Mailboxes: r.mailboxes,
 	}
 }
 

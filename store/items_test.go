@@ -335,3 +335,55 @@ func TestClaimPlansUseDueIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimReadsMailboxes checks that a claim hands out the mailboxes an
+// item was received in as Mailboxes reads them, on PostgreSQL, and that
+// an item without one has an empty list, not none.
+func TestClaimReadsMailboxes(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		s.EnsureSource(ctx, "intel", "imap")
+		seed(t, s, 3)
+		// Item 2 again, from intel@ and twice from feedback@; item 3 from a
+		// source without a mailbox.
+		again := raw(1)
+		again.SourceKey = "8:1"
+		again.Mailbox = "intel@example.test"
+		if _, err := s.Receive(ctx, model.Batch{Source: "intel", Items: []model.RawItem{again}}); err != nil {
+			t.Fatal(err)
+		}
+		twice := raw(1)
+		twice.SourceKey = "7:100"
+		if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{twice}}); err != nil {
+			t.Fatal(err)
+		}
+		none := raw(2)
+		none.SourceKey, none.Mailbox = "9:1", ""
+		none.MessageID, none.ContentHash = "m-none@example.test", "hash-none"
+		if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{none}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Claim(ctx, "w", 10, time.Minute)
+		if err != nil || len(got) != 4 {
+			t.Fatalf("claim: %d items, %v", len(got), err)
+		}
+		for _, it := range got {
+			want, err := s.Mailboxes(ctx, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if t.Name() == "TestClaimReadsMailboxes/sqlite" {
+				if it.Mailboxes != nil {
+					t.Errorf("item %d: SQLite's claim read mailboxes %q", it.ID, it.Mailboxes)
+				}
+				continue
+			}
+			if it.Mailboxes == nil || fmt.Sprint(it.Mailboxes) != fmt.Sprint(want) {
+				t.Errorf("item %d: the claim read mailboxes %#v, Mailboxes %#v", it.ID, it.Mailboxes, want)
+			}
+		}
+		if mbs, _ := s.Mailboxes(ctx, got[1].ID); len(mbs) != 2 {
+			t.Errorf("item 2's mailboxes = %q; the test meant two", mbs)
+		}
+	})
+}

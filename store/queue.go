@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -60,12 +61,43 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 		rows = nil
 		// Large messages are left out and read in chunks by ReadRaw when
 		// their turn comes, so a batch holds at most Batch × InlineRaw.
-		return s.claimRows(ctx, tx, "items", claimReceived, worker, n, lease, &rows, claimItemCols, InlineRaw)
+		if err := s.claimRows(ctx, tx, "items", claimReceived, worker, n, lease, &rows, claimItemCols, InlineRaw); err != nil {
+			return err
+		}
+		return s.claimMailboxes(ctx, tx, rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim items: %w", err)
 	}
 	return items(rows), nil
+}
+
+// claimMailboxes reads, in the claim's transaction, the mailboxes each
+// claimed item was received in (Item.Mailboxes; as Mailboxes reads
+// them): on PostgreSQL in one prepared statement for the batch.
+func (s *Store) claimMailboxes(ctx context.Context, tx *sqlx.Tx, rows []itemRow) error {
+	if s.dialect != Postgres || len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	at := make(map[int64]int, len(rows))
+	for i, r := range rows {
+		ids[i], at[r.ID] = r.ID, i
+		rows[i].mailboxes = []string{}
+	}
+	var got []struct {
+		ItemID  int64  `db:"item_id"`
+		Mailbox string `db:"mailbox"`
+	}
+	if err := s.hot.Select(ctx, tx, &got, `select distinct item_id, mailbox from receipts
+		where item_id = any(?::bigint[]) and mailbox <> '' order by item_id, mailbox`, pq.Array(ids)); err != nil {
+		return fmt.Errorf("mailboxes: %w", err)
+	}
+	for _, g := range got {
+		i := at[g.ItemID]
+		rows[i].mailboxes = append(rows[i].mailboxes, g.Mailbox)
+	}
+	return nil
 }
 
 // ExtendClaim renews worker's claim on an item for lease from now, when a
