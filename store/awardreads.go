@@ -3,11 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -77,7 +73,7 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 		RepID  int64 `db:"rep_id"`
 		Points int64 `db:"points"`
 	}
-	if err := s.selectIDs(ctx, &allTime, `select rep_id, coalesce(sum(points), 0) as points
+	if err := s.selectIDs(ctx, nil, &allTime, `select rep_id, coalesce(sum(points), 0) as points
 		from rep_month_totals where rep_id in (?) group by rep_id`, reps); err != nil {
 		return fail("all-time totals", err)
 	}
@@ -85,7 +81,7 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 		r.allTime[t.RepID] = t.Points
 	}
 	var reasons []reasonCount
-	if err := s.selectIDs(ctx, &reasons, `select rep_id, reason, count(*) as n, count(item_id) as with_item,
+	if err := s.selectIDs(ctx, nil, &reasons, `select rep_id, reason, count(*) as n, count(item_id) as with_item,
 			coalesce(min(item_id), 0) as min_item
 		from points_ledger where rep_id in (?) and month = ? group by rep_id, reason`, reps, string(month)); err != nil {
 		return fail("ledger", err)
@@ -101,7 +97,7 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 		Kind  *string `db:"kind"`
 		Value *string `db:"value"`
 	}
-	if err := s.selectIDs(ctx, &rows, `select r.id, r.name, r.team, r.manager, c.kind, c.value
+	if err := s.selectIDs(ctx, nil, &rows, `select r.id, r.name, r.team, r.manager, c.kind, c.value
 		from reps r left join rep_contacts c on c.rep_id = r.id
 		where r.id in (?) order by r.id, c.value`, reps); err != nil {
 		return fail("reps", err)
@@ -121,7 +117,7 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 		Status string `db:"status"`
 		N      int    `db:"n"`
 	}
-	if err := s.selectIDs(ctx, &statuses, `select i.rep_id, st.status, count(*) as n from item_status st
+	if err := s.selectIDs(ctx, nil, &statuses, `select i.rep_id, st.status, count(*) as n from item_status st
 		join items i on i.id = st.item_id where i.rep_id in (?) and st.changed_at >= ?
 		group by i.rep_id, st.status`, reps, ts(statusSince)); err != nil {
 		return fail("statuses", err)
@@ -134,21 +130,6 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 		r.statuses[st.RepID][model.Status(st.Status)] = st.N
 	}
 	return r, nil
-}
-
-// selectIDs runs q, whose first argument is a list of ids written
-// "in (?)", on the database: on PostgreSQL as one prepared statement
-// whatever the number of ids (= any), on SQLite with the list expanded.
-func (s *Store) selectIDs(ctx context.Context, dest any, q string, ids []int64, args ...any) error {
-	if s.dialect == Postgres {
-		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
-		return s.hot.Select(ctx, nil, dest, q, append([]any{pq.Array(ids)}, args...)...)
-	}
-	q, all, err := sqlx.In(q, append([]any{ids}, args...)...)
-	if err != nil {
-		return err
-	}
-	return s.db.SelectContext(ctx, dest, s.rebind(q), all...)
 }
 
 // RepByID is Store.RepByID for a rep it holds.

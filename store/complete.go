@@ -214,12 +214,8 @@ func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items
 		ID         int64     `db:"id"`
 		ReceivedAt time.Time `db:"received_at"`
 	}
-	q, args, err := sqlx.In(`select id, received_at from items
-		where id in (?) and claimed_by = ? and state = 'received'`+lock, ids, worker)
-	if err != nil {
-		return b, err
-	}
-	if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+	if err := s.selectIDs(ctx, tx, &rows, `select id, received_at from items
+		where id in (?) and claimed_by = ? and state = 'received'`+lock, ids, worker); err != nil {
 		return b, fmt.Errorf("complete items: %w", err)
 	}
 	for _, r := range rows {
@@ -231,10 +227,8 @@ func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items
 		Kind   string `db:"kind"`
 		Value  string `db:"value"`
 	}
-	if q, args, err = sqlx.In(`select item_id, what, kind, value from manager_removals where item_id in (?)`, ids); err != nil {
-		return b, err
-	}
-	if err := tx.SelectContext(ctx, &rem, s.rebind(q), args...); err != nil {
+	if err := s.selectIDs(ctx, tx, &rem, `select item_id, what, kind, value from manager_removals
+		where item_id in (?)`, ids); err != nil {
 		return b, fmt.Errorf("complete items: removals: %w", err)
 	}
 	for _, r := range rem {
@@ -248,11 +242,8 @@ func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items
 			ItemID int64  `db:"item_id"`
 			Value  string `db:"value"`
 		}
-		if q, args, err = sqlx.In(`select item_id, value from tags
+		if err := s.selectIDs(ctx, tx, &tags, `select item_id, value from tags
 			where item_id in (?) and kind = 'competitor' and origin like 'manager%'`, ids); err != nil {
-			return b, err
-		}
-		if err := tx.SelectContext(ctx, &tags, s.rebind(q), args...); err != nil {
 			return b, fmt.Errorf("complete items: manager tags: %w", err)
 		}
 		for _, t := range tags {
@@ -403,11 +394,7 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 	for i, it := range items {
 		ids[i] = it.id
 	}
-	q, args, err := sqlx.In(`delete from tags where item_id in (?) and origin not like 'manager%'`, ids)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+	if err := s.execIDs(ctx, tx, `delete from tags where item_id in (?) and origin not like 'manager%'`, ids); err != nil {
 		return fmt.Errorf("complete items: replace tags: %w", err)
 	}
 	at := s.now()

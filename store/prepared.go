@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // prepared runs the hot statements (those of every item and every
@@ -126,4 +128,38 @@ func (p *prepared) close() {
 		_ = st.Close()
 	}
 	p.stmts = nil
+}
+
+// selectIDs runs q, whose first argument is a list of ids written
+// "in (?)", in tx or on the database when tx is nil: on PostgreSQL as one
+// prepared statement whatever the number of ids (= any), on SQLite with
+// the list expanded.
+func (s *Store) selectIDs(ctx context.Context, tx *sqlx.Tx, dest any, q string, ids []int64, args ...any) error {
+	if s.dialect == Postgres {
+		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
+		return s.hot.Select(ctx, tx, dest, q, append([]any{pq.Array(ids)}, args...)...)
+	}
+	q, all, err := sqlx.In(q, append([]any{ids}, args...)...)
+	if err != nil {
+		return err
+	}
+	if tx != nil {
+		return tx.SelectContext(ctx, dest, s.rebind(q), all...)
+	}
+	return s.db.SelectContext(ctx, dest, s.rebind(q), all...)
+}
+
+// execIDs is selectIDs for a statement that returns no rows, in tx.
+func (s *Store) execIDs(ctx context.Context, tx *sqlx.Tx, q string, ids []int64, args ...any) error {
+	if s.dialect == Postgres {
+		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
+		_, err := s.hot.Exec(ctx, tx, q, append([]any{pq.Array(ids)}, args...)...)
+		return err
+	}
+	q, all, err := sqlx.In(q, append([]any{ids}, args...)...)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.rebind(q), all...)
+	return err
 }
