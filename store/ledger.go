@@ -151,9 +151,15 @@ func (s *Store) CompetitorReported(ctx context.Context, competitor string, from,
 func (s *Store) competitorReported(ctx context.Context, tx *sqlx.Tx, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
 	// exists stops at the first report; a count grew with every report.
 	var found bool
-	err := s.hot.Get(ctx, tx, &found, `select exists (select 1 from tags t join items i on i.id = t.item_id
+	q := sqlx.QueryerContext(s.db)
+	if tx != nil {
+		q = tx
+	}
+	// Not prepared: a generic plan of it scans far more than the plan
+	// made for its competitor and window.
+	err := sqlx.GetContext(ctx, q, &found, s.rebind(`select exists (select 1 from tags t join items i on i.id = t.item_id
 		where t.kind = 'competitor' and t.value = ? and i.state = 'processed' and i.id <> ?
-		and i.received_at >= ? and i.received_at <= ?)`, competitor, exceptItem, ts(from), ts(to))
+		and i.received_at >= ? and i.received_at <= ?)`), competitor, exceptItem, ts(from), ts(to))
 	if err != nil {
 		return false, fmt.Errorf("competitor %s reported: %w", competitor, err)
 	}

@@ -131,17 +131,21 @@ func (p *prepared) close() {
 }
 
 // selectIDs runs q, whose first argument is a list of ids written
-// "in (?)", in tx or on the database when tx is nil: on PostgreSQL as one
-// prepared statement whatever the number of ids (= any), on SQLite with
-// the list expanded.
+// "in (?)", in tx or on the database when tx is nil: on PostgreSQL with
+// the ids as one array (= any), on SQLite with the list expanded. It is
+// not prepared: a generic plan, which knows neither the ids nor the other
+// arguments, can read a whole month's ledger where the plan made for
+// them reads the batch's rows.
 func (s *Store) selectIDs(ctx context.Context, tx *sqlx.Tx, dest any, q string, ids []int64, args ...any) error {
+	var all []any
 	if s.dialect == Postgres {
 		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
-		return s.hot.Select(ctx, tx, dest, q, append([]any{pq.Array(ids)}, args...)...)
-	}
-	q, all, err := sqlx.In(q, append([]any{ids}, args...)...)
-	if err != nil {
-		return err
+		all = append([]any{pq.Array(ids)}, args...)
+	} else {
+		var err error
+		if q, all, err = sqlx.In(q, append([]any{ids}, args...)...); err != nil {
+			return err
+		}
 	}
 	if tx != nil {
 		return tx.SelectContext(ctx, dest, s.rebind(q), all...)
@@ -151,15 +155,16 @@ func (s *Store) selectIDs(ctx context.Context, tx *sqlx.Tx, dest any, q string, 
 
 // execIDs is selectIDs for a statement that returns no rows, in tx.
 func (s *Store) execIDs(ctx context.Context, tx *sqlx.Tx, q string, ids []int64, args ...any) error {
+	var all []any
 	if s.dialect == Postgres {
 		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
-		_, err := s.hot.Exec(ctx, tx, q, append([]any{pq.Array(ids)}, args...)...)
-		return err
+		all = append([]any{pq.Array(ids)}, args...)
+	} else {
+		var err error
+		if q, all, err = sqlx.In(q, append([]any{ids}, args...)...); err != nil {
+			return err
+		}
 	}
-	q, all, err := sqlx.In(q, append([]any{ids}, args...)...)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, s.rebind(q), all...)
+	_, err := tx.ExecContext(ctx, s.rebind(q), all...)
 	return err
 }
