@@ -137,34 +137,32 @@ func (p *prepared) close() {
 // arguments, can read a whole month's ledger where the plan made for
 // them reads the batch's rows.
 func (s *Store) selectIDs(ctx context.Context, tx *sqlx.Tx, dest any, q string, ids []int64, args ...any) error {
-	var all []any
-	if s.dialect == Postgres {
-		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
-		all = append([]any{pq.Array(ids)}, args...)
-	} else {
-		var err error
-		if q, all, err = sqlx.In(q, append([]any{ids}, args...)...); err != nil {
-			return err
-		}
+	q, all, err := s.idsQuery(q, ids, args)
+	if err != nil {
+		return err
 	}
 	if tx != nil {
-		return tx.SelectContext(ctx, dest, s.rebind(q), all...)
+		return tx.SelectContext(ctx, dest, q, all...)
 	}
-	return s.db.SelectContext(ctx, dest, s.rebind(q), all...)
+	return s.db.SelectContext(ctx, dest, q, all...)
 }
 
 // execIDs is selectIDs for a statement that returns no rows, in tx.
 func (s *Store) execIDs(ctx context.Context, tx *sqlx.Tx, q string, ids []int64, args ...any) error {
-	var all []any
+	q, all, err := s.idsQuery(q, ids, args)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, q, all...)
+	return err
+}
+
+// idsQuery is q of selectIDs and its arguments, as the dialect runs them.
+func (s *Store) idsQuery(q string, ids []int64, args []any) (string, []any, error) {
 	if s.dialect == Postgres {
 		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
-		all = append([]any{pq.Array(ids)}, args...)
-	} else {
-		var err error
-		if q, all, err = sqlx.In(q, append([]any{ids}, args...)...); err != nil {
-			return err
-		}
+		return s.rebind(q), append([]any{pq.Array(ids)}, args...), nil
 	}
-	_, err := tx.ExecContext(ctx, s.rebind(q), all...)
-	return err
+	q, all, err := sqlx.In(q, append([]any{ids}, args...)...)
+	return s.rebind(q), all, err
 }
