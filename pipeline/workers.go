@@ -218,10 +218,7 @@ func (b *batch) award(ctx context.Context, i int, claimEnd time.Time) {
 	it := b.prepared[i]
 	ictx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimEnd)
 	defer cancel()
-	if b.reader != nil && !b.read {
-		b.pending.Reads = b.reader.Reads(ictx, b.prepared[i:], b.results[i:])
-		b.read = true
-	}
+	b.readAwards(ictx, i)
 	prepared := b.results[i]
 	prepared.Outbox, prepared.FirstReports = slices.Clip(prepared.Outbox), slices.Clip(prepared.FirstReports)
 	res := prepared
@@ -232,10 +229,7 @@ func (b *batch) award(ctx context.Context, i int, claimEnd time.Time) {
 		// have removed the other's tag). Store the batch, then award the
 		// item again.
 		b.flush(ctx, claimEnd)
-		if b.reader != nil {
-			b.pending.Reads = b.reader.Reads(ictx, b.prepared[i:], b.results[i:])
-			b.read = true
-		}
+		b.readAwards(ictx, i)
 		res = prepared
 		err = b.p.Award(ictx, it, &res, b.pending)
 	}
@@ -250,6 +244,16 @@ func (b *batch) award(ctx context.Context, i int, claimEnd time.Time) {
 		if t.Kind == model.TagCompetitor {
 			b.competitors[strings.ToLower(t.Value)] = true
 		}
+	}
+}
+
+// readAwards reads what the awards of the prepared items from the i-th
+// on read of the store, unless it was read since the batch was last
+// stored (flush drops it).
+func (b *batch) readAwards(ctx context.Context, i int) {
+	if b.reader != nil && !b.read {
+		b.pending.Reads = b.reader.Reads(ctx, b.prepared[i:], b.results[i:])
+		b.read = true
 	}
 }
 
