@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
+
+	"github.com/lib/pq"
 )
 
 // SetBeforeCommit installs a hook that runs inside Receive's transaction
@@ -55,4 +59,28 @@ func ClaimPlans(ctx context.Context, s *Store) (map[string]string, error) {
 		}
 	}
 	return plans, nil
+}
+
+// CompetitorReportedPlan explains, on PostgreSQL, the plan of
+// CompetitorReported's query for the values given.
+func CompetitorReportedPlan(ctx context.Context, s *Store, competitor string, from, to time.Time, exceptItem int64) (string, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `prepare competitor_reported as `+s.rebind(competitorReportedQuery)); err != nil {
+		return "", err
+	}
+	var lines []string
+	if err := tx.SelectContext(ctx, &lines, fmt.Sprintf(`explain execute competitor_reported (%s, %d, %s, %s)`,
+		pq.QuoteLiteral(competitor), exceptItem, pq.QuoteLiteral(from.Format(time.RFC3339Nano)),
+		pq.QuoteLiteral(to.Format(time.RFC3339Nano)))); err != nil {
+		return "", err
+	}
+	// A prepared statement outlives the transaction on its connection.
+	if _, err := tx.ExecContext(ctx, `deallocate competitor_reported`); err != nil {
+		return "", err
+	}
+	return strings.Join(lines, "\n"), nil
 }

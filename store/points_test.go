@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -276,6 +277,45 @@ func TestCompetitorReported(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCompetitorReportedPlanIgnoresStaleStatistics checks, on
+// PostgreSQL, that the first-report check goes from the competitor's tags
+// to their items by key even when the items' statistics were taken while
+// none was processed, as after a backlog's arrival: a plan led by those
+// statistics scanned every item, for every check.
+func TestCompetitorReportedPlanIgnoresStaleStatistics(t *testing.T) {
+	s := open(t, testenv.Postgres(t), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
+	ctx := context.Background()
+	db := s.DB()
+	// No analyze of its own between the steps below.
+	if _, err := db.ExecContext(ctx, `alter table items set (autovacuum_enabled = false)`); err != nil {
+		t.Fatal(err)
+	}
+	seed(t, s, 3000)
+	for _, q := range []string{
+		`analyze items`,
+		`update items set state = 'processed'`,
+		`insert into tags (item_id, kind, value, origin) select id, 'competitor', 'Acme', 'alias' from items where id % 3 = 0`,
+		`analyze tags`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []string{"Acme", "Globex"} {
+		plan, err := store.CompetitorReportedPlan(ctx, s, c, at.AddDate(0, 0, -30), at.Add(time.Hour), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plan, "Seq Scan on items") || !strings.Contains(plan, "using items_pkey") {
+			t.Errorf("%s: the first-report check does not probe items by key:\n%s", c, plan)
+		}
+	}
+	if found, err := s.CompetitorReported(ctx, "Acme", at.AddDate(0, 0, -30), at.Add(time.Hour), 3); err != nil || !found {
+		t.Errorf("Acme reported = %v, %v; want true", found, err)
+	}
 }
 
 // An item's duplicate_of comes with the item, read, shown or claimed:
