@@ -86,7 +86,8 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 		if err != nil {
 			return nil, err
 		}
-		items[i] = doneItem{id: d.ID, p: p, warn: warn, norm: norm}
+		body, bodyLen := storedBody(p.BodyText, p.FullText)
+		items[i] = doneItem{id: d.ID, p: p, warn: warn, norm: norm, body: body, bodyLen: bodyLen}
 	}
 	var errs []error
 	err := conflict(s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -128,6 +129,9 @@ type doneItem struct {
 	id         int64
 	p          model.Processed
 	warn, norm string
+	// body and bodyLen are what the row keeps of the body (storedBody).
+	body    string
+	bodyLen int
 }
 
 // filter drops what a manager removed from the item: tags, owners and
@@ -465,9 +469,9 @@ func (s *Store) updateItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem)
 		for _, it := range items {
 			p := it.p
 			if _, err := tx.ExecContext(ctx, `update items set state = 'processed', processed_at = ?,
-				claimed_by = '', last_error = '', sender = ?, rep_id = ?, subject = ?, body_text = ?, full_text = ?,
-				auto_reason = ?, warnings = ?, normalized = ?, trust = ?, trust_reason = ? where id = ?`,
-				now, p.Sender, nullID(p.RepID), p.Subject, p.BodyText, p.FullText, p.AutoReason, it.warn, it.norm,
+				claimed_by = '', last_error = '', sender = ?, rep_id = ?, subject = ?, body_text = ?, body_len = nullif(?, -1),
+				full_text = ?, auto_reason = ?, warnings = ?, normalized = ?, trust = ?, trust_reason = ? where id = ?`,
+				now, p.Sender, nullID(p.RepID), p.Subject, it.body, it.bodyLen, p.FullText, p.AutoReason, it.warn, it.norm,
 				string(p.Trust), p.TrustReason, it.id); err != nil {
 				return fmt.Errorf("complete item %d: %w", it.id, err)
 			}
@@ -481,6 +485,7 @@ func (s *Store) updateItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem)
 		sender = make([]string, n)
 		subj   = make([]string, n)
 		body   = make([]string, n)
+		blen   = make([]int64, n)
 		full   = make([]string, n)
 		auto   = make([]string, n)
 		warn   = make([]string, n)
@@ -490,18 +495,20 @@ func (s *Store) updateItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem)
 	)
 	for i, it := range items {
 		p := it.p
-		ids[i], reps[i], sender[i], subj[i], body[i], full[i] = it.id, p.RepID, p.Sender, p.Subject, p.BodyText, p.FullText
+		ids[i], reps[i], sender[i], subj[i], body[i], full[i] = it.id, p.RepID, p.Sender, p.Subject, it.body, p.FullText
+		blen[i] = int64(it.bodyLen)
 		auto[i], warn[i], norm[i], trust[i], reason[i] = p.AutoReason, it.warn, it.norm, string(p.Trust), p.TrustReason
 	}
 	_, err := s.hot.Exec(ctx, tx, `update items i set state = 'processed', processed_at = $1,
 		claimed_by = '', last_error = '', sender = v.sender, rep_id = nullif(v.rep_id, 0), subject = v.subject,
-		body_text = v.body_text, full_text = v.full_text, auto_reason = v.auto_reason, warnings = v.warnings::jsonb,
-		normalized = v.normalized::jsonb, trust = v.trust, trust_reason = v.trust_reason
-		from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-			$9::text[], $10::text[], $11::text[], $12::text[])
-			as v(id, rep_id, sender, subject, body_text, full_text, auto_reason, warnings, normalized, trust, trust_reason)
+		body_text = v.body_text, body_len = nullif(v.body_len, -1), full_text = v.full_text, auto_reason = v.auto_reason,
+		warnings = v.warnings::jsonb, normalized = v.normalized::jsonb, trust = v.trust, trust_reason = v.trust_reason
+		from unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[],
+			$10::text[], $11::text[], $12::text[], $13::text[])
+			as v(id, rep_id, sender, subject, body_text, body_len, full_text, auto_reason, warnings, normalized, trust,
+				trust_reason)
 		where i.id = v.id`, now, pq.Array(ids), pq.Array(reps), pq.Array(sender), pq.Array(subj), pq.Array(body),
-		pq.Array(full), pq.Array(auto), pq.Array(warn), pq.Array(norm), pq.Array(trust), pq.Array(reason))
+		pq.Array(blen), pq.Array(full), pq.Array(auto), pq.Array(warn), pq.Array(norm), pq.Array(trust), pq.Array(reason))
 	if err != nil {
 		return fmt.Errorf("complete items: %w", err)
 	}

@@ -76,7 +76,7 @@ func (s *Store) Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, *InboxCur
 	}
 	where, args := s.inboxWhere(q)
 	query := `select i.id, i.kind, i.state, i.received_at, i.sender, i.rep_id, r.name as rep_name, i.subject,
-			substr(case when i.body_text <> '' then i.body_text else coalesce(i.transcript, '') end, 1, 160) as snippet,
+			substr(coalesce(nullif(` + bodyTextOfI + `, ''), i.transcript, ''), 1, 160) as snippet,
 			i.auto_reason, i.trust, i.trust_reason, i.transcript_unreliable,
 			(select coalesce(sum(l.points), 0) from points_ledger l where l.item_id = i.id) as points
 		from items i left join reps r on r.id = i.rep_id
@@ -254,7 +254,7 @@ func (s *Store) ItemDetail(ctx context.Context, id int64) (ItemDetail, error) {
 	}
 	err := s.db.GetContext(ctx, &r, s.rebind(`select i.id, i.kind, i.message_id, i.raw_size, i.raw_truncated, i.meta,
 			i.received_at, i.state, i.attempts, i.last_error, i.processed_at, i.sender, i.rep_id, r.name as rep_name,
-			i.subject, i.body_text, i.duplicate_of, i.auto_reason, i.warnings, i.normalized, i.transcript,
+			i.subject, `+bodyTextOfI+` as body_text, i.duplicate_of, i.auto_reason, i.warnings, i.normalized, i.transcript,
 			i.transcript_engine, i.transcript_note, i.transcript_confidence, i.transcript_unreliable,
 			i.awaiting_transcript, i.trust, i.trust_reason
 		from items i left join reps r on r.id = i.rep_id where i.id = ?`), id)

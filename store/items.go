@@ -69,7 +69,7 @@ func items(rows []itemRow) []model.Item {
 
 const itemCols = `id, kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at,
 	state, attempts, next_attempt_at, claimed_by, last_error, processed_at, sender, rep_id, subject,
-	body_text, transcript, transcript_unreliable, auto_reason, warnings, trust, trust_reason, duplicate_of`
+	` + bodyTextCol + ` as body_text, transcript, transcript_unreliable, auto_reason, warnings, trust, trust_reason, duplicate_of`
 
 // tagRow is a tags row as the database holds it.
 type tagRow struct {

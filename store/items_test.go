@@ -3,12 +3,14 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
@@ -384,6 +386,83 @@ func TestClaimReadsMailboxes(t *testing.T) {
 		}
 		if mbs, _ := s.Mailboxes(ctx, got[1].ID); len(mbs) != 2 {
 			t.Errorf("item 2's mailboxes = %q; the test meant two", mbs)
+		}
+	})
+}
+
+// TestBodyStoredOnce checks that an item whose body starts its full text
+// keeps no second copy of it, and that every read gives the body back:
+// the item, its detail, the inbox's snippet, whatever the body's
+// characters; a body that is not the start of the full text is kept
+// whole, and a Slack edit replaces the body.
+func TestBodyStoredOnce(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		cases := []struct {
+			name, body, full string
+			kept             bool // body_text holds the body
+		}{
+			{"start of the text", "Résumé: 日本の顧客 — Acme 😀 is cheaper.", "Résumé: 日本の顧客 — Acme 😀 is cheaper.\n\n-- \nAna\n> quoted", false},
+			{"the whole text", "Only this.", "Only this.", false},
+			{"no body", "", "> all quoted", false},
+			{"quote inside the text", "Top.\nBottom.", "Top.\n> inline quote\nBottom.", true},
+		}
+		seed(t, s, len(cases))
+		ids := map[string]int64{}
+		for _, c := range cases {
+			id, err := completeNext(t, s, model.Processed{Subject: c.name, BodyText: c.body, FullText: c.full})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[c.name] = id
+		}
+		for _, c := range cases {
+			id := ids[c.name]
+			var row struct {
+				Body string        `db:"body_text"`
+				Len  sql.NullInt64 `db:"body_len"`
+			}
+			if err := s.DB().GetContext(ctx, &row, s.DB().Rebind(`select body_text, body_len from items where id = ?`), id); err != nil {
+				t.Fatal(err)
+			}
+			if c.kept && (row.Body != c.body || row.Len.Valid) {
+				t.Errorf("%s: row keeps %q, length %v; want the body and no length", c.name, row.Body, row.Len)
+			}
+			if !c.kept && (row.Body != "" || !row.Len.Valid || int(row.Len.Int64) != utf8.RuneCountInString(c.body)) {
+				t.Errorf("%s: row keeps %q, length %v; want no copy and %d characters", c.name, row.Body, row.Len,
+					utf8.RuneCountInString(c.body))
+			}
+			it, err := s.Item(ctx, id)
+			if err != nil || it.BodyText != c.body {
+				t.Errorf("%s: Item's body %q, %v; want %q", c.name, it.BodyText, err, c.body)
+			}
+			d, err := s.ItemDetail(ctx, id)
+			if err != nil || d.BodyText != c.body {
+				t.Errorf("%s: ItemDetail's body %q, %v; want %q", c.name, d.BodyText, err, c.body)
+			}
+		}
+		list, _, err := s.Inbox(ctx, store.InboxQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range list {
+			for _, c := range cases {
+				if ids[c.name] == it.ID && it.Snippet != c.body {
+					t.Errorf("%s: snippet %q, want %q", c.name, it.Snippet, c.body)
+				}
+			}
+		}
+		// An edit replaces the body whole.
+		var edited int64
+		if err := s.DB().GetContext(ctx, &edited, `select item_id from receipts where source_key = '7:0'`); err != nil {
+			t.Fatal(err)
+		}
+		edit := model.SlackChange{Kind: model.SlackEdit, TS: "1712345690.000200", Text: "Acme cut prices", Raw: []byte(`{}`)}
+		if _, err := s.ReceiveSlackChange(ctx, "feedback", "7:0", edit); err != nil {
+			t.Fatal(err)
+		}
+		if it, err := s.Item(ctx, edited); err != nil || it.BodyText != edit.Text {
+			t.Errorf("edited body %q, %v; want %q", it.BodyText, err, edit.Text)
 		}
 	})
 }

@@ -114,7 +114,7 @@ func (s *Store) enqueueAbout(ctx context.Context, tx *sqlx.Tx, ids []int64, mark
 		return nil
 	}
 	q, args, err := sqlx.In(`select a.id as assignment_id, a.owner, a.created_at as assigned_at,
-			i.id, i.kind, i.received_at, i.subject, i.body_text, i.transcript, i.transcript_unreliable
+			i.id, i.kind, i.received_at, i.subject, `+bodyTextOfI+` as body_text, i.transcript, i.transcript_unreliable
 		from assignments a join items i on i.id = a.item_id
 		where a.id in (?) order by a.created_at, a.id`, ids)
 	if err != nil {
@@ -247,7 +247,7 @@ func (s *Store) PruneScheduleRuns(ctx context.Context, before time.Time) (int64,
 func (s *Store) NotableIntel(ctx context.Context, from, to time.Time, limit int) ([]model.TaggedItem, error) {
 	var rows []itemRow
 	err := s.db.SelectContext(ctx, &rows, s.rebind(`select i.id, i.kind, i.received_at, i.subject,
-			i.body_text, i.transcript
+			`+bodyTextOfI+` as body_text, i.transcript
 		from items i
 		where i.received_at >= ? and i.received_at < ? and i.state = 'processed'
 		and i.duplicate_of is null and i.auto_reason = ''

@@ -34,7 +34,7 @@ func (s *Store) ReceiveSlackChange(ctx context.Context, source, key string, ch m
 	}
 	n, _ := res.RowsAffected()
 	if n == 1 && ch.Kind == model.SlackEdit {
-		if _, err := s.db.ExecContext(ctx, s.rebind(`update items set body_text = ? where id = ? and state <> 'received'`),
+		if _, err := s.db.ExecContext(ctx, s.rebind(`update items set body_text = ?, body_len = null where id = ? and state <> 'received'`),
 			ch.Text, id); err != nil {
 			return false, fmt.Errorf("item %d: slack edit: %w", id, err)
 		}

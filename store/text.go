@@ -20,6 +20,27 @@ func cleanText(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
 
+// An item's body is stored once: where it is the start of the item's full
+// text, as it mostly is (the rep's words before a quote or signature),
+// the row keeps its length in characters (body_len) and an empty
+// body_text; otherwise body_text holds it and body_len is null. These read
+// it from a row of items, and of items aliased i.
+const (
+	bodyTextCol  = `coalesce(substr(full_text, 1, body_len), body_text)`
+	bodyTextOfI  = `coalesce(substr(i.full_text, 1, i.body_len), i.body_text)`
+	noBodyLength = -1
+)
+
+// storedBody returns what an item's row keeps of body, given its full
+// text: nothing and body's length in characters when full starts with
+// it, else body itself and noBodyLength (stored as null).
+func storedBody(body, full string) (string, int) {
+	if strings.HasPrefix(full, body) {
+		return "", utf8.RuneCountInString(body)
+	}
+	return body, noBodyLength
+}
+
 // cleanTexts returns a copy of list with every string cleaned.
 func cleanTexts(list []string) []string {
 	if list == nil {

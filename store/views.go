@@ -61,7 +61,7 @@ type TagItem struct {
 func (s *Store) TagItems(ctx context.Context, kind, value string, from, to time.Time, limit int) ([]TagItem, error) {
 	var out []TagItem
 	err := s.db.SelectContext(ctx, &out, s.rebind(`select i.id, i.subject, i.kind, i.received_at, coalesce(r.name, '') as rep_name,
-			coalesce(st.status, 'new') as status, i.body_text
+			coalesce(st.status, 'new') as status, `+bodyTextOfI+` as body_text
 		from tags t join items i on i.id = t.item_id
 		left join reps r on r.id = i.rep_id
 		left join item_status st on st.item_id = i.id
