@@ -197,6 +197,28 @@ type batchState struct {
 	removed map[int64]map[removal]bool
 	// managerCompetitors are the competitor tags managers set, per item.
 	managerCompetitors map[int64][]string
+	// ackDays are the day tallies of the capped recipients' acks, per
+	// recipient key, from the earliest quarter of an hour a cap counts
+	// from.
+	ackDays map[string][]quarterAcks
+}
+
+// quarterAcks are the acks tallied in one quarter of an hour.
+type quarterAcks struct {
+	Key     string `db:"key"`
+	Quarter int64  `db:"quarter"`
+	Acks    int    `db:"acks"`
+}
+
+// tallied sums the acks to key tallied from quarter on.
+func (b batchState) tallied(key string, quarter int64) int {
+	n := 0
+	for _, q := range b.ackDays[key] {
+		if q.Quarter >= quarter {
+			n += q.Acks
+		}
+	}
+	return n
 }
 
 // loadBatch locks the batch's items still claimed by worker and reads
@@ -241,6 +263,9 @@ func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items
 		}
 		b.removed[r.ItemID][removal{r.What, r.Kind, r.Value}] = true
 	}
+	if err := s.readAckDays(ctx, tx, &b, items); err != nil {
+		return b, err
+	}
 	if firstReports {
 		var tags []struct {
 			ItemID int64  `db:"item_id"`
@@ -257,6 +282,48 @@ func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items
 	return b, nil
 }
 
+// readAckDays reads the day tallies of the acks to the recipients the
+// batch's items cap, from the earliest quarter of an hour one of their
+// caps counts from: once for the batch, as the recipients' locks are held
+// and nothing in the transaction changes a tally before the checks end.
+func (s *Store) readAckDays(ctx context.Context, tx *sqlx.Tx, b *batchState, items []doneItem) error {
+	var keys []string
+	var from int64
+	for _, it := range items {
+		if c := it.p.AckCap; c != nil {
+			if q := unixQuarter(c.Since); len(keys) == 0 || q < from {
+				from = q
+			}
+			keys = append(keys, c.Recipient)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	q := `select key, quarter, sum(acks) as acks from ack_day_tally
+		where scope = 'recipient' and key in (?) and quarter >= ? group by key, quarter`
+	var args []any
+	if s.dialect == Postgres {
+		q, args = strings.Replace(q, " in (?)", " = any(?::text[])", 1), []any{pq.Array(keys), from}
+	} else {
+		var err error
+		if q, args, err = sqlx.In(q, keys, from); err != nil {
+			return err
+		}
+	}
+	var rows []quarterAcks
+	if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+		return fmt.Errorf("complete items: count acks: %w", err)
+	}
+	b.ackDays = map[string][]quarterAcks{}
+	for _, r := range rows {
+		b.ackDays[r.Key] = append(b.ackDays[r.Key], r)
+	}
+	return nil
+}
+
 // checkItem returns ErrConflict when storing it would break an invariant
 // given the database and the batch's items accepted before it (kept):
 // a first report of a competitor another item named meanwhile, an ack
@@ -269,7 +336,7 @@ func (s *Store) checkItem(ctx context.Context, tx *sqlx.Tx, b batchState, kept [
 		}
 	}
 	if c := it.p.AckCap; c != nil {
-		if err := s.checkAckCap(ctx, tx, kept, it.id, *c); err != nil {
+		if err := s.checkAckCap(ctx, tx, b, kept, it.id, *c); err != nil {
 			return err
 		}
 	}
@@ -338,7 +405,7 @@ func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, b batchState,
 // and among the batch's items accepted before. Items acking one recipient
 // complete one at a time (an advisory lock on PostgreSQL; SQLite has one
 // writer).
-func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, kept []*doneItem, id int64, c model.AckCap) error {
+func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, b batchState, kept []*doneItem, id int64, c model.AckCap) error {
 	// The batch's acks to the recipient that its write adds: a message
 	// already enqueued and not suppressed is counted below and stays.
 	var adds []int64
@@ -353,12 +420,7 @@ func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, kept []*doneItem, 
 	// day starts in, the item's own included: with the batch's, a bound
 	// on the exact count. Far from the cap, as almost always, it settles
 	// the check without counting the outbox.
-	var tallied int
-	if err := s.hot.Get(ctx, tx, &tallied, `select coalesce(sum(acks), 0) from ack_day_tally
-		where scope = 'recipient' and key = ? and quarter >= ?`, c.Recipient, unixQuarter(c.Since)); err != nil {
-		return fmt.Errorf("item %d: count acks to %s: %w", id, c.Recipient, err)
-	}
-	if tallied+len(adds) < c.Max {
+	if b.tallied(c.Recipient, unixQuarter(c.Since))+len(adds) < c.Max {
 		return nil
 	}
 	n, err := s.acksSince(ctx, tx, c.Recipient, c.Since, id)
