@@ -135,6 +135,16 @@ func (s pendingStore) HasLedgerReason(ctx context.Context, repID int64, month mo
 	return s.AwardStore.HasLedgerReason(ctx, repID, month, reason, exceptItem)
 }
 
+// CompetitorReported is the store's answer, read with the batch when it
+// was.
+func (s pendingStore) CompetitorReported(ctx context.Context, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
+	q := store.ReportQuery{Competitor: competitor, Since: from, Until: to, Except: exceptItem}
+	if found, ok := s.p.Reads.CompetitorReported(q); ok {
+		return found, nil
+	}
+	return s.AwardStore.CompetitorReported(ctx, competitor, from, to, exceptItem)
+}
+
 // Tally is the store's tally of a rep, read with the batch when it was.
 func (s pendingStore) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, error) {
 	if t, ok := s.p.Reads.Tally(q); ok {
@@ -190,25 +200,40 @@ func (s pendingStore) AckCounts(ctx context.Context, q model.AckQuery) (model.Ac
 
 // awardReader is a store that reads what a batch's awards read at once.
 type awardReader interface {
-	ReadAwards(ctx context.Context, month model.Month, reps []int64, statusSince time.Time) (*store.AwardReads, error)
+	ReadAwards(ctx context.Context, month model.Month, reps []int64, statusSince time.Time,
+		reports []store.ReportQuery) (*store.AwardReads, error)
 }
 
 // Reads reads at once what the awards of prepared items read of the
 // store (store.AwardReads), for their reps and the month of the first
-// of them, for Pending.Reads. It is nil when the store cannot, when no
-// item is a rep's, or on an error, which it logs: the awards then read
-// the store one by one.
+// of them, and whether each competitor an item names was reported
+// before it, for Pending.Reads. It is nil when the store cannot, when no
+// item is a rep's or names a competitor, or on an error, which it logs:
+// the awards then read the store one by one.
 func (a *Awarder) Reads(ctx context.Context, items []model.Item, results []model.Processed) *store.AwardReads {
 	ar, ok := a.Store.(awardReader)
 	if !ok {
 		return nil
 	}
 	var (
-		month model.Month
-		reps  []int64
+		month   model.Month
+		reps    []int64
+		reports []store.ReportQuery
 	)
 	for i, res := range results {
-		if res.RepID == 0 || strings.HasPrefix(res.AutoReason, AutoDecision) {
+		if strings.HasPrefix(res.AutoReason, AutoDecision) {
+			continue
+		}
+		// The questions of the new-competitor bonus, asked of every
+		// item, a rep's or not (points.Rules.Score).
+		it := items[i]
+		for _, t := range res.Tags {
+			if t.Kind == model.TagCompetitor {
+				reports = append(reports, store.ReportQuery{Competitor: t.Value,
+					Since: points.NewCompetitorSince(it.ReceivedAt), Until: it.ReceivedAt, Except: it.ID})
+			}
+		}
+		if res.RepID == 0 {
 			continue
 		}
 		m := a.Rules.Month(items[i].ReceivedAt)
@@ -219,10 +244,10 @@ func (a *Awarder) Reads(ctx context.Context, items []model.Item, results []model
 			reps = append(reps, res.RepID)
 		}
 	}
-	if len(reps) == 0 {
+	if len(reps) == 0 && len(reports) == 0 {
 		return nil
 	}
-	r, err := ar.ReadAwards(ctx, month, reps, a.quarterStart())
+	r, err := ar.ReadAwards(ctx, month, reps, a.quarterStart(), reports)
 	if err != nil {
 		a.Log.Warn("read the batch's awards at once; reading them one by one", "err", err)
 		return nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/earshot-dev/earshot/model"
 )
 
@@ -33,6 +35,27 @@ type AwardReads struct {
 	// statuses are the reps' items by current status decided since
 	// StatusSince.
 	statuses map[int64]map[model.Status]int
+	// reported answers the first-report questions it was read for.
+	reported map[reportKey]bool
+}
+
+// reportKey is a ReportQuery as a map key: its times as instants.
+type reportKey struct {
+	competitor   string
+	since, until int64
+	except       int64
+}
+
+func (q ReportQuery) key() reportKey {
+	return reportKey{q.Competitor, q.Since.UnixNano(), q.Until.UnixNano(), q.Except}
+}
+
+// ReportQuery is a question of CompetitorReported: is Competitor named
+// by a processed item other than Except, received from Since to Until?
+type ReportQuery struct {
+	Competitor   string
+	Since, Until time.Time
+	Except       int64
 }
 
 // reasonCount summarizes a rep's ledger entries of one reason in a month.
@@ -47,16 +70,22 @@ type reasonCount struct {
 }
 
 // ReadAwards reads what the awards of the given reps' items in month
-// read, with the decided items counted since statusSince.
-func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64, statusSince time.Time) (*AwardReads, error) {
+// read, with the decided items counted since statusSince, and the
+// answers to the first-report questions reports.
+func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64, statusSince time.Time,
+	reports []ReportQuery) (*AwardReads, error) {
 	r := &AwardReads{Month: month, StatusSince: statusSince, asked: map[int64]bool{}, reps: map[int64]model.Rep{},
 		totals: map[int64]int64{}, allTime: map[int64]int64{}, reasons: map[int64]map[string]reasonCount{},
 		statuses: map[int64]map[model.Status]int{}}
-	if len(reps) == 0 {
-		return r, nil
-	}
 	fail := func(what string, err error) (*AwardReads, error) {
 		return nil, fmt.Errorf("award reads of %d reps in %s: %s: %w", len(reps), month, what, err)
+	}
+	var err error
+	if r.reported, err = s.readReports(ctx, reports); err != nil {
+		return fail("first reports", err)
+	}
+	if len(reps) == 0 {
+		return r, nil
 	}
 	var totals []struct {
 		RepID  int64 `db:"rep_id"`
@@ -130,6 +159,62 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 		r.statuses[st.RepID][model.Status(st.Status)] = st.N
 	}
 	return r, nil
+}
+
+// readReports answers the first-report questions qs: on PostgreSQL in
+// one statement, which asks competitorReportedQuery's question of each.
+func (s *Store) readReports(ctx context.Context, qs []ReportQuery) (map[reportKey]bool, error) {
+	out := make(map[reportKey]bool, len(qs))
+	if s.dialect != Postgres {
+		for _, q := range qs {
+			found, err := s.competitorReported(ctx, nil, q.Competitor, q.Since, q.Until, q.Except)
+			if err != nil {
+				return nil, err
+			}
+			out[q.key()] = found
+		}
+		return out, nil
+	}
+	if len(qs) == 0 {
+		return out, nil
+	}
+	var (
+		names  = make([]string, len(qs))
+		except = make([]int64, len(qs))
+		since  = make([]string, len(qs))
+		until  = make([]string, len(qs))
+	)
+	for i, q := range qs {
+		names[i], except[i] = q.Competitor, q.Except
+		since[i], until[i] = q.Since.UTC().Format(time.RFC3339Nano), q.Until.UTC().Format(time.RFC3339Nano)
+		out[q.key()] = false
+	}
+	// As competitorReportedQuery, per question: driven by the tags, and
+	// not prepared.
+	var found []int
+	if err := s.db.SelectContext(ctx, &found, `select u.n - 1 from unnest($1::text[], $2::bigint[],
+			$3::timestamptz[], $4::timestamptz[]) with ordinality as u(competitor, except_item, since, until, n)
+		where exists (select 1 from tags t
+			where t.kind = 'competitor' and t.value = u.competitor and t.item_id <> u.except_item
+			and (select i.state = 'processed' and i.received_at >= u.since and i.received_at <= u.until
+				from items i where i.id = t.item_id))`,
+		pq.Array(names), pq.Array(except), pq.Array(since), pq.Array(until)); err != nil {
+		return nil, err
+	}
+	for _, i := range found {
+		out[qs[i].key()] = true
+	}
+	return out, nil
+}
+
+// CompetitorReported is Store.CompetitorReported for a question it was
+// read for.
+func (r *AwardReads) CompetitorReported(q ReportQuery) (found, ok bool) {
+	if r == nil {
+		return false, false
+	}
+	found, ok = r.reported[q.key()]
+	return found, ok
 }
 
 // RepByID is Store.RepByID for a rep it holds.

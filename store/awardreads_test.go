@@ -57,7 +57,7 @@ func TestAwardReadsMatchStore(t *testing.T) {
 		}
 
 		// ed has nothing; di's month is February.
-		reads, err := s.ReadAwards(ctx, "2026-03", []int64{ana, bo, cy, ed}, since)
+		reads, err := s.ReadAwards(ctx, "2026-03", []int64{ana, bo, cy, ed}, since, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,6 +127,81 @@ func TestAwardReadsMatchStore(t *testing.T) {
 		var none *store.AwardReads
 		if _, ok := none.Tally(model.TallyQuery{RepID: ana, Month: "2026-03"}); ok {
 			t.Error("no reads answered a tally")
+		}
+	})
+}
+
+// TestAwardReadsAnswerFirstReports checks that ReadAwards answers the
+// first-report questions it was given as CompetitorReported does, with or
+// without reps to read, and declines the questions it was not given.
+func TestAwardReadsAnswerFirstReports(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 3) // received 2026-03-01 12:00 UTC
+		tag := func(c string) []model.Tag { return []model.Tag{{Kind: "competitor", Value: c, Origin: "alias"}} }
+		acme, err := completeNext(t, s, model.Processed{Tags: tag("Acme")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		globex, err := completeNext(t, s, model.Processed{Tags: tag("Globex")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Globex's item is due again, as after a new receipt: not processed.
+		if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`update items set state = 'received' where id = ?`), globex); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		var qs []store.ReportQuery
+		for _, c := range []string{"Acme", "Globex", "Initech"} {
+			for _, w := range [][2]time.Time{
+				{at.AddDate(0, 0, -30), at}, {at.AddDate(0, 0, -30), at.Add(-time.Second)},
+				{at, at.AddDate(0, 0, 30)}, {at.Add(time.Second), at.AddDate(0, 0, 30)},
+			} {
+				for _, except := range []int64{0, acme, globex} {
+					qs = append(qs, store.ReportQuery{Competitor: c, Since: w[0], Until: w[1], Except: except})
+				}
+			}
+		}
+		for _, reps := range [][]int64{nil, importReps(t, s, "ana@example.test")} {
+			reads, err := s.ReadAwards(ctx, "2026-03", reps, at, qs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := 0
+			for _, q := range qs {
+				want, err := s.CompetitorReported(ctx, q.Competitor, q.Since, q.Until, q.Except)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, ok := reads.CompetitorReported(q)
+				if !ok || got != want {
+					t.Errorf("%d reps: %s from %s to %s except %d = %v, %v; want %v", len(reps), q.Competitor,
+						q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339), q.Except, got, ok, want)
+				}
+				if want {
+					found++
+				}
+			}
+			// Acme's item answers its windows but for itself: 2 windows × 2
+			// exceptions.
+			if found != 4 {
+				t.Errorf("%d reps: %d questions found a report, want 4", len(reps), found)
+			}
+			// The same instant in another zone is the same question.
+			q := qs[0]
+			q.Since, q.Until = q.Since.In(time.FixedZone("x", 3600)), q.Until.In(time.FixedZone("x", 3600))
+			if _, ok := reads.CompetitorReported(q); !ok {
+				t.Errorf("%d reps: declined a question it was given, in another zone", len(reps))
+			}
+			q.Except = 99
+			if _, ok := reads.CompetitorReported(q); ok {
+				t.Errorf("%d reps: answered a question it was not given", len(reps))
+			}
+		}
+		var none *store.AwardReads
+		if _, ok := none.CompetitorReported(qs[0]); ok {
+			t.Error("no reads answered a first-report question")
 		}
 	})
 }
