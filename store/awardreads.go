@@ -189,23 +189,34 @@ func (s *Store) readReports(ctx context.Context, qs []ReportQuery) (map[reportKe
 		since[i], until[i] = q.Since.UTC().Format(time.RFC3339Nano), q.Until.UTC().Format(time.RFC3339Nano)
 		out[q.key()] = false
 	}
-	// As competitorReportedQuery, per question: driven by the tags, and
-	// not prepared.
-	var found []int
-	if err := s.db.SelectContext(ctx, &found, `select u.n - 1 from unnest($1::text[], $2::bigint[],
-			$3::timestamptz[], $4::timestamptz[]) with ordinality as u(competitor, except_item, since, until, n)
-		where exists (select 1 from tags t
-			where t.kind = 'competitor' and t.value = u.competitor and t.item_id <> u.except_item
-			and (select i.state = 'processed' and i.received_at >= u.since and i.received_at <= u.until
-				from items i where i.id = t.item_id))`,
+	var rows []struct {
+		N     int  `db:"n"`
+		Found bool `db:"found"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, reportsQuery,
 		pq.Array(names), pq.Array(except), pq.Array(since), pq.Array(until)); err != nil {
 		return nil, err
 	}
-	for _, i := range found {
-		out[qs[i].key()] = true
+	for _, r := range rows {
+		if r.Found {
+			out[qs[r.N].key()] = true
+		}
 	}
 	return out, nil
 }
+
+// reportsQuery asks competitorReportedQuery's question for each of the
+// competitors $1, items $2 and windows from $3 to $4, on PostgreSQL,
+// answering with each question's index. It is not prepared either, and
+// its exists stays in the select list, where PostgreSQL runs it per
+// question: in the where clause it became a join that hashed every
+// competitor tag for each batch.
+const reportsQuery = `select u.n - 1 as n, exists (select 1 from tags t
+		where t.kind = 'competitor' and t.value = u.competitor and t.item_id <> u.except_item
+		and (select i.state = 'processed' and i.received_at >= u.since and i.received_at <= u.until
+			from items i where i.id = t.item_id)) as found
+	from unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[])
+		with ordinality as u(competitor, except_item, since, until, n)`
 
 // CompetitorReported is Store.CompetitorReported for a question it was
 // read for.

@@ -61,26 +61,36 @@ func ClaimPlans(ctx context.Context, s *Store) (map[string]string, error) {
 	return plans, nil
 }
 
-// CompetitorReportedPlan explains, on PostgreSQL, the plan of
-// CompetitorReported's query for the values given.
-func CompetitorReportedPlan(ctx context.Context, s *Store, competitor string, from, to time.Time, exceptItem int64) (string, error) {
+// ReportPlans explains, on PostgreSQL, the plans of the first-report
+// check's query for the values given ("one"), and of the batch's query
+// asking it n times ("batch").
+func ReportPlans(ctx context.Context, s *Store, competitor string, from, to time.Time, exceptItem int64, n int) (map[string]string, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `prepare competitor_reported as `+s.rebind(competitorReportedQuery)); err != nil {
-		return "", err
+	lit := func(t time.Time) string { return pq.QuoteLiteral(t.Format(time.RFC3339Nano)) }
+	plans := map[string]string{}
+	for name, c := range map[string]struct{ prepare, args string }{
+		"one": {s.rebind(competitorReportedQuery), fmt.Sprintf("%s, %d, %s, %s",
+			pq.QuoteLiteral(competitor), exceptItem, lit(from), lit(to))},
+		"batch": {reportsQuery, fmt.Sprintf("array_fill(%s::text, array[%d]), array_fill(%d::bigint, array[%d]), "+
+			"array_fill(%s::timestamptz, array[%d]), array_fill(%s::timestamptz, array[%d])",
+			pq.QuoteLiteral(competitor), n, exceptItem, n, lit(from), n, lit(to), n)},
+	} {
+		if _, err := tx.ExecContext(ctx, `prepare report_`+name+` as `+c.prepare); err != nil {
+			return nil, err
+		}
+		var lines []string
+		if err := tx.SelectContext(ctx, &lines, `explain execute report_`+name+` (`+c.args+`)`); err != nil {
+			return nil, err
+		}
+		plans[name] = strings.Join(lines, "\n")
+		// A prepared statement outlives the transaction on its connection.
+		if _, err := tx.ExecContext(ctx, `deallocate report_`+name); err != nil {
+			return nil, err
+		}
 	}
-	var lines []string
-	if err := tx.SelectContext(ctx, &lines, fmt.Sprintf(`explain execute competitor_reported (%s, %d, %s, %s)`,
-		pq.QuoteLiteral(competitor), exceptItem, pq.QuoteLiteral(from.Format(time.RFC3339Nano)),
-		pq.QuoteLiteral(to.Format(time.RFC3339Nano)))); err != nil {
-		return "", err
-	}
-	// A prepared statement outlives the transaction on its connection.
-	if _, err := tx.ExecContext(ctx, `deallocate competitor_reported`); err != nil {
-		return "", err
-	}
-	return strings.Join(lines, "\n"), nil
+	return plans, nil
 }
