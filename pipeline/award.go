@@ -228,7 +228,7 @@ func (a *Awarder) Reads(ctx context.Context, items []model.Item, results []model
 		// item, a rep's or not (points.Rules.Score).
 		it := items[i]
 		for _, t := range res.Tags {
-			if t.Kind == model.TagCompetitor {
+			if t.Kind == model.TagCompetitor && a.Rules.PaysNewCompetitor() {
 				reports = append(reports, store.ReportQuery{Competitor: t.Value,
 					Since: points.NewCompetitorSince(it.ReceivedAt), Until: it.ReceivedAt, Except: it.ID})
 			}

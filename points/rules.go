@@ -49,6 +49,11 @@ type Rules struct {
 	loc           *time.Location
 }
 
+// PaysNewCompetitor reports whether the rules pay a bonus for naming a
+// competitor nobody named in the window before (CompetitorReported's
+// question).
+func (r *Rules) PaysNewCompetitor() bool { return r.newCompetitor != 0 }
+
 // NewRules builds the rules from the points configuration, the products
 // (for their weights) and the time zone months are counted in (UTC when
 // nil).
