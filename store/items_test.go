@@ -394,7 +394,8 @@ func TestClaimReadsMailboxes(t *testing.T) {
 // keeps no second copy of it, and that every read gives the body back:
 // the item, its detail, the inbox's snippet, whatever the body's
 // characters; a body that is not the start of the full text is kept
-// whole, and a Slack edit replaces the body.
+// whole, a rollback of migration 00018 writes every body back, and a
+// Slack edit replaces the body.
 func TestBodyStoredOnce(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
@@ -450,6 +451,25 @@ func TestBodyStoredOnce(t *testing.T) {
 				if ids[c.name] == it.ID && it.Snippet != c.body {
 					t.Errorf("%s: snippet %q, want %q", c.name, it.Snippet, c.body)
 				}
+			}
+		}
+		// Rolled back to before body_len, every row holds its body again;
+		// migrated anew, the rows read the same.
+		if err := store.MigrateDownTo(ctx, s, 17); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			var body string
+			if err := s.DB().GetContext(ctx, &body, s.DB().Rebind(`select body_text from items where id = ?`), ids[c.name]); err != nil || body != c.body {
+				t.Errorf("%s: rolled back, body_text %q, %v; want %q", c.name, body, err, c.body)
+			}
+		}
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			if it, err := s.Item(ctx, ids[c.name]); err != nil || it.BodyText != c.body {
+				t.Errorf("%s: migrated anew, body %q, %v; want %q", c.name, it.BodyText, err, c.body)
 			}
 		}
 		// An edit replaces the body whole.
