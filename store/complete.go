@@ -302,19 +302,13 @@ func (s *Store) readAckDays(ctx context.Context, tx *sqlx.Tx, b *batchState, ite
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	q := `select key, quarter, sum(acks) as acks from ack_day_tally
-		where scope = 'recipient' and key in (?) and quarter >= ? group by key, quarter`
-	var args []any
-	if s.dialect == Postgres {
-		q, args = strings.Replace(q, " in (?)", " = any(?::text[])", 1), []any{pq.Array(keys), from}
-	} else {
-		var err error
-		if q, args, err = sqlx.In(q, keys, from); err != nil {
-			return err
-		}
+	q, args, err := s.listQuery(`select key, quarter, sum(acks) as acks from ack_day_tally
+		where scope = 'recipient' and key in (?) and quarter >= ? group by key, quarter`, keys, "text", []any{from})
+	if err != nil {
+		return err
 	}
 	var rows []quarterAcks
-	if err := tx.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
+	if err := tx.SelectContext(ctx, &rows, q, args...); err != nil {
 		return fmt.Errorf("complete items: count acks: %w", err)
 	}
 	b.ackDays = map[string][]quarterAcks{}

@@ -159,10 +159,17 @@ func (s *Store) execIDs(ctx context.Context, tx *sqlx.Tx, q string, ids []int64,
 
 // idsQuery is q of selectIDs and its arguments, as the dialect runs them.
 func (s *Store) idsQuery(q string, ids []int64, args []any) (string, []any, error) {
+	return s.listQuery(q, ids, "bigint", args)
+}
+
+// listQuery is q, whose first argument is a list written "in (?)", and
+// its arguments, as the dialect runs them: on PostgreSQL the list goes as
+// one array of the SQL type elem (= any), on SQLite it is expanded.
+func (s *Store) listQuery(q string, list any, elem string, args []any) (string, []any, error) {
 	if s.dialect == Postgres {
-		q = strings.Replace(q, " in (?)", " = any(?::bigint[])", 1)
-		return s.rebind(q), append([]any{pq.Array(ids)}, args...), nil
+		q = strings.Replace(q, " in (?)", " = any(?::"+elem+"[])", 1)
+		return s.rebind(q), append([]any{pq.Array(list)}, args...), nil
 	}
-	q, all, err := sqlx.In(q, append([]any{ids}, args...)...)
+	q, all, err := sqlx.In(q, append([]any{list}, args...)...)
 	return s.rebind(q), all, err
 }
