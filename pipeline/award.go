@@ -219,16 +219,17 @@ func (a *Awarder) Reads(ctx context.Context, items []model.Item, results []model
 		month   model.Month
 		reps    []int64
 		reports []store.ReportQuery
+		// The new-competitor bonus asks its question of every item, a
+		// rep's or not (points.Rules.Score).
+		asks = a.Rules.PaysNewCompetitor()
 	)
 	for i, res := range results {
 		if strings.HasPrefix(res.AutoReason, AutoDecision) {
 			continue
 		}
-		// The questions of the new-competitor bonus, asked of every
-		// item, a rep's or not (points.Rules.Score).
 		it := items[i]
 		for _, t := range res.Tags {
-			if t.Kind == model.TagCompetitor && a.Rules.PaysNewCompetitor() {
+			if asks && t.Kind == model.TagCompetitor {
 				reports = append(reports, store.ReportQuery{Competitor: t.Value,
 					Since: points.NewCompetitorSince(it.ReceivedAt), Until: it.ReceivedAt, Except: it.ID})
 			}
@@ -236,7 +237,7 @@ func (a *Awarder) Reads(ctx context.Context, items []model.Item, results []model
 		if res.RepID == 0 {
 			continue
 		}
-		m := a.Rules.Month(items[i].ReceivedAt)
+		m := a.Rules.Month(it.ReceivedAt)
 		if month == "" {
 			month = m
 		}
