@@ -1,10 +1,13 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,4 +155,108 @@ func TestLeases(t *testing.T) {
 			t.Fatal("c takes a released source at once")
 		}
 	})
+}
+
+// Every message of a batch comes back byte for byte, whatever its size and
+// bytes, when PostgreSQL's inserts carry the raw messages as one blob that
+// each row cuts its part from, and when a batch spans several inserts.
+func TestReceiveKeepsEveryByte(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		for _, name := range []string{"feedback", "intel"} {
+			if err := s.EnsureSource(ctx, name, "imap"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Inserts of at most 100 kB: the 150 kB message goes alone, the
+		// others share.
+		store.SetRawStatementBytes(s, 100_000)
+		rnd := rand.New(rand.NewPCG(1, 2))
+		sizes := []int{1, 2, 150_000, 3, 70_000, 40_000, 1, 99_999, 100_000, 5, 64 << 10, 7}
+		var items []model.RawItem
+		for i, n := range sizes {
+			b := make([]byte, n)
+			for j := range b {
+				b[j] = byte(rnd.UintN(256))
+			}
+			items = append(items, model.RawItem{
+				SourceKey: fmt.Sprintf("7:%d", i+1), Kind: "email", Mailbox: "feedback@example.test",
+				MessageID: fmt.Sprintf("m%d@example.test", i), ContentHash: fmt.Sprintf("h%d", i), Raw: b,
+			})
+		}
+		// One message stored before, by the other mailbox.
+		before := items[4]
+		before.SourceKey, before.Mailbox = "9:1", "intel@example.test"
+		if _, err := s.Receive(ctx, model.Batch{Source: "intel", Items: []model.RawItem{before}}); err != nil {
+			t.Fatal(err)
+		}
+		// And one that comes twice in the batch.
+		again := items[2]
+		again.SourceKey = "7:99"
+		batch := append(items[:len(items):len(items)], again)
+		res, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (model.ReceiveResult{Inserted: len(items) - 1, Linked: 2}); res != want {
+			t.Fatalf("receive = %+v, want %+v", res, want)
+		}
+		want := map[string][]byte{}
+		for _, it := range items {
+			want[it.ContentHash] = it.Raw
+		}
+		for id := int64(1); len(want) > 0; id++ {
+			if id > int64(3*len(items)) {
+				t.Fatalf("items not found: %d left", len(want))
+			}
+			it, err := s.Item(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, ok := want[it.ContentHash]
+			if !ok {
+				t.Fatalf("item %d: unexpected content %q", id, it.ContentHash)
+			}
+			delete(want, it.ContentHash)
+			if it.RawSize != int64(len(raw)) || !bytes.Equal(it.Raw, raw) {
+				t.Fatalf("item %d (%s): %d bytes back (size %d), want %d bytes as sent",
+					id, it.ContentHash, len(it.Raw), it.RawSize, len(raw))
+			}
+		}
+	})
+}
+
+func TestByRawBytes(t *testing.T) {
+	for _, tc := range []struct {
+		sizes []int
+		limit int
+		want  string
+	}{
+		{nil, 10, ""},
+		{[]int{3, 3, 3}, 10, "3 3 3"},
+		{[]int{3, 3, 3, 1}, 10, "3 3 3 1"},
+		{[]int{3, 3, 3, 2}, 10, "3 3 3|2"},
+		{[]int{12, 1, 12}, 10, "12|1|12"},
+		{[]int{0, 10, 0}, 10, "0 10 0"},
+		{[]int{5, 5, 5}, 10, "5 5|5"},
+	} {
+		var items []*model.RawItem
+		for _, n := range tc.sizes {
+			items = append(items, &model.RawItem{Raw: make([]byte, n)})
+		}
+		var runs []string
+		for _, run := range store.ByRawBytes(items, tc.limit) {
+			var sizes []string
+			for _, it := range run {
+				sizes = append(sizes, fmt.Sprint(len(it.Raw)))
+			}
+			runs = append(runs, strings.Join(sizes, " "))
+		}
+		if got := strings.Join(runs, "|"); got != tc.want {
+			t.Errorf("byRawBytes(%v, %d) = %q, want %q", tc.sizes, tc.limit, got, tc.want)
+		}
+	}
 }
