@@ -17,8 +17,8 @@ type SearchStore interface {
 }
 
 // SearchIndexer writes the search vectors of completed items behind
-// processing: computing them costs more than the rest of completing an
-// item, and acks should not wait for search. While items are due it
+// processing: the GIN index they go into is costly to update, and acks
+// should not wait for search. While items are due it
 // waits, unless the oldest queued item has waited MaxLag, so search falls
 // at most about MaxLag behind even under a steady load. On SQLite, which
 // searches by substring, there is never anything to do.

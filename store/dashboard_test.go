@@ -388,7 +388,7 @@ func TestInboxSearchStems(t *testing.T) {
 	}
 	var plan []string
 	if err := tx.SelectContext(ctx, &plan, `explain select id from items i where i.id in (select item_id from item_search
-		where doc @@ websearch_to_tsquery('english', 'renew'))`); err != nil {
+		where doc @@ $1::tsquery)`, store.TsqueryOf("renew")); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(strings.Join(plan, "\n"), "item_search_doc") {

@@ -17,6 +17,13 @@ func SetBeforeCommit(s *Store, f func()) { s.beforeCommit = f }
 // PostgreSQL, so that a test splits a batch with small messages.
 func SetRawStatementBytes(s *Store, n int) { s.rawBytes = n }
 
+// TsvectorOf, TsqueryOf and SearchText are the search's builders.
+var (
+	TsvectorOf = tsvectorOf
+	TsqueryOf  = tsqueryOf
+	SearchText = searchText
+)
+
 // ByRawBytes is byRawBytes.
 var ByRawBytes = byRawBytes
 

@@ -139,10 +139,15 @@ func (s *Store) inboxWhere(q InboxQuery) (string, []any) {
 	}
 	if text := strings.TrimSpace(q.Text); text != "" {
 		if s.dialect == Postgres {
-			// The vectors the search indexer wrote.
-			conds = append(conds, `i.id in (select item_id from item_search
-				where doc @@ websearch_to_tsquery('english', ?))`)
-			args = append(args, text)
+			// The vectors the search indexer wrote, matched by a query
+			// built by the same tokenizer (textsearch.go). A search of
+			// nothing but stop words finds nothing.
+			if tq := tsqueryOf(text); tq == "" {
+				conds = append(conds, `false`)
+			} else {
+				conds = append(conds, `i.id in (select item_id from item_search where doc @@ ?::tsquery)`)
+				args = append(args, tq)
+			}
 		} else {
 			// A substring match; quotes that mark a phrase in the
 			// PostgreSQL syntax are dropped.

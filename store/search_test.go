@@ -116,3 +116,120 @@ func TestSearchIndexersShareTheQueue(t *testing.T) {
 		t.Fatalf("search found %d, %v; want %d", len(items), err, n)
 	}
 }
+
+// The search syntax of the inbox: words (stemmed, stop words left out),
+// "phrases", or, -exclusions, and terms that are several tokens. Where
+// PostgreSQL's own parser (to_tsvector with websearch_to_tsquery, which
+// Earshot used before it built vectors and queries itself) agrees, the
+// test checks that it does.
+func TestSearchSyntax(t *testing.T) {
+	ctx := context.Background()
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s := open(t, testenv.Postgres(t), clk)
+	docs := []model.Processed{
+		{Subject: "Acme discounts in Boston", FullText: "They offer forty percent discounts on renewals. " +
+			"Write to jane.doe@acme.com or see https://acme.com/pricing."},
+		{Subject: "Billing page is confusing", FullText: "The invoice screen hides the 100% total. The state of the art is poor."},
+		{Subject: "競合の価格", FullText: "ライバルの製品が安い。 Globex cut prices by 20%."},
+		{Subject: "Renewal call", FullText: "Customer's renewing; don't expect Initech's price-match. O'Brien said \\ no."},
+	}
+	ids := make([]int64, len(docs))
+	for i, d := range docs {
+		ids[i] = dashItem(t, s, "email", fmt.Sprintf("syntax%d", i), clk.Now(), d)
+	}
+	indexSearch(t, s)
+	for _, tc := range []struct {
+		q      string
+		want   []int // indexes into docs
+		parity bool  // PostgreSQL's parser finds the same
+	}{
+		{"renewals", []int{0, 3}, true},
+		{"Discount", []int{0}, true},
+		{"discounts boston", []int{0}, true},
+		{`"forty percent"`, []int{0}, true},
+		{`"percent forty"`, nil, true},
+		{`"state of the art"`, []int{1}, true},
+		{`"state art"`, nil, true},
+		{"acme or globex", []int{0, 2}, true},
+		{"acme OR initech or billing", []int{0, 1, 3}, true},
+		{"match -globex", []int{3}, true},
+		{"price -globex", []int{0, 3}, false}, // PostgreSQL: "/pricing" is a URL path
+		{"-globex", []int{0, 1, 3}, true},
+		{"the", nil, true},
+		{"100%", []int{1}, true},
+		{"ライバルの製品が安い", []int{2}, true},
+		{"競合の価格", []int{2}, true},
+		{"initech's", []int{3}, true},
+		{"o'brien", []int{3}, true},
+		{"acme.com", []int{0}, false},          // PostgreSQL: a host, 'acme.com'
+		{"jane.doe@acme.com", []int{0}, false}, // PostgreSQL: an email address
+		{"acme.com/pricing", []int{0}, false},
+		{`"unterminated phrase`, nil, false},
+		{"or", nil, false},
+		{"- -", nil, false},
+		{`\ '`, nil, false},
+	} {
+		items, _, err := s.Inbox(ctx, store.InboxQuery{Text: tc.q})
+		if err != nil {
+			t.Errorf("search %q: %v", tc.q, err)
+			continue
+		}
+		got := map[int64]bool{}
+		for _, it := range items {
+			got[it.ID] = true
+		}
+		want := map[int64]bool{}
+		for _, i := range tc.want {
+			want[ids[i]] = true
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("search %q found %v, want %v", tc.q, got, want)
+		}
+		if !tc.parity {
+			continue
+		}
+		var pg []int64
+		if err := s.DB().SelectContext(ctx, &pg, `select id from items
+			where to_tsvector('english', subject || ' ' || full_text) @@ websearch_to_tsquery('english', $1)`, tc.q); err != nil {
+			t.Fatal(err)
+		}
+		pgGot := map[int64]bool{}
+		for _, id := range pg {
+			pgGot[id] = true
+		}
+		if fmt.Sprint(pgGot) != fmt.Sprint(want) {
+			t.Errorf("search %q: PostgreSQL's parser finds %v, want %v", tc.q, pgGot, want)
+		}
+	}
+}
+
+// Migration 00019 queues every vector to be built again by Earshot's
+// tokenizer; rolling it back rebuilds them with PostgreSQL's parser.
+func TestSearchVectorsMigration(t *testing.T) {
+	ctx := context.Background()
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s := open(t, testenv.Postgres(t), clk)
+	for i, text := range []string{"Write to jane.doe@acme.com", "A price-match from Initech"} {
+		dashItem(t, s, "email", fmt.Sprintf("m%d", i), clk.Now(), model.Processed{Subject: "Intel", FullText: text})
+	}
+	indexSearch(t, s)
+	if err := store.MigrateDownTo(ctx, s, 18); err != nil {
+		t.Fatal(err)
+	}
+	var differ int
+	if err := s.DB().GetContext(ctx, &differ, `select count(*) from item_search s join items i on i.id = s.item_id
+		where s.doc <> to_tsvector('english', i.subject || ' ' || i.full_text)`); err != nil || differ != 0 {
+		t.Fatalf("after rollback, %d vectors differ from PostgreSQL's (%v)", differ, err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var queued int
+	if err := s.DB().GetContext(ctx, &queued, `select count(*) from search_queue q join item_search s using (item_id)`); err != nil || queued != 2 {
+		t.Fatalf("after upgrade, %d of 2 vectors queued (%v)", queued, err)
+	}
+	indexSearch(t, s)
+	if items, _, err := s.Inbox(ctx, store.InboxQuery{Text: "acme.com"}); err != nil || len(items) != 1 {
+		t.Fatalf("acme.com finds %d items (%v), want 1", len(items), err)
+	}
+}
