@@ -61,15 +61,15 @@ type token struct {
 func tokenize(s string, f func(token)) {
 	pos := 0
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !isWordRune(r) {
-			i += size
+		size := wordRuneAt(s, i)
+		if size < 0 {
+			i -= size
 			continue
 		}
 		j := i + size
 		for j < len(s) {
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if !isWordRune(r) {
+			size := wordRuneAt(s, j)
+			if size < 0 {
 				break
 			}
 			j += size
@@ -80,8 +80,20 @@ func tokenize(s string, f func(token)) {
 	}
 }
 
-func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+// wordRuneAt is the size of the rune at s[i] if it belongs in a token
+// (a letter, a digit or a combining mark), else minus its size.
+func wordRuneAt(s string, i int) int {
+	if c := s[i]; c < utf8.RuneSelf {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			return 1
+		}
+		return -1
+	}
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
+		return size
+	}
+	return -size
 }
 
 // lexemes turns words into lexemes, keeping those it computed: mail
@@ -134,7 +146,7 @@ func lexemeOf(word string) string {
 // tsvectorOf is the tsvector literal of text: each lexeme with its
 // positions, lexemes in PostgreSQL's order.
 func tsvectorOf(text string) string {
-	pos := map[string][]int{}
+	pos := make(map[string][]int, len(text)/16)
 	tokenize(text, func(t token) {
 		if t.lexeme == "" {
 			return
@@ -148,7 +160,11 @@ func tsvectorOf(text string) string {
 		lexs = append(lexs, lx)
 	}
 	slices.Sort(lexs)
-	var b strings.Builder
+	var (
+		b   strings.Builder
+		num []byte
+	)
+	b.Grow(len(text))
 	for i, lx := range lexs {
 		if i > 0 {
 			b.WriteByte(' ')
@@ -164,7 +180,8 @@ func tsvectorOf(text string) string {
 			} else {
 				b.WriteByte(',')
 			}
-			b.WriteString(strconv.Itoa(p))
+			num = strconv.AppendInt(num[:0], int64(p), 10)
+			b.Write(num)
 			last = p
 		}
 	}
