@@ -13,19 +13,12 @@ import (
 // after every insert and before the commit, for crash tests.
 func SetBeforeCommit(s *Store, f func()) { s.beforeCommit = f }
 
-// SetRawStatementBytes bounds the raw bytes of one insert in Receive on
-// PostgreSQL, so that a test splits a batch with small messages.
-func SetRawStatementBytes(s *Store, n int) { s.rawBytes = n }
-
 // TsvectorOf, TsqueryOf and SearchText are the search's builders.
 var (
 	TsvectorOf = tsvectorOf
 	TsqueryOf  = tsqueryOf
 	SearchText = searchText
 )
-
-// ByRawBytes is byRawBytes.
-var ByRawBytes = byRawBytes
 
 // MigrateDownTo rolls the schema back to version v.
 func MigrateDownTo(ctx context.Context, s *Store, v int64) error {

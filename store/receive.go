@@ -91,33 +91,26 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 		}
 		return ts(it.ReceivedAt)
 	}
+	var (
+		sb   strings.Builder
+		vals []any
+	)
+	sb.WriteString(`insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at) values `)
+	for i, it := range fresh {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		meta := it.Meta
+		if meta == "" {
+			meta = "{}"
+		}
+		vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
+	}
+	sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
 	var inserted []string
-	if s.dialect == Postgres {
-		for _, group := range byRawBytes(fresh, s.rawBytes) {
-			q, vals := rawInsertPostgres(group, now, recv)
-			var got []string
-			if err := tx.SelectContext(ctx, &got, q, vals...); err != nil {
-				return fmt.Errorf("insert items: %w", err)
-			}
-			inserted = append(inserted, got...)
-		}
-	} else {
-		var (
-			sb   strings.Builder
-			vals []any
-		)
-		sb.WriteString(`insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at) values `)
-		for i, it := range fresh {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, it.Raw, len(it.Raw), it.Truncated, metaOf(it), recv(it), now)
-		}
-		sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
-		if err := tx.SelectContext(ctx, &inserted, s.rebind(sb.String()), vals...); err != nil {
-			return fmt.Errorf("insert items: %w", err)
-		}
+	if err := tx.SelectContext(ctx, &inserted, s.rebind(sb.String()), vals...); err != nil {
+		return fmt.Errorf("insert items: %w", err)
 	}
 	isNew := make(map[string]bool, len(inserted))
 	for _, h := range inserted {
@@ -144,10 +137,8 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 		ids[r.Hash] = r.ID
 	}
 
-	var (
-		sb   strings.Builder
-		vals []any
-	)
+	sb.Reset()
+	vals = vals[:0]
 	sb.WriteString(`insert into receipts (source_id, source_key, item_id, mailbox, received_at) values `)
 	counted := map[string]bool{}
 	for i, it := range fresh {
@@ -183,73 +174,4 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 		return fmt.Errorf("insert receipts: %w", err)
 	}
 	return nil
-}
-
-func metaOf(it *model.RawItem) string {
-	if it.Meta == "" {
-		return "{}"
-	}
-	return it.Meta
-}
-
-// rawStatementBytes bounds the raw bytes one PostgreSQL insert carries: its
-// blob parameter stays far below bytea's 1 GB limit.
-const rawStatementBytes = 64 << 20
-
-// byRawBytes splits items into runs whose raw messages add up to at most
-// limit bytes; an item larger than limit is a run of its own.
-func byRawBytes(items []*model.RawItem, limit int) [][]*model.RawItem {
-	var (
-		runs  [][]*model.RawItem
-		start int
-		size  int
-	)
-	for i, it := range items {
-		if i > start && size+len(it.Raw) > limit {
-			runs = append(runs, items[start:i])
-			start, size = i, 0
-		}
-		size += len(it.Raw)
-	}
-	if start < len(items) {
-		runs = append(runs, items[start:])
-	}
-	return runs
-}
-
-// rawInsertPostgres builds the insert of items for PostgreSQL. Their raw
-// messages travel as one bytea parameter, the last, which the insert's
-// single projection cuts each row's part from. lib/pq copies every
-// parameter into one growing buffer: a hundred messages as separate
-// parameters make it grow, copy and zero that buffer dozens of times,
-// while one blob after the small parameters is copied into it once. The
-// blob stays out of the VALUES rows, where PostgreSQL's planner would copy
-// it once per row.
-func rawInsertPostgres(items []*model.RawItem, now time.Time, recv func(*model.RawItem) time.Time) (string, []any) {
-	const perRow = 9
-	total := 0
-	for _, it := range items {
-		total += len(it.Raw)
-	}
-	blob := make([]byte, 0, total)
-	blobParam := len(items)*perRow + 1
-	var sb strings.Builder
-	fmt.Fprintf(&sb, `insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at)
-		select v.kind, v.message_id, v.content_hash, substring($%d::bytea from v.off for v.size::int), v.size, v.truncated, v.meta, v.received_at, v.next_attempt_at
-		from (values `, blobParam)
-	vals := make([]any, 0, blobParam)
-	for i, it := range items {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		n := i * perRow
-		fmt.Fprintf(&sb, "($%d::text, $%d::text, $%d::text, $%d::int, $%d::bigint, $%d::boolean, $%d::jsonb, $%d::timestamptz, $%d::timestamptz)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
-		vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, len(blob)+1, len(it.Raw),
-			it.Truncated, metaOf(it), recv(it), now)
-		blob = append(blob, it.Raw...)
-	}
-	sb.WriteString(`) as v (kind, message_id, content_hash, off, size, truncated, meta, received_at, next_attempt_at)
-		on conflict (content_hash) do nothing returning content_hash`)
-	return sb.String(), append(vals, blob)
 }

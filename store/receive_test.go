@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -158,8 +157,7 @@ func TestLeases(t *testing.T) {
 }
 
 // Every message of a batch comes back byte for byte, whatever its size and
-// bytes, when PostgreSQL's inserts carry the raw messages as one blob that
-// each row cuts its part from, and when a batch spans several inserts.
+// bytes, beside a message stored before and one that comes twice.
 func TestReceiveKeepsEveryByte(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
@@ -168,9 +166,6 @@ func TestReceiveKeepsEveryByte(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Inserts of at most 100 kB: the 150 kB message goes alone, the
-		// others share.
-		store.SetRawStatementBytes(s, 100_000)
 		rnd := rand.New(rand.NewPCG(1, 2))
 		sizes := []int{1, 2, 150_000, 3, 70_000, 40_000, 1, 99_999, 100_000, 5, 64 << 10, 7}
 		var items []model.RawItem
@@ -227,36 +222,4 @@ func TestReceiveKeepsEveryByte(t *testing.T) {
 			}
 		}
 	})
-}
-
-func TestByRawBytes(t *testing.T) {
-	for _, tc := range []struct {
-		sizes []int
-		limit int
-		want  string
-	}{
-		{nil, 10, ""},
-		{[]int{3, 3, 3}, 10, "3 3 3"},
-		{[]int{3, 3, 3, 1}, 10, "3 3 3 1"},
-		{[]int{3, 3, 3, 2}, 10, "3 3 3|2"},
-		{[]int{12, 1, 12}, 10, "12|1|12"},
-		{[]int{0, 10, 0}, 10, "0 10 0"},
-		{[]int{5, 5, 5}, 10, "5 5|5"},
-	} {
-		var items []*model.RawItem
-		for _, n := range tc.sizes {
-			items = append(items, &model.RawItem{Raw: make([]byte, n)})
-		}
-		var runs []string
-		for _, run := range store.ByRawBytes(items, tc.limit) {
-			var sizes []string
-			for _, it := range run {
-				sizes = append(sizes, fmt.Sprint(len(it.Raw)))
-			}
-			runs = append(runs, strings.Join(sizes, " "))
-		}
-		if got := strings.Join(runs, "|"); got != tc.want {
-			t.Errorf("byRawBytes(%v, %d) = %q, want %q", tc.sizes, tc.limit, got, tc.want)
-		}
-	}
 }

@@ -44,9 +44,6 @@ type Store struct {
 	// beforeCommit, when set by a test, runs in Receive after the inserts
 	// and before the commit.
 	beforeCommit func()
-	// rawBytes bounds the raw bytes of one insert in Receive on
-	// PostgreSQL; rawStatementBytes unless a test sets it.
-	rawBytes int
 }
 
 // Options tunes Open. A nil *Options means the defaults.
@@ -117,7 +114,7 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, cleanErr(err, pctx))
 	}
-	s := &Store{db: db, dialect: dialect, now: o.Now, backoff: o.Backoff, rawBytes: rawStatementBytes}
+	s := &Store{db: db, dialect: dialect, now: o.Now, backoff: o.Backoff}
 	s.hot = &prepared{s: s}
 	return s, nil
 }
