@@ -119,3 +119,19 @@ func BenchmarkTsvectorOf(b *testing.B) {
 		store.TsvectorOf(text)
 	}
 }
+
+// Any text gives a vector and a query of valid UTF-8, without a panic in
+// the tokenizer or the stemmer.
+func FuzzSearchLiterals(f *testing.F) {
+	for _, s := range []string{"renewals", `"state of the art" or -acme.com`, "ライバルの製品", "Київ café\u0301", "o'brien \\"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if v := store.TsvectorOf(s); !utf8.ValidString(v) {
+			t.Errorf("vector of %q is not UTF-8: %q", s, v)
+		}
+		if q := store.TsqueryOf(s); !utf8.ValidString(q) {
+			t.Errorf("query of %q is not UTF-8: %q", s, q)
+		}
+	})
+}
