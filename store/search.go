@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -11,16 +12,22 @@ import (
 
 // queueSearch asks the search indexer to (re)index items. Completion
 // calls it; on SQLite, which searches by substring, it does nothing.
+//
+// An item queued already has its row updated, not left alone: the update
+// locks the row until tx commits, so an indexer that runs meanwhile skips
+// it rather than delete it and index the text tx has not committed yet.
 func (s *Store) queueSearch(ctx context.Context, tx *sqlx.Tx, ids ...int64) error {
 	if s.dialect != Postgres || len(ids) == 0 {
 		return nil
 	}
+	// An upsert may not touch a row twice.
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	rows := make([][]any, len(ids))
 	for i, id := range ids {
 		rows[i] = []any{id, ts(s.now())}
 	}
 	if err := s.insertRows(ctx, tx, "search_queue", []string{"item_id", "queued_at"}, rows,
-		"on conflict (item_id) do nothing"); err != nil {
+		"on conflict (item_id) do update set queued_at = excluded.queued_at"); err != nil {
 		return fmt.Errorf("queue for search: %w", err)
 	}
 	return nil
@@ -58,8 +65,9 @@ func (s *Store) SearchBacklog(ctx context.Context) (SearchBacklog, error) {
 // IndexSearch computes the search vectors of up to n queued items, oldest
 // first, and returns how many it indexed. Replicas share the queue: each
 // takes rows the others have not locked. An item completed again while
-// it is being indexed is queued again, so the last text always wins. On
-// SQLite it does nothing.
+// it is being indexed is queued again, and one whose completion has
+// queued it but not committed is left for later (queueSearch), so the
+// last text always wins. On SQLite it does nothing.
 //
 // The vectors are computed here (tsvectorOf) from the items' text and
 // stored as literals, which PostgreSQL reads far faster than it parses
@@ -88,7 +96,6 @@ func (s *Store) IndexSearch(ctx context.Context, n int) (int64, error) {
 			return err
 		}
 		if len(items) == 0 {
-			indexed = 0
 			return nil
 		}
 		rows := make([][]any, len(items))

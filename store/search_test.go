@@ -233,3 +233,38 @@ func TestSearchVectorsMigration(t *testing.T) {
 		t.Fatalf("acme.com finds %d items (%v), want 1", len(items), err)
 	}
 }
+
+// A completion that queues an item while it is queued already, and has not
+// committed when the indexer runs, is not lost: the indexer leaves the row
+// the completion holds and indexes the new text once it is committed.
+func TestSearchQueueKeepsAnUncommittedRequest(t *testing.T) {
+	ctx := context.Background()
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s := open(t, testenv.Postgres(t), clk)
+	id := dashItem(t, s, "email", "q1", clk.Now(), model.Processed{Subject: "Intel", FullText: "zebra"})
+	// The item is queued (by its completion) and a second completion,
+	// with new text, queues it again and has not committed yet.
+	tx, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `update items set full_text = 'okapi' where id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.QueueSearch(ctx, s, tx, id); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.IndexSearch(ctx, 10); err != nil || n != 0 {
+		t.Fatalf("indexer took %d items (%v) while their completion is open, want 0", n, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.IndexSearch(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("indexer took %d items (%v) after the commit, want 1", n, err)
+	}
+	if items, _, err := s.Inbox(ctx, store.InboxQuery{Text: "okapi"}); err != nil || len(items) != 1 {
+		t.Fatalf("the new text finds %d items (%v), want 1", len(items), err)
+	}
+}
