@@ -26,14 +26,20 @@ func raw(n int) model.RawItem {
 	}
 }
 
+// ensureSources registers IMAP sources by name.
+func ensureSources(t *testing.T, s *store.Store, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if err := s.EnsureSource(context.Background(), name, "imap"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestReceive(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
-		for _, name := range []string{"feedback", "intel"} {
-			if err := s.EnsureSource(ctx, name, "imap"); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ensureSources(t, s, "feedback", "intel")
 		if err := s.EnsureSource(ctx, "feedback", "imap"); err != nil {
 			t.Fatalf("ensure is idempotent: %v", err)
 		}
@@ -161,11 +167,7 @@ func TestLeases(t *testing.T) {
 func TestReceiveKeepsEveryByte(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
-		for _, name := range []string{"feedback", "intel"} {
-			if err := s.EnsureSource(ctx, name, "imap"); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ensureSources(t, s, "feedback", "intel")
 		rnd := rand.New(rand.NewPCG(1, 2))
 		sizes := []int{1, 2, 150_000, 3, 70_000, 40_000, 1, 99_999, 100_000, 5, 64 << 10, 7}
 		var items []model.RawItem

@@ -40,6 +40,9 @@ const (
 // searchText is the text an item is found by.
 func searchText(subject, text, transcript string) string {
 	s := subject + " " + text + " " + transcript
+	if len(s) <= searchChars {
+		return s // no more characters than bytes
+	}
 	n := 0
 	for i := range s {
 		if n == searchChars {
@@ -137,10 +140,7 @@ func lexemeOf(word string) string {
 			return w
 		}
 	}
-	if st := english.Stem(w, false); st != "" {
-		return st
-	}
-	return w
+	return english.Stem(w, true) // stop words are out already
 }
 
 // tsvectorOf is the tsvector literal of text: each lexeme with its
