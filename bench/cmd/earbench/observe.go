@@ -172,15 +172,22 @@ func (o *observer) strings(ctx context.Context, q string, args ...any) ([]string
 	return out, rows.Err()
 }
 
-// waitUntil polls the database every interval until done accepts a
-// snapshot, or the timeout passes. Database errors (a restart) are
-// retried. It returns the last snapshot.
-func (o *observer) waitUntil(ctx context.Context, timeout, interval time.Duration, done func(snapshot) bool) (snapshot, error) {
+// waitPaced is waitUntil with an interval, from the end of one snapshot
+// to the start of the next, that pace chooses from the last snapshot,
+// anew every pacingTick: a long measurement polls rarely,
+// since each snapshot counts whole tables on a backend that competes for
+// the cores the measured work runs on, and often once pace sees the end
+// near, so the end is still timed closely.
+func (o *observer) waitPaced(ctx context.Context, timeout time.Duration, pace func(snapshot) time.Duration,
+	done func(snapshot) bool) (snapshot, error) {
 	deadline := time.Now().Add(timeout)
 	var last snapshot
 	var lastErr error
+	tick := time.NewTicker(pacingTick)
+	defer tick.Stop()
 	for {
 		s, err := o.Snapshot(ctx)
+		polled := time.Now()
 		if err == nil {
 			last, lastErr = s, nil
 			if done(s) {
@@ -195,10 +202,22 @@ func (o *observer) waitUntil(ctx context.Context, timeout, interval time.Duratio
 			}
 			return last, fmt.Errorf("not done after %s: %+v", timeout, last)
 		}
-		select {
-		case <-ctx.Done():
-			return last, ctx.Err()
-		case <-time.After(interval):
+		for time.Since(polled) < pace(last) {
+			select {
+			case <-ctx.Done():
+				return last, ctx.Err()
+			case <-tick.C:
+			}
 		}
 	}
+}
+
+// pacingTick is how often waitPaced asks its pace again.
+const pacingTick = 10 * time.Millisecond
+
+// waitUntil polls the database every interval until done accepts a
+// snapshot, or the timeout passes. Database errors (a restart) are
+// retried. It returns the last snapshot.
+func (o *observer) waitUntil(ctx context.Context, timeout, interval time.Duration, done func(snapshot) bool) (snapshot, error) {
+	return o.waitPaced(ctx, timeout, func(snapshot) time.Duration { return interval }, done)
 }
