@@ -70,8 +70,11 @@ func (f *folded) mark(orig int) {
 // folder folds texts. It holds a case folder and buffers that it reuses, so one folder serves one goroutine,
 // and what fold returns is valid until its next call.
 type folder struct {
-	caser   cases.Caser
-	table   *foldTable // may be nil
+	caser cases.Caser
+	table *foldTable // may be nil
+	// seen keeps the folded forms of runes outside the table, up to seenMax of them: a text in another
+	// script repeats a few hundred runes, each of which would otherwise be decomposed and case-folded anew.
+	seen    map[rune]string
 	runeBuf []byte
 	decBuf  []byte
 	baseBuf []byte
@@ -173,8 +176,9 @@ func (f *folder) fold(s string) folded {
 					inSpace = false
 				}
 			} else {
-				for _, b := range f.foldRune(r) {
-					out.emit(b, i)
+				t := f.foldSeen(r)
+				for j := 0; j < len(t); j++ {
+					out.emit(t[j], i)
 					inSpace = false
 				}
 			}
@@ -184,6 +188,24 @@ func (f *folder) fold(s string) folded {
 	out.mark(len(s))
 	f.text, f.marks = out.text, out.marks
 	return out
+}
+
+// seenMax bounds a folder's memory of folded runes: CJK text uses a few thousand distinct characters.
+const seenMax = 8192
+
+// foldSeen returns foldRune(r), remembered.
+func (f *folder) foldSeen(r rune) string {
+	if t, ok := f.seen[r]; ok {
+		return t
+	}
+	t := string(f.foldRune(r))
+	if f.seen == nil {
+		f.seen = make(map[rune]string)
+	}
+	if len(f.seen) < seenMax {
+		f.seen[r] = t
+	}
+	return t
 }
 
 // foldRune decomposes r (NFD), drops its combining marks and case-folds what is left. A lone combining mark

@@ -120,3 +120,40 @@ func TestWordBoundaries(t *testing.T) {
 		})
 	}
 }
+
+// TestFoldRemembersRunes folds texts of more distinct runes outside the table than a folder remembers, twice
+// each with one folder: remembered or not, every rune must fold as foldRune folds it.
+func TestFoldRemembersRunes(t *testing.T) {
+	var b strings.Builder
+	for r := rune(0x4E00); r < 0x4E00+seenMax+500; r++ { // CJK ideographs
+		b.WriteRune(r)
+	}
+	for _, s := range []string{"ΑΚΜΕ Σοφία Ωμέγα", "Привет ЁЛКА", b.String(), "ΑΚΜΕ Σοφία Ωμέγα", b.String()} {
+		f := newFolder(newFoldTable())
+		for range 2 {
+			want, _ := referenceFold(s)
+			if got := string(f.fold(s).text); got != want {
+				t.Fatalf("fold(%.40q…) = %.40q…, want %.40q…", s, got, want)
+			}
+		}
+		if len(f.seen) > seenMax {
+			t.Fatalf("folder remembers %d runes, more than %d", len(f.seen), seenMax)
+		}
+	}
+}
+
+// BenchmarkFoldScripts folds 2 KB texts in Greek, Cyrillic and Chinese, where every rune is outside the
+// table.
+func BenchmarkFoldScripts(b *testing.B) {
+	texts := []string{
+		strings.Repeat("Ο πελάτης ζήτησε καλύτερη αναφορά τιμών από την Ακμή. ", 20),
+		strings.Repeat("Клиент сказал, что Акме дешевле на двадцать процентов. ", 20),
+		strings.Repeat("客户说竞争对手的价格便宜百分之二十，但是服务不好。", 25),
+	}
+	f := newFolder(newFoldTable())
+	i := 0
+	for b.Loop() {
+		f.fold(texts[i%len(texts)])
+		i++
+	}
+}
