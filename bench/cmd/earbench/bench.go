@@ -358,10 +358,7 @@ func measureIngestAlone(ctx context.Context, env *environment, run *benchRun, di
 	meter.exclude("postgres", obs.backendPIDs)
 	start := time.Now()
 	timeout := 5*time.Minute + time.Duration(n)*10*time.Millisecond
-	pace := func(s snapshot) time.Duration {
-		return paceFor(near(s.Receipts, int64(run.Deliveries)))
-	}
-	if _, err := obs.waitPaced(ctx, timeout, pace, func(s snapshot) bool {
+	if _, err := obs.waitUntil(ctx, timeout, 50*time.Millisecond, func(s snapshot) bool {
 		return !d.Alive() || s.Receipts >= int64(run.Deliveries)
 	}); err != nil {
 		return fmt.Errorf("ingest alone: %w", err)
@@ -394,10 +391,14 @@ func measurePipeline(ctx context.Context, run *benchRun, d *daemon, obs *observe
 	// The end of each stage is timed closely; the middle is polled
 	// rarely. The last acks are near once every item is processed and
 	// the sink has seen as many acks as the outbox will send.
+	var prev, last snapshot
 	pace := func(s snapshot) time.Duration {
+		if s.At != last.At {
+			prev, last = last, s
+		}
 		return paceFor(tAcked > 0 ||
-			tIngest == 0 && near(s.Receipts, int64(run.Deliveries)) ||
-			tProcessed == 0 && near(s.Processed, int64(n)) ||
+			tIngest == 0 && nearing(prev, s, func(s snapshot) int64 { return s.Receipts }, int64(run.Deliveries)) ||
+			tProcessed == 0 && nearing(prev, s, func(s snapshot) int64 { return s.Processed }, int64(n)) ||
 			s.Processed >= int64(n) && int64(snk.Acks()) >= s.AckRows-s.AcksSupp)
 	}
 	final, err := obs.waitPaced(ctx, timeout, pace, func(s snapshot) bool {
@@ -442,19 +443,29 @@ func measurePipeline(ctx context.Context, run *benchRun, d *daemon, obs *observe
 	return nil
 }
 
-// near says whether a count is within a tenth of its goal.
-func near(count, goal int64) bool { return count*10 >= goal*9 }
+// nearing says whether a count, at the rate it rose from snapshot prev
+// to s, reaches goal within two slow polls.
+func nearing(prev, s snapshot, count func(snapshot) int64, goal int64) bool {
+	if prev.At.IsZero() {
+		return false
+	}
+	rate := float64(count(s)-count(prev)) / s.At.Sub(prev.At).Seconds()
+	return float64(count(s))+rate*2*slowPoll.Seconds() >= float64(goal)
+}
 
-// paceFor is how long the throughput measurements wait between
-// snapshots: a second (the timeline's step), or a twentieth of one when the
-// end of a stage is near. A snapshot counts whole tables: polled ten
-// times a second throughout, its backend used a tenth of the two cores
-// the measured run had.
+// slowPoll is how long the pipeline's measurement waits between snapshots
+// while no stage is near its end: a second, the timeline's step. A
+// snapshot counts whole tables: polled every 100 ms throughout, its
+// backend used a tenth of the two cores the measured run had.
+const slowPoll = time.Second
+
+// paceFor is the wait before the next snapshot: slowPoll, or 50 ms when
+// the end of a stage is near.
 func paceFor(near bool) time.Duration {
 	if near {
 		return 50 * time.Millisecond
 	}
-	return time.Second
+	return slowPoll
 }
 
 // rssNote says how earshot's memory was limited in a run: as deployed
