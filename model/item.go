@@ -70,6 +70,11 @@ type Item struct {
 	// claim that handed it out read them (a new receipt makes it due
 	// again); nil when not read.
 	Mailboxes []string
+	// Review is a manager's verdict on the item, nil for none, as the
+	// claim read it when ReviewRead is set (a review takes the item from
+	// its claim); otherwise the gate asks the store.
+	Review     *Review
+	ReviewRead bool
 }
 
 // VoicemailMeta decodes the metadata of a voicemail item.

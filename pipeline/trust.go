@@ -167,7 +167,7 @@ func (g *Gate) email(ctx context.Context, it model.Item, msg *intake.Message, ma
 		}
 	}
 	t.Route = t.Trust.Contributor() || (p.RouteStrangers && t.Trust != model.TrustSpam)
-	return g.reviewed(ctx, it.ID, t)
+	return g.reviewed(ctx, it, t)
 }
 
 // voicemail decides the trust of a voicemail from its caller number and
@@ -193,7 +193,7 @@ func (g *Gate) voicemail(ctx context.Context, it model.Item, caller, callSID str
 		}
 	}
 	t.Route = t.Trust.Contributor()
-	return g.reviewed(ctx, it.ID, t)
+	return g.reviewed(ctx, it, t)
 }
 
 // slack decides the trust of a Slack message from its author. Slack
@@ -218,14 +218,25 @@ func (g *Gate) slack(ctx context.Context, it model.Item, src, user, email string
 		}
 	}
 	t.Route = t.Trust.Contributor() || g.SlackChannels[src].RouteStrangers
-	return g.reviewed(ctx, it.ID, t)
+	return g.reviewed(ctx, it, t)
 }
 
-// reviewed applies a manager's verdict on the item, if there is one.
-func (g *Gate) reviewed(ctx context.Context, itemID int64, t trust) (trust, error) {
-	r, ok, err := g.Store.ItemReview(ctx, itemID)
-	if err != nil || !ok {
-		return t, err
+// reviewed applies a manager's verdict on the item, if there is one: as
+// the claim read it, or else as the store has it.
+func (g *Gate) reviewed(ctx context.Context, it model.Item, t trust) (trust, error) {
+	r, ok := model.Review{}, false
+	if it.ReviewRead {
+		if it.Review != nil {
+			r, ok = *it.Review, true
+		}
+	} else {
+		var err error
+		if r, ok, err = g.Store.ItemReview(ctx, it.ID); err != nil {
+			return t, err
+		}
+	}
+	if !ok {
+		return t, nil
 	}
 	switch r.Verdict {
 	case model.ReviewCredit:

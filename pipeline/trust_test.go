@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/outbound"
 	"github.com/earshot-dev/earshot/pipeline"
@@ -131,9 +132,18 @@ func TestTrustOpenMailboxHourlyCap(t *testing.T) {
 }
 
 // A manager credits a forged or foreign item to a rep: processing again
-// pays the rep and, when asked, acknowledges the rep, not the sender.
+// pays the rep and, when asked, acknowledges the rep, not the sender. On
+// PostgreSQL the claim reads the review with the item.
 func TestTrustManagerCredit(t *testing.T) {
-	h := newGatedHarness(t, 20, "{require: dmarc}", senderVerdicts)
+	t.Run("sqlite", func(t *testing.T) {
+		testTrustManagerCredit(t, newGatedHarness(t, 20, "{require: dmarc}", senderVerdicts))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testTrustManagerCredit(t, newHarness(t, testenv.Postgres(t), 20, "{require: dmarc}", senderVerdicts))
+	})
+}
+
+func testTrustManagerCredit(t *testing.T, h *awardHarness) {
 	ctx := context.Background()
 	h.deliver("intel", h.now, "From: Partner <partner@partner.test>\r\nSubject: Acme\r\n", "Acme is 40% cheaper.")
 	item, res := h.process()

@@ -177,23 +177,32 @@ func (s *Store) ReviewItem(ctx context.Context, r model.Review) error {
 // ItemReview returns the manager's verdict on an item; ok is false when
 // there is none.
 func (s *Store) ItemReview(ctx context.Context, itemID int64) (r model.Review, ok bool, err error) {
-	var row struct {
-		Verdict    string        `db:"verdict"`
-		RepID      sql.NullInt64 `db:"rep_id"`
-		SendAck    bool          `db:"send_ack"`
-		Actor      string        `db:"actor"`
-		ReviewedAt time.Time     `db:"reviewed_at"`
-	}
-	err = s.hot.Get(ctx, nil, &row, `select verdict, rep_id, send_ack, actor, reviewed_at
-		from item_reviews where item_id = ?`, itemID)
+	var row reviewRow
+	err = s.hot.Get(ctx, nil, &row, `select item_id, `+reviewCols+` from item_reviews where item_id = ?`, itemID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Review{}, false, nil
 	}
 	if err != nil {
 		return model.Review{}, false, fmt.Errorf("item %d review: %w", itemID, err)
 	}
-	return model.Review{ItemID: itemID, Verdict: row.Verdict, RepID: row.RepID.Int64, SendAck: row.SendAck,
-		Actor: row.Actor, ReviewedAt: row.ReviewedAt}, true, nil
+	return row.review(), true, nil
+}
+
+// reviewRow is an item_reviews row as the database holds it.
+type reviewRow struct {
+	ItemID     int64         `db:"item_id"`
+	Verdict    string        `db:"verdict"`
+	RepID      sql.NullInt64 `db:"rep_id"`
+	SendAck    bool          `db:"send_ack"`
+	Actor      string        `db:"actor"`
+	ReviewedAt time.Time     `db:"reviewed_at"`
+}
+
+const reviewCols = `verdict, rep_id, send_ack, actor, reviewed_at`
+
+func (r reviewRow) review() model.Review {
+	return model.Review{ItemID: r.ItemID, Verdict: r.Verdict, RepID: r.RepID.Int64, SendAck: r.SendAck,
+		Actor: r.Actor, ReviewedAt: r.ReviewedAt}
 }
 
 // conflictOrMissing names a foreign key that points nowhere (no such

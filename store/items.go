@@ -39,8 +39,10 @@ type itemRow struct {
 	Trust         string         `db:"trust"`
 	TrustReason   string         `db:"trust_reason"`
 	DuplicateOf   sql.NullInt64  `db:"duplicate_of"`
-	// mailboxes are read apart, by a claim.
-	mailboxes []string `db:"-"`
+	// mailboxes and review are read apart, by a claim.
+	mailboxes  []string      `db:"-"`
+	review     *model.Review `db:"-"`
+	reviewRead bool          `db:"-"`
 }
 
 // item converts the row: NULLs become zero values, the warnings' JSON a
@@ -55,7 +57,7 @@ func (r itemRow) item() model.Item {
 		TranscriptUnreliable: r.Unreliable,
 		AutoReason:           r.AutoReason, Warnings: stringList(r.Warnings),
 		Trust: model.Trust(r.Trust), TrustReason: r.TrustReason, DuplicateOf: r.DuplicateOf.Int64,
-		Mailboxes: r.mailboxes,
+		Mailboxes: r.mailboxes, Review: r.review, ReviewRead: r.reviewRead,
 	}
 }
 

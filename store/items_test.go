@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -386,6 +387,58 @@ func TestClaimReadsMailboxes(t *testing.T) {
 		}
 		if mbs, _ := s.Mailboxes(ctx, got[1].ID); len(mbs) != 2 {
 			t.Errorf("item 2's mailboxes = %q; the test meant two", mbs)
+		}
+	})
+}
+
+// TestClaimReadsReviews checks that a claim on PostgreSQL hands out each
+// item's review as ItemReview reads it (a credit, a dismissal, none), and
+// that SQLite's claim leaves it to the gate to ask.
+func TestClaimReadsReviews(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 3)
+		if _, err := s.ImportReps(ctx, []model.Rep{{Name: "Dana", Emails: []string{"dana@example.test"}, Line: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		dana, err := s.FindRep(ctx, "dana@example.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []model.Review{
+			{ItemID: 1, Verdict: model.ReviewCredit, RepID: dana.ID, SendAck: true, Actor: "kim"},
+			{ItemID: 3, Verdict: model.ReviewDismiss, Actor: "lee"},
+		} {
+			if err := s.ReviewItem(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Claim(ctx, "w", 10, time.Minute)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("claim: %d items, %v", len(got), err)
+		}
+		for _, it := range got {
+			if t.Name() == "TestClaimReadsReviews/sqlite" {
+				if it.ReviewRead || it.Review != nil {
+					t.Errorf("item %d: SQLite's claim read review %+v", it.ID, it.Review)
+				}
+				continue
+			}
+			want, ok, err := s.ItemReview(ctx, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case !it.ReviewRead:
+				t.Errorf("item %d: the claim did not read its review", it.ID)
+			case ok != (it.Review != nil):
+				t.Errorf("item %d: the claim read review %+v, ItemReview %+v (%v)", it.ID, it.Review, want, ok)
+			case ok && !reflect.DeepEqual(*it.Review, want):
+				t.Errorf("item %d: the claim read review %+v, ItemReview %+v", it.ID, *it.Review, want)
+			}
+		}
+		if _, ok, _ := s.ItemReview(ctx, 2); ok {
+			t.Error("item 2 has a review; the test meant none")
 		}
 	})
 }

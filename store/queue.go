@@ -64,12 +64,40 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 		if err := s.claimRows(ctx, tx, "items", claimReceived, worker, n, lease, &rows, claimItemCols, InlineRaw); err != nil {
 			return err
 		}
-		return s.claimMailboxes(ctx, tx, rows)
+		if err := s.claimMailboxes(ctx, tx, rows); err != nil {
+			return err
+		}
+		return s.claimReviews(ctx, tx, rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim items: %w", err)
 	}
 	return items(rows), nil
+}
+
+// claimReviews reads, in the claim's transaction, the managers' reviews
+// of the claimed items (Item.Review; as ItemReview reads them): on
+// PostgreSQL in one prepared statement for the batch.
+func (s *Store) claimReviews(ctx context.Context, tx *sqlx.Tx, rows []itemRow) error {
+	if s.dialect != Postgres || len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	at := make(map[int64]int, len(rows))
+	for i, r := range rows {
+		ids[i], at[r.ID] = r.ID, i
+		rows[i].reviewRead = true
+	}
+	var got []reviewRow
+	if err := s.hot.Select(ctx, tx, &got, `select item_id, `+reviewCols+` from item_reviews
+		where item_id = any(?::bigint[])`, pq.Array(ids)); err != nil {
+		return fmt.Errorf("reviews: %w", err)
+	}
+	for _, g := range got {
+		r := g.review()
+		rows[at[g.ItemID]].review = &r
+	}
+	return nil
 }
 
 // claimMailboxes reads, in the claim's transaction, the mailboxes each
