@@ -216,8 +216,16 @@ func run(ctx context.Context, args []string) int {
 	if f.keep {
 		fmt.Fprintln(os.Stderr, "earbench: run directory kept:", env.dir)
 	}
+	// A run that did not finish is no figure to commit: its partial
+	// report goes to an unlabeled file, which bench/results/.gitignore
+	// keeps out of the repository.
+	label := f.label
+	if err != nil && label != "" {
+		fmt.Fprintf(os.Stderr, "earbench: the run did not finish: its report is written without the label %q\n", label)
+		label = ""
+	}
 	// The CI run's report goes to its file only; its summary follows.
-	if werr := writeReport(f.results, prefix, f.label, report, !f.ci); werr != nil {
+	if werr := writeReport(f.results, prefix, label, report, !f.ci); werr != nil {
 		fmt.Fprintln(os.Stderr, "earbench:", werr)
 		err = errors.Join(err, werr)
 	}
