@@ -64,10 +64,7 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 		if err := s.claimRows(ctx, tx, "items", claimReceived, worker, n, lease, &rows, claimItemCols, InlineRaw); err != nil {
 			return err
 		}
-		if err := s.claimMailboxes(ctx, tx, rows); err != nil {
-			return err
-		}
-		return s.claimReviews(ctx, tx, rows)
+		return s.claimReads(ctx, tx, rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim items: %w", err)
@@ -75,10 +72,13 @@ func (s *Store) Claim(ctx context.Context, worker string, n int, lease time.Dura
 	return items(rows), nil
 }
 
-// claimReviews reads, in the claim's transaction, the managers' reviews
-// of the claimed items (Item.Review; as ItemReview reads them): on
-// PostgreSQL in one prepared statement for the batch.
-func (s *Store) claimReviews(ctx context.Context, tx *sqlx.Tx, rows []itemRow) error {
+// claimReads reads, in the claim's transaction, what the claimed items
+// carry beside their rows: the mailboxes each was received in
+// (Item.Mailboxes; as Mailboxes reads them) and any manager's review
+// (Item.Review; as ItemReview reads it). On PostgreSQL it takes one
+// prepared statement for each, for the whole batch; SQLite's claim reads
+// neither, and the processor asks the store.
+func (s *Store) claimReads(ctx context.Context, tx *sqlx.Tx, rows []itemRow) error {
 	if s.dialect != Postgres || len(rows) == 0 {
 		return nil
 	}
@@ -86,44 +86,28 @@ func (s *Store) claimReviews(ctx context.Context, tx *sqlx.Tx, rows []itemRow) e
 	at := make(map[int64]int, len(rows))
 	for i, r := range rows {
 		ids[i], at[r.ID] = r.ID, i
-		rows[i].reviewRead = true
+		rows[i].mailboxes, rows[i].reviewRead = []string{}, true
 	}
-	var got []reviewRow
-	if err := s.hot.Select(ctx, tx, &got, `select item_id, `+reviewCols+` from item_reviews
-		where item_id = any(?::bigint[])`, pq.Array(ids)); err != nil {
-		return fmt.Errorf("reviews: %w", err)
-	}
-	for _, g := range got {
-		r := g.review()
-		rows[at[g.ItemID]].review = &r
-	}
-	return nil
-}
-
-// claimMailboxes reads, in the claim's transaction, the mailboxes each
-// claimed item was received in (Item.Mailboxes; as Mailboxes reads
-// them): on PostgreSQL in one prepared statement for the batch.
-func (s *Store) claimMailboxes(ctx context.Context, tx *sqlx.Tx, rows []itemRow) error {
-	if s.dialect != Postgres || len(rows) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(rows))
-	at := make(map[int64]int, len(rows))
-	for i, r := range rows {
-		ids[i], at[r.ID] = r.ID, i
-		rows[i].mailboxes = []string{}
-	}
-	var got []struct {
+	var boxes []struct {
 		ItemID  int64  `db:"item_id"`
 		Mailbox string `db:"mailbox"`
 	}
-	if err := s.hot.Select(ctx, tx, &got, `select distinct item_id, mailbox from receipts
+	if err := s.hot.Select(ctx, tx, &boxes, `select distinct item_id, mailbox from receipts
 		where item_id = any(?::bigint[]) and mailbox <> '' order by item_id, mailbox`, pq.Array(ids)); err != nil {
 		return fmt.Errorf("mailboxes: %w", err)
 	}
-	for _, g := range got {
-		i := at[g.ItemID]
-		rows[i].mailboxes = append(rows[i].mailboxes, g.Mailbox)
+	for _, b := range boxes {
+		i := at[b.ItemID]
+		rows[i].mailboxes = append(rows[i].mailboxes, b.Mailbox)
+	}
+	var reviews []reviewRow
+	if err := s.hot.Select(ctx, tx, &reviews, `select item_id, `+reviewCols+` from item_reviews
+		where item_id = any(?::bigint[])`, pq.Array(ids)); err != nil {
+		return fmt.Errorf("reviews: %w", err)
+	}
+	for _, r := range reviews {
+		rv := r.review()
+		rows[at[r.ItemID]].review = &rv
 	}
 	return nil
 }
