@@ -178,7 +178,7 @@ func (s *Store) ReviewItem(ctx context.Context, r model.Review) error {
 // there is none.
 func (s *Store) ItemReview(ctx context.Context, itemID int64) (r model.Review, ok bool, err error) {
 	var row reviewRow
-	err = s.hot.Get(ctx, nil, &row, `select item_id, `+reviewCols+` from item_reviews where item_id = ?`, itemID)
+	err = s.hot.Get(ctx, nil, &row, `select `+reviewCols+` from item_reviews where item_id = ?`, itemID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Review{}, false, nil
 	}
@@ -198,7 +198,7 @@ type reviewRow struct {
 	ReviewedAt time.Time     `db:"reviewed_at"`
 }
 
-const reviewCols = `verdict, rep_id, send_ack, actor, reviewed_at`
+const reviewCols = `item_id, verdict, rep_id, send_ack, actor, reviewed_at`
 
 func (r reviewRow) review() model.Review {
 	return model.Review{ItemID: r.ItemID, Verdict: r.Verdict, RepID: r.RepID.Int64, SendAck: r.SendAck,

@@ -101,7 +101,7 @@ func (s *Store) claimReads(ctx context.Context, tx *sqlx.Tx, rows []itemRow) err
 		rows[i].mailboxes = append(rows[i].mailboxes, b.Mailbox)
 	}
 	var reviews []reviewRow
-	if err := s.hot.Select(ctx, tx, &reviews, `select item_id, `+reviewCols+` from item_reviews
+	if err := s.hot.Select(ctx, tx, &reviews, `select `+reviewCols+` from item_reviews
 		where item_id = any(?::bigint[])`, pq.Array(ids)); err != nil {
 		return fmt.Errorf("reviews: %w", err)
 	}
