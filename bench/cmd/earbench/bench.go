@@ -391,11 +391,7 @@ func measurePipeline(ctx context.Context, run *benchRun, d *daemon, obs *observe
 	// The end of each stage is timed closely; the middle is polled
 	// rarely. The last acks are near once every item is processed and
 	// the sink has seen as many acks as the outbox will send.
-	var prev, last snapshot
-	pace := func(s snapshot) time.Duration {
-		if s.At != last.At {
-			prev, last = last, s
-		}
+	pace := func(prev, s snapshot) time.Duration {
 		return paceFor(tAcked > 0 ||
 			tIngest == 0 && nearing(prev, s, func(s snapshot) int64 { return s.Receipts }, int64(run.Deliveries)) ||
 			tProcessed == 0 && nearing(prev, s, func(s snapshot) int64 { return s.Processed }, int64(n)) ||

@@ -173,15 +173,15 @@ func (o *observer) strings(ctx context.Context, q string, args ...any) ([]string
 }
 
 // waitPaced is waitUntil with an interval, from the end of one snapshot
-// to the start of the next, that pace chooses from the last snapshot,
-// anew every pacingTick: a long measurement polls rarely,
+// to the start of the next, that pace chooses from the last two
+// snapshots (prev is zero before the second), anew every pacingTick: a long measurement polls rarely,
 // since each snapshot counts whole tables on a backend that competes for
 // the cores the measured work runs on, and often once pace sees the end
 // near, so the end is still timed closely.
-func (o *observer) waitPaced(ctx context.Context, timeout time.Duration, pace func(snapshot) time.Duration,
+func (o *observer) waitPaced(ctx context.Context, timeout time.Duration, pace func(prev, last snapshot) time.Duration,
 	done func(snapshot) bool) (snapshot, error) {
 	deadline := time.Now().Add(timeout)
-	var last snapshot
+	var prev, last snapshot
 	var lastErr error
 	tick := time.NewTicker(pacingTick)
 	defer tick.Stop()
@@ -189,7 +189,7 @@ func (o *observer) waitPaced(ctx context.Context, timeout time.Duration, pace fu
 		s, err := o.Snapshot(ctx)
 		polled := time.Now()
 		if err == nil {
-			last, lastErr = s, nil
+			prev, last, lastErr = last, s, nil
 			if done(s) {
 				return s, nil
 			}
@@ -202,7 +202,7 @@ func (o *observer) waitPaced(ctx context.Context, timeout time.Duration, pace fu
 			}
 			return last, fmt.Errorf("not done after %s: %+v", timeout, last)
 		}
-		for time.Since(polled) < pace(last) {
+		for time.Since(polled) < pace(prev, last) {
 			select {
 			case <-ctx.Done():
 				return last, ctx.Err()
@@ -219,5 +219,5 @@ const pacingTick = 10 * time.Millisecond
 // snapshot, or the timeout passes. Database errors (a restart) are
 // retried. It returns the last snapshot.
 func (o *observer) waitUntil(ctx context.Context, timeout, interval time.Duration, done func(snapshot) bool) (snapshot, error) {
-	return o.waitPaced(ctx, timeout, func(snapshot) time.Duration { return interval }, done)
+	return o.waitPaced(ctx, timeout, func(_, _ snapshot) time.Duration { return interval }, done)
 }
