@@ -2,47 +2,16 @@ package imap
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"testing"
-	"time"
 
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-)
 
-// selfSigned returns a certificate for 127.0.0.1 and a pool trusting it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "imap test"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
-}
+	"github.com/earshot-dev/earshot/internal/testenv"
+)
 
 // startTLSServer serves the in-memory server over implicit TLS or with
 // STARTTLS; plaintext LOGIN is refused either way.
@@ -76,7 +45,7 @@ func startTLSServer(t *testing.T, implicit bool, cert tls.Certificate) string {
 }
 
 func TestTLSModes(t *testing.T) {
-	cert, pool := selfSigned(t)
+	cert, pool := testenv.SelfSigned(t)
 	for _, tc := range []struct {
 		name     string
 		implicit bool
@@ -107,7 +76,7 @@ func TestTLSModes(t *testing.T) {
 // Without TLS this server refuses LOGIN; the source must say so instead of
 // sending the password.
 func TestLoginDisabledWithoutTLS(t *testing.T) {
-	cert, _ := selfSigned(t)
+	cert, _ := testenv.SelfSigned(t)
 	addr := startTLSServer(t, false, cert)
 	s := newSource(t, openSQLite(t), loopbackConfig(t, addr, memUser, memPass), nil)
 	_, err := s.SyncOnce(context.Background())
