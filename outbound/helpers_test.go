@@ -187,6 +187,13 @@ func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
 // startSink serves b on a loopback port and returns its port.
 func startSink(t *testing.T, b *sink) int {
 	t.Helper()
+	return serveSink(t, b, nil)
+}
+
+// serveSink is startSink with the server and its listener set up by
+// setup, when it is not nil.
+func serveSink(t *testing.T, b *sink, setup func(*smtp.Server, net.Listener) net.Listener) int {
+	t.Helper()
 	srv := smtp.NewServer(b)
 	srv.Domain = "sink.test"
 	srv.AllowInsecureAuth = true
@@ -194,9 +201,13 @@ func startSink(t *testing.T, b *sink) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if setup != nil {
+		ln = setup(srv, ln)
+	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // mailpitRaw waits for the one message to rcpt in Mailpit and returns its

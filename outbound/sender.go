@@ -40,3 +40,18 @@ func IsPermanent(err error) bool {
 	var says interface{ Permanent() bool }
 	return errors.As(err, &says) && says.Permanent()
 }
+
+// BatchSender is a Sender that delivers several messages at once, such as
+// an SMTP mailer pipelining them on one connection.
+type BatchSender interface {
+	Sender
+	// SendBatch returns one result per message, in order.
+	SendBatch(ctx context.Context, msgs []model.OutboxMessage) []Result
+}
+
+// Result is what became of one message of a batch: its provider id, or
+// the error that Send would have returned.
+type Result struct {
+	ProviderID string
+	Err        error
+}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"github.com/earshot-dev/earshot/config"
 	"github.com/earshot-dev/earshot/model"
@@ -27,11 +26,14 @@ const (
 	TLSNone     = "none"
 )
 
-// Mailer sends email outbox messages over SMTP with a go-smtp client: HELO
-// with the configured hostname, PLAIN or LOGIN authentication when a
-// username is set. It keeps one connection open between messages, for at
-// most MaxIdle and MaxPerConnection messages, and sends on it again; any
-// error closes it. Close ends the kept connection.
+// Mailer sends email outbox messages over SMTP: EHLO with the configured
+// hostname, implicit TLS or STARTTLS, PLAIN or LOGIN authentication when a
+// username is set. A batch goes out in one write, MAIL, RCPT and BDAT for
+// each message, when the server offers PIPELINING and CHUNKING, and a
+// command at a time with DATA otherwise. It keeps one connection open
+// between batches, for at most MaxIdle and MaxPerConnection messages, and
+// sends on it again; a connection failure closes it. Close ends the kept
+// connection.
 type Mailer struct {
 	addr     string
 	host     string
@@ -42,7 +44,7 @@ type Mailer struct {
 	// from is the envelope sender: the smtp.from address, which is the
 	// account most providers require in MAIL FROM.
 	from string
-	// Timeout bounds each SMTP command (default 1 minute); the message
+	// Timeout bounds each SMTP command (default 1 minute); a message's
 	// data gets twice as long.
 	Timeout time.Duration
 	// TLSConfig, when set, replaces the default TLS configuration (tests).
@@ -60,8 +62,7 @@ type Mailer struct {
 
 // session is one open, greeted and authenticated SMTP connection.
 type session struct {
-	c     *smtp.Client
-	conn  net.Conn
+	c     *smtpConn
 	sent  int
 	timer *time.Timer // closes the session when it has idled MaxIdle
 }
@@ -99,65 +100,115 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Send delivers one email message to its recipient. SMTP 5xx answers to
-// the message (sender, recipient or data) are permanent; connection
-// problems, 4xx answers and authentication failures (a configuration
-// problem, not the message's) are temporary. The provider id is the queue
-// id from the server's final answer, or else the Message-ID.
-//
-// A kept connection that the server closed meanwhile fails at MAIL FROM,
-// before the server has accepted anything: the message is then sent once
-// more on a new connection.
+// Send delivers one email message to its recipient; see SendBatch.
 func (m *Mailer) Send(ctx context.Context, msg model.OutboxMessage) (string, error) {
-	if ss := m.take(); ss != nil {
-		if id, stale, err := m.sendOn(ctx, ss, msg); !stale {
-			return id, err
-		}
-	}
-	ss, err := m.connect(ctx)
-	if err != nil {
-		return "", err
-	}
-	id, _, err := m.sendOn(ctx, ss, msg)
-	return id, err
+	r := m.SendBatch(ctx, []model.OutboxMessage{msg})[0]
+	return r.ProviderID, r.Err
 }
 
-// sendOn sends msg on ss, then keeps ss for the next message or closes it.
-// stale reports a failure of MAIL FROM that a new connection may not have:
-// the connection dropped, or the server said 421 (closing).
-func (m *Mailer) sendOn(ctx context.Context, ss *session, msg model.OutboxMessage) (id string, stale bool, err error) {
-	stop := context.AfterFunc(ctx, func() { _ = ss.conn.SetDeadline(time.Unix(1, 0)) })
+// SendBatch delivers email messages, each to its recipient, and returns
+// one result per message. SMTP 5xx answers to a message (sender,
+// recipient or data) are permanent; connection problems, 4xx answers and
+// authentication failures (a configuration problem, not the message's)
+// are temporary. The provider id is the queue id from the server's final
+// answer, or else the Message-ID.
+//
+// A kept connection that the server closed meanwhile fails at the first
+// MAIL FROM, before the server has accepted anything: the batch is then
+// sent once more on a new connection.
+func (m *Mailer) SendBatch(ctx context.Context, msgs []model.OutboxMessage) []Result {
+	res := make([]Result, len(msgs))
+	for done := 0; done < len(msgs); {
+		ss, kept := m.take(), true
+		if ss == nil {
+			var err error
+			if ss, err = m.connect(ctx); err != nil {
+				for i := done; i < len(msgs); i++ {
+					res[i].Err = err
+				}
+				return res
+			}
+			kept = false
+		}
+		n := min(len(msgs)-done, m.maxPerConnection()-ss.sent)
+		if m.sendOn(ctx, ss, msgs[done:done+n], res[done:done+n], kept) {
+			continue // stale: again on a new connection
+		}
+		done += n
+	}
+	return res
+}
+
+func (m *Mailer) maxPerConnection() int {
+	if m.MaxPerConnection <= 0 {
+		return 100
+	}
+	return m.MaxPerConnection
+}
+
+// sendOn sends msgs on ss and fills their results, then keeps ss for the
+// next batch or closes it. When ss was kept from an earlier batch and its
+// first MAIL FROM failed as a closed connection would (no answer, or 421),
+// it fills nothing and reports the session stale.
+func (m *Mailer) sendOn(ctx context.Context, ss *session, msgs []model.OutboxMessage, res []Result, kept bool) (stale bool) {
+	stop := context.AfterFunc(ctx, ss.c.abort)
 	keep := false
 	defer func() {
 		if !stop() || !keep { // ctx ended: the deadline is in the past
-			ss.c.Close()
+			ss.c.close()
 			return
 		}
-		m.put(ss)
+		m.put(ss, len(msgs))
 	}()
-	if err := ss.c.Mail(m.from, nil); err != nil {
-		var se *smtp.SMTPError
-		return "", !errors.As(err, &se) || se.Code == 421, classify("mail from", err)
+	envs := make([]envelope, 0, len(msgs))
+	at := make([]int, 0, len(msgs)) // the message of each envelope
+	for i, msg := range msgs {
+		if strings.ContainsAny(msg.Recipient, "\r\n<>") || msg.Recipient == "" {
+			res[i].Err = &PermanentError{fmt.Errorf("smtp rcpt to: the recipient %q is not an address", msg.Recipient)}
+			continue
+		}
+		envs, at = append(envs, envelope{rcpt: msg.Recipient, data: crlf(msg.Body)}), append(at, i)
 	}
-	if err := ss.c.Rcpt(msg.Recipient, nil); err != nil {
-		return "", false, classify("rcpt to", err)
+	mail := "MAIL FROM:<" + m.from + ">"
+	if ss.c.has("8BITMIME") {
+		mail += " BODY=8BITMIME"
 	}
-	w, err := ss.c.Data()
-	if err != nil {
-		return "", false, classify("data", err)
+	var (
+		answers []answer
+		err     error
+	)
+	if ss.c.has("PIPELINING") && ss.c.has("CHUNKING") {
+		answers, err = ss.c.pipeline(mail, envs)
+	} else {
+		for _, e := range envs {
+			var a answer
+			if err == nil {
+				a, err = ss.c.transact(mail, e)
+			} else {
+				a = answer{err: err, step: "mail from", lost: true}
+			}
+			answers = append(answers, a)
+		}
 	}
-	if _, err := w.Write(msg.Body); err != nil {
-		return "", false, classify("data", err)
+	if len(answers) > 0 && kept && answers[0].step == "mail from" {
+		var re *ReplyError
+		if answers[0].lost && !errors.As(answers[0].err, &re) || errors.As(answers[0].err, &re) && re.Code == 421 {
+			return true
+		}
 	}
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		return "", false, classify("data", err)
+	for k, a := range answers {
+		i := at[k]
+		switch {
+		case a.err != nil:
+			res[i].Err = classify(a.step, a.err)
+		case queueID(a.text) != "":
+			res[i].ProviderID = queueID(a.text)
+		default:
+			res[i].ProviderID = headerMessageID(msgs[i].Body)
+		}
 	}
-	keep = true
-	if id := queueID(resp.StatusText); id != "" {
-		return id, false, nil
-	}
-	return headerMessageID(msg.Body), false, nil
+	keep = err == nil
+	return false
 }
 
 // take returns the kept connection, if any, and forgets it.
@@ -172,22 +223,19 @@ func (m *Mailer) take() *session {
 	return ss
 }
 
-// put keeps ss for the next message, or says goodbye when it has carried
-// enough messages or another connection is kept already.
-func (m *Mailer) put(ss *session) {
-	ss.sent++
-	maxSent := m.MaxPerConnection
-	if maxSent <= 0 {
-		maxSent = 100
-	}
+// put keeps ss, which has just carried n more messages, for the next
+// batch, or says goodbye when it has carried enough messages or another
+// connection is kept already.
+func (m *Mailer) put(ss *session, n int) {
+	ss.sent += n
 	idle := m.MaxIdle
 	if idle <= 0 {
 		idle = 30 * time.Second
 	}
 	m.mu.Lock()
-	if ss.sent >= maxSent || m.idle != nil {
+	if ss.sent >= m.maxPerConnection() || m.idle != nil {
 		m.mu.Unlock()
-		quit(ss)
+		ss.c.quit()
 		return
 	}
 	m.idle = ss
@@ -197,7 +245,7 @@ func (m *Mailer) put(ss *session) {
 			m.idle = nil
 		}
 		m.mu.Unlock()
-		quit(ss)
+		ss.c.quit()
 	})
 	m.mu.Unlock()
 }
@@ -205,81 +253,69 @@ func (m *Mailer) put(ss *session) {
 // Close ends the kept connection, if any, with QUIT.
 func (m *Mailer) Close() error {
 	if ss := m.take(); ss != nil {
-		quit(ss)
+		ss.c.quit()
 	}
 	return nil
-}
-
-// quit says QUIT, briefly, and closes the connection.
-func quit(ss *session) {
-	_ = ss.conn.SetDeadline(time.Now().Add(5 * time.Second))
-	_ = ss.c.Quit()
-	ss.c.Close()
 }
 
 // connect dials, greets, secures and authenticates one connection; ctx
 // ending meanwhile aborts it.
 func (m *Mailer) connect(ctx context.Context) (*session, error) {
-	var c *smtp.Client
 	d := &net.Dialer{Timeout: m.Timeout}
 	conn, err := d.DialContext(ctx, "tcp", m.addr)
 	if err != nil {
 		return nil, fmt.Errorf("smtp %s: %w", m.addr, err)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	c := newSMTPConn(conn, m.Timeout)
+	stop := context.AfterFunc(ctx, c.abort)
+	fail := func(what string, err error) (*session, error) {
+		stop()
+		c.close()
+		if ctx.Err() != nil {
+			err = context.Cause(ctx)
+		}
+		return nil, fmt.Errorf("smtp %s: %s: %w", m.addr, what, err)
+	}
 	cfg := m.TLSConfig
 	if cfg == nil {
 		cfg = &tls.Config{ServerName: m.host, MinVersion: tls.VersionTLS12}
 	}
-	switch m.tlsMode {
-	case TLSImplicit:
-		c = smtp.NewClient(tls.Client(conn, cfg))
-	case TLSStartTLS:
-		// The EHLO before STARTTLS says "localhost"; the one after it,
-		// which the server acts on, says the configured hostname.
-		c, err = smtp.NewClientStartTLS(conn, cfg)
-		if err != nil {
-			stop()
-			conn.Close()
-			return nil, fmt.Errorf("smtp %s: starttls: %w", m.addr, err)
-		}
-	default:
-		c = smtp.NewClient(conn)
+	if m.tlsMode == TLSImplicit {
+		c.use(tls.Client(conn, cfg))
 	}
-	c.CommandTimeout, c.SubmissionTimeout = m.Timeout, 2*m.Timeout
-	fail := func(what string, err error) (*session, error) {
-		stop()
-		c.Close()
-		return nil, fmt.Errorf("smtp %s: %s: %w", m.addr, what, err)
-	}
-	if err := c.Hello(m.hostname); err != nil {
+	if err := c.greet(m.hostname); err != nil {
 		return fail("hello", err)
+	}
+	if m.tlsMode == TLSStartTLS {
+		if err := c.startTLS(ctx, cfg, m.hostname); err != nil {
+			return fail("starttls", err)
+		}
 	}
 	if m.username != "" {
 		var auth sasl.Client
-		switch {
-		case c.SupportsAuth(sasl.Plain):
+		switch mechs := " " + strings.ToUpper(c.ext["AUTH"]) + " "; {
+		case strings.Contains(mechs, " PLAIN "):
 			auth = sasl.NewPlainClient("", m.username, m.password)
-		case c.SupportsAuth(sasl.Login):
+		case strings.Contains(mechs, " LOGIN "):
 			auth = sasl.NewLoginClient(m.username, m.password)
 		default:
 			return fail("auth", errors.New("server offers neither PLAIN nor LOGIN"))
 		}
-		if err := c.Auth(auth); err != nil {
+		if err := c.auth(auth); err != nil {
 			return fail("auth", err)
 		}
 	}
 	if !stop() {
-		c.Close()
+		c.close()
 		return nil, fmt.Errorf("smtp %s: %w", m.addr, context.Cause(ctx))
 	}
-	return &session{c: c, conn: conn}, nil
+	return &session{c: c}, nil
 }
 
 // classify wraps an SMTP error: 5xx answers are permanent.
 func classify(step string, err error) error {
-	var se *smtp.SMTPError
-	if errors.As(err, &se) && se.Code >= 500 {
+	var re *ReplyError
+	if errors.As(err, &re) && re.Code >= 500 {
 		return &PermanentError{fmt.Errorf("smtp %s: %w", step, err)}
 	}
 	return fmt.Errorf("smtp %s: %w", step, err)

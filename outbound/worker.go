@@ -21,8 +21,9 @@ type OutboxStore interface {
 }
 
 // Worker sends pending outbox messages: it claims a batch, sends each
-// message through the sender of its channel, then marks it sent with the
-// provider's id. A temporary failure is retried with backoff; a permanent
+// message through the sender of its channel (a BatchSender gets all of
+// its channel's messages at once), then marks them sent with the
+// provider's ids. A temporary failure is retried with backoff; a permanent
 // one, or running out of attempts, marks the message failed with the
 // provider's answer. A crash between sending and marking sends that
 // message again when its lease ends: at least once, never skipped.
@@ -117,10 +118,13 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	defer cancel()
 	var sent []model.SentMessage
 	var sentMsgs []model.OutboxMessage
-	for _, m := range msgs {
-		if s, ok := w.one(fctx, m); ok {
-			sent, sentMsgs = append(sent, s), append(sentMsgs, m)
+	for i, r := range w.send(fctx, msgs) {
+		if r.Err != nil {
+			w.fail(fctx, msgs[i], r.Err)
+			continue
 		}
+		sent = append(sent, model.SentMessage{ID: msgs[i].ID, ProviderID: r.ProviderID})
+		sentMsgs = append(sentMsgs, msgs[i])
 	}
 	if len(sent) == 0 {
 		return len(msgs), nil
@@ -139,25 +143,52 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	return len(msgs), nil
 }
 
-// one sends a message; when it went out it returns what to mark sent,
-// and otherwise records the failure.
-func (w *Worker) one(ctx context.Context, m model.OutboxMessage) (model.SentMessage, bool) {
+// send delivers msgs through the senders of their channels and returns
+// one result per message. A sender that can send a batch (BatchSender)
+// takes all of its channel's messages at once.
+func (w *Worker) send(ctx context.Context, msgs []model.OutboxMessage) []Result {
+	res := make([]Result, len(msgs))
+	var channels []model.Channel
+	byChannel := map[model.Channel][]int{}
+	for i := range msgs {
+		m, err := spliceOriginal(msgs[i])
+		msgs[i] = m // the original, spliced in, is no longer held twice
+		switch {
+		case err != nil:
+			res[i].Err = err
+		case w.Senders[m.Channel] == nil:
+			res[i].Err = &PermanentError{fmt.Errorf("no sender for channel %q is configured", m.Channel)}
+		default:
+			if byChannel[m.Channel] == nil {
+				channels = append(channels, m.Channel)
+			}
+			byChannel[m.Channel] = append(byChannel[m.Channel], i)
+		}
+	}
+	for _, ch := range channels {
+		at := byChannel[ch]
+		if bs, ok := w.Senders[ch].(BatchSender); ok && len(at) > 1 {
+			batch := make([]model.OutboxMessage, len(at))
+			for k, i := range at {
+				batch[k] = msgs[i]
+			}
+			for k, r := range bs.SendBatch(ctx, batch) {
+				res[at[k]] = r
+			}
+			continue
+		}
+		for _, i := range at {
+			id, err := w.Senders[ch].Send(ctx, msgs[i])
+			res[i] = Result{ProviderID: id, Err: err}
+		}
+	}
+	return res
+}
+
+// fail records that m was not sent: it is retried later, or fails for
+// good.
+func (w *Worker) fail(ctx context.Context, m model.OutboxMessage, err error) {
 	log := w.log().With("outbox", m.ID, "kind", m.Kind, "channel", m.Channel, "attempt", m.Attempts)
-	var (
-		id  string
-		err error
-	)
-	m, err = spliceOriginal(m)
-	switch s := w.Senders[m.Channel]; {
-	case err != nil: // not completed: it fails below
-	case s != nil:
-		id, err = s.Send(ctx, m)
-	default:
-		err = &PermanentError{fmt.Errorf("no sender for channel %q is configured", m.Channel)}
-	}
-	if err == nil {
-		return model.SentMessage{ID: m.ID, ProviderID: id}, true
-	}
 	max := w.MaxAttempts
 	if n := w.MaxAttemptsFor[m.Channel]; n > 0 {
 		max = n
@@ -177,7 +208,6 @@ func (w *Worker) one(ctx context.Context, m model.OutboxMessage) (model.SentMess
 	default:
 		log.Warn("send failed, will retry", "err", err)
 	}
-	return model.SentMessage{}, false
 }
 
 // spliceOriginal completes an owner notice stored without the original
