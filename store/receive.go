@@ -48,6 +48,11 @@ func (s *Store) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult
 // parameters each stays far below both databases' parameter limits.
 const receiveChunk = 500
 
+// insertBytes is about how many bytes of raw messages one insert carries:
+// the driver builds each statement's message in a buffer that grows by
+// doubling, so a batch of large messages goes in several statements.
+const insertBytes = 1 << 20
+
 // receiveChunk stores items with a handful of set-based statements: find
 // the keys already received, insert the new contents, link the contents
 // already stored, and record a receipt for every new key.
@@ -92,25 +97,37 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 		return ts(it.ReceivedAt)
 	}
 	var (
-		sb   strings.Builder
-		vals []any
+		sb       strings.Builder
+		vals     []any
+		inserted []string
 	)
-	sb.WriteString(`insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at) values `)
-	for i, it := range fresh {
-		if i > 0 {
-			sb.WriteString(", ")
+	for start := 0; start < len(fresh); {
+		end, size := start, 0
+		for end < len(fresh) && (end == start || size+len(fresh[end].Raw) <= insertBytes) {
+			size += len(fresh[end].Raw)
+			end++
 		}
-		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		meta := it.Meta
-		if meta == "" {
-			meta = "{}"
+		sb.Reset()
+		vals = vals[:0]
+		sb.WriteString(`insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at) values `)
+		for i, it := range fresh[start:end] {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			meta := it.Meta
+			if meta == "" {
+				meta = "{}"
+			}
+			vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
 		}
-		vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
-	}
-	sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
-	var inserted []string
-	if err := tx.SelectContext(ctx, &inserted, s.rebind(sb.String()), vals...); err != nil {
-		return fmt.Errorf("insert items: %w", err)
+		sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
+		var got []string
+		if err := tx.SelectContext(ctx, &got, s.rebind(sb.String()), vals...); err != nil {
+			return fmt.Errorf("insert items: %w", err)
+		}
+		inserted = append(inserted, got...)
+		start = end
 	}
 	isNew := make(map[string]bool, len(inserted))
 	for _, h := range inserted {

@@ -169,7 +169,9 @@ func TestReceiveKeepsEveryByte(t *testing.T) {
 		ctx := context.Background()
 		ensureSources(t, s, "feedback", "intel")
 		rnd := rand.New(rand.NewPCG(1, 2))
-		sizes := []int{1, 2, 150_000, 3, 70_000, 40_000, 1, 99_999, 100_000, 5, 64 << 10, 7}
+		// Over 2 MB in all: the inserts split the batch (about 1 MB
+		// each), and the message that comes twice is in two of them.
+		sizes := []int{1, 2, 150_000, 3, 70_000, 40_000, 1, 99_999, 100_000, 900_000, 5, 64 << 10, 7, 1_100_000, 2}
 		var items []model.RawItem
 		for i, n := range sizes {
 			b := make([]byte, n)
