@@ -245,6 +245,10 @@ func (p *Planner) slackNotices(ct Contribution) ([]model.OutboxMessage, error) {
 	return out, nil
 }
 
+// AckWindow is what the caps of the acks planned now count
+// (Suppressor.Window), for reading them ahead for a batch.
+func (p *Planner) AckWindow() (day, hour time.Time) { return p.Suppress.Window(p.now()) }
+
 func (p *Planner) now() time.Time {
 	if p.Now != nil {
 		return p.Now()

@@ -120,11 +120,10 @@ func (s *Suppressor) Ack(ctx context.Context, counter AckCounter, in Incoming, n
 
 // Cap returns which cap an ack to in.Recipient would exceed, or "".
 func (s *Suppressor) Cap(ctx context.Context, counter AckCounter, in Incoming, now time.Time) (string, error) {
-	y, m, d := now.In(s.loc).Date()
-	day := time.Date(y, m, d, 0, 0, 0, 0, s.loc)
+	day, hour := s.Window(now)
 	key := s.Key(in.Recipient)
 	_, domain, _ := strings.Cut(key, "@")
-	q := model.AckQuery{RecipientKey: key, Domain: domain, Day: day, Hour: now.Add(-time.Hour),
+	q := model.AckQuery{RecipientKey: key, Domain: domain, Day: day, Hour: hour,
 		Upto: model.AckCounts{Recipient: s.dailyCap, Hour: s.hourlyCap, OpenHour: in.OpenHourlyCap}}
 	if in.Outsider && domain != "" {
 		q.Upto.Domain = s.domainCap
@@ -144,6 +143,13 @@ func (s *Suppressor) Cap(ctx context.Context, counter AckCounter, in Incoming, n
 		return fmt.Sprintf("hourly cap of %d acks to senders outside the roster reached", in.OpenHourlyCap), nil
 	}
 	return "", nil
+}
+
+// Window is what the caps count at now: the acks since day, the start of
+// the day in the configured zone, and those since hour, an hour ago.
+func (s *Suppressor) Window(now time.Time) (day, hour time.Time) {
+	y, m, d := now.In(s.loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, s.loc), now.Add(-time.Hour)
 }
 
 // Key is a recipient as the caps count it: a mail address lower-cased,

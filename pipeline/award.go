@@ -175,12 +175,16 @@ func (s pendingStore) repStatusCounts(ctx context.Context, repID int64, since ti
 	return c, true, err
 }
 
-// AckCounts counts the acks the caps ask about: the database's and those
-// the items before this one enqueue, all of them now.
+// AckCounts counts the acks the caps ask about: the database's (read
+// with the batch when it was) and those the items before this one
+// enqueue, all of them now.
 func (s pendingStore) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
-	c, err := s.AwardStore.AckCounts(ctx, q)
-	if err != nil {
-		return c, err
+	c, ok := s.p.Reads.AckCounts(q)
+	if !ok {
+		var err error
+		if c, err = s.AwardStore.AckCounts(ctx, q); err != nil {
+			return c, err
+		}
 	}
 	for _, a := range s.p.Acks {
 		_, domain, _ := strings.Cut(a.Key, "@")
@@ -201,7 +205,7 @@ func (s pendingStore) AckCounts(ctx context.Context, q model.AckQuery) (model.Ac
 // awardReader is a store that reads what a batch's awards read at once.
 type awardReader interface {
 	ReadAwards(ctx context.Context, month model.Month, reps []int64, statusSince time.Time,
-		reports []store.ReportQuery) (*store.AwardReads, error)
+		reports []store.ReportQuery, acks *store.AckWindow) (*store.AwardReads, error)
 }
 
 // Reads reads at once what the awards of prepared items read of the
@@ -245,15 +249,50 @@ func (a *Awarder) Reads(ctx context.Context, items []model.Item, results []model
 			reps = append(reps, res.RepID)
 		}
 	}
-	if len(reps) == 0 && len(reports) == 0 {
+	acks := a.ackWindow(results)
+	if len(reps) == 0 && len(reports) == 0 && acks == nil {
 		return nil
 	}
-	r, err := ar.ReadAwards(ctx, month, reps, a.quarterStart(), reports)
+	r, err := ar.ReadAwards(ctx, month, reps, a.quarterStart(), reports, acks)
 	if err != nil {
 		a.Log.Warn("read the batch's awards at once; reading them one by one", "err", err)
 		return nil
 	}
 	return r
+}
+
+// ackWindow is what the caps of the items' acks will likely ask: the
+// counts for each sender's address and caller number, and their domains.
+// An ack to anyone else (a credited rep's address, a Slack user) asks the
+// store itself. It is nil when no item is acknowledged here.
+func (a *Awarder) ackWindow(results []model.Processed) *store.AckWindow {
+	if a.Planner == nil || a.Planner.Suppress == nil {
+		return nil
+	}
+	var w store.AckWindow
+	seen := map[string]bool{}
+	for _, res := range results {
+		if strings.HasPrefix(res.AutoReason, AutoDecision) {
+			continue
+		}
+		for _, to := range []string{res.Message.From.Addr, res.Message.CallerNumber, res.Sender} {
+			key := a.Planner.Suppress.Key(to)
+			if key == "" || seen[key] {
+				continue
+			}
+			seen[key] = true
+			w.Keys = append(w.Keys, key)
+			if _, domain, ok := strings.Cut(key, "@"); ok && domain != "" && !seen["@"+domain] {
+				seen["@"+domain] = true
+				w.Domains = append(w.Domains, domain)
+			}
+		}
+	}
+	if len(w.Keys) == 0 {
+		return nil
+	}
+	w.Day, w.Hour = a.Planner.AckWindow()
+	return &w
 }
 
 // AwardAfter is Award for an item completing after others in the same

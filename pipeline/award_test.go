@@ -398,10 +398,16 @@ func TestAwardBatchMatchesOneAtATime(t *testing.T) {
 	})
 }
 
-// countingStore counts a store's completions.
+// countingStore counts a store's completions, and the caps' questions
+// put to it rather than to a batch's reads.
 type countingStore struct {
 	*store.Store
-	batches, single int
+	batches, single, ackCounts int
+}
+
+func (c *countingStore) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
+	c.ackCounts++
+	return c.Store.AckCounts(ctx, q)
 }
 
 func (c *countingStore) CompleteBatch(ctx context.Context, worker string, batch []store.Done) ([]error, error) {
@@ -434,8 +440,10 @@ func testAwardBatch(t *testing.T, database func() string) {
 		ctx := context.Background()
 		if batched {
 			p := *h.p
-			p.Awarder = h.a
 			cs := &countingStore{Store: h.s}
+			a := *h.a
+			a.Store = cs
+			p.Awarder = &a
 			// A lease long enough that a slow machine never reaches its
 			// half, where a batch is stored early to renew the claims.
 			w := &pipeline.Workers{Store: cs, Processor: &p, Name: "w", Batch: len(mail), Lease: 30 * time.Minute,
@@ -448,6 +456,11 @@ func testAwardBatch(t *testing.T, database func() string) {
 			// conflicts.
 			if cs.batches != 2 || cs.single != 0 {
 				t.Errorf("the batch took %d transactions and %d items alone; want 2 and 0", cs.batches, cs.single)
+			}
+			// Every ack here goes to its sender: the caps read the
+			// batch's counts, never the store one by one.
+			if cs.ackCounts != 0 {
+				t.Errorf("the caps asked the store %d times, want 0: the batch reads them", cs.ackCounts)
 			}
 		} else {
 			for range mail {

@@ -37,6 +37,25 @@ type AwardReads struct {
 	statuses map[int64]map[model.Status]int
 	// reported answers the first-report questions it was read for.
 	reported map[reportKey]bool
+	// acks answers the caps' questions it was read for; nil when it was
+	// not asked.
+	acks *ackReads
+}
+
+// AckWindow asks ReadAwards for what the caps of a batch's acks count:
+// the acks since Day to each of Keys and to each of Domains, and all
+// acks since Hour (model.AckQuery).
+type AckWindow struct {
+	Keys, Domains []string
+	Day, Hour     time.Time
+}
+
+// ackReads are the ack counts of an AckWindow, by quarter and minute as
+// the tallies key them.
+type ackReads struct {
+	quarter, minute     int64
+	recipients, domains map[string]int
+	hour, open          int
 }
 
 // reportKey is a ReportQuery as a map key: its times as instants.
@@ -73,7 +92,7 @@ type reasonCount struct {
 // read, with the decided items counted since statusSince, and the
 // answers to the first-report questions reports.
 func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64, statusSince time.Time,
-	reports []ReportQuery) (*AwardReads, error) {
+	reports []ReportQuery, acks *AckWindow) (*AwardReads, error) {
 	r := &AwardReads{Month: month, StatusSince: statusSince, asked: map[int64]bool{}, reps: map[int64]model.Rep{},
 		totals: map[int64]int64{}, allTime: map[int64]int64{}, reasons: map[int64]map[string]reasonCount{},
 		statuses: map[int64]map[model.Status]int{}}
@@ -83,6 +102,11 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 	var err error
 	if r.reported, err = s.readReports(ctx, reports); err != nil {
 		return fail("first reports", err)
+	}
+	if acks != nil {
+		if r.acks, err = s.readAcks(ctx, *acks); err != nil {
+			return fail("ack counts", err)
+		}
 	}
 	if len(reps) == 0 {
 		return r, nil
@@ -159,6 +183,72 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 		r.statuses[st.RepID][model.Status(st.Status)] = st.N
 	}
 	return r, nil
+}
+
+// readAcks sums the ack tallies for w in three statements, as AckCounts
+// sums them for one recipient.
+func (s *Store) readAcks(ctx context.Context, w AckWindow) (*ackReads, error) {
+	a := &ackReads{quarter: unixQuarter(w.Day), minute: unixMinute(w.Hour),
+		recipients: make(map[string]int, len(w.Keys)), domains: make(map[string]int, len(w.Domains))}
+	for _, scope := range []struct {
+		name string
+		keys []string
+		into map[string]int
+	}{{"recipient", w.Keys, a.recipients}, {"domain", w.Domains, a.domains}} {
+		if len(scope.keys) == 0 {
+			continue
+		}
+		q, args, err := s.listQuery(`select key, coalesce(sum(acks), 0) as acks from ack_day_tally
+			where key in (?) and scope = ? and quarter >= ? group by key`, scope.keys, "text",
+			[]any{scope.name, a.quarter})
+		if err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			Key  string `db:"key"`
+			Acks int    `db:"acks"`
+		}
+		if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+			return nil, err
+		}
+		for _, k := range scope.keys {
+			scope.into[k] = 0
+		}
+		for _, r := range rows {
+			scope.into[r.Key] = r.Acks
+		}
+	}
+	var t struct {
+		Acks int `db:"acks"`
+		Open int `db:"open_acks"`
+	}
+	if err := s.hot.Get(ctx, nil, &t, `select coalesce(sum(acks), 0) as acks, coalesce(sum(open_acks), 0) as open_acks
+		from ack_tally where minute >= ?`, a.minute); err != nil {
+		return nil, err
+	}
+	a.hour, a.open = t.Acks, t.Open
+	return a, nil
+}
+
+// AckCounts is Store.AckCounts for a question it was read for: the same
+// quarter and minute, and the recipient and domain read where the
+// question counts them. ok is false for any other.
+func (r *AwardReads) AckCounts(q model.AckQuery) (c model.AckCounts, ok bool) {
+	if r == nil || r.acks == nil {
+		return c, false
+	}
+	a, u := r.acks, q.Upto
+	if unixQuarter(q.Day) != a.quarter || unixMinute(q.Hour) != a.minute {
+		return c, false
+	}
+	rc, haveKey := a.recipients[q.RecipientKey]
+	dc, haveDomain := a.domains[q.Domain]
+	if u.Recipient > 0 && !haveKey || u.Domain > 0 && !haveDomain {
+		return c, false
+	}
+	c.Recipient, c.Domain = min(rc, max(u.Recipient, 0)), min(dc, max(u.Domain, 0))
+	c.Hour, c.OpenHour = min(a.hour, max(u.Hour, 0)), min(a.open, max(u.OpenHour, 0))
+	return c, true
 }
 
 // readReports answers the first-report questions qs: on PostgreSQL in

@@ -57,7 +57,7 @@ func TestAwardReadsMatchStore(t *testing.T) {
 		}
 
 		// ed has nothing; di's month is February.
-		reads, err := s.ReadAwards(ctx, "2026-03", []int64{ana, bo, cy, ed}, since, nil)
+		reads, err := s.ReadAwards(ctx, "2026-03", []int64{ana, bo, cy, ed}, since, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestAwardReadsAnswerFirstReports(t *testing.T) {
 			}
 		}
 		for _, reps := range [][]int64{nil, importReps(t, s, "ana@example.test")} {
-			reads, err := s.ReadAwards(ctx, "2026-03", reps, at, qs)
+			reads, err := s.ReadAwards(ctx, "2026-03", reps, at, qs, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -201,6 +201,39 @@ func TestAckCounts(t *testing.T) {
 			if got, err := s.AckCounts(ctx, c.q); err != nil || got != c.want {
 				t.Errorf("%s: %+v %v, want %+v", c.name, got, err, c.want)
 			}
+			// A batch's reads answer the same, for what they were read.
+			w := &store.AckWindow{Keys: []string{"bo@other.test", c.q.RecipientKey}, Domains: []string{c.q.Domain},
+				Day: c.q.Day, Hour: c.q.Hour}
+			reads, err := s.ReadAwards(ctx, "2026-03", nil, start, nil, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := reads.AckCounts(c.q); !ok || got != c.want {
+				t.Errorf("%s, read for a batch: %+v %v, want %+v", c.name, got, ok, c.want)
+			}
+		}
+		reads, err := s.ReadAwards(ctx, "2026-03", nil, start, nil,
+			&store.AckWindow{Keys: []string{"ana@example.test"}, Domains: []string{"example.test"}, Day: start, Hour: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := model.AckCounts{Recipient: 100, Domain: 100, Hour: 100, OpenHour: 100}
+		for _, q := range []struct {
+			why string
+			q   model.AckQuery
+		}{
+			{"a recipient not read", model.AckQuery{RecipientKey: "cy@example.test", Domain: "example.test", Day: start, Hour: start, Upto: all}},
+			{"a domain not read", model.AckQuery{RecipientKey: "ana@example.test", Domain: "other.test", Day: start, Hour: start, Upto: all}},
+			{"another day", model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start.Add(24 * time.Hour), Hour: start, Upto: all}},
+			{"another minute", model.AckQuery{RecipientKey: "ana@example.test", Domain: "example.test", Day: start, Hour: start.Add(time.Minute), Upto: all}},
+		} {
+			if got, ok := reads.AckCounts(q.q); ok {
+				t.Errorf("%s: read for a batch answered %+v; want the store asked", q.why, got)
+			}
+		}
+		if got, ok := reads.AckCounts(model.AckQuery{RecipientKey: "cy@example.test", Domain: "other.test", Day: start, Hour: start,
+			Upto: model.AckCounts{Hour: 100}}); !ok || got != (model.AckCounts{Hour: 3}) {
+			t.Errorf("a recipient the question does not count: %+v %v, want the hour's 3 acks", got, ok)
 		}
 	})
 }
