@@ -398,11 +398,16 @@ func TestAwardBatchMatchesOneAtATime(t *testing.T) {
 	})
 }
 
-// countingStore counts a store's completions, and the caps' questions
-// put to it rather than to a batch's reads.
+// countingStore counts a store's completions, and the caps' and the
+// gate's questions put to it rather than to a batch's reads.
 type countingStore struct {
 	*store.Store
-	batches, single, ackCounts int
+	batches, single, ackCounts, repByContact int
+}
+
+func (c *countingStore) RepByContact(ctx context.Context, kind, value string) (model.Rep, error) {
+	c.repByContact++
+	return c.Store.RepByContact(ctx, kind, value)
 }
 
 func (c *countingStore) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCounts, error) {
@@ -443,7 +448,7 @@ func testAwardBatch(t *testing.T, database func() string) {
 			cs := &countingStore{Store: h.s}
 			a := *h.a
 			a.Store = cs
-			p.Awarder = &a
+			p.Awarder, p.Store, p.Gate = &a, cs, pipeline.NewGate(h.cfg, cs, nil)
 			// A lease long enough that a slow machine never reaches its
 			// half, where a batch is stored early to renew the claims.
 			w := &pipeline.Workers{Store: cs, Processor: &p, Name: "w", Batch: len(mail), Lease: 30 * time.Minute,
@@ -461,6 +466,10 @@ func testAwardBatch(t *testing.T, database func() string) {
 			// batch's counts, never the store one by one.
 			if cs.ackCounts != 0 {
 				t.Errorf("the caps asked the store %d times, want 0: the batch reads them", cs.ackCounts)
+			}
+			// Nor does the gate ask who each sender is.
+			if cs.repByContact != 0 {
+				t.Errorf("the gate asked the store for %d senders, want 0: the batch reads them", cs.repByContact)
 			}
 		} else {
 			for range mail {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,6 +110,49 @@ func (p *Processor) Reads(ctx context.Context, items []model.Item, results []mod
 		return nil
 	}
 	return p.Awarder.Reads(ctx, items, results)
+}
+
+// contactsReader is a store that finds the reps of many contacts at once.
+type contactsReader interface {
+	RepsByContacts(ctx context.Context, kind string, values []string) (map[string]model.Rep, error)
+}
+
+// ReadSenders reads at once the reps of the email items' senders, as
+// intake.SenderAddress names them from the header, into the items
+// (model.Item.SenderRep), for the gate. It does nothing when the store
+// cannot; on an error, the gate asks the store item by item.
+func (p *Processor) ReadSenders(ctx context.Context, items []model.Item) error {
+	cr, ok := p.Store.(contactsReader)
+	if !ok {
+		return nil
+	}
+	addrs := make([]string, len(items))
+	var values []string
+	for i, it := range items {
+		if it.Kind != model.KindEmail || it.Raw == nil {
+			continue
+		}
+		if addrs[i] = intake.SenderAddress(it.Raw); addrs[i] != "" && !slices.Contains(values, addrs[i]) {
+			values = append(values, addrs[i])
+		}
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	reps, err := cr.RepsByContacts(ctx, "email", values)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		if addrs[i] == "" {
+			continue
+		}
+		items[i].SenderAddr, items[i].SenderRead = addrs[i], true
+		if r, ok := reps[addrs[i]]; ok {
+			items[i].SenderRep = &r
+		}
+	}
+	return nil
 }
 
 func (p *Processor) email(ctx context.Context, it model.Item) (model.Processed, error) {

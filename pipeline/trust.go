@@ -135,7 +135,7 @@ func (g *Gate) email(ctx context.Context, it model.Item, msg *intake.Message, ma
 	case sender == "":
 		t = trust{Trust: model.TrustStranger, Reason: "no sender address"}
 	default:
-		rep, found, err := g.rep(ctx, "email", sender)
+		rep, found, err := g.senderRep(ctx, it, sender)
 		if err != nil {
 			return trust{}, err
 		}
@@ -252,6 +252,18 @@ func (g *Gate) reviewed(ctx context.Context, it model.Item, t trust) (trust, err
 		}
 	}
 	return t, nil
+}
+
+// senderRep returns the rep with the mail sender's address: as the
+// item's batch read it, when it read that address, or else the store's.
+func (g *Gate) senderRep(ctx context.Context, it model.Item, sender string) (model.Rep, bool, error) {
+	if !it.SenderRead || it.SenderAddr != sender {
+		return g.rep(ctx, "email", sender)
+	}
+	if it.SenderRep == nil {
+		return model.Rep{}, false, nil
+	}
+	return *it.SenderRep, true, nil
 }
 
 // rep returns the rep with that contact.

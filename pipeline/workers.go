@@ -110,6 +110,12 @@ type batchReader interface {
 	Reads(ctx context.Context, items []model.Item, results []model.Processed) *store.AwardReads
 }
 
+// senderReader is a staged processor that reads the reps of a batch's
+// senders at once, into its items, before preparing them.
+type senderReader interface {
+	ReadSenders(ctx context.Context, items []model.Item) error
+}
+
 // RunOnce claims one batch for worker and processes it. It returns how
 // many items it claimed. An item in hand is finished even after ctx is
 // done, within the lease.
@@ -143,6 +149,11 @@ func (w *Workers) RunOnce(ctx context.Context, worker string) (int, error) {
 			w.oneWithLease(ctx, worker, it, claimEnd)
 		}
 		return len(items), nil
+	}
+	if sr, ok := staged.(senderReader); ok {
+		if err := sr.ReadSenders(ctx, items); err != nil && ctx.Err() == nil {
+			w.Log.Warn("read the batch's senders at once; the gate reads them one by one", "err", err)
+		}
 	}
 	b := &batch{w: w, worker: worker, p: staged, competitors: map[string]bool{}}
 	b.reader, _ = staged.(batchReader)

@@ -603,3 +603,35 @@ func TestCompleteBatchInvariants(t *testing.T) {
 		}
 	})
 }
+
+// RepsByContacts answers for many contacts of a kind what RepByContact
+// answers for each.
+func TestRepsByContacts(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		if _, err := s.ImportReps(ctx, []model.Rep{
+			{Name: "Dana Reyes", Emails: []string{"dana@example.test", "d.reyes@example.test"}, Phones: []string{"+14155550101"}, Line: 2},
+			{Name: "Sam Okafor", Team: "West", Emails: []string{"sam@example.test"}, Line: 3},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		values := []string{"dana@example.test", "d.reyes@example.test", "sam@example.test", "nobody@example.test", "+14155550101"}
+		got, err := s.RepsByContacts(ctx, "email", values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			want, err := s.RepByContact(ctx, "email", v)
+			found := err == nil
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				t.Fatal(err)
+			}
+			if r, ok := got[v]; ok != found || ok && r.ID != want.ID || ok && (r.Name != want.Name || r.Team != want.Team) {
+				t.Errorf("%s: %+v (found %v), want %+v (found %v)", v, r, ok, want, found)
+			}
+		}
+		if len(got) != 3 {
+			t.Errorf("%d reps found, want 3 (a phone is not an email contact)", len(got))
+		}
+	})
+}

@@ -124,6 +124,31 @@ func (s *Store) RepByContact(ctx context.Context, kind, value string) (model.Rep
 	return r, nil
 }
 
+// RepsByContacts is RepByContact for many values of one kind at once:
+// the reps found, by value. A value no rep has is not in the map.
+func (s *Store) RepsByContacts(ctx context.Context, kind string, values []string) (map[string]model.Rep, error) {
+	out := map[string]model.Rep{}
+	if len(values) == 0 {
+		return out, nil
+	}
+	q, args, err := s.listQuery(`select c.value, r.id, r.name, r.team, r.manager from reps r
+		join rep_contacts c on c.rep_id = r.id where c.value in (?) and c.kind = ?`, values, "text", []any{kind})
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		Value string `db:"value"`
+		model.Rep
+	}
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("reps with %d %s contacts: %w", len(values), kind, err)
+	}
+	for _, r := range rows {
+		out[r.Value] = r.Rep
+	}
+	return out, nil
+}
+
 // Reps lists every rep with contacts, ordered by name.
 func (s *Store) Reps(ctx context.Context) ([]model.Rep, error) {
 	var reps []model.Rep
