@@ -225,10 +225,14 @@ func encode64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// quit says QUIT, briefly, and closes the connection.
+// quit says QUIT, waiting at most five seconds for the answer, and
+// closes the connection.
 func (c *smtpConn) quit() {
 	c.deadline(5 * time.Second)
-	_, _ = c.cmd(221, "QUIT")
+	c.w.WriteString("QUIT\r\n")
+	if c.w.Flush() == nil {
+		_, _ = c.reply(221)
+	}
 	c.close()
 }
 
@@ -326,6 +330,7 @@ type answer struct {
 func (c *smtpConn) pipeline(mail string, envs []envelope) ([]answer, error) {
 	out := make([]answer, len(envs))
 	var werr error
+	written := len(envs) // the transactions handed to the connection whole
 	for i, e := range envs {
 		c.deadline(2 * c.timeout)
 		if i > 0 {
@@ -338,6 +343,7 @@ func (c *smtpConn) pipeline(mail string, envs []envelope) ([]answer, error) {
 		c.w.WriteString(strconv.Itoa(len(e.data)))
 		c.w.WriteString(" LAST\r\n")
 		if _, werr = c.w.Write(e.data); werr != nil {
+			written = i
 			break
 		}
 	}
@@ -348,6 +354,12 @@ func (c *smtpConn) pipeline(mail string, envs []envelope) ([]answer, error) {
 	// that explains why the server closed the connection.
 	steps := []string{"rset", "mail from", "rcpt to", "data"}
 	for i := range envs {
+		if i == written {
+			for j := i; j < len(envs); j++ {
+				out[j] = answer{err: werr, step: "mail from", lost: true}
+			}
+			return out, werr
+		}
 		first := 0
 		if i == 0 {
 			first = 1
