@@ -198,12 +198,9 @@ func (m *Mailer) sendOn(ctx context.Context, ss *session, msgs []model.OutboxMes
 	}
 	for k, a := range answers {
 		i := at[k]
-		switch {
-		case a.err != nil:
+		if a.err != nil {
 			res[i].Err = classify(a.step, a.err)
-		case queueID(a.text) != "":
-			res[i].ProviderID = queueID(a.text)
-		default:
+		} else if res[i].ProviderID = queueID(a.text); res[i].ProviderID == "" {
 			res[i].ProviderID = headerMessageID(msgs[i].Body)
 		}
 	}

@@ -167,7 +167,7 @@ func (w *Worker) send(ctx context.Context, msgs []model.OutboxMessage) []Result 
 	}
 	for _, ch := range channels {
 		at := byChannel[ch]
-		if bs, ok := w.Senders[ch].(BatchSender); ok && len(at) > 1 {
+		if bs, ok := w.Senders[ch].(BatchSender); ok {
 			batch := make([]model.OutboxMessage, len(at))
 			for k, i := range at {
 				batch[k] = msgs[i]
