@@ -75,13 +75,12 @@ type Item struct {
 	// its claim); otherwise the gate asks the store.
 	Review     *Review
 	ReviewRead bool
-	// SenderRep is the rep whose address the mail's From folds to, nil
-	// for none, as its batch read it for SenderAddr when SenderRead is set
-	// (intake.SenderAddress); otherwise, or for another address, the gate
-	// asks the store.
+	// SenderRep is the rep whose address is SenderAddr, nil for none, as
+	// the item's batch read it for the address its From folds to
+	// (intake.SenderAddress); SenderAddr is "" when it was not read. For
+	// another address the gate asks the store.
 	SenderAddr string
 	SenderRep  *Rep
-	SenderRead bool
 }
 
 // VoicemailMeta decodes the metadata of a voicemail item.

@@ -147,7 +147,7 @@ func (p *Processor) ReadSenders(ctx context.Context, items []model.Item) error {
 		if addrs[i] == "" {
 			continue
 		}
-		items[i].SenderAddr, items[i].SenderRead = addrs[i], true
+		items[i].SenderAddr = addrs[i]
 		if r, ok := reps[addrs[i]]; ok {
 			items[i].SenderRep = &r
 		}

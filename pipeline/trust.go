@@ -257,7 +257,7 @@ func (g *Gate) reviewed(ctx context.Context, it model.Item, t trust) (trust, err
 // senderRep returns the rep with the mail sender's address: as the
 // item's batch read it, when it read that address, or else the store's.
 func (g *Gate) senderRep(ctx context.Context, it model.Item, sender string) (model.Rep, bool, error) {
-	if !it.SenderRead || it.SenderAddr != sender {
+	if it.SenderAddr == "" || it.SenderAddr != sender {
 		return g.rep(ctx, "email", sender)
 	}
 	if it.SenderRep == nil {

@@ -154,7 +154,12 @@ func (s *Store) AckCounts(ctx context.Context, q model.AckQuery) (model.AckCount
 		u.Hour > 0, hour, u.OpenHour > 0, hour); err != nil {
 		return c, fmt.Errorf("count acks to %s: %w", q.RecipientKey, err)
 	}
-	c.Recipient, c.Domain = min(t.Recipient, max(u.Recipient, 0)), min(t.Domain, max(u.Domain, 0))
-	c.Hour, c.OpenHour = min(t.Acks, max(u.Hour, 0)), min(t.Open, max(u.OpenHour, 0))
-	return c, nil
+	return bounded(model.AckCounts{Recipient: t.Recipient, Domain: t.Domain, Hour: t.Acks, OpenHour: t.Open}, u), nil
+}
+
+// bounded is the counts c, each stopped at its bound in upto; a count
+// whose bound is 0 reads 0.
+func bounded(c, upto model.AckCounts) model.AckCounts {
+	return model.AckCounts{Recipient: min(c.Recipient, max(upto.Recipient, 0)), Domain: min(c.Domain, max(upto.Domain, 0)),
+		Hour: min(c.Hour, max(upto.Hour, 0)), OpenHour: min(c.OpenHour, max(upto.OpenHour, 0))}
 }

@@ -246,9 +246,7 @@ func (r *AwardReads) AckCounts(q model.AckQuery) (c model.AckCounts, ok bool) {
 	if u.Recipient > 0 && !haveKey || u.Domain > 0 && !haveDomain {
 		return c, false
 	}
-	c.Recipient, c.Domain = min(rc, max(u.Recipient, 0)), min(dc, max(u.Domain, 0))
-	c.Hour, c.OpenHour = min(a.hour, max(u.Hour, 0)), min(a.open, max(u.OpenHour, 0))
-	return c, true
+	return bounded(model.AckCounts{Recipient: rc, Domain: dc, Hour: a.hour, OpenHour: a.open}, u), true
 }
 
 // readReports answers the first-report questions qs: on PostgreSQL in
