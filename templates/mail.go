@@ -262,11 +262,18 @@ func writeAlternatives(w *mail.InlineWriter, r Rendered) error {
 	for _, p := range parts {
 		var ph mail.InlineHeader
 		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
+		enc := textEncoding(p.body)
+		ph.Set("Content-Transfer-Encoding", enc)
 		pw, err := w.CreatePart(ph)
 		if err != nil {
 			return fmt.Errorf("build email: %s part: %w", p.typ, err)
 		}
-		if _, err := io.WriteString(pw, p.body); err != nil {
+		if enc == "7bit" {
+			_, err = pw.Write(appendLines(make([]byte, 0, len(p.body)+len(p.body)/32), []byte(p.body)))
+		} else {
+			_, err = io.WriteString(pw, p.body)
+		}
+		if err != nil {
 			return fmt.Errorf("build email: %s part: %w", p.typ, err)
 		}
 		if err := pw.Close(); err != nil {
@@ -274,6 +281,38 @@ func writeAlternatives(w *mail.InlineWriter, r Rendered) error {
 		}
 	}
 	return w.Close()
+}
+
+// textEncoding is the Content-Transfer-Encoding of a text part holding
+// body: none (7bit) for ASCII text in lines SMTP carries as they are,
+// else quoted-printable, or base64 where more than a sixth of the octets
+// would need escaping (text in most scripts but Latin), as base64 then
+// makes the shorter message.
+func textEncoding(body string) string {
+	plain, escaped, line := true, 0, 0
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '\n':
+			line = 0
+			continue
+		case c >= 0x80 || c == '=':
+			escaped++
+			plain = plain && c == '='
+		case c < ' ' && c != '\t':
+			escaped++
+			plain = false
+		}
+		line++
+		plain = plain && line <= maxLine
+	}
+	switch {
+	case plain:
+		return "7bit"
+	case escaped > len(body)/6:
+		return "base64"
+	}
+	return "quoted-printable"
 }
 
 // writeAttachment writes one attachment into buf through w. A

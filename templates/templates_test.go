@@ -207,6 +207,73 @@ func TestBuildEmail(t *testing.T) {
 	}
 }
 
+// Each text part goes in the encoding that suits it, and reads back as
+// it was written, line breaks as CRLF.
+func TestBuildEmailTextEncodings(t *testing.T) {
+	long := strings.Repeat("a", 999)
+	// back is what the text reads back as, where not the text with CRLF
+	// line breaks: quoted-printable takes a bare CR for a line break.
+	for _, c := range []struct{ name, text, enc, back string }{
+		{"ascii", "Thanks, Dana!\nYou earned 7 points = a lot.\n\tIndented.\n", "7bit", ""},
+		{"ascii, longest line", strings.Repeat("b", 998) + "\nend", "7bit", ""},
+		{"ascii, a line too long", long + "\nend", "quoted-printable", ""},
+		{"ascii, a bare CR", "one\rtwo\n", "quoted-printable", "one\r\ntwo\r\n"},
+		{"ascii, a NUL", "one\x00two", "quoted-printable", ""},
+		{"latin", "Merci, Zoé ! Vous avez gagné 7 points.\n", "quoted-printable", ""},
+		{"japanese", "代理店の話ではAcmeは障害のせいで商談を失いました。\n", "base64", ""},
+		{"empty", "", "7bit", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw, _, err := BuildEmail(Envelope{
+				From: &mail.Address{Address: "earshot@example.com"}, To: []*mail.Address{{Address: "dana@example.com"}},
+				Subject: "s", AutoSubmitted: AutoReplied, Hostname: "earshot.example.com",
+			}, Rendered{Text: c.text, HTML: c.text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range bytes.SplitAfter(raw, []byte("\n")) {
+				if len(line) > 1000 || (len(line) > 0 && line[len(line)-1] == '\n' && !bytes.HasSuffix(line, []byte("\r\n"))) {
+					t.Errorf("line %d is not fit for SMTP: %d octets, %q", i+1, len(line), line[max(0, len(line)-20):])
+				}
+			}
+			mr, err := mail.CreateReader(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := c.back
+			if want == "" {
+				want = c.text
+				if c.enc != "base64" {
+					want = strings.ReplaceAll(want, "\n", "\r\n")
+				}
+			}
+			for i := 0; ; i++ {
+				p, err := mr.NextPart()
+				if err == io.EOF {
+					// No HTML part for an empty HTML.
+					if n := 1 + min(len(c.text), 1); i != n {
+						t.Errorf("%d parts, want %d", i, n)
+					}
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if enc := p.Header.Get("Content-Transfer-Encoding"); enc != c.enc {
+					t.Errorf("part %d: Content-Transfer-Encoding %s, want %s", i+1, enc, c.enc)
+				}
+				body, err := io.ReadAll(p.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(body) != want {
+					t.Errorf("part %d reads back as %q, want %q", i+1, body, want)
+				}
+			}
+		})
+	}
+}
+
 func TestPreview(t *testing.T) {
 	s, err := Load("")
 	if err != nil {
