@@ -296,6 +296,9 @@ func textEncoding(body string) string {
 		case c == '\n':
 			line = 0
 			continue
+		case c == '\r' && i+1 < len(body) && body[i+1] == '\n':
+			// A CRLF line break, as a template written on Windows has.
+			continue
 		case c >= 0x80 || c == '=':
 			escaped++
 			plain = plain && c == '='

@@ -217,6 +217,7 @@ func TestBuildEmailTextEncodings(t *testing.T) {
 		{"ascii", "Thanks, Dana!\nYou earned 7 points = a lot.\n\tIndented.\n", "7bit", ""},
 		{"ascii, longest line", strings.Repeat("b", 998) + "\nend", "7bit", ""},
 		{"ascii, a line too long", long + "\nend", "quoted-printable", ""},
+		{"ascii, CRLF line breaks", "one\r\ntwo\r\n", "7bit", "one\r\ntwo\r\n"},
 		{"ascii, a bare CR", "one\rtwo\n", "quoted-printable", "one\r\ntwo\r\n"},
 		{"ascii, a NUL", "one\x00two", "quoted-printable", ""},
 		{"latin", "Merci, Zoé ! Vous avez gagné 7 points.\n", "quoted-printable", ""},
