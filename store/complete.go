@@ -49,10 +49,7 @@ import (
 // item, in the batch's order, against the database and against the items
 // of the batch accepted before it, as if they had completed one at a time:
 // an item that fails a check is left out with ErrConflict, and the rest
-// are stored. The items' own rows, which no check reads, are written
-// before the locks are taken, so that batches wait for each other's
-// checks, messages, points and commits alone; when an item fails a check,
-// they are rolled back to a savepoint and written again without it.
+// are stored.
 
 // Done is a claimed item's processing result, for CompleteBatch.
 type Done struct {
@@ -95,11 +92,14 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 	var errs []error
 	err := conflict(s.inTx(ctx, func(tx *sqlx.Tx) error {
 		errs = make([]error, len(items))
+		if err := s.lockNames(ctx, tx, lockNames(items)); err != nil {
+			return err
+		}
 		b, err := s.loadBatch(ctx, tx, worker, items)
 		if err != nil {
 			return err
 		}
-		var claimed []*doneItem
+		var kept []*doneItem
 		for i := range items {
 			it := &items[i]
 			if _, ok := b.received[it.id]; !ok {
@@ -107,51 +107,16 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 				continue
 			}
 			it.filter(b.removed[it.id])
-			it.index = i
-			claimed = append(claimed, it)
-			b.ids = append(b.ids, it.id)
-		}
-		if len(claimed) == 0 {
-			return nil
-		}
-		// The items' own rows go first, before the locks that other
-		// batches wait on: the checks read none of them, and a batch
-		// holds the locks only for its checks, its messages, its points
-		// and its commit.
-		if _, err := tx.ExecContext(ctx, `savepoint unchecked`); err != nil {
-			return fmt.Errorf("complete items: %w", err)
-		}
-		if err := s.writeItems(ctx, tx, claimed); err != nil {
-			return err
-		}
-		if err := s.lockNames(ctx, tx, lockNames(claimed)); err != nil {
-			return err
-		}
-		if err := s.readAckDays(ctx, tx, &b, claimed); err != nil {
-			return err
-		}
-		var kept []*doneItem
-		for _, it := range claimed {
 			if err := s.checkItem(ctx, tx, b, kept, it); err != nil {
 				if errors.Is(err, ErrConflict) {
-					errs[it.index] = err
+					errs[i] = err
 					continue
 				}
 				return err
 			}
 			kept = append(kept, it)
 		}
-		if len(kept) < len(claimed) {
-			// Rare: an item failed a check. Its rows are undone, and the
-			// others written again.
-			if _, err := tx.ExecContext(ctx, `rollback to savepoint unchecked`); err != nil {
-				return fmt.Errorf("complete items: %w", err)
-			}
-			if err := s.writeItems(ctx, tx, kept); err != nil {
-				return err
-			}
-		}
-		return s.writeChecked(ctx, tx, kept)
+		return s.writeBatch(ctx, tx, kept)
 	}))
 	if err != nil {
 		return nil, err
@@ -167,8 +132,6 @@ type doneItem struct {
 	// body and bodyLen are what the row keeps of the body (storedBody).
 	body    string
 	bodyLen int
-	// index is the item's place in its batch.
-	index int
 }
 
 // filter drops what a manager removed from the item: tags, owners and
@@ -191,7 +154,7 @@ func (it *doneItem) filter(removed map[removal]bool) {
 
 // lockNames are the locks a batch's checks need, each once: the first
 // reports' competitors and the capped recipients.
-func lockNames(items []*doneItem) []string {
+func lockNames(items []doneItem) []string {
 	var names []string
 	for _, it := range items {
 		for _, fr := range it.p.FirstReports {
@@ -227,9 +190,6 @@ func (s *Store) lockNames(ctx context.Context, tx *sqlx.Tx, names []string) erro
 // batchState is what a batch's checks and writes read of the database
 // once for all its items.
 type batchState struct {
-	// ids are the batch's items still claimed: their rows are written
-	// before the checks, which leave them out of what they read.
-	ids []int64
 	// received are the items still claimed by the worker, with the time
 	// each was received.
 	received map[int64]time.Time
@@ -303,6 +263,9 @@ func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items
 		}
 		b.removed[r.ItemID][removal{r.What, r.Kind, r.Value}] = true
 	}
+	if err := s.readAckDays(ctx, tx, &b, items); err != nil {
+		return b, err
+	}
 	if firstReports {
 		var tags []struct {
 			ItemID int64  `db:"item_id"`
@@ -323,7 +286,7 @@ func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items
 // batch's items cap, from the earliest quarter of an hour one of their
 // caps counts from: once for the batch, as the recipients' locks are held
 // and nothing in the transaction changes a tally before the checks end.
-func (s *Store) readAckDays(ctx context.Context, tx *sqlx.Tx, b *batchState, items []*doneItem) error {
+func (s *Store) readAckDays(ctx context.Context, tx *sqlx.Tx, b *batchState, items []doneItem) error {
 	var keys []string
 	var from int64
 	for _, it := range items {
@@ -400,18 +363,14 @@ const firstIntel = "bonus:first-intel-of-month"
 
 // checkFirstReport returns ErrConflict when an item other than id,
 // processed and received within fr's window, names fr.Competitor: in the
-// database, of the items outside the batch, or among the batch's items
-// accepted before. Items naming the same competitor complete one at a
-// time (an advisory lock on PostgreSQL; SQLite has one writer), so of two
-// first reports racing, the second sees the first.
+// database, or among the batch's items accepted before. Items naming the
+// same competitor complete one at a time (an advisory lock on
+// PostgreSQL; SQLite has one writer), so of two first reports racing,
+// the second sees the first.
 func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, b batchState, kept []*doneItem, id int64, fr model.FirstReport) error {
-	q, args, err := s.listQuery(reportedBeyondQuery, b.ids, "bigint", []any{fr.Competitor, ts(fr.Since), ts(fr.Until)})
+	found, err := s.competitorReported(ctx, tx, fr.Competitor, fr.Since, fr.Until, id)
 	if err != nil {
-		return err
-	}
-	var found bool
-	if err := tx.GetContext(ctx, &found, q, args...); err != nil {
-		return fmt.Errorf("item %d: competitor %s reported: %w", id, fr.Competitor, err)
+		return fmt.Errorf("item %d: %w", id, err)
 	}
 	for _, k := range kept {
 		if found {
@@ -434,14 +393,6 @@ func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, b batchState,
 	}
 	return nil
 }
-
-// reportedBeyondQuery is competitorReportedQuery for an item of a batch
-// whose rows are written: it leaves out all of the batch's items (a list),
-// which checkFirstReport compares as they are accepted.
-const reportedBeyondQuery = `select exists (select 1 from tags t
-	where not (t.item_id in (?)) and t.kind = 'competitor' and t.value = ?
-	and (select i.state = 'processed' and i.received_at >= ? and i.received_at <= ?
-		from items i where i.id = t.item_id))`
 
 // checkAckCap returns ErrConflict when acks to c.Recipient from items
 // other than id, not suppressed, already fill the cap: in the database,
@@ -488,10 +439,11 @@ func (s *Store) checkAckCap(ctx context.Context, tx *sqlx.Tx, b batchState, kept
 	return nil
 }
 
-// writeItems writes the rows of the batch's items that the checks do not
-// read, with one statement per table: the items' new state, their tags,
-// assignments and search queue entries.
-func (s *Store) writeItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem) error {
+// writeBatch stores the accepted items of a batch, with one statement per
+// table: the items' new state, their tags, assignments, messages, search
+// queue entries, and last the ledger, whose totals trigger locks the
+// reps' month rows until the commit.
+func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -505,8 +457,9 @@ func (s *Store) writeItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 	if err := s.execIDs(ctx, tx, `delete from tags where item_id in (?) and origin not like 'manager%'`, ids); err != nil {
 		return fmt.Errorf("complete items: replace tags: %w", err)
 	}
-	now := ts(s.now())
-	var tags, assigned [][]any
+	at := s.now()
+	now := ts(at)
+	var tags, assigned, outbox, ledger, notified [][]any
 	for _, it := range items {
 		for _, t := range it.p.Tags {
 			ev, err := jsonText(t.Evidence)
@@ -518,29 +471,6 @@ func (s *Store) writeItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 		for _, a := range it.p.Assignments {
 			assigned = append(assigned, []any{it.id, a.Owner, a.Route, now})
 		}
-	}
-	if err := s.insertRows(ctx, tx, "tags", []string{"item_id", "kind", "value", "evidence", "origin"}, tags,
-		"on conflict (item_id, kind, value) do nothing"); err != nil {
-		return fmt.Errorf("complete items: tags: %w", err)
-	}
-	if err := s.insertRows(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at"}, assigned,
-		"on conflict (item_id, owner) do nothing"); err != nil {
-		return fmt.Errorf("complete items: assignments: %w", err)
-	}
-	return s.queueSearch(ctx, tx, ids...)
-}
-
-// writeChecked writes what the checks guard, for the items that passed
-// them, with one statement per table: their messages, the owners they
-// told, and last their points, whose totals trigger locks the reps'
-// month rows until the commit, and the ack tallies.
-func (s *Store) writeChecked(ctx context.Context, tx *sqlx.Tx, items []*doneItem) error {
-	if len(items) == 0 {
-		return nil
-	}
-	at := s.now()
-	var outbox, ledger, notified [][]any
-	for _, it := range items {
 		outbox = s.outboxRows(outbox, it.id, it.p.Outbox, at)
 		// An owner told at once through an immediate notice is notified.
 		for _, m := range it.p.Outbox {
@@ -550,11 +480,22 @@ func (s *Store) writeChecked(ctx context.Context, tx *sqlx.Tx, items []*doneItem
 		}
 		ledger = s.ledgerRows(ledger, it.id, it.p.Ledger)
 	}
+	if err := s.insertRows(ctx, tx, "tags", []string{"item_id", "kind", "value", "evidence", "origin"}, tags,
+		"on conflict (item_id, kind, value) do nothing"); err != nil {
+		return fmt.Errorf("complete items: tags: %w", err)
+	}
+	if err := s.insertRows(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at"}, assigned,
+		"on conflict (item_id, owner) do nothing"); err != nil {
+		return fmt.Errorf("complete items: assignments: %w", err)
+	}
 	acked, err := s.insertOutbox(ctx, tx, outbox)
 	if err != nil {
 		return fmt.Errorf("complete items: enqueue messages: %w", err)
 	}
 	if err := s.markNotified(ctx, tx, notified); err != nil {
+		return err
+	}
+	if err := s.queueSearch(ctx, tx, ids...); err != nil {
 		return err
 	}
 	// Last: the ledger's trigger locks the reps' month totals until the

@@ -76,9 +76,8 @@ func ClaimPlans(ctx context.Context, s *Store) (map[string]string, error) {
 }
 
 // ReportPlans explains, on PostgreSQL, the plans of the first-report
-// check's query for the values given ("one"), of the batch's query
-// asking it n times ("batch"), and of completion's, which leaves out a
-// batch of n items ("completion").
+// check's query for the values given ("one"), and of the batch's query
+// asking it n times ("batch").
 func ReportPlans(ctx context.Context, s *Store, competitor string, from, to time.Time, exceptItem int64, n int) (map[string]string, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -86,14 +85,8 @@ func ReportPlans(ctx context.Context, s *Store, competitor string, from, to time
 	}
 	defer tx.Rollback()
 	lit := func(t time.Time) string { return pq.QuoteLiteral(t.Format(time.RFC3339Nano)) }
-	beyond, _, err := s.listQuery(reportedBeyondQuery, []int64{exceptItem}, "bigint", []any{competitor, from, to})
-	if err != nil {
-		return nil, err
-	}
 	plans := map[string]string{}
 	for name, c := range map[string]struct{ prepare, args string }{
-		"completion": {beyond, fmt.Sprintf("array_fill(%d::bigint, array[%d]), %s, %s, %s",
-			exceptItem, n, pq.QuoteLiteral(competitor), lit(from), lit(to))},
 		"one": {s.rebind(competitorReportedQuery), fmt.Sprintf("%s, %d, %s, %s",
 			pq.QuoteLiteral(competitor), exceptItem, lit(from), lit(to))},
 		"batch": {reportsQuery, fmt.Sprintf("array_fill(%s::text, array[%d]), array_fill(%d::bigint, array[%d]), "+
