@@ -24,7 +24,6 @@ type abuseOptions struct {
 	strangers int // forged senders in the flood
 	bigMB     int // the size of the large text-only mail
 	slow      slowOptions
-	ci        bool
 }
 
 // abuseReport is the outcome of every attack.
