@@ -89,8 +89,10 @@ type OutboxMessage struct {
 
 // Deferred is an attachment left out of a stored message: the byte
 // offset of its part's empty body and the transfer encoding its part's
-// header announces (At 0: nothing deferred). Data is loaded with a
-// claimed message, for the sender; it is never stored in the outbox.
+// header announces (At 0: nothing deferred). Data is the attachment's
+// bytes: an enqueued notice carries them from its composer, a claimed
+// one has them loaded for the sender; they are never stored in the
+// outbox.
 type Deferred struct {
 	At       int
 	Encoding string

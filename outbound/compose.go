@@ -374,8 +374,14 @@ func (c *Composer) Notice(ct Contribution, owner config.Owner, replyTo string) (
 	if err != nil {
 		return model.OutboxMessage{}, err
 	}
+	// The original travels with the notice, unstored, so that the store
+	// that enqueues it can hand it to its outbox worker without a read.
+	orig := model.Deferred{At: gap.At, Encoding: gap.Encoding}
+	if orig.At > 0 {
+		orig.Data = ct.Item.Raw
+	}
 	return model.OutboxMessage{Kind: model.OutboxOwnerNotice, Channel: model.ChannelEmail, Recipient: owner.Email, Subject: r.Subject, Body: raw,
-		Original: model.Deferred{At: gap.At, Encoding: gap.Encoding}}, nil
+		Original: orig}, nil
 }
 
 // ackSubject answers the incoming subject, or thanks when an ack must

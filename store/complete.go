@@ -121,7 +121,22 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 	if err != nil {
 		return nil, err
 	}
+	for i := range items {
+		if errs[i] == nil {
+			s.keepOriginals(items[i].id, items[i].p.Outbox)
+		}
+	}
 	return errs, nil
+}
+
+// keepOriginals keeps in memory the originals that item id's stored
+// notices attach, for this store's outbox claims (originals).
+func (s *Store) keepOriginals(id int64, msgs []model.OutboxMessage) {
+	for _, m := range msgs {
+		if m.Original.At > 0 && m.Original.Data != nil && (m.State == "" || m.State == model.OutboxPending) {
+			s.originals.keep(id, m.Original.Data)
+		}
+	}
 }
 
 // doneItem is an item of a batch on its way into the database.

@@ -108,3 +108,7 @@ func ReportPlans(ctx context.Context, s *Store, competitor string, from, to time
 	}
 	return plans, nil
 }
+
+// OriginalsHeld reports how many originals s keeps for its notices, and
+// their bytes.
+func OriginalsHeld(s *Store) (n, size int) { return s.originals.held() }

@@ -160,16 +160,25 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 }
 
 // loadOriginals reads, in tx, the raw item each owner notice in msgs
-// leaves out (model.Deferred), for the sender to splice in. An item is
-// read once, however many of its owners' notices the batch holds. On
+// leaves out (model.Deferred), for the sender to splice in. An original
+// this store kept when it enqueued the notice (originals) is not read;
+// another is read once, however many of its owners' notices the batch
+// holds. On
 // PostgreSQL the originals up to InlineRaw come in one prepared
 // statement for the whole batch; a larger one, and every one on SQLite,
 // is read in chunks.
 func (s *Store) loadOriginals(ctx context.Context, tx *sqlx.Tx, msgs []model.OutboxMessage) error {
 	var ids []int64
 	seen := map[int64]bool{}
-	for _, m := range msgs {
-		if m.Original.At > 0 && m.ItemID != 0 && !seen[m.ItemID] {
+	for i, m := range msgs {
+		if m.Original.At <= 0 || m.ItemID == 0 {
+			continue
+		}
+		if raw, ok := s.originals.take(m.ItemID); ok {
+			msgs[i].Original.Data = raw
+			continue
+		}
+		if !seen[m.ItemID] {
 			seen[m.ItemID] = true
 			ids = append(ids, m.ItemID)
 		}
@@ -194,7 +203,7 @@ func (s *Store) loadOriginals(ctx context.Context, tx *sqlx.Tx, msgs []model.Out
 		}
 	}
 	for i, m := range msgs {
-		if m.Original.At <= 0 || m.ItemID == 0 {
+		if m.Original.At <= 0 || m.ItemID == 0 || m.Original.Data != nil {
 			continue
 		}
 		raw, ok := raws[m.ItemID]

@@ -37,6 +37,8 @@ type Store struct {
 	backoff func(attempts int) time.Duration
 	// hot runs the statements of every item as prepared statements.
 	hot *prepared
+	// originals are raw messages that notices this store enqueued attach.
+	originals *originals
 	// minutesPurged and quartersPurged are the ack tallies' oldest
 	// buckets kept, as this store last deleted the older ones (tallyAcks).
 	minutesPurged, quartersPurged atomic.Int64
@@ -114,7 +116,7 @@ func Open(ctx context.Context, rawURL string, opts *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, cleanErr(err, pctx))
 	}
-	s := &Store{db: db, dialect: dialect, now: o.Now, backoff: o.Backoff}
+	s := &Store{db: db, dialect: dialect, now: o.Now, backoff: o.Backoff, originals: newOriginals(originalsBudget)}
 	s.hot = &prepared{s: s}
 	return s, nil
 }
