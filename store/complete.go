@@ -34,8 +34,10 @@ import (
 //     reported meanwhile is refused with ErrConflict and scored again.
 //  6. The daily cap on acks to one recipient holds when items of that
 //     recipient complete at once: the same lock per recipient, the same
-//     ErrConflict, and the ack is then suppressed. Locks are taken in one
-//     order (competitors by name, then the recipient).
+//     ErrConflict, and the ack is then suppressed. A rep's first-intel
+//     bonus of a month is paid once: a lock per rep and month, the same
+//     ErrConflict (a unique index holds it too). All of a batch's locks
+//     are taken at once, in the order of their hashes.
 //  7. The outbox takes one message per (item, kind, recipient): a retry
 //     enqueues nothing twice; an owner told at once is marked notified.
 //  8. The item is queued for the search indexer in the same transaction.
@@ -168,7 +170,8 @@ func (it *doneItem) filter(removed map[removal]bool) {
 }
 
 // lockNames are the locks a batch's checks need, each once: the first
-// reports' competitors and the capped recipients.
+// reports' competitors, the capped recipients, and the reps' months of a
+// first-intel bonus.
 func lockNames(items []doneItem) []string {
 	var names []string
 	for _, it := range items {
@@ -177,6 +180,11 @@ func lockNames(items []doneItem) []string {
 		}
 		if c := it.p.AckCap; c != nil {
 			names = append(names, "ack-cap:"+strings.ToLower(c.Recipient))
+		}
+		for _, e := range it.p.Ledger {
+			if e.Reason == firstIntel {
+				names = append(names, fmt.Sprintf("first-intel:%d:%s", e.RepID, e.Month))
+			}
 		}
 	}
 	slices.Sort(names)
@@ -372,8 +380,8 @@ func (s *Store) checkItem(ctx context.Context, tx *sqlx.Tx, b batchState, kept [
 	return nil
 }
 
-// firstIntel is the ledger reason paid once per rep and month (a unique
-// index holds it).
+// firstIntel is the ledger reason paid once per rep and month: batches
+// that pay it take a lock per rep and month, and a unique index holds it.
 const firstIntel = "bonus:first-intel-of-month"
 
 // checkFirstReport returns ErrConflict when an item other than id,
