@@ -482,7 +482,21 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 	}
 	at := s.now()
 	now := ts(at)
-	var tags, assigned, outbox, ledger, notified [][]any
+	var tags, assigned, outbox, ledger [][]any
+	// An owner told at once through an immediate notice is notified: a
+	// new assignment is inserted so, one made before is marked.
+	type owned struct {
+		item  int64
+		owner string
+	}
+	notified := map[owned]bool{}
+	for _, it := range items {
+		for _, m := range it.p.Outbox {
+			if m.Kind == model.OutboxOwnerNotice && m.Owner != "" {
+				notified[owned{it.id, m.Owner}] = true
+			}
+		}
+	}
 	for _, it := range items {
 		for _, t := range it.p.Tags {
 			ev, err := jsonText(t.Evidence)
@@ -492,30 +506,39 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 			tags = append(tags, []any{it.id, string(t.Kind), t.Value, ev, t.Origin})
 		}
 		for _, a := range it.p.Assignments {
-			assigned = append(assigned, []any{it.id, a.Owner, a.Route, now})
+			var told any // null: not notified
+			if notified[owned{it.id, a.Owner}] {
+				told = now
+			}
+			assigned = append(assigned, []any{it.id, a.Owner, a.Route, now, told})
 		}
 		outbox = s.outboxRows(outbox, it.id, it.p.Outbox, at)
-		// An owner told at once through an immediate notice is notified.
-		for _, m := range it.p.Outbox {
-			if m.Kind == model.OutboxOwnerNotice && m.Owner != "" {
-				notified = append(notified, []any{it.id, m.Owner})
-			}
-		}
 		ledger = s.ledgerRows(ledger, it.id, it.p.Ledger)
 	}
 	if err := s.insertRows(ctx, tx, "tags", []string{"item_id", "kind", "value", "evidence", "origin"}, tags,
 		"on conflict (item_id, kind, value) do nothing"); err != nil {
 		return fmt.Errorf("complete items: tags: %w", err)
 	}
-	if err := s.insertRows(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at"}, assigned,
-		"on conflict (item_id, owner) do nothing"); err != nil {
+	if err := s.insertRowsReturning(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at", "notified_at"}, assigned,
+		"on conflict (item_id, owner) do nothing returning item_id, owner", func(r *sqlx.Rows) error {
+			var o owned
+			if err := r.Scan(&o.item, &o.owner); err != nil {
+				return err
+			}
+			delete(notified, o)
+			return nil
+		}); err != nil {
 		return fmt.Errorf("complete items: assignments: %w", err)
 	}
 	acked, err := s.insertOutbox(ctx, tx, outbox)
 	if err != nil {
 		return fmt.Errorf("complete items: enqueue messages: %w", err)
 	}
-	if err := s.markNotified(ctx, tx, notified); err != nil {
+	var told [][]any
+	for o := range notified {
+		told = append(told, []any{o.item, o.owner})
+	}
+	if err := s.markNotified(ctx, tx, told); err != nil {
 		return err
 	}
 	if err := s.queueSearch(ctx, tx, ids...); err != nil {

@@ -279,6 +279,55 @@ func TestCompleteManyResults(t *testing.T) {
 	})
 }
 
+// An owner told through an immediate notice is marked notified: a new
+// assignment as it is stored, one stored before (the item processed
+// again) when its notice is enqueued; an owner not told stays waiting
+// for the digest.
+func TestCompleteMarksNotified(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		notice := func(owner string) model.OutboxMessage {
+			return model.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: owner + "@example.test", Owner: owner, Body: []byte("n")}
+		}
+		owners := []model.Assignment{{Owner: "pm"}, {Owner: "ci", Route: "intel"}}
+		id, err := completeNext(t, s, model.Processed{Assignments: owners, Outbox: []model.OutboxMessage{notice("pm")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := func() map[string]time.Time {
+			t.Helper()
+			as, err := s.ItemAssignments(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]time.Time{}
+			for _, a := range as {
+				out[a.Owner] = a.NotifiedAt
+			}
+			return out
+		}
+		first := clk.Now()
+		if got := told(); !got["pm"].Equal(first) || !got["ci"].IsZero() {
+			t.Fatalf("notified %v; want pm at %v, ci not", got, first)
+		}
+		// The same mail in another mailbox: processed again, now telling ci.
+		again := raw(0)
+		again.SourceKey, again.Mailbox = "8:0", "intel@example.test"
+		if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{again}}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(time.Minute)
+		if _, err := completeNext(t, s, model.Processed{Assignments: owners,
+			Outbox: []model.OutboxMessage{notice("pm"), notice("ci")}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := told(); !got["pm"].Equal(first) || !got["ci"].Equal(clk.Now()) {
+			t.Fatalf("processed again, notified %v; want pm still at %v, ci at %v", got, first, clk.Now())
+		}
+	})
+}
+
 // A claim carries small items' bytes and leaves large ones to ReadRaw,
 // which reads them in chunks, whole and unchanged, on both databases.
 func TestClaimLeavesLargeRawToReadRaw(t *testing.T) {
