@@ -608,63 +608,60 @@ func TestCompleteBatchInvariants(t *testing.T) {
 // PostgreSQL where they run at once: the loser's item is left out with
 // ErrConflict, to be scored again, and the rest of its batch is stored;
 // the race never fails a whole batch.
+// (SQLite has one writer: its batches never run at once.)
 func TestCompleteBatchFirstIntelRace(t *testing.T) {
-	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
-		if s.Dialect() != store.Postgres {
-			t.Skip("SQLite has one writer: its batches never run at once")
+	s := open(t, testenv.Postgres(t), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
+	ids := dashReps(t, s, "ana/West")
+	at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	const rounds = 20
+	for round := range rounds {
+		month := fmt.Sprintf("%d-%02d", 2030+round/12, round%12+1)
+		var batches [2][]store.Done
+		for b := range batches {
+			for i, it := range receiveAndClaim(t, s, 2, at) {
+				p := model.Processed{RepID: ids["ana"], Ledger: paid(ids["ana"], month, "category:intel", 3)}
+				if i == 0 {
+					p.Ledger = paid(ids["ana"], month, "category:intel", 3, "bonus:first-intel-of-month", 2)
+				}
+				batches[b] = append(batches[b], store.Done{ID: it.ID, P: p})
+			}
 		}
-		ids := dashReps(t, s, "ana/West")
-		at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-		const rounds = 20
-		for round := range rounds {
-			month := fmt.Sprintf("%d-%02d", 2030+round/12, round%12+1)
-			var batches [2][]store.Done
-			for b := range batches {
-				for i, it := range receiveAndClaim(t, s, 2, at) {
-					p := model.Processed{RepID: ids["ana"], Ledger: paid(ids["ana"], month, "category:intel", 3)}
-					if i == 0 {
-						p.Ledger = paid(ids["ana"], month, "category:intel", 3, "bonus:first-intel-of-month", 2)
-					}
-					batches[b] = append(batches[b], store.Done{ID: it.ID, P: p})
+		var (
+			wg   sync.WaitGroup
+			errs [2][]error
+			err  [2]error
+		)
+		for b := range batches {
+			wg.Go(func() { errs[b], err[b] = s.CompleteBatch(context.Background(), "w", batches[b]) })
+		}
+		wg.Wait()
+		stored, lost := 0, 0
+		for b := range batches {
+			if err[b] != nil {
+				t.Fatalf("round %d: batch %d failed whole: %v", round, b, err[b])
+			}
+			for i, e := range errs[b] {
+				switch {
+				case e == nil:
+					stored++
+				case errors.Is(e, store.ErrConflict) && i == 0:
+					lost++
+				default:
+					t.Fatalf("round %d: batch %d, item %d: %v", round, b, i, e)
 				}
 			}
-			var (
-				wg   sync.WaitGroup
-				errs [2][]error
-				err  [2]error
-			)
-			for b := range batches {
-				wg.Go(func() { errs[b], err[b] = s.CompleteBatch(context.Background(), "w", batches[b]) })
-			}
-			wg.Wait()
-			stored, lost := 0, 0
-			for b := range batches {
-				if err[b] != nil {
-					t.Fatalf("round %d: batch %d failed whole: %v", round, b, err[b])
-				}
-				for i, e := range errs[b] {
-					switch {
-					case e == nil:
-						stored++
-					case errors.Is(e, store.ErrConflict) && i == 0:
-						lost++
-					default:
-						t.Fatalf("round %d: batch %d, item %d: %v", round, b, i, e)
-					}
-				}
-			}
-			if stored != 3 || lost != 1 {
-				t.Fatalf("round %d: %d items stored and %d left out; want 3 and 1", round, stored, lost)
-			}
 		}
-		var bonuses int
-		if err := s.DB().Get(&bonuses, `select count(*) from points_ledger where reason = 'bonus:first-intel-of-month'`); err != nil {
-			t.Fatal(err)
+		if stored != 3 || lost != 1 {
+			t.Fatalf("round %d: %d items stored and %d left out; want 3 and 1", round, stored, lost)
 		}
-		if bonuses != rounds {
-			t.Errorf("%d first-intel bonuses over %d months, want one a month", bonuses, rounds)
-		}
-	})
+	}
+	var bonuses int
+	if err := s.DB().Get(&bonuses, `select count(*) from points_ledger where reason = 'bonus:first-intel-of-month'`); err != nil {
+		t.Fatal(err)
+	}
+	if bonuses != rounds {
+		t.Errorf("%d first-intel bonuses over %d months, want one a month", bonuses, rounds)
+	}
 }
 
 // RepsByContacts answers for many contacts of a kind what RepByContact
