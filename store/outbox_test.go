@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -607,87 +606,81 @@ func TestClaimOutboxLoadsOriginals(t *testing.T) {
 // the notices were enqueued with. Another replica's claim reads the
 // items. Nothing stays held once every notice was claimed.
 func TestClaimOutboxKeptOriginals(t *testing.T) {
-	for _, d := range []string{"sqlite", "postgres"} {
-		t.Run(d, func(t *testing.T) {
-			url := "sqlite:" + filepath.Join(t.TempDir(), "earshot.db")
-			if d == "postgres" {
-				url = testenv.Postgres(t)
+	databases(t, func(t *testing.T, url string) {
+		clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		s, replica := open(t, url, clk), open(t, url, clk)
+		ctx := context.Background()
+		s.EnsureSource(ctx, "feedback", "imap")
+		receive(t, s, 0, 3)
+		notice := func(to string, orig []byte) model.OutboxMessage {
+			return model.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: to,
+				Body: []byte("head\r\n\r\ntail"), Original: model.Deferred{At: 6, Encoding: "8bit", Data: orig}}
+		}
+		enqueued := map[int64][]byte{}
+		for i := range 3 {
+			orig := raw(i).Raw
+			msgs := []model.OutboxMessage{ack(fmt.Sprintf("rep%d@example.test", i)), notice("pm@example.test", orig)}
+			if i == 0 {
+				msgs = append(msgs, notice("ci@example.test", orig))
 			}
-			clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-			s, replica := open(t, url, clk), open(t, url, clk)
-			ctx := context.Background()
-			s.EnsureSource(ctx, "feedback", "imap")
-			receive(t, s, 0, 3)
-			notice := func(to string, orig []byte) model.OutboxMessage {
-				return model.OutboxMessage{Kind: "owner_notice", Channel: "email", Recipient: to,
-					Body: []byte("head\r\n\r\ntail"), Original: model.Deferred{At: 6, Encoding: "8bit", Data: orig}}
-			}
-			enqueued := map[int64][]byte{}
-			for i := range 3 {
-				orig := raw(i).Raw
-				msgs := []model.OutboxMessage{ack(fmt.Sprintf("rep%d@example.test", i)), notice("pm@example.test", orig)}
-				if i == 0 {
-					msgs = append(msgs, notice("ci@example.test", orig))
-				}
-				id, err := completeNext(t, s, model.Processed{Outbox: msgs})
-				if err != nil {
-					t.Fatal(err)
-				}
-				enqueued[id] = orig
-			}
-			if n, _ := store.OriginalsHeld(s); n != 3 {
-				t.Fatalf("%d originals held after enqueueing, want 3", n)
-			}
-			if _, err := s.DB().ExecContext(ctx, `update items set raw = `+s.DB().Rebind(`?`), []byte("changed")); err != nil {
-				t.Fatal(err)
-			}
-			// The replica claims the last item's notice first, then this
-			// store the rest.
-			var last int64
-			for id := range enqueued {
-				last = max(last, id)
-			}
-			if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`update outbox set next_attempt_at = ? where item_id <> ?`),
-				clk.Now().Add(time.Minute), last); err != nil {
-				t.Fatal(err)
-			}
-			check := func(name string, got []model.OutboxMessage, fromMemory bool) (notices int) {
-				t.Helper()
-				for _, m := range got {
-					if m.Kind != "owner_notice" {
-						continue
-					}
-					notices++
-					want := []byte("changed")
-					if fromMemory {
-						want = enqueued[m.ItemID]
-					}
-					if !bytes.Equal(m.Original.Data, want) {
-						t.Errorf("%s: notice for item %d spliced %q, want %q", name, m.ItemID, m.Original.Data, want)
-					}
-				}
-				return notices
-			}
-			got, err := replica.ClaimOutbox(ctx, "w2", 20, time.Hour)
+			id, err := completeNext(t, s, model.Processed{Outbox: msgs})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := check("replica", got, false); n != 1 {
-				t.Errorf("replica claimed %d notices, want 1", n)
+			enqueued[id] = orig
+		}
+		if n, _ := store.OriginalsHeld(s); n != 3 {
+			t.Fatalf("%d originals held after enqueueing, want 3", n)
+		}
+		if _, err := s.DB().ExecContext(ctx, `update items set raw = `+s.DB().Rebind(`?`), []byte("changed")); err != nil {
+			t.Fatal(err)
+		}
+		// The replica claims the last item's notice first, then this
+		// store the rest.
+		var last int64
+		for id := range enqueued {
+			last = max(last, id)
+		}
+		if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`update outbox set next_attempt_at = ? where item_id <> ?`),
+			clk.Now().Add(time.Minute), last); err != nil {
+			t.Fatal(err)
+		}
+		check := func(name string, got []model.OutboxMessage, fromMemory bool) (notices int) {
+			t.Helper()
+			for _, m := range got {
+				if m.Kind != "owner_notice" {
+					continue
+				}
+				notices++
+				want := []byte("changed")
+				if fromMemory {
+					want = enqueued[m.ItemID]
+				}
+				if !bytes.Equal(m.Original.Data, want) {
+					t.Errorf("%s: notice for item %d spliced %q, want %q", name, m.ItemID, m.Original.Data, want)
+				}
 			}
-			clk.Add(2 * time.Minute)
-			got, err = s.ClaimOutbox(ctx, "w1", 20, time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n := check("store", got, true); n != 3 {
-				t.Errorf("store claimed %d notices, want 3", n)
-			}
-			// The last item's original went unclaimed here: it stays
-			// until the budget lets it go.
-			if n, size := store.OriginalsHeld(s); n != 1 || size != len(enqueued[last]) {
-				t.Errorf("%d originals (%d bytes) held after the claims, want the last item's", n, size)
-			}
-		})
-	}
+			return notices
+		}
+		got, err := replica.ClaimOutbox(ctx, "w2", 20, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := check("replica", got, false); n != 1 {
+			t.Errorf("replica claimed %d notices, want 1", n)
+		}
+		clk.Add(2 * time.Minute)
+		got, err = s.ClaimOutbox(ctx, "w1", 20, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := check("store", got, true); n != 3 {
+			t.Errorf("store claimed %d notices, want 3", n)
+		}
+		// The last item's original went unclaimed here: it stays
+		// until the budget lets it go.
+		if n, size := store.OriginalsHeld(s); n != 1 || size != len(enqueued[last]) {
+			t.Errorf("%d originals (%d bytes) held after the claims, want the last item's", n, size)
+		}
+	})
 }

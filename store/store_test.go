@@ -14,17 +14,25 @@ import (
 // PostgreSQL schema, so every store case holds on both databases.
 func dialects(t *testing.T, fn func(t *testing.T, s *store.Store, clk *testenv.Clock)) {
 	t.Helper()
+	databases(t, func(t *testing.T, url string) {
+		clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+		s := open(t, url, clk)
+		fn(t, s, clk)
+	})
+}
+
+// databases runs fn once with the URL of a fresh SQLite file and once
+// with that of a fresh PostgreSQL schema, for cases that open the
+// database themselves (twice, as two replicas, or in a child process).
+func databases(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Helper()
 	for _, d := range []string{"sqlite", "postgres"} {
 		t.Run(d, func(t *testing.T) {
-			var url string
-			if d == "sqlite" {
-				url = "sqlite:" + filepath.Join(t.TempDir(), "earshot.db")
-			} else {
+			url := "sqlite:" + filepath.Join(t.TempDir(), "earshot.db")
+			if d == "postgres" {
 				url = testenv.Postgres(t)
 			}
-			clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-			s := open(t, url, clk)
-			fn(t, s, clk)
+			fn(t, url)
 		})
 	}
 }
