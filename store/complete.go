@@ -484,7 +484,7 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 	now := ts(at)
 	var tags, assigned, outbox, ledger [][]any
 	// An owner told at once through an immediate notice is notified: a
-	// new assignment is inserted so, one made before is marked.
+	// new assignment is inserted notified, one stored before is marked.
 	type owned struct {
 		item  int64
 		owner string

@@ -163,10 +163,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, n int, lease tim
 // leaves out (model.Deferred), for the sender to splice in. An original
 // this store kept when it enqueued the notice (originals) is not read;
 // another is read once, however many of its owners' notices the batch
-// holds. On
-// PostgreSQL the originals up to InlineRaw come in one prepared
-// statement for the whole batch; a larger one, and every one on SQLite,
-// is read in chunks.
+// holds. On PostgreSQL the originals up to InlineRaw come in one
+// prepared statement for the whole batch; a larger one, and every one on
+// SQLite, is read in chunks.
 func (s *Store) loadOriginals(ctx context.Context, tx *sqlx.Tx, msgs []model.OutboxMessage) error {
 	var ids []int64
 	seen := map[int64]bool{}
