@@ -112,3 +112,10 @@ func ReportPlans(ctx context.Context, s *Store, competitor string, from, to time
 // OriginalsHeld reports how many originals s keeps for its notices, and
 // their bytes.
 func OriginalsHeld(s *Store) (n, size int) { return s.originals.held() }
+
+// held reports how many originals are kept and their bytes.
+func (o *originals) held() (n, size int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.byItem), o.size
+}

@@ -42,7 +42,7 @@ func newOriginals(budget int) *originals {
 // original. A raw message larger than a quarter of the budget is not
 // kept.
 func (o *originals) keep(id int64, raw []byte) {
-	if o == nil || id == 0 || len(raw) == 0 || len(raw) > o.budget/4 {
+	if id == 0 || len(raw) == 0 || len(raw) > o.budget/4 {
 		return
 	}
 	o.mu.Lock()
@@ -61,9 +61,6 @@ func (o *originals) keep(id int64, raw []byte) {
 // take returns item id's original for one claimed notice, and lets it go
 // once every notice enqueued with it was claimed.
 func (o *originals) take(id int64) ([]byte, bool) {
-	if o == nil {
-		return nil, false
-	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	e, ok := o.byItem[id]
@@ -75,13 +72,6 @@ func (o *originals) take(id int64) ([]byte, bool) {
 		o.drop(e)
 	}
 	return v.raw, true
-}
-
-// held reports how many originals are kept and their bytes.
-func (o *originals) held() (n, size int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.byItem), o.size
 }
 
 func (o *originals) drop(e *list.Element) {

@@ -353,14 +353,14 @@ func writeAttachment(w *mail.Writer, buf *bytes.Buffer, a Attachment) (int, stri
 	return at, enc, nil
 }
 
-// hasLongLine reports a line longer than SMTP's 998 octets.
+// hasLongLine reports a line longer than SMTP's maxLine octets.
 func hasLongLine(b []byte) bool {
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			i = len(b)
 		}
-		if len(bytes.TrimRight(b[:i], "\r")) > 998 {
+		if len(bytes.TrimRight(b[:i], "\r")) > maxLine {
 			return true
 		}
 		b = b[min(i+1, len(b)):]
