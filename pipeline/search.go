@@ -16,13 +16,12 @@ type SearchStore interface {
 	IndexSearch(ctx context.Context, n int) (int64, error)
 }
 
-// SearchIndexer builds the search vectors that are asked for apart from
-// processing, which writes its items' own at completion: a migration
-// queues every stored vector to be built again (search_queue). It runs
-// behind processing: while items are due it waits, unless the oldest
-// queued item has waited MaxLag, so a rebuild falls at most about MaxLag
-// behind even under a steady load. On SQLite, which searches by
-// substring, there is never anything to do.
+// SearchIndexer writes the search vectors of completed items behind
+// processing: the GIN index they go into is costly to update, and acks
+// should not wait for search. While items are due it
+// waits, unless the oldest queued item has waited MaxLag, so search falls
+// at most about MaxLag behind even under a steady load. On SQLite, which
+// searches by substring, there is never anything to do.
 type SearchIndexer struct {
 	Store SearchStore
 	// Batch is how many items one statement indexes (default 200).

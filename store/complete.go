@@ -40,8 +40,7 @@ import (
 //     are taken at once, in the order of their hashes.
 //  7. The outbox takes one message per (item, kind, recipient): a retry
 //     enqueues nothing twice; an owner told at once is marked notified.
-//  8. The item's search vector is written in the same transaction, from
-//     the text it stores.
+//  8. The item is queued for the search indexer in the same transaction.
 //  9. The acks it enqueues are added to the ack tallies, which the caps
 //     sum, in the same transaction; after the ledger, as the tallies' rows
 //     are as hot as the reps' month totals.
@@ -91,11 +90,6 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 		}
 		body, bodyLen := storedBody(p.BodyText, p.FullText)
 		items[i] = doneItem{id: d.ID, p: p, warn: warn, norm: norm, body: body, bodyLen: bodyLen}
-		if s.dialect == Postgres {
-			// Outside the transaction: most items have no transcript
-			// (loadBatch reads it; see writeSearch).
-			items[i].doc = tsvectorOf(searchText(p.Subject, p.FullText, ""))
-		}
 	}
 	var errs []error
 	err := conflict(s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -115,9 +109,6 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 				continue
 			}
 			it.filter(b.removed[it.id])
-			if tr := b.transcripts[it.id]; tr != "" {
-				it.doc = tsvectorOf(searchText(it.p.Subject, it.p.FullText, tr))
-			}
 			if err := s.checkItem(ctx, tx, b, kept, it); err != nil {
 				if errors.Is(err, ErrConflict) {
 					errs[i] = err
@@ -158,8 +149,6 @@ type doneItem struct {
 	// body and bodyLen are what the row keeps of the body (storedBody).
 	body    string
 	bodyLen int
-	// doc is the item's search vector (PostgreSQL).
-	doc string
 }
 
 // filter drops what a manager removed from the item: tags, owners and
@@ -227,9 +216,6 @@ type batchState struct {
 	// received are the items still claimed by the worker, with the time
 	// each was received.
 	received map[int64]time.Time
-	// transcripts are the saved transcripts of those that have one, which
-	// their search vectors cover.
-	transcripts map[int64]string
 	// removed is what managers removed, per item.
 	removed map[int64]map[removal]bool
 	// managerCompetitors are the competitor tags managers set, per item.
@@ -261,8 +247,8 @@ func (b batchState) tallied(key string, quarter int64) int {
 // loadBatch locks the batch's items still claimed by worker and reads
 // what managers changed on them.
 func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items []doneItem) (batchState, error) {
-	b := batchState{received: map[int64]time.Time{}, transcripts: map[int64]string{},
-		removed: map[int64]map[removal]bool{}, managerCompetitors: map[int64][]string{}}
+	b := batchState{received: map[int64]time.Time{}, removed: map[int64]map[removal]bool{},
+		managerCompetitors: map[int64][]string{}}
 	ids := make([]int64, len(items))
 	firstReports := false
 	for i, it := range items {
@@ -271,26 +257,18 @@ func (s *Store) loadBatch(ctx context.Context, tx *sqlx.Tx, worker string, items
 	}
 	lock := ""
 	if s.dialect == Postgres {
-		// "No key update": the items' keys stay, and a foreign key check
-		// of a row that refers to one (an indexer's new search vector)
-		// passes, rather than wait for this transaction while it waits
-		// for the indexer (writeSearch): a deadlock.
-		lock = " order by id for no key update"
+		lock = " order by id for update"
 	}
 	var rows []struct {
 		ID         int64     `db:"id"`
 		ReceivedAt time.Time `db:"received_at"`
-		Transcript string    `db:"transcript"`
 	}
-	if err := s.selectIDs(ctx, tx, &rows, `select id, received_at, coalesce(transcript, '') as transcript from items
+	if err := s.selectIDs(ctx, tx, &rows, `select id, received_at from items
 		where id in (?) and claimed_by = ? and state = 'received'`+lock, ids, worker); err != nil {
 		return b, fmt.Errorf("complete items: %w", err)
 	}
 	for _, r := range rows {
 		b.received[r.ID] = r.ReceivedAt
-		if r.Transcript != "" {
-			b.transcripts[r.ID] = r.Transcript
-		}
 	}
 	var rem []struct {
 		ItemID int64  `db:"item_id"`
@@ -563,7 +541,7 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 	if err := s.markNotified(ctx, tx, told); err != nil {
 		return err
 	}
-	if err := s.writeSearch(ctx, tx, items); err != nil {
+	if err := s.queueSearch(ctx, tx, ids...); err != nil {
 		return err
 	}
 	// Last: the ledger's trigger locks the reps' month totals until the

@@ -6,12 +6,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
 // SetBeforeCommit installs a hook that runs inside Receive's transaction
 // after every insert and before the commit, for crash tests.
 func SetBeforeCommit(s *Store, f func()) { s.beforeCommit = f }
+
+// QueueSearch queues items for the search indexer in tx, as completion
+// does.
+func QueueSearch(ctx context.Context, s *Store, tx *sqlx.Tx, ids ...int64) error {
+	return s.queueSearch(ctx, tx, ids...)
+}
 
 // TsvectorOf, TsqueryOf and SearchText are the search's builders.
 var (

@@ -4,41 +4,31 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
-// writeSearch stores the search vectors of a batch's items (doneItem.doc)
-// in the completion's transaction, so that search finds an item by the
-// text it was stored with, and by no other. On SQLite, which searches by
-// substring, it does nothing.
+// queueSearch asks the search indexer to (re)index items. Completion
+// calls it; on SQLite, which searches by substring, it does nothing.
 //
-// A request still queued for the indexer (search_queue: vectors that a
-// migration asks to be built again) is deleted first. The delete waits
-// for an indexer that holds the request, whose vector, of the text before
-// this transaction, is then overwritten here; an indexer that comes later
-// finds no request. The indexer meanwhile needs nothing this transaction
-// holds: the vector's row is written after the delete, and the items are
-// locked "for no key update" (loadBatch), which the foreign key check of
-// the indexer's new vector passes.
-func (s *Store) writeSearch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) error {
-	if s.dialect != Postgres || len(items) == 0 {
+// An item queued already has its row updated, not left alone: the update
+// locks the row until tx commits, so an indexer that runs meanwhile skips
+// it rather than delete it and index the text tx has not committed yet.
+func (s *Store) queueSearch(ctx context.Context, tx *sqlx.Tx, ids ...int64) error {
+	if s.dialect != Postgres || len(ids) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(items))
-	rows := make([][]any, len(items))
-	for i, it := range items {
-		ids[i] = it.id
-		rows[i] = []any{it.id, it.doc}
+	// An upsert may not touch a row twice.
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		rows[i] = []any{id, ts(s.now())}
 	}
-	if _, err := s.hot.Exec(ctx, tx, `delete from search_queue where item_id = any($1)`, pq.Array(ids)); err != nil {
-		return fmt.Errorf("complete items: search requests: %w", err)
-	}
-	if err := s.insertRows(ctx, tx, "item_search", []string{"item_id", "doc"}, rows,
-		"on conflict (item_id) do update set doc = excluded.doc"); err != nil {
-		return fmt.Errorf("complete items: search vectors: %w", err)
+	if err := s.insertRows(ctx, tx, "search_queue", []string{"item_id", "queued_at"}, rows,
+		"on conflict (item_id) do update set queued_at = excluded.queued_at"); err != nil {
+		return fmt.Errorf("queue for search: %w", err)
 	}
 	return nil
 }
@@ -73,11 +63,10 @@ func (s *Store) SearchBacklog(ctx context.Context) (SearchBacklog, error) {
 }
 
 // IndexSearch computes the search vectors of up to n queued items, oldest
-// first, and returns how many it indexed. Completion writes its items'
-// vectors itself (writeSearch); the queue holds what a migration asks to
-// be built again. Replicas share the queue: each takes rows the others
-// have not locked. A completion of an item whose request is being indexed
-// waits, and then writes the vector of its own text (writeSearch), so the
+// first, and returns how many it indexed. Replicas share the queue: each
+// takes rows the others have not locked. An item completed again while
+// it is being indexed is queued again, and one whose completion has
+// queued it but not committed is left for later (queueSearch), so the
 // last text always wins. On SQLite it does nothing.
 //
 // The vectors are computed here (tsvectorOf) from the items' text and
@@ -95,9 +84,9 @@ func (s *Store) IndexSearch(ctx context.Context, n int) (int64, error) {
 			Text       string `db:"full_text"`
 			Transcript string `db:"transcript"`
 		}
-		// The queue rows are deleted first: a completion of the item
-		// meanwhile waits for this transaction, and then writes the
-		// vector of its own text (writeSearch).
+		// The queue rows are deleted first: a completion that queues the
+		// item again meanwhile waits for this transaction, and then
+		// queues it anew.
 		if err := tx.SelectContext(ctx, &items, `with batch as (
 				delete from search_queue where item_id in (
 					select item_id from search_queue order by queued_at, item_id limit $1 for update skip locked)

@@ -12,12 +12,10 @@ import (
 	"github.com/earshot-dev/earshot/store"
 )
 
-// Completion writes an item's search vector with its text: the item is
-// found at once, by its latest text after it is processed again, and by
-// its saved transcript. The indexer builds what is queued (a migration's
-// requests), and its backlog says what waits and whether processing goes
-// first.
-func TestSearchVectors(t *testing.T) {
+// Search vectors are written by the indexer, not by completion: an item is
+// found once indexed, by its latest text after it is processed again, and
+// the backlog says what waits and whether processing goes first.
+func TestSearchIndexer(t *testing.T) {
 	ctx := context.Background()
 	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := open(t, testenv.Postgres(t), clk)
@@ -34,20 +32,27 @@ func TestSearchVectors(t *testing.T) {
 		return ids
 	}
 	id := dashItem(t, s, "email", "x1", clk.Now(), model.Processed{Subject: "Zebra pricing", FullText: "Acme quoted zebras."})
-	if got := find("zebra"); len(got) != 1 || got[0] != id {
-		t.Fatalf("found %v once stored, want item %d", got, id)
+	if got := find("zebra"); len(got) != 0 {
+		t.Fatalf("found %v before indexing", got)
 	}
-	if b, err := s.SearchBacklog(ctx); err != nil || b.Queued != 0 {
-		t.Fatalf("backlog = %+v, %v; want nothing queued", b, err)
+	clk.Add(90 * time.Second)
+	if b, err := s.SearchBacklog(ctx); err != nil || b.Queued != 1 || b.Waiting != 90*time.Second || b.Busy {
+		t.Fatalf("backlog = %+v, %v; want one item waiting 90 s, nothing due", b, err)
+	}
+	if n, err := s.IndexSearch(ctx, 10); n != 1 || err != nil {
+		t.Fatalf("index = %d, %v; want 1", n, err)
+	}
+	if got := find("zebra"); len(got) != 1 || got[0] != id {
+		t.Fatalf("found %v, want item %d", got, id)
 	}
 
-	// Processed again with another text, and a transcript saved: the old
-	// words go, the transcript's come.
+	// Processed again with another text: the old words go once the new
+	// vector is written.
 	if _, err := s.Reprocess(ctx, []int64{id}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DB().ExecContext(ctx, `update items set transcript = 'an okapi on the line' where id = $1`, id); err != nil {
-		t.Fatal(err)
+	if b, _ := s.SearchBacklog(ctx); !b.Busy {
+		t.Errorf("backlog = %+v with an item due; want busy", b)
 	}
 	got, err := s.Claim(ctx, "w", 1, time.Minute)
 	if err != nil || len(got) != 1 {
@@ -56,37 +61,14 @@ func TestSearchVectors(t *testing.T) {
 	if err := s.Complete(ctx, id, "w", model.Processed{Subject: "Giraffe pricing"}); err != nil {
 		t.Fatal(err)
 	}
-	if z, g, o := find("zebra"), find("giraffe"), find("okapi"); len(z) != 0 || len(g) != 1 || len(o) != 1 {
-		t.Fatalf("zebra finds %v, giraffe %v, okapi %v; want giraffe and okapi", z, g, o)
-	}
-
-	// A queued request (a migration's) waits for the indexer, which
-	// defers to processing.
-	if _, err := s.DB().ExecContext(ctx, `insert into search_queue (item_id, queued_at) values ($1, $2)`,
-		id, clk.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Reprocess(ctx, []int64{id}); err != nil {
-		t.Fatal(err)
-	}
-	clk.Add(90 * time.Second)
-	if b, err := s.SearchBacklog(ctx); err != nil || b.Queued != 1 || b.Waiting != 90*time.Second || !b.Busy {
-		t.Fatalf("backlog = %+v, %v; want one item waiting 90 s, an item due", b, err)
-	}
-	if got, err := s.Claim(ctx, "w", 1, time.Minute); err != nil || len(got) != 1 {
-		t.Fatalf("claim = %v, %v", got, err)
-	}
-	if b, _ := s.SearchBacklog(ctx); b.Busy {
-		t.Errorf("backlog = %+v with nothing due; want not busy", b)
-	}
 	if n, err := s.IndexSearch(ctx, 10); n != 1 || err != nil {
 		t.Fatalf("index = %d, %v; want 1", n, err)
 	}
-	if b, _ := s.SearchBacklog(ctx); b.Queued != 0 {
-		t.Errorf("backlog = %+v, want empty", b)
+	if z, g := find("zebra"), find("giraffe"); len(z) != 0 || len(g) != 1 {
+		t.Fatalf("zebra finds %v, giraffe %v; want only giraffe", z, g)
 	}
-	if g := find("giraffe"); len(g) != 1 {
-		t.Fatalf("giraffe finds %v after indexing, want item %d", g, id)
+	if b, _ := s.SearchBacklog(ctx); b.Queued != 0 || b.Busy {
+		t.Errorf("backlog = %+v, want empty", b)
 	}
 }
 
@@ -98,12 +80,6 @@ func TestSearchIndexersShareTheQueue(t *testing.T) {
 	const n = 300
 	for i := range n {
 		dashItem(t, s, "email", fmt.Sprintf("q%d", i), clk.Now(), model.Processed{Subject: fmt.Sprintf("okapi %d", i)})
-	}
-	// Every vector asked for again, as a migration does, without the old
-	// ones.
-	if _, err := s.DB().ExecContext(ctx, `delete from item_search;
-		insert into search_queue (item_id, queued_at) select id, now() from items`); err != nil {
-		t.Fatal(err)
 	}
 	var (
 		mu    sync.Mutex
@@ -258,69 +234,37 @@ func TestSearchVectorsMigration(t *testing.T) {
 	}
 }
 
-// A completion of an item whose queued request an indexer holds waits for
-// the indexer and then writes the vector of its own text: the newest text
-// wins, and the indexer does not wait for the completion in turn.
-func TestSearchCompletionWaitsForTheIndexer(t *testing.T) {
+// A completion that queues an item while it is queued already, and has not
+// committed when the indexer runs, is not lost: the indexer leaves the row
+// the completion holds and indexes the new text once it is committed.
+func TestSearchQueueKeepsAnUncommittedRequest(t *testing.T) {
 	ctx := context.Background()
 	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := open(t, testenv.Postgres(t), clk)
 	id := dashItem(t, s, "email", "q1", clk.Now(), model.Processed{Subject: "Intel", FullText: "zebra"})
-	if _, err := s.Reprocess(ctx, []int64{id}); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.Claim(ctx, "w", 1, time.Minute); err != nil || len(got) != 1 {
-		t.Fatalf("claim = %v, %v", got, err)
-	}
-	// Its vector is asked for and missing, so the indexer's is a new row,
-	// which its foreign key check locks the item for.
-	for _, q := range []string{`delete from item_search where item_id = $1`,
-		`insert into search_queue (item_id, queued_at) values ($1, now())`} {
-		if _, err := s.DB().ExecContext(ctx, q, id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The indexer's transaction, step by step: it takes the request and
-	// reads the text before the completion.
-	ix, err := s.DB().BeginTxx(ctx, nil)
+	// The item is queued (by its completion) and a second completion,
+	// with new text, queues it again and has not committed yet.
+	tx, err := s.DB().BeginTxx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ix.Rollback()
-	var old string
-	if err := ix.GetContext(ctx, &old, `with r as (delete from search_queue where item_id = $1 returning item_id)
-		select full_text from items join r on r.item_id = items.id`, id); err != nil || old != "zebra" {
-		t.Fatalf("indexer read %q, %v; want zebra", old, err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		done <- s.Complete(ctx, id, "w", model.Processed{Subject: "Intel", FullText: "okapi"})
-	}()
-	// The completion waits for the request the indexer holds.
-	for waiting := 0; waiting == 0; {
-		select {
-		case err := <-done:
-			t.Fatalf("completion returned %v while the indexer held the request", err)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if err := s.DB().GetContext(ctx, &waiting, `select count(*) from pg_stat_activity
-			where wait_event_type = 'Lock' and query like '%search_queue%'`); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := ix.ExecContext(ctx, `insert into item_search (item_id, doc) values ($1, $2)
-		on conflict (item_id) do update set doc = excluded.doc`, id, store.TsvectorOf(old)); err != nil {
-		t.Fatalf("indexer's vector: %v", err)
-	}
-	if err := ix.Commit(); err != nil {
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `update items set full_text = 'okapi' where id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("completion: %v", err)
+	if err := store.QueueSearch(ctx, s, tx, id); err != nil {
+		t.Fatal(err)
 	}
-	for q, want := range map[string]int{"okapi": 1, "zebra": 0} {
-		if items, _, err := s.Inbox(ctx, store.InboxQuery{Text: q}); err != nil || len(items) != want {
-			t.Errorf("%s finds %d items (%v), want %d", q, len(items), err, want)
-		}
+	if n, err := s.IndexSearch(ctx, 10); err != nil || n != 0 {
+		t.Fatalf("indexer took %d items (%v) while their completion is open, want 0", n, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.IndexSearch(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("indexer took %d items (%v) after the commit, want 1", n, err)
+	}
+	if items, _, err := s.Inbox(ctx, store.InboxQuery{Text: "okapi"}); err != nil || len(items) != 1 {
+		t.Fatalf("the new text finds %d items (%v), want 1", len(items), err)
 	}
 }
