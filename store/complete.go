@@ -40,7 +40,8 @@ import (
 //     are taken at once, in the order of their hashes.
 //  7. The outbox takes one message per (item, kind, recipient): a retry
 //     enqueues nothing twice; an owner told at once is marked notified.
-//  8. The item is queued for the search indexer in the same transaction.
+//  8. The item is queued for the search indexer in the same transaction,
+//     before its locks (queueSearch).
 //  9. The acks it enqueues are added to the ack tallies, which the caps
 //     sum, in the same transaction; after the ledger, as the tallies' rows
 //     are as hot as the reps' month totals.
@@ -94,6 +95,14 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 	var errs []error
 	err := conflict(s.inTx(ctx, func(tx *sqlx.Tx) error {
 		errs = make([]error, len(items))
+		// Search requests first, before any lock (queueSearch).
+		ids := make([]int64, len(items))
+		for i, it := range items {
+			ids[i] = it.id
+		}
+		if err := s.queueSearch(ctx, tx, ids...); err != nil {
+			return err
+		}
 		if err := s.lockNames(ctx, tx, lockNames(items)); err != nil {
 			return err
 		}
@@ -539,9 +548,6 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 		told = append(told, []any{o.item, o.owner})
 	}
 	if err := s.markNotified(ctx, tx, told); err != nil {
-		return err
-	}
-	if err := s.queueSearch(ctx, tx, ids...); err != nil {
 		return err
 	}
 	// Last: the ledger's trigger locks the reps' month totals until the

@@ -16,6 +16,12 @@ import (
 // An item queued already has its row updated, not left alone: the update
 // locks the row until tx commits, so an indexer that runs meanwhile skips
 // it rather than delete it and index the text tx has not committed yet.
+//
+// Completion queues its items before it locks them. An indexer that holds
+// a request the queue waits for may be writing the item's first vector,
+// whose foreign key check locks the item: locked already, the two would
+// wait for each other. An item then left out of the batch is indexed
+// once more, which changes nothing.
 func (s *Store) queueSearch(ctx context.Context, tx *sqlx.Tx, ids ...int64) error {
 	if s.dialect != Postgres || len(ids) == 0 {
 		return nil

@@ -268,3 +268,67 @@ func TestSearchQueueKeepsAnUncommittedRequest(t *testing.T) {
 		t.Fatalf("the new text finds %d items (%v), want 1", len(items), err)
 	}
 }
+
+// An item completed again while the indexer writes its first vector: the
+// completion waits for the indexer's request row, and the indexer's new
+// vector must not wait for the completion's lock on the item in turn (a
+// deadlock PostgreSQL breaks by failing one of them). The new text is
+// indexed next.
+func TestSearchIndexerAndCompletionNeverDeadlock(t *testing.T) {
+	ctx := context.Background()
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s := open(t, testenv.Postgres(t), clk)
+	id := dashItem(t, s, "email", "q1", clk.Now(), model.Processed{Subject: "Intel", FullText: "zebra"})
+	if _, err := s.Reprocess(ctx, []int64{id}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Claim(ctx, "w", 1, time.Minute); err != nil || len(got) != 1 {
+		t.Fatalf("claim = %v, %v", got, err)
+	}
+	// The indexer's transaction, step by step: it takes the request and
+	// reads the text the first completion stored.
+	ix, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Rollback()
+	var old string
+	if err := ix.GetContext(ctx, &old, `with r as (delete from search_queue where item_id = $1 returning item_id)
+		select full_text from items join r on r.item_id = items.id`, id); err != nil || old != "zebra" {
+		t.Fatalf("indexer read %q, %v; want zebra", old, err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Complete(ctx, id, "w", model.Processed{Subject: "Intel", FullText: "okapi"})
+	}()
+	// The completion waits for the request row the indexer holds.
+	for waiting := 0; waiting == 0; {
+		select {
+		case err := <-done:
+			t.Fatalf("completion returned %v while the indexer held the request", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if err := s.DB().GetContext(ctx, &waiting, `select count(*) from pg_stat_activity
+			where wait_event_type = 'Lock' and query like '%search_queue%'`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The item's first vector: a new row, whose foreign key check locks
+	// the item.
+	if _, err := ix.ExecContext(ctx, `insert into item_search (item_id, doc) values ($1, $2)
+		on conflict (item_id) do update set doc = excluded.doc`, id, store.TsvectorOf(old)); err != nil {
+		t.Fatalf("indexer's vector: %v", err)
+	}
+	if err := ix.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("completion: %v", err)
+	}
+	indexSearch(t, s)
+	for q, want := range map[string]int{"okapi": 1, "zebra": 0} {
+		if items, _, err := s.Inbox(ctx, store.InboxQuery{Text: q}); err != nil || len(items) != want {
+			t.Errorf("%s finds %d items (%v), want %d", q, len(items), err, want)
+		}
+	}
+}
