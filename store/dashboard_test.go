@@ -675,3 +675,71 @@ func BenchmarkLeaderboard(b *testing.B) {
 		b.ReportMetric(float64(durs[49].Microseconds())/1000, "p50-ms")
 	}
 }
+
+// A manager removes a tag and an owner while the item is completed again:
+// each removal waits for the completion and then removes what the
+// completion set again, and neither side fails on a deadlock. The
+// completion's statements are run here one at a time, as complete.go
+// runs them: the item locked first, then its rule tags and owners
+// written again.
+func TestManagerRemovalDuringCompletion(t *testing.T) {
+	ctx := context.Background()
+	clk := testenv.NewClock(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
+	s := open(t, testenv.Postgres(t), clk)
+	item := dashItem(t, s, "email", "m1", clk.Now(), model.Processed{
+		Tags:        []model.Tag{{Kind: "competitor", Value: "Acme", Origin: "alias"}},
+		Assignments: []model.Assignment{{Owner: "sales-ops"}}})
+	for _, tc := range []struct {
+		name    string
+		remove  func() error
+		rewrite []string
+	}{
+		{"tag", func() error { return s.RemoveTag(ctx, item, "competitor", "Acme", "maria") }, []string{
+			`delete from tags where item_id = $1 and origin not like 'manager%'`,
+			`insert into tags (item_id, kind, value, evidence, origin) values ($1, 'competitor', 'Acme', '[]', 'alias')
+				on conflict (item_id, kind, value) do nothing`}},
+		{"owner", func() error { return s.Unassign(ctx, item, "sales-ops", "maria") }, []string{
+			`insert into assignments (item_id, owner, route, created_at) values ($1, 'sales-ops', 'rule', now())
+				on conflict (item_id, owner) do nothing`}},
+	} {
+		c, err := s.DB().BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ExecContext(ctx, `select id from items where id = $1 for update`, item); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- tc.remove() }()
+		for waiting := 0; waiting == 0; {
+			select {
+			case err := <-done:
+				t.Fatalf("%s: the removal returned %v while the completion held the item", tc.name, err)
+			case <-time.After(10 * time.Millisecond):
+			}
+			if err := s.DB().GetContext(ctx, &waiting, `select count(*) from pg_stat_activity
+				where wait_event_type = 'Lock' and datname = current_database()`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, q := range tc.rewrite {
+			if _, err := c.ExecContext(ctx, q, item); err != nil {
+				t.Fatalf("%s: the completion: %v", tc.name, err)
+			}
+		}
+		if err := c.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("%s: the removal: %v", tc.name, err)
+		}
+	}
+	var left, removals int
+	if err := s.DB().GetContext(ctx, &left, `select (select count(*) from tags where item_id = $1)
+		+ (select count(*) from assignments where item_id = $1)`, item); err != nil || left != 0 {
+		t.Errorf("%d tags and owners left (%v), want none", left, err)
+	}
+	if err := s.DB().GetContext(ctx, &removals, `select count(*) from manager_removals where item_id = $1`, item); err != nil || removals != 2 {
+		t.Errorf("%d removals recorded (%v), want 2", removals, err)
+	}
+}

@@ -36,6 +36,9 @@ func (s *Store) SetManagerTag(ctx context.Context, itemID int64, kind, value, ma
 // is recorded: processing the item again does not bring the tag back.
 func (s *Store) RemoveTag(ctx context.Context, itemID int64, kind, value, manager string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.waitForCompletion(ctx, tx, itemID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, s.rebind(`delete from tags where item_id = ? and kind = ? and value = ?`),
 			itemID, kind, value)
 		if err != nil {
@@ -62,12 +65,33 @@ func (s *Store) Assign(ctx context.Context, itemID int64, owner, manager string)
 // is recorded: routing the item again does not assign that owner.
 func (s *Store) Unassign(ctx context.Context, itemID int64, owner, manager string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.waitForCompletion(ctx, tx, itemID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, s.rebind(`delete from assignments where item_id = ? and owner = ?`), itemID, owner)
 		if err != nil {
 			return fmt.Errorf("item %d: unassign %s: %w", itemID, owner, err)
 		}
 		return s.recordRemoval(ctx, tx, itemID, "owner", "", owner, manager)
 	})
+}
+
+// waitForCompletion waits, on PostgreSQL, for a completion of the item
+// that holds it (complete.go locks a batch's items for update) before a
+// removal touches the item's tags or owners. The removal's record would
+// wait for it anyway, for its foreign key check, but by then the removal
+// holds the row it deleted, which the completion's replacement of the
+// tags and owners must lock: each would wait for the other. Locked first,
+// the item makes the removal follow the completion (and undo what it set
+// again), or the completion follow the removal (and read its record).
+func (s *Store) waitForCompletion(ctx context.Context, tx *sqlx.Tx, itemID int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `select id from items where id = $1 for key share`, itemID); err != nil {
+		return fmt.Errorf("item %d: %w", itemID, err)
+	}
+	return nil
 }
 
 // recordRemoval remembers that manager removed a tag (what "tag", kind and
