@@ -711,17 +711,7 @@ func TestManagerRemovalDuringCompletion(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- tc.remove() }()
-		for waiting := 0; waiting == 0; {
-			select {
-			case err := <-done:
-				t.Fatalf("%s: the removal returned %v while the completion held the item", tc.name, err)
-			case <-time.After(10 * time.Millisecond):
-			}
-			if err := s.DB().GetContext(ctx, &waiting, `select count(*) from pg_stat_activity
-				where wait_event_type = 'Lock' and datname = current_database()`); err != nil {
-				t.Fatal(err)
-			}
-		}
+		awaitBlocked(t, s, c, done)
 		for _, q := range tc.rewrite {
 			if _, err := c.ExecContext(ctx, q, item); err != nil {
 				t.Fatalf("%s: the completion: %v", tc.name, err)

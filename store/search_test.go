@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
@@ -302,17 +304,7 @@ func TestSearchIndexerAndCompletionNeverDeadlock(t *testing.T) {
 		done <- s.Complete(ctx, id, "w", model.Processed{Subject: "Intel", FullText: "okapi"})
 	}()
 	// The completion waits for the request row the indexer holds.
-	for waiting := 0; waiting == 0; {
-		select {
-		case err := <-done:
-			t.Fatalf("completion returned %v while the indexer held the request", err)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if err := s.DB().GetContext(ctx, &waiting, `select count(*) from pg_stat_activity
-			where wait_event_type = 'Lock' and query like '%search_queue%'`); err != nil {
-			t.Fatal(err)
-		}
-	}
+	awaitBlocked(t, s, ix, done)
 	// The item's first vector: a new row, whose foreign key check locks
 	// the item.
 	if _, err := ix.ExecContext(ctx, `insert into item_search (item_id, doc) values ($1, $2)
@@ -329,6 +321,28 @@ func TestSearchIndexerAndCompletionNeverDeadlock(t *testing.T) {
 	for q, want := range map[string]int{"okapi": 1, "zebra": 0} {
 		if items, _, err := s.Inbox(ctx, store.InboxQuery{Text: q}); err != nil || len(items) != want {
 			t.Errorf("%s finds %d items (%v), want %d", q, len(items), err, want)
+		}
+	}
+}
+
+// awaitBlocked waits until another connection waits for a lock that tx
+// holds, and fails if done reports first: that side did not wait.
+func awaitBlocked(t *testing.T, s *store.Store, tx *sqlx.Tx, done <-chan error) {
+	t.Helper()
+	ctx := context.Background()
+	var pid int
+	if err := tx.GetContext(ctx, &pid, `select pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	for blocked := 0; blocked == 0; {
+		select {
+		case err := <-done:
+			t.Fatalf("returned %v without waiting for the transaction's locks", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if err := s.DB().GetContext(ctx, &blocked, `select count(*) from pg_stat_activity
+			where $1 = any(pg_blocking_pids(pid))`, pid); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
