@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
@@ -321,28 +319,6 @@ func TestSearchIndexerAndCompletionNeverDeadlock(t *testing.T) {
 	for q, want := range map[string]int{"okapi": 1, "zebra": 0} {
 		if items, _, err := s.Inbox(ctx, store.InboxQuery{Text: q}); err != nil || len(items) != want {
 			t.Errorf("%s finds %d items (%v), want %d", q, len(items), err, want)
-		}
-	}
-}
-
-// awaitBlocked waits until another connection waits for a lock that tx
-// holds, and fails if done reports first: that side did not wait.
-func awaitBlocked(t *testing.T, s *store.Store, tx *sqlx.Tx, done <-chan error) {
-	t.Helper()
-	ctx := context.Background()
-	var pid int
-	if err := tx.GetContext(ctx, &pid, `select pg_backend_pid()`); err != nil {
-		t.Fatal(err)
-	}
-	for blocked := 0; blocked == 0; {
-		select {
-		case err := <-done:
-			t.Fatalf("returned %v without waiting for the transaction's locks", err)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if err := s.DB().GetContext(ctx, &blocked, `select count(*) from pg_stat_activity
-			where $1 = any(pg_blocking_pids(pid))`, pid); err != nil {
-			t.Fatal(err)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/store"
 )
@@ -49,4 +51,26 @@ func open(t testing.TB, url string, clk *testenv.Clock) *store.Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// awaitBlocked waits until another connection waits for a lock that tx
+// holds, and fails if done reports first: that side did not wait.
+func awaitBlocked(t *testing.T, s *store.Store, tx *sqlx.Tx, done <-chan error) {
+	t.Helper()
+	ctx := context.Background()
+	var pid int
+	if err := tx.GetContext(ctx, &pid, `select pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	for blocked := 0; blocked == 0; {
+		select {
+		case err := <-done:
+			t.Fatalf("returned %v without waiting for the transaction's locks", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if err := s.DB().GetContext(ctx, &blocked, `select count(*) from pg_stat_activity
+			where $1 = any(pg_blocking_pids(pid))`, pid); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
