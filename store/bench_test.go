@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,11 +9,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
+	"github.com/earshot-dev/earshot/store"
 )
 
 // benchMessages makes n raw messages shaped like real mail: 70% 2–8 KB,
@@ -95,4 +100,152 @@ func BenchmarkReceive(b *testing.B) {
 			b.ReportMetric(float64(bytes)*float64(b.N)/sec/1e6, "MB/s")
 		})
 	}
+}
+
+// BenchmarkCompleteBatch measures the completion of claimed batches of 20
+// items shaped like the bench's mail: nine tags, two owners, an ack and an
+// owner notice, and two ledger entries each, for reps of a roster of 50.
+// Beside ns/op it reports the CPU per item of this process and, on
+// PostgreSQL, of the server's processes (read from /proc, so the server
+// must run on this machine): the figures two versions of the completion
+// are compared by, less noisy than the whole pipeline's.
+func BenchmarkCompleteBatch(b *testing.B) {
+	for _, d := range []string{"sqlite", "postgres"} {
+		b.Run(d, func(b *testing.B) {
+			url := "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
+			if d == "postgres" {
+				if os.Getenv("EARSHOT_TEST_POSTGRES") == "" {
+					b.Skip("postgres unavailable: EARSHOT_TEST_POSTGRES is not set")
+				}
+				url = testenv.Postgres(b)
+			}
+			clk := testenv.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+			s := open(b, url, clk)
+			ctx := context.Background()
+			s.EnsureSource(ctx, "feedback", "imap")
+			var roster []model.Rep
+			for i := range 50 {
+				roster = append(roster, model.Rep{Name: fmt.Sprintf("rep%d", i), Team: "West",
+					Emails: []string{fmt.Sprintf("rep%d@example.test", i)}, Line: i + 2})
+			}
+			if _, err := s.ImportReps(ctx, roster); err != nil {
+				b.Fatal(err)
+			}
+			var reps []int64
+			for _, r := range roster {
+				got, err := s.RepByContact(ctx, "email", r.Emails[0])
+				if err != nil {
+					b.Fatal(err)
+				}
+				reps = append(reps, got.ID)
+			}
+			const batch = 20
+			msgs := benchMessages(batch)
+			body := []byte(strings.Repeat("Thanks for the report. You earned 3 points this month.\r\n", 60))
+			// This process's CPU is read inside the server's, so that reading
+			// /proc is not counted.
+			var pg0, pg1, go0, go1 time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				for j := range msgs {
+					msgs[j].SourceKey = fmt.Sprintf("%d:%d", i, j)
+					msgs[j].ContentHash = fmt.Sprintf("%d-%d", i, j)
+				}
+				if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: msgs}); err != nil {
+					b.Fatal(err)
+				}
+				got, err := s.Claim(ctx, "w", batch, time.Minute)
+				if err != nil || len(got) != batch {
+					b.Fatalf("claim: %d items, %v", len(got), err)
+				}
+				done := make([]store.Done, len(got))
+				for j, it := range got {
+					rep := reps[(i*batch+j)%len(reps)]
+					done[j] = store.Done{ID: it.ID, P: benchProcessed(rep, j, body)}
+				}
+				pg0, go0 = postgresCPU(b, d), processCPU()
+				b.StartTimer()
+				errs, err := s.CompleteBatch(ctx, "w", done)
+				b.StopTimer()
+				go1 += processCPU() - go0
+				pg1 += postgresCPU(b, d) - pg0
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, err := range errs {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+			}
+			items := float64(b.N * batch)
+			b.ReportMetric(float64(go1.Microseconds())/1e3/items, "go-cpu-ms/item")
+			if d == "postgres" {
+				b.ReportMetric(float64(pg1.Microseconds())/1e3/items, "pg-cpu-ms/item")
+			}
+		})
+	}
+}
+
+// benchProcessed is a result for rep's item: nine tags, two owners, an
+// ack and an owner notice, two ledger entries.
+func benchProcessed(rep int64, n int, ack []byte) model.Processed {
+	ev := []model.Evidence{{Phrase: "switching to", Field: "body", Offset: 120 + n}}
+	p := model.Processed{Sender: fmt.Sprintf("rep%d@example.test", rep), RepID: rep, Trust: model.TrustRep,
+		TrustReason: "dkim", Subject: "Acme pricing", BodyText: "They are switching to Acme over pricing.",
+		FullText: "Acme pricing\nThey are switching to Acme over pricing."}
+	for _, t := range []struct {
+		kind  model.TagKind
+		value string
+	}{{model.TagCategory, "intel"}, {model.TagCategory, "feedback"}, {model.TagCompetitor, "Acme"},
+		{model.TagCompetitor, "Globex"}, {model.TagProduct, "Dashboard"}, {model.TagProduct, "Reports"},
+		{model.TagTopic, "pricing"}, {model.TagTopic, "renewal"}, {model.TagTopic, "switching"}} {
+		p.Tags = append(p.Tags, model.Tag{Kind: t.kind, Value: t.value, Evidence: ev, Origin: "rule"})
+	}
+	p.Assignments = []model.Assignment{{Owner: "pm-dashboard", Route: "product:Dashboard"}, {Owner: "ci-lead", Route: "category:intel"}}
+	p.Ledger = []model.LedgerEntry{{RepID: rep, Points: 3, Reason: "category:intel", Month: "2026-03"},
+		{RepID: rep, Points: 1, Reason: "category:feedback", Month: "2026-03"}}
+	p.Unpaid = p.Ledger
+	p.Outbox = []model.OutboxMessage{
+		{Kind: model.OutboxAck, Channel: model.ChannelEmail, Recipient: p.Sender, Subject: "Re: Acme pricing", Body: ack},
+		{Kind: model.OutboxOwnerNotice, Channel: model.ChannelEmail, Recipient: "ci-lead@example.test", Owner: "ci-lead",
+			Subject: "Intel: Acme pricing", Body: ack, Original: model.Deferred{At: len(ack) / 2, Encoding: "base64"}},
+	}
+	return p
+}
+
+// postgresCPU is the CPU time of the PostgreSQL server's processes so
+// far, with that of exited backends (their parent's cutime and cstime).
+func postgresCPU(b *testing.B, dialect string) time.Duration {
+	if dialect != "postgres" {
+		return 0
+	}
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ticks int64
+	for _, d := range dirs {
+		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil || !bytes.Contains(stat, []byte("(postgres)")) {
+			continue
+		}
+		// After the command's closing parenthesis: fields 3 on; utime,
+		// stime, cutime and cstime are fields 14 to 17.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		for _, v := range f[11:15] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100)
+}
+
+// processCPU is this process's CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

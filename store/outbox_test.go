@@ -684,3 +684,42 @@ func TestClaimOutboxKeptOriginals(t *testing.T) {
 		}
 	})
 }
+
+// A message is stored byte for byte, whatever its bytes and text: the
+// outbox rows of a batch go to PostgreSQL as arrays, whose literals quote
+// and escape every value.
+func TestOutboxKeepsBytes(t *testing.T) {
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		seed(t, s, 1)
+		every := make([]byte, 256)
+		for i := range every {
+			every[i] = byte(i)
+		}
+		bodies := [][]byte{every, []byte(`\x414243`), []byte(`a\\b"c{d},e NULL`), {}}
+		texts := []string{`"quoted", {braced}`, `back\slash`, "NULL", ""}
+		var msgs []model.OutboxMessage
+		for i, b := range bodies {
+			m := ack(fmt.Sprintf("rep%d@example.test", i))
+			m.Body, m.Subject = b, texts[i]
+			msgs = append(msgs, m)
+		}
+		if _, err := completeNext(t, s, model.Processed{Outbox: msgs}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ClaimOutbox(ctx, "w1", 10, time.Minute)
+		if err != nil || len(got) != len(msgs) {
+			t.Fatalf("claim = %d messages, %v; want %d", len(got), err, len(msgs))
+		}
+		byRecipient := map[string]model.OutboxMessage{}
+		for _, m := range got {
+			byRecipient[m.Recipient] = m
+		}
+		for _, want := range msgs {
+			m := byRecipient[want.Recipient]
+			if !bytes.Equal(m.Body, want.Body) || m.Subject != want.Subject {
+				t.Errorf("%s: stored body %q, subject %q; want %q, %q", want.Recipient, m.Body, m.Subject, want.Body, want.Subject)
+			}
+		}
+	})
+}
