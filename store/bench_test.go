@@ -58,7 +58,9 @@ func benchMessages(n int) []model.RawItem {
 }
 
 // BenchmarkReceive measures the raw ingest path: batches of 100 messages
-// stored with the cursor in one transaction, in messages/s.
+// stored with the cursor in one transaction, in messages/s, with the CPU
+// per message of this process and of the PostgreSQL server (as
+// BenchmarkCompleteBatch).
 func BenchmarkReceive(b *testing.B) {
 	for _, d := range []string{"sqlite", "postgres"} {
 		b.Run(d, func(b *testing.B) {
@@ -80,6 +82,7 @@ func BenchmarkReceive(b *testing.B) {
 			}
 			b.ResetTimer()
 			total := 0
+			pg0, go0 := postgresCPU(b, d), processCPU()
 			for i := 0; i < b.N; i++ {
 				// Each round stores fresh content under fresh keys.
 				for j := range msgs {
@@ -95,9 +98,15 @@ func BenchmarkReceive(b *testing.B) {
 					total += res.Inserted
 				}
 			}
+			goUsed := processCPU() - go0
+			pgUsed := postgresCPU(b, d) - pg0
 			sec := b.Elapsed().Seconds()
 			b.ReportMetric(float64(total)/sec, "msgs/s")
 			b.ReportMetric(float64(bytes)*float64(b.N)/sec/1e6, "MB/s")
+			b.ReportMetric(float64(goUsed.Microseconds())/1e3/float64(total), "go-cpu-ms/msg")
+			if d == "postgres" {
+				b.ReportMetric(float64(pgUsed.Microseconds())/1e3/float64(total), "pg-cpu-ms/msg")
+			}
 		})
 	}
 }
