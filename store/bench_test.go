@@ -57,6 +57,18 @@ func benchMessages(n int) []model.RawItem {
 	return items
 }
 
+// benchURL is the database of a benchmark on dialect: a fresh SQLite
+// file, or a schema of the test PostgreSQL (skipped without one).
+func benchURL(b *testing.B, dialect string) string {
+	if dialect != "postgres" {
+		return "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
+	}
+	if os.Getenv("EARSHOT_TEST_POSTGRES") == "" {
+		b.Skip("postgres unavailable: EARSHOT_TEST_POSTGRES is not set")
+	}
+	return testenv.Postgres(b)
+}
+
 // BenchmarkReceive measures the raw ingest path: batches of 100 messages
 // stored with the cursor in one transaction, in messages/s, with the CPU
 // per message of this process and of the PostgreSQL server (as
@@ -64,13 +76,7 @@ func benchMessages(n int) []model.RawItem {
 func BenchmarkReceive(b *testing.B) {
 	for _, d := range []string{"sqlite", "postgres"} {
 		b.Run(d, func(b *testing.B) {
-			url := "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
-			if d == "postgres" {
-				if os.Getenv("EARSHOT_TEST_POSTGRES") == "" {
-					b.Skip("postgres unavailable: EARSHOT_TEST_POSTGRES is not set")
-				}
-				url = testenv.Postgres(b)
-			}
+			url := benchURL(b, d)
 			s := open(b, url, testenv.NewClock(time.Time{}))
 			ctx := context.Background()
 			s.EnsureSource(ctx, "feedback", "imap")
@@ -121,13 +127,7 @@ func BenchmarkReceive(b *testing.B) {
 func BenchmarkCompleteBatch(b *testing.B) {
 	for _, d := range []string{"sqlite", "postgres"} {
 		b.Run(d, func(b *testing.B) {
-			url := "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
-			if d == "postgres" {
-				if os.Getenv("EARSHOT_TEST_POSTGRES") == "" {
-					b.Skip("postgres unavailable: EARSHOT_TEST_POSTGRES is not set")
-				}
-				url = testenv.Postgres(b)
-			}
+			url := benchURL(b, d)
 			clk := testenv.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 			s := open(b, url, clk)
 			ctx := context.Background()
