@@ -26,7 +26,7 @@ func BenchmarkCompose(b *testing.B) {
 	}
 	ct := contribution("bench")
 	ct.Text = strings.Repeat("Acme offered 40% off the renewal if they switch before the quarter ends. ", 40)
-	ct.Item.Raw = append([]byte(string(ct.Item.Raw)), strings.Repeat(ct.Text+"\r\n", 10)...)
+	ct.Item.Raw = []byte(string(ct.Item.Raw) + strings.Repeat(ct.Text+"\r\n", 10))
 	owner := config.Owner{Name: "ci-lead", Email: "ci@example.test"}
 	b.Run("ack", func(b *testing.B) {
 		b.ReportAllocs()
