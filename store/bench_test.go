@@ -126,8 +126,10 @@ func BenchmarkReceive(b *testing.B) {
 // are compared by, less noisy than the whole pipeline's. The process's
 // figure includes collecting what the untimed setup allocated; the
 // server's is the completion's alone. Beside it, untimed, the server's CPU
-// per item for claiming the batch (the raw messages read back) and for
-// the outbox worker's claims and marks of its messages.
+// per item for claiming the batch (the raw messages read back), for the
+// award's reads of the batch (standings, ledger counts, first reports,
+// ack counts), and for the outbox worker's claims and marks of its
+// messages.
 func BenchmarkCompleteBatch(b *testing.B) {
 	for _, d := range []string{"sqlite", "postgres"} {
 		b.Run(d, func(b *testing.B) {
@@ -157,7 +159,7 @@ func BenchmarkCompleteBatch(b *testing.B) {
 			body := []byte(strings.Repeat("Thanks for the report. You earned 3 points this month.\r\n", 60))
 			// This process's CPU is read inside the server's, so that reading
 			// /proc is not counted.
-			var pg0, pg1, go0, go1, pgClaim, pgOutbox time.Duration
+			var pg0, pg1, go0, go1, pgClaim, pgAward, pgOutbox time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -175,10 +177,25 @@ func BenchmarkCompleteBatch(b *testing.B) {
 					b.Fatalf("claim: %d items, %v", len(got), err)
 				}
 				done := make([]store.Done, len(got))
+				var batchReps []int64
+				var reports []store.ReportQuery
+				acks := &store.AckWindow{Domains: []string{"example.test"}, Day: clk.Now().Truncate(24 * time.Hour),
+					Hour: clk.Now().Add(-time.Hour)}
 				for j, it := range got {
 					rep := reps[(i*batch+j)%len(reps)]
 					done[j] = store.Done{ID: it.ID, P: benchProcessed(rep, j, body, it.Raw)}
+					batchReps = append(batchReps, rep)
+					acks.Keys = append(acks.Keys, done[j].P.Sender)
+					for _, c := range []string{"Acme", "Globex"} {
+						reports = append(reports, store.ReportQuery{Competitor: c, Since: it.ReceivedAt.AddDate(0, 0, -90),
+							Until: it.ReceivedAt, Except: it.ID})
+					}
 				}
+				pgAward0 := postgresCPU(b, d)
+				if _, err := s.ReadAwards(ctx, "2026-03", batchReps, clk.Now().AddDate(0, -3, 0), reports, acks); err != nil {
+					b.Fatal(err)
+				}
+				pgAward += postgresCPU(b, d) - pgAward0
 				pg0, go0 = postgresCPU(b, d), processCPU()
 				b.StartTimer()
 				errs, err := s.CompleteBatch(ctx, "w", done)
@@ -203,6 +220,7 @@ func BenchmarkCompleteBatch(b *testing.B) {
 			if d == "postgres" {
 				b.ReportMetric(float64(pg1.Microseconds())/1e3/items, "pg-cpu-ms/item")
 				b.ReportMetric(float64(pgClaim.Microseconds())/1e3/items, "pg-claim-ms/item")
+				b.ReportMetric(float64(pgAward.Microseconds())/1e3/items, "pg-award-ms/item")
 				b.ReportMetric(float64(pgOutbox.Microseconds())/1e3/items, "pg-outbox-ms/item")
 			}
 		})
