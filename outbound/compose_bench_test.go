@@ -3,27 +3,16 @@ package outbound_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/earshot-dev/earshot/config"
-	"github.com/earshot-dev/earshot/outbound"
-	"github.com/earshot-dev/earshot/templates"
 )
 
 // BenchmarkCompose renders what completion renders for an intel item: the
 // rep's ack and an owner notice, with default templates and a rep's text
 // of about 3 KB.
 func BenchmarkCompose(b *testing.B) {
-	set, err := templates.Load("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sc := config.SMTP{Host: "127.0.0.1", Port: 25, TLS: "none", From: "Earshot <earshot@example.test>", Hostname: "earshot.example.test"}
-	c, err := outbound.NewComposer(&config.Config{SMTP: &sc, Location: time.UTC,
-		HTTP: config.HTTP{PublicURL: "https://earshot.example.test/"}}, set)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := composer(b, config.SMTP{Host: "127.0.0.1", Port: 25, TLS: "none", From: "Earshot <earshot@example.test>",
+		Hostname: "earshot.example.test"})
 	ct := contribution("bench")
 	ct.Text = strings.Repeat("Acme offered 40% off the renewal if they switch before the quarter ends. ", 40)
 	ct.Item.Raw = []byte(string(ct.Item.Raw) + strings.Repeat(ct.Text+"\r\n", 10))

@@ -37,7 +37,7 @@ func smtpConfig(t *testing.T, addr string) config.SMTP {
 	return config.SMTP{Host: host, Port: p, TLS: "none", From: "Earshot <earshot@example.test>", Hostname: "earshot.example.test"}
 }
 
-func composer(t *testing.T, sc config.SMTP) *outbound.Composer {
+func composer(t testing.TB, sc config.SMTP) *outbound.Composer {
 	t.Helper()
 	set, err := templates.Load("")
 	if err != nil {

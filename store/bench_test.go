@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,12 +8,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/earshot-dev/earshot/internal/procstat"
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
 	"github.com/earshot-dev/earshot/store"
@@ -79,6 +78,7 @@ func BenchmarkReceive(b *testing.B) {
 			url := benchURL(b, d)
 			s := open(b, url, testenv.NewClock(time.Time{}))
 			ctx := context.Background()
+			server := serverPID(b, s, d)
 			s.EnsureSource(ctx, "feedback", "imap")
 			const batch = 100
 			msgs := benchMessages(2000)
@@ -88,7 +88,7 @@ func BenchmarkReceive(b *testing.B) {
 			}
 			b.ResetTimer()
 			total := 0
-			pg0, go0 := postgresCPU(b, d), processCPU()
+			pg0, go0 := serverCPU(server), processCPU()
 			for i := 0; i < b.N; i++ {
 				// Each round stores fresh content under fresh keys.
 				for j := range msgs {
@@ -105,7 +105,7 @@ func BenchmarkReceive(b *testing.B) {
 				}
 			}
 			goUsed := processCPU() - go0
-			pgUsed := postgresCPU(b, d) - pg0
+			pgUsed := serverCPU(server) - pg0
 			sec := b.Elapsed().Seconds()
 			b.ReportMetric(float64(total)/sec, "msgs/s")
 			b.ReportMetric(float64(bytes)*float64(b.N)/sec/1e6, "MB/s")
@@ -121,8 +121,7 @@ func BenchmarkReceive(b *testing.B) {
 // items shaped like the bench's mail: nine tags, two owners, an ack and an
 // owner notice, and two ledger entries each, for reps of a roster of 50.
 // Beside ns/op it reports the CPU per item of this process and, on
-// PostgreSQL, of the server's processes (read from /proc, so the server
-// must run on this machine): the figures two versions of the completion
+// PostgreSQL, of the server's processes (serverCPU): the figures two versions of the completion
 // are compared by, less noisy than the whole pipeline's. The process's
 // figure includes collecting what the untimed setup allocated; the
 // server's is the completion's alone. Beside it, untimed, the server's CPU
@@ -137,6 +136,7 @@ func BenchmarkCompleteBatch(b *testing.B) {
 			clk := testenv.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 			s := open(b, url, clk)
 			ctx := context.Background()
+			server := serverPID(b, s, d)
 			s.EnsureSource(ctx, "feedback", "imap")
 			var roster []model.Rep
 			for i := range 50 {
@@ -170,9 +170,9 @@ func BenchmarkCompleteBatch(b *testing.B) {
 				if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: msgs}); err != nil {
 					b.Fatal(err)
 				}
-				pgClaim0 := postgresCPU(b, d)
+				pgClaim0 := serverCPU(server)
 				got, err := s.Claim(ctx, "w", batch, time.Minute)
-				pgClaim += postgresCPU(b, d) - pgClaim0
+				pgClaim += serverCPU(server) - pgClaim0
 				if err != nil || len(got) != batch {
 					b.Fatalf("claim: %d items, %v", len(got), err)
 				}
@@ -191,17 +191,17 @@ func BenchmarkCompleteBatch(b *testing.B) {
 							Until: it.ReceivedAt, Except: it.ID})
 					}
 				}
-				pgAward0 := postgresCPU(b, d)
+				pgAward0 := serverCPU(server)
 				if _, err := s.ReadAwards(ctx, "2026-03", batchReps, clk.Now().AddDate(0, -3, 0), reports, acks); err != nil {
 					b.Fatal(err)
 				}
-				pgAward += postgresCPU(b, d) - pgAward0
-				pg0, go0 = postgresCPU(b, d), processCPU()
+				pgAward += serverCPU(server) - pgAward0
+				pg0, go0 = serverCPU(server), processCPU()
 				b.StartTimer()
 				errs, err := s.CompleteBatch(ctx, "w", done)
 				b.StopTimer()
 				go1 += processCPU() - go0
-				pg1 += postgresCPU(b, d) - pg0
+				pg1 += serverCPU(server) - pg0
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -210,9 +210,9 @@ func BenchmarkCompleteBatch(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				pgOut0 := postgresCPU(b, d)
+				pgOut0 := serverCPU(server)
 				sendAll(b, s)
-				pgOutbox += postgresCPU(b, d) - pgOut0
+				pgOutbox += serverCPU(server) - pgOut0
 				b.StartTimer()
 			}
 			items := float64(b.N * batch)
@@ -276,33 +276,31 @@ func benchProcessed(rep int64, n int, ack, raw []byte) model.Processed {
 	return p
 }
 
-// postgresCPU is the CPU time of the PostgreSQL server's processes so
-// far, with that of exited backends (their parent's cutime and cstime),
-// in Linux's clock ticks of 1/100 s. Every process named postgres on the
-// machine counts: no other server should be busy meanwhile.
-func postgresCPU(b *testing.B, dialect string) time.Duration {
+// serverPID is the PostgreSQL server's main process (the parent of the
+// store's backends), whose CPU serverCPU reads; 0 on SQLite. The server
+// must run on this machine.
+func serverPID(b *testing.B, s *store.Store, dialect string) int {
 	if dialect != "postgres" {
 		return 0
 	}
-	dirs, err := os.ReadDir("/proc")
-	if err != nil {
+	var backend int
+	if err := s.DB().Get(&backend, `select pg_backend_pid()`); err != nil {
 		b.Fatal(err)
 	}
-	var ticks int64
-	for _, d := range dirs {
-		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
-		if err != nil || !bytes.Contains(stat, []byte("(postgres)")) {
-			continue
-		}
-		// After the command's closing parenthesis: fields 3 on; utime,
-		// stime, cutime and cstime are fields 14 to 17.
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		for _, v := range f[11:15] {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			ticks += n
-		}
+	pid := procstat.Parent(backend)
+	if pid == 0 {
+		b.Fatalf("backend %d is not a process of this machine: the server's CPU cannot be read", backend)
 	}
-	return time.Duration(ticks) * (time.Second / 100)
+	return pid
+}
+
+// serverCPU is the CPU time the server pid and its processes used so far,
+// with that of exited backends; 0 for no server.
+func serverCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	return time.Duration(procstat.GroupCPU(pid) * float64(time.Second))
 }
 
 // processCPU is this process's CPU time so far.

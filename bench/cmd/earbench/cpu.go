@@ -7,80 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/earshot-dev/earshot/internal/procstat"
 )
-
-// clockTicks is the kernel's USER_HZ, the unit of CPU times in /proc.
-const clockTicks = 100
-
-// groupCPU returns the CPU seconds (user and system) used so far by the
-// live processes of a process group and the children of its leader: a
-// server and its helpers (PostgreSQL's backends start sessions of their
-// own, so they are found by their parent). The leader's own count of
-// children it has reaped (cutime, cstime) is added, so that a backend or
-// worker that exited during a measurement still counts.
-func groupCPU(pgid int) float64 {
-	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var ticks int64
-	for _, path := range dirs {
-		f := statFields(path)
-		if f == nil {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		if pg, _ := strconv.Atoi(f[2]); pg != pgid && ppid != pgid {
-			continue
-		}
-		ticks += fieldSum(f, 11, 12)
-		if pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path))); pid == pgid {
-			ticks += fieldSum(f, 13, 14)
-		}
-	}
-	return float64(ticks) / clockTicks
-}
-
-// pidCPU returns the CPU seconds a live process has used, or 0.
-func pidCPU(pid int) float64 {
-	f := statFields(fmt.Sprintf("/proc/%d/stat", pid))
-	if f == nil {
-		return 0
-	}
-	return float64(fieldSum(f, 11, 12)) / clockTicks
-}
-
-// statFields returns the fields of a /proc/PID/stat file after the
-// command name, which may hold spaces: f[0] is the state (field 3), f[1]
-// ppid, f[2] pgrp, f[11] utime, f[12] stime, f[13] cutime, f[14] cstime.
-// It returns nil for a process that is gone.
-func statFields(path string) []string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return nil
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 15 {
-		return nil
-	}
-	return f
-}
-
-// fieldSum adds numeric fields of statFields.
-func fieldSum(f []string, idx ...int) int64 {
-	var n int64
-	for _, i := range idx {
-		v, _ := strconv.ParseInt(f[i], 10, 64)
-		n += v
-	}
-	return n
-}
 
 // cpuMeter measures the CPU seconds the servers of a run use between two
 // points, by process group. The PostgreSQL backends of earbench's own
@@ -101,7 +31,7 @@ type cpuMeter struct {
 func newCPUMeter(groups map[string]int) *cpuMeter {
 	m := &cpuMeter{groups: groups, start: map[string]float64{}, t0: time.Now()}
 	for name, pgid := range groups {
-		m.start[name] = groupCPU(pgid)
+		m.start[name] = procstat.GroupCPU(pgid)
 	}
 	return m
 }
@@ -113,7 +43,7 @@ func newCPUMeter(groups map[string]int) *cpuMeter {
 func (m *cpuMeter) exclude(from string, pids func() []int) {
 	m.from, m.pids, m.excluded = from, pids, map[int]float64{}
 	for _, pid := range pids() {
-		m.excluded[pid] = pidCPU(pid)
+		m.excluded[pid] = procstat.PidCPU(pid)
 	}
 }
 
@@ -124,12 +54,12 @@ func (m *cpuMeter) Used() map[string]float64 {
 	var obs float64
 	if m.pids != nil {
 		for _, pid := range m.pids() {
-			obs += max(0, pidCPU(pid)-m.excluded[pid])
+			obs += max(0, procstat.PidCPU(pid)-m.excluded[pid])
 		}
 		out["observer"] = round2(obs)
 	}
 	for name, pgid := range m.groups {
-		used := groupCPU(pgid) - m.start[name]
+		used := procstat.GroupCPU(pgid) - m.start[name]
 		if name == m.from {
 			used -= obs
 		}

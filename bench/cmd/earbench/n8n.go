@@ -17,6 +17,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/earshot-dev/earshot/internal/procstat"
 )
 
 // n8nResult is the peer's row of a run: n8n on the same N messages,
@@ -199,7 +201,7 @@ func runN8N(ctx context.Context, env *environment, inst *peerInstall, dir string
 	}
 	slog.Info("n8n: mail in both inboxes", "deliveries", res.Deliveries)
 	var last int64
-	lastChange, lastCPU, lastBusy := start, groupCPU(p.Pid()), start
+	lastChange, lastCPU, lastBusy := start, procstat.GroupCPU(p.Pid()), start
 	for {
 		rows, err := mail.count(ctx, `select count(*) from emails`)
 		if err != nil {
@@ -217,7 +219,7 @@ func runN8N(ctx context.Context, env *environment, inst *peerInstall, dir string
 			// n8n may work a long while before its first rows (a batch
 			// is fetched and parsed whole): it has stalled only when it
 			// neither inserts nor uses CPU.
-			if cpu := groupCPU(p.Pid()); cpu-lastCPU > 1 {
+			if cpu := procstat.GroupCPU(p.Pid()); cpu-lastCPU > 1 {
 				lastCPU, lastBusy = cpu, now
 			}
 		}
@@ -525,7 +527,7 @@ func groupRSSKB(pgid int) int64 {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var kb int64
 	for _, path := range dirs {
-		f := statFields(path)
+		f := procstat.Fields(path)
 		if f == nil {
 			continue
 		}
