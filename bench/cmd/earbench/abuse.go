@@ -14,9 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/earshot-dev/earshot/dev"
 	"github.com/earshot-dev/earshot/internal/dovecot"
-	"github.com/lib/pq"
 )
 
 // abuseOptions sizes the abuse run.
@@ -199,7 +200,7 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 		return err
 	}
 	defer obs.Close()
-	d, err := startDaemon(env.earshot, cfg, log, false, append(env.daemonEnv, deployedEnv)...)
+	d, err := startDaemon(env.earshot, cfg, log, false, append(env.daemonEnv, deployed()...)...)
 	if err != nil {
 		return err
 	}
@@ -222,7 +223,7 @@ func abuse(ctx context.Context, env *environment, o abuseOptions, rep *abuseRepo
 	}
 	// The large mail runs on a fresh daemon, so that its peak is its own.
 	d.Stop()
-	if d, err = startDaemon(env.earshot, cfg, log, false, append(env.daemonEnv, deployedEnv)...); err != nil {
+	if d, err = startDaemon(env.earshot, cfg, log, false, append(env.daemonEnv, deployed()...)...); err != nil {
 		return err
 	}
 	return a.largeText(rep, d, o.bigMB)
@@ -393,7 +394,7 @@ func (a *attacker) spoofedCallerID(r *abuseReport) error {
 }
 
 // largeText sends a text-only mail of mb megabytes from the rep: the
-// daemon's memory must stay bounded (GOMEMLIMIT=100MiB, as deployed).
+// daemon's memory must stay bounded (GOMEMLIMIT=100MiB and GOGC=200, as deployed).
 func (a *attacker) largeText(r *abuseReport, d *daemon, mb int) error {
 	line := "Customers keep asking about Acme's pricing and the billing screen. "
 	body := strings.Repeat(line+"\r\n", mb*1000*1000/(len(line)+2))
@@ -406,7 +407,7 @@ func (a *attacker) largeText(r *abuseReport, d *daemon, mb int) error {
 	if err != nil {
 		return err
 	}
-	r.add(fmt.Sprintf("%d MB text-only mail", mb), "processed whole, peak RSS under 150 MB (GOMEMLIMIT=100MiB)",
+	r.add(fmt.Sprintf("%d MB text-only mail", mb), "processed whole, peak RSS under 150 MB ("+deployedEnv+")",
 		peak < 150 && whole == 1, "peak RSS %.0f MB, %d item processed whole", peak, whole)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -464,18 +465,25 @@ func paceFor(near bool) time.Duration {
 	return slowPoll
 }
 
-// rssNote says how earshot's memory was limited in a run: as deployed
-// (GOMEMLIMIT=100MiB) unless -daemon-env said otherwise.
+// rssNote says how earshot's memory was managed in a run: as deployed
+// (deployedEnv: GOMEMLIMIT and GOGC) unless -daemon-env said otherwise.
 func rssNote(env []string) string {
+	var set []string
 	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOMEMLIMIT="); ok {
-			if kv == deployedEnv {
-				return "GOMEMLIMIT=" + v + ", as deployed"
-			}
-			return "GOMEMLIMIT=" + v + ", not as deployed (" + deployedEnv + ")"
+		if strings.HasPrefix(kv, "GOMEMLIMIT=") || strings.HasPrefix(kv, "GOGC=") {
+			set = append(set, kv)
 		}
 	}
-	return "no GOMEMLIMIT, not as deployed (" + deployedEnv + ")"
+	want := deployed()
+	slices.Sort(set)
+	slices.Sort(want)
+	switch {
+	case len(set) == 0:
+		return "neither GOMEMLIMIT nor GOGC, not as deployed (" + deployedEnv + ")"
+	case slices.Equal(set, want):
+		return strings.Join(set, ", ") + ", as deployed"
+	}
+	return strings.Join(set, ", ") + ", not as deployed (" + deployedEnv + ")"
 }
 
 // rate turns a duration into a phaseRate.

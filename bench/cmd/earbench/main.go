@@ -40,7 +40,10 @@ func main() {
 // earshot's environment: every earshot process runs with it unless
 // -daemon-env says otherwise, so that its memory and CPU are measured as
 // deployed.
-const deployedEnv = "GOMEMLIMIT=100MiB"
+const deployedEnv = "GOMEMLIMIT=100MiB,GOGC=200"
+
+// deployed is deployedEnv as a list.
+func deployed() []string { return strings.Split(deployedEnv, ",") }
 
 // flags are the command line of both subcommands.
 type flags struct {
