@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -48,10 +49,74 @@ func (s *Store) Receive(ctx context.Context, b model.Batch) (model.ReceiveResult
 // parameters each stays far below both databases' parameter limits.
 const receiveChunk = 500
 
-// insertBytes is about how many bytes of raw messages one insert carries:
-// the driver builds each statement's message in a buffer that grows by
-// doubling, so a batch of large messages goes in several statements.
+// insertBytes is about how many bytes of raw messages one insert carries,
+// so that a batch of large messages goes in several statements: the
+// driver builds each statement's whole message in memory.
 const insertBytes = 1 << 20
+
+// metaOf is an item's meta, as the JSON object it is stored as.
+func metaOf(it *model.RawItem) string {
+	if it.Meta == "" {
+		return "{}"
+	}
+	return it.Meta
+}
+
+// insertItemsPostgres inserts the contents of items in one statement and
+// returns the content hashes it stored (a content stored already is left
+// as it is). The raw messages go as a single bytea, the statement's last
+// parameter, which the server cuts up; blob is reused for them and
+// returned.
+//
+// lib/pq builds a statement's message in a buffer that, once large, grows
+// by a quarter at a time, copying what it holds each time: with a
+// parameter per raw message, the messages were copied over and over while
+// it grew. One last parameter is copied once, into a buffer of about its
+// size (BenchmarkReceive: 131 MB allocated per 2,000 messages, against
+// 230 MB). The statement is prepared: unprepared, the server spent about
+// half as much again per message.
+func (s *Store) insertItemsPostgres(ctx context.Context, tx *sqlx.Tx, items []*model.RawItem, recv func(*model.RawItem) time.Time,
+	now time.Time, blob []byte) ([]string, []byte, error) {
+	n := len(items)
+	var (
+		kinds, ids, hashes, metas, received = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		offsets, sizes                      = make([]int64, n), make([]int64, n)
+		truncated                           = make([]bool, n)
+	)
+	var off int64
+	for i, it := range items {
+		kinds[i], ids[i], hashes[i], metas[i] = string(it.Kind), cleanText(it.MessageID), it.ContentHash, metaOf(it)
+		received[i] = recv(it).Format(time.RFC3339Nano)
+		offsets[i], sizes[i], truncated[i] = off+1, int64(len(it.Raw)), it.Truncated
+		off += sizes[i]
+	}
+	raws := items[0].Raw // a single message, often a large one, is not copied
+	if n > 1 {
+		if int64(cap(blob)) < off {
+			blob = make([]byte, 0, off)
+		}
+		blob = blob[:0]
+		for _, it := range items {
+			blob = append(blob, it.Raw...)
+		}
+		raws = blob
+	}
+	if raws == nil {
+		raws = []byte{} // nil would go as null
+	}
+	var got []string
+	err := s.hot.Select(ctx, tx, &got, `insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated,
+			meta, received_at, next_attempt_at)
+		select v.kind, v.message_id, v.content_hash, substr($10::bytea, v.off::int, v.size::int), v.size, v.truncated,
+			v.meta::jsonb, v.received_at, $8::timestamptz
+		from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[], $7::boolean[], $9::bigint[])
+			with ordinality as v(kind, message_id, content_hash, meta, received_at, size, truncated, off, n)
+		order by v.n
+		on conflict (content_hash) do nothing returning content_hash`,
+		pq.Array(kinds), pq.Array(ids), pq.Array(hashes), pq.Array(metas), pq.Array(received), pq.Array(sizes),
+		pq.Array(truncated), now, pq.Array(offsets), raws)
+	return got, blob, err
+}
 
 // receiveChunk stores items with a handful of set-based statements: find
 // the keys already received, insert the new contents, link the contents
@@ -100,6 +165,7 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 		sb       strings.Builder
 		vals     []any
 		inserted []string
+		blob     []byte
 	)
 	for start := 0; start < len(fresh); {
 		end, size := start, 0
@@ -107,24 +173,26 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 			size += len(fresh[end].Raw)
 			end++
 		}
-		sb.Reset()
-		vals = vals[:0]
-		sb.WriteString(`insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at) values `)
-		for i, it := range fresh[start:end] {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			meta := it.Meta
-			if meta == "" {
-				meta = "{}"
-			}
-			vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, it.Raw, len(it.Raw), it.Truncated, meta, recv(it), now)
-		}
-		sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
 		var got []string
-		if err := tx.SelectContext(ctx, &got, s.rebind(sb.String()), vals...); err != nil {
-			return fmt.Errorf("insert items: %w", err)
+		if s.dialect == Postgres {
+			if got, blob, err = s.insertItemsPostgres(ctx, tx, fresh[start:end], recv, now, blob); err != nil {
+				return fmt.Errorf("insert items: %w", err)
+			}
+		} else {
+			sb.Reset()
+			vals = vals[:0]
+			sb.WriteString(`insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated, meta, received_at, next_attempt_at) values `)
+			for i, it := range fresh[start:end] {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				vals = append(vals, it.Kind, cleanText(it.MessageID), it.ContentHash, it.Raw, len(it.Raw), it.Truncated, metaOf(it), recv(it), now)
+			}
+			sb.WriteString(` on conflict (content_hash) do nothing returning content_hash`)
+			if err := tx.SelectContext(ctx, &got, s.rebind(sb.String()), vals...); err != nil {
+				return fmt.Errorf("insert items: %w", err)
+			}
 		}
 		inserted = append(inserted, got...)
 		start = end
