@@ -94,11 +94,12 @@ func measurePGFloor(ctx context.Context, env *environment, dir, dbName string, c
 	variants := []struct {
 		name  string
 		conns int
-		copy  bool
+		how   floorInsert
 	}{
-		{"insert multi-row, binary parameters", 1, false},
-		{"insert multi-row, binary parameters, one connection per half", 2, false},
-		{"copy (text format)", 1, true},
+		{"insert multi-row, binary parameters", 1, floorValues},
+		{"insert multi-row, binary parameters, one connection per half", 2, floorValues},
+		{"insert of one bytea cut up by the server, prepared, one connection per half", 2, floorBlob},
+		{"copy (text format)", 1, floorCopy},
 	}
 	for _, v := range variants {
 		note, err := resetFloorTable(ctx, url)
@@ -111,7 +112,7 @@ func measurePGFloor(ctx context.Context, env *environment, dir, dbName string, c
 		}
 		meter := newCPUMeter(map[string]int{"postgres": env.pg.p.Pid()})
 		start := time.Now()
-		if err := insertSpool(ctx, url, spool, v.conns, v.copy); err != nil {
+		if err := insertSpool(ctx, url, spool, v.conns, v.how); err != nil {
 			return nil, fmt.Errorf("pg floor: %s: %w", v.name, err)
 		}
 		el := time.Since(start).Seconds()
@@ -236,10 +237,18 @@ func readSpool(ctx context.Context, path string, part, conns int, out chan<- []f
 	}
 }
 
+// floorInsert is how the floor writes a batch.
+type floorInsert int
+
+const (
+	floorValues floorInsert = iota // a multi-row INSERT, a parameter per value
+	floorBlob                      // earshot's form: arrays, and the raw messages as one bytea
+	floorCopy                      // COPY FROM STDIN
+)
+
 // insertSpool stores every spooled message over conns connections, each
-// reading its share of the spool, by multi-row INSERT with binary
-// parameters or by COPY.
-func insertSpool(ctx context.Context, url, spool string, conns int, useCopy bool) error {
+// reading its share of the spool, the way how says.
+func insertSpool(ctx context.Context, url, spool string, conns int, how floorInsert) error {
 	// binary_parameters: []byte goes to the server as is, not as text.
 	db, err := sql.Open("postgres", url+"&binary_parameters=yes")
 	if err != nil {
@@ -247,6 +256,16 @@ func insertSpool(ctx context.Context, url, spool string, conns int, useCopy bool
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(conns)
+	var blob *sql.Stmt
+	if how == floorBlob {
+		if blob, err = db.PrepareContext(ctx, `insert into raw_floor (message_id, content_hash, raw, raw_size, received_at)
+			select v.id, v.hash, substr($5::bytea, v.off::int, v.size::int), v.size, now()
+			from unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) with ordinality as v(id, hash, size, off, n)
+			order by v.n`); err != nil {
+			return err
+		}
+		defer blob.Close()
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	for part := range conns {
 		batches := make(chan []floorRow, 2)
@@ -256,11 +275,15 @@ func insertSpool(ctx context.Context, url, spool string, conns int, useCopy bool
 				for range batches {
 				}
 			}()
-			if useCopy {
+			if how == floorCopy {
 				return copyBatches(gctx, db, batches)
 			}
 			for b := range batches {
-				if err := insertBatch(gctx, db, b); err != nil {
+				insert := insertBatch
+				if how == floorBlob {
+					insert = func(ctx context.Context, _ *sql.DB, rows []floorRow) error { return insertBlob(ctx, blob, rows) }
+				}
+				if err := insert(gctx, db, b); err != nil {
 					return err
 				}
 			}
@@ -285,6 +308,24 @@ func insertBatch(ctx context.Context, db *sql.DB, rows []floorRow) error {
 		args = append(args, r.id, r.hash, r.raw, int64(len(r.raw)))
 	}
 	_, err := db.ExecContext(ctx, sb.String(), args...)
+	return err
+}
+
+// insertBlob writes one batch with stmt (floorBlob): the raw messages,
+// concatenated, are its one bytea parameter, the last it sends.
+func insertBlob(ctx context.Context, stmt *sql.Stmt, rows []floorRow) error {
+	ids, hashes := make([]string, len(rows)), make([]string, len(rows))
+	sizes, offsets := make([]int64, len(rows)), make([]int64, len(rows))
+	var size int64
+	for _, r := range rows {
+		size += int64(len(r.raw))
+	}
+	blob := make([]byte, 0, size)
+	for i, r := range rows {
+		ids[i], hashes[i], sizes[i], offsets[i] = r.id, r.hash, int64(len(r.raw)), int64(len(blob))+1
+		blob = append(blob, r.raw...)
+	}
+	_, err := stmt.ExecContext(ctx, pq.Array(ids), pq.Array(hashes), pq.Array(sizes), pq.Array(offsets), blob)
 	return err
 }
 
