@@ -279,11 +279,13 @@ func insertSpool(ctx context.Context, url, spool string, conns int, how floorIns
 				return copyBatches(gctx, db, batches)
 			}
 			for b := range batches {
-				insert := insertBatch
+				var err error
 				if how == floorBlob {
-					insert = func(ctx context.Context, _ *sql.DB, rows []floorRow) error { return insertBlob(ctx, blob, rows) }
+					err = insertBlob(gctx, blob, b)
+				} else {
+					err = insertBatch(gctx, db, b)
 				}
-				if err := insert(gctx, db, b); err != nil {
+				if err != nil {
 					return err
 				}
 			}
