@@ -165,9 +165,11 @@ func BenchmarkReceive(b *testing.B) {
 // items shaped like the bench's mail: nine tags, two owners, an ack and an
 // owner notice (benchAck bodies), and two ledger entries each, for reps of
 // a roster of 50.
+//
 // Beside ns/op it reports the CPU per item of this process and, on
-// PostgreSQL, of the server's processes (serverCPU): the figures two versions of the completion
-// are compared by, less noisy than the whole pipeline's. The process's
+// PostgreSQL, of the server's processes (serverCPU): the figures two
+// versions of the completion are compared by, less noisy than the whole
+// pipeline's. The process's
 // figure includes collecting what the untimed setup allocated; the
 // server's is the completion's alone. Beside it, untimed, the server's CPU
 // per item for claiming the batch (the raw messages read back), for the

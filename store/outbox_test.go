@@ -685,9 +685,9 @@ func TestClaimOutboxKeptOriginals(t *testing.T) {
 	})
 }
 
-// A message is stored byte for byte, whatever its bytes and text: the
-// outbox rows of a batch go to PostgreSQL as arrays, whose literals quote
-// and escape every value.
+// A message is stored byte for byte, whatever its bytes and text: every
+// byte value, a body that reads as bytea's hex input, and subjects that a
+// text or array literal would have to quote or escape.
 func TestOutboxKeepsBytes(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()

@@ -49,9 +49,9 @@ func Sum(f []string, idx ...int) int64 {
 // server and its helpers (PostgreSQL's backends start sessions of their
 // own, so they are found by their parent). The leader's own count of
 // children it has reaped (cutime, cstime) is added, so that a backend or
-// worker that exited during a measurement still counts. A leader that is
-// not its group's leader (a server started inside another's group) is
-// taken with its children all the same.
+// worker that exited during a measurement still counts. A process that
+// does not lead its group (a server started inside another's group) is
+// counted with its children all the same.
 func GroupCPU(pgid int) float64 {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var ticks int64
