@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -83,12 +84,26 @@ func (s *Store) tallyAcks(ctx context.Context, tx *sqlx.Tx, at time.Time, acks [
 		return strings.Compare(a.key, b.key)
 	})
 	q := unixQuarter(at)
-	rows := make([][]any, len(keys))
-	for i, k := range keys {
-		rows[i] = []any{k.scope, k.key, q, stripe, n[k]}
+	const conflict = "on conflict (scope, key, quarter, stripe) do update set acks = ack_day_tally.acks + excluded.acks"
+	var err error
+	if s.dialect == Postgres {
+		// One prepared statement, each column an array, in key order.
+		scopes, names, counts := make([]string, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
+		for i, k := range keys {
+			scopes[i], names[i], counts[i] = k.scope, k.key, int64(n[k])
+		}
+		_, err = s.hot.Exec(ctx, tx, `insert into ack_day_tally (scope, key, quarter, stripe, acks)
+			select v.scope, v.key, $3::bigint, $4::int, v.acks from unnest($1::text[], $2::text[], $5::bigint[])
+				with ordinality as v(scope, key, acks, n)
+			order by v.n `+conflict, pq.Array(scopes), pq.Array(names), q, stripe, pq.Array(counts))
+	} else {
+		rows := make([][]any, len(keys))
+		for i, k := range keys {
+			rows[i] = []any{k.scope, k.key, q, stripe, n[k]}
+		}
+		err = s.insertRows(ctx, tx, "ack_day_tally", []string{"scope", "key", "quarter", "stripe", "acks"}, rows, conflict)
 	}
-	if err := s.insertRows(ctx, tx, "ack_day_tally", []string{"scope", "key", "quarter", "stripe", "acks"}, rows,
-		"on conflict (scope, key, quarter, stripe) do update set acks = ack_day_tally.acks + excluded.acks"); err != nil {
+	if err != nil {
 		return fmt.Errorf("tally acks: %w", err)
 	}
 	if _, err := s.hot.Exec(ctx, tx, `insert into ack_tally (minute, stripe, acks, open_acks) values (?, ?, ?, ?)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -530,15 +531,9 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 	if err := s.insertTags(ctx, tx, tags); err != nil {
 		return fmt.Errorf("complete items: tags: %w", err)
 	}
-	if err := s.insertRowsReturning(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at", "notified_at"}, assigned,
-		"on conflict (item_id, owner) do nothing returning item_id, owner", func(r *sqlx.Rows) error {
-			var o owned
-			if err := r.Scan(&o.item, &o.owner); err != nil {
-				return err
-			}
-			delete(notified, o)
-			return nil
-		}); err != nil {
+	if err := s.insertAssignments(ctx, tx, assigned, func(item int64, owner string) {
+		delete(notified, owned{item, owner})
+	}); err != nil {
 		return fmt.Errorf("complete items: assignments: %w", err)
 	}
 	acked, err := s.insertOutbox(ctx, tx, outbox)
@@ -621,6 +616,57 @@ func (s *Store) updateItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem)
 		pq.Array(blen), pq.Array(full), pq.Array(auto), pq.Array(warn), pq.Array(norm), pq.Array(trust), pq.Array(reason))
 	if err != nil {
 		return fmt.Errorf("complete items: %w", err)
+	}
+	return nil
+}
+
+// insertAssignments inserts a batch's assignments (item, owner, route,
+// created, notified or nil), leaving those stored already; inserted is
+// called with each one inserted. On PostgreSQL it is one prepared
+// statement, each column an array (insertOutboxPostgres).
+func (s *Store) insertAssignments(ctx context.Context, tx *sqlx.Tx, rows [][]any, inserted func(item int64, owner string)) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	const conflict = "on conflict (item_id, owner) do nothing returning item_id, owner"
+	if s.dialect != Postgres {
+		return s.insertRowsReturning(ctx, tx, "assignments", []string{"item_id", "owner", "route", "created_at", "notified_at"}, rows,
+			conflict, func(r *sqlx.Rows) error {
+				var (
+					item  int64
+					owner string
+				)
+				if err := r.Scan(&item, &owner); err != nil {
+					return err
+				}
+				inserted(item, owner)
+				return nil
+			})
+	}
+	n := len(rows)
+	items, owners, routes, created := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	notified := make([]sql.NullString, n)
+	for i, r := range rows {
+		items[i], owners[i], routes[i] = r[0].(int64), r[1].(string), r[2].(string)
+		created[i] = r[3].(time.Time).Format(time.RFC3339Nano)
+		if t, ok := r[4].(time.Time); ok {
+			notified[i] = sql.NullString{String: t.Format(time.RFC3339Nano), Valid: true}
+		}
+	}
+	var got []struct {
+		Item  int64  `db:"item_id"`
+		Owner string `db:"owner"`
+	}
+	if err := s.hot.Select(ctx, tx, &got, `insert into assignments (item_id, owner, route, created_at, notified_at)
+		select v.item_id, v.owner, v.route, v.created_at, v.notified_at
+		from unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+			with ordinality as v(item_id, owner, route, created_at, notified_at, n)
+		order by v.n
+		`+conflict, pq.Array(items), pq.Array(owners), pq.Array(routes), pq.Array(created), pq.Array(notified)); err != nil {
+		return err
+	}
+	for _, g := range got {
+		inserted(g.Item, g.Owner)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/earshot-dev/earshot/model"
 )
@@ -64,6 +65,30 @@ func (s *Store) ledgerRows(rows [][]any, id int64, paid []model.LedgerEntry) [][
 // nothing twice. One statement for up to 500 rows: the totals trigger runs
 // once per statement.
 func (s *Store) insertLedger(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if s.dialect == Postgres {
+		// One prepared statement whatever the number of rows, each column
+		// an array (insertOutboxPostgres).
+		n := len(rows)
+		reps, items, pts := make([]int64, n), make([]int64, n), make([]int64, n)
+		reasons, months, actors, created := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, r := range rows {
+			reps[i], items[i], pts[i] = r[0].(int64), r[1].(int64), int64(r[2].(int))
+			reasons[i], months[i], actors[i] = r[3].(string), r[4].(string), r[5].(string)
+			created[i] = r[6].(time.Time).Format(time.RFC3339Nano)
+		}
+		_, err := s.hot.Exec(ctx, tx, `insert into points_ledger (rep_id, item_id, points, reason, month, actor, created_at)
+			select v.rep_id, v.item_id, v.points, v.reason, v.month, v.actor, v.created_at
+			from unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+				with ordinality as v(rep_id, item_id, points, reason, month, actor, created_at, n)
+			order by v.n
+			on conflict (item_id, reason) do nothing`,
+			pq.Array(reps), pq.Array(items), pq.Array(pts), pq.Array(reasons), pq.Array(months), pq.Array(actors),
+			pq.Array(created))
+		return err
+	}
 	return s.insertRows(ctx, tx, "points_ledger", []string{"rep_id", "item_id", "points", "reason", "month", "actor", "created_at"},
 		rows, "on conflict (item_id, reason) do nothing")
 }

@@ -108,33 +108,105 @@ func outboxKey(m model.OutboxMessage) string {
 // acks it added or let go out, not suppressed, which the caps count
 // (tallyAcks).
 func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) (acks []enqueuedAck, err error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	add := func(item int64, kind, state, key, domain string) {
+		if kind == string(model.OutboxAck) && state != string(model.OutboxSuppressed) {
+			acks = append(acks, enqueuedAck{item: item, key: key, domain: domain})
+		}
+	}
+	if s.dialect == Postgres {
+		err = s.insertOutboxPostgres(ctx, tx, rows, add)
+		return acks, err
+	}
 	err = s.insertRowsReturning(ctx, tx, "outbox", []string{"item_id", "kind", "channel", "recipient", "recipient_key",
 		"recipient_domain", "subject", "body", "original_at", "original_encoding",
-		"state", "reason", "next_attempt_at", "created_at"}, rows,
-		// A message enqueued before stays as it is, but for a suppressed one
-		// that may go out now (a manager credited the item).
-		`on conflict (item_id, kind, recipient) do update set subject = excluded.subject, body = excluded.body,
-			original_at = excluded.original_at, original_encoding = excluded.original_encoding,
-			state = excluded.state, reason = excluded.reason, recipient_key = excluded.recipient_key,
-			recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
-			created_at = excluded.created_at
-		where outbox.state = 'suppressed' and excluded.state <> 'suppressed'
-		returning item_id, kind, state, recipient_key, recipient_domain`, func(r *sqlx.Rows) error {
-			var (
-				item        sql.NullInt64
-				kind, state string
-				a           enqueuedAck
-			)
-			if err := r.Scan(&item, &kind, &state, &a.key, &a.domain); err != nil {
-				return err
-			}
-			if kind == string(model.OutboxAck) && state != string(model.OutboxSuppressed) {
-				a.item = item.Int64
-				acks = append(acks, a)
-			}
-			return nil
-		})
+		"state", "reason", "next_attempt_at", "created_at"}, rows, outboxConflict, func(r *sqlx.Rows) error {
+		var (
+			item                   int64
+			kind, state, key, domn string
+		)
+		if err := r.Scan(&item, &kind, &state, &key, &domn); err != nil {
+			return err
+		}
+		add(item, kind, state, key, domn)
+		return nil
+	})
 	return acks, err
+}
+
+// outboxConflict is what insertOutbox does with a message enqueued before
+// for the same (item, kind, recipient): it stays as it is, but for a
+// suppressed one that may go out now (a manager credited the item). It
+// returns what the caps count.
+const outboxConflict = `on conflict (item_id, kind, recipient) do update set subject = excluded.subject, body = excluded.body,
+	original_at = excluded.original_at, original_encoding = excluded.original_encoding,
+	state = excluded.state, reason = excluded.reason, recipient_key = excluded.recipient_key,
+	recipient_domain = excluded.recipient_domain, next_attempt_at = excluded.next_attempt_at,
+	created_at = excluded.created_at
+where outbox.state = 'suppressed' and excluded.state <> 'suppressed'
+returning coalesce(item_id, 0) as item_id, kind, state, recipient_key, recipient_domain`
+
+// insertOutboxPostgres is insertOutbox in one prepared statement, whatever
+// the number of rows: the small columns go as an array each, the bodies
+// concatenated as one bytea, its last parameter, that the server cuts up
+// (as the intake's insert does). As a multi-row insert, a batch's 30 or
+// so messages made a statement of some 400 parameters, parsed and planned
+// anew, whose 8 KB bodies lib/pq copied over and over while its buffer
+// grew.
+func (s *Store) insertOutboxPostgres(ctx context.Context, tx *sqlx.Tx, rows [][]any,
+	add func(item int64, kind, state, key, domain string)) error {
+	n := len(rows)
+	var (
+		items, origAt, offsets, sizes                        = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		kinds, channels, recipients, keys, domains, subjects = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		encodings, states, reasons, due, created             = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		total                                                int
+	)
+	for _, r := range rows {
+		total += len(r[7].([]byte))
+	}
+	bodies := make([]byte, 0, total)
+	for i, r := range rows {
+		if id, ok := r[0].(int64); ok {
+			items[i] = id
+		}
+		kinds[i], channels[i], recipients[i], keys[i], domains[i], subjects[i] =
+			r[1].(string), r[2].(string), r[3].(string), r[4].(string), r[5].(string), r[6].(string)
+		body := r[7].([]byte)
+		offsets[i], sizes[i] = int64(len(bodies)+1), int64(len(body))
+		bodies = append(bodies, body...)
+		origAt[i], encodings[i], states[i], reasons[i] = int64(r[8].(int)), r[9].(string), r[10].(string), r[11].(string)
+		due[i], created[i] = r[12].(time.Time).Format(time.RFC3339Nano), r[13].(time.Time).Format(time.RFC3339Nano)
+	}
+	var got []struct {
+		Item   int64  `db:"item_id"`
+		Kind   string `db:"kind"`
+		State  string `db:"state"`
+		Key    string `db:"recipient_key"`
+		Domain string `db:"recipient_domain"`
+	}
+	if err := s.hot.Select(ctx, tx, &got, `insert into outbox (item_id, kind, channel, recipient, recipient_key,
+			recipient_domain, subject, body, original_at, original_encoding, state, reason, next_attempt_at, created_at)
+		select nullif(v.item_id, 0), v.kind, v.channel, v.recipient, v.recipient_key, v.recipient_domain, v.subject,
+			substr($16::bytea, v.off::int, v.size::int), v.original_at, v.original_encoding, v.state, v.reason,
+			v.next_attempt_at, v.created_at
+		from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+				$9::bigint[], $10::int[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
+			with ordinality as v(item_id, kind, channel, recipient, recipient_key, recipient_domain, subject, off, size,
+				original_at, original_encoding, state, reason, next_attempt_at, created_at, n)
+		order by v.n
+		`+outboxConflict,
+		pq.Array(items), pq.Array(kinds), pq.Array(channels), pq.Array(recipients), pq.Array(keys), pq.Array(domains),
+		pq.Array(subjects), pq.Array(offsets), pq.Array(sizes), pq.Array(origAt), pq.Array(encodings), pq.Array(states),
+		pq.Array(reasons), pq.Array(due), pq.Array(created), bodies); err != nil {
+		return err
+	}
+	for _, g := range got {
+		add(g.Item, g.Kind, g.State, g.Key, g.Domain)
+	}
+	return nil
 }
 
 // ClaimOutbox leases up to n due pending messages to worker for lease,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // queueSearch asks the search indexer to (re)index items. Completion
@@ -28,12 +29,9 @@ func (s *Store) queueSearch(ctx context.Context, tx *sqlx.Tx, ids ...int64) erro
 	}
 	// An upsert may not touch a row twice.
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-	rows := make([][]any, len(ids))
-	for i, id := range ids {
-		rows[i] = []any{id, ts(s.now())}
-	}
-	if err := s.insertRows(ctx, tx, "search_queue", []string{"item_id", "queued_at"}, rows,
-		"on conflict (item_id) do update set queued_at = excluded.queued_at"); err != nil {
+	if _, err := s.hot.Exec(ctx, tx, `insert into search_queue (item_id, queued_at)
+		select id, $2::timestamptz from unnest($1::bigint[]) with ordinality as v(id, n) order by n
+		on conflict (item_id) do update set queued_at = excluded.queued_at`, pq.Array(ids), ts(s.now())); err != nil {
 		return fmt.Errorf("queue for search: %w", err)
 	}
 	return nil
@@ -93,9 +91,9 @@ func (s *Store) IndexSearch(ctx context.Context, n int) (int64, error) {
 		// The queue rows are deleted first: a completion that queues the
 		// item again meanwhile waits for this transaction, and then
 		// queues it anew.
-		if err := tx.SelectContext(ctx, &items, `with batch as (
+		if err := s.hot.Select(ctx, tx, &items, `with batch as (
 				delete from search_queue where item_id in (
-					select item_id from search_queue order by queued_at, item_id limit $1 for update skip locked)
+					select item_id from search_queue order by queued_at, item_id limit ? for update skip locked)
 				returning item_id)
 			select i.id, i.subject, i.full_text, coalesce(i.transcript, '') as transcript
 			from items i join batch b on b.item_id = i.id order by i.id`, n); err != nil {
@@ -104,12 +102,14 @@ func (s *Store) IndexSearch(ctx context.Context, n int) (int64, error) {
 		if len(items) == 0 {
 			return nil
 		}
-		rows := make([][]any, len(items))
+		// One prepared statement, the vectors' literals as one array.
+		ids, docs := make([]int64, len(items)), make([]string, len(items))
 		for i, it := range items {
-			rows[i] = []any{it.ID, tsvectorOf(searchText(it.Subject, it.Text, it.Transcript))}
+			ids[i], docs[i] = it.ID, tsvectorOf(searchText(it.Subject, it.Text, it.Transcript))
 		}
-		if err := s.insertRows(ctx, tx, "item_search", []string{"item_id", "doc"}, rows,
-			"on conflict (item_id) do update set doc = excluded.doc"); err != nil {
+		if _, err := s.hot.Exec(ctx, tx, `insert into item_search (item_id, doc)
+			select v.id, v.doc from unnest($1::bigint[], $2::tsvector[]) with ordinality as v(id, doc, n) order by v.n
+			on conflict (item_id) do update set doc = excluded.doc`, pq.Array(ids), pq.Array(docs)); err != nil {
 			return err
 		}
 		indexed = int64(len(items))
