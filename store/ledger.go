@@ -62,15 +62,14 @@ func (s *Store) ledgerRows(rows [][]any, id int64, paid []model.LedgerEntry) [][
 
 // insertLedger appends ledger rows made by ledgerRows; an entry already
 // paid for the same (item, reason) is skipped, so retries and replays pay
-// nothing twice. One statement for up to 500 rows: the totals trigger runs
-// once per statement.
+// nothing twice. One statement for all of them on PostgreSQL (for up to
+// 500 rows on SQLite): the totals trigger runs once per statement.
 func (s *Store) insertLedger(ctx context.Context, tx *sqlx.Tx, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	if s.dialect == Postgres {
-		// One prepared statement whatever the number of rows, each column
-		// an array (insertOutboxPostgres).
+		// Prepared, each column an array (insertOutboxPostgres).
 		n := len(rows)
 		reps, items, pts := make([]int64, n), make([]int64, n), make([]int64, n)
 		reasons, months, actors, created := make([]string, n), make([]string, n), make([]string, n), make([]string, n)

@@ -124,13 +124,13 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sqlx.Tx, rows [][]any) (ac
 		"recipient_domain", "subject", "body", "original_at", "original_encoding",
 		"state", "reason", "next_attempt_at", "created_at"}, rows, outboxConflict, func(r *sqlx.Rows) error {
 		var (
-			item                   int64
-			kind, state, key, domn string
+			item                     int64
+			kind, state, key, domain string
 		)
-		if err := r.Scan(&item, &kind, &state, &key, &domn); err != nil {
+		if err := r.Scan(&item, &kind, &state, &key, &domain); err != nil {
 			return err
 		}
-		add(item, kind, state, key, domn)
+		add(item, kind, state, key, domain)
 		return nil
 	})
 	return acks, err
