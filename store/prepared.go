@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -20,8 +21,13 @@ type prepared struct {
 	s     *Store
 	mu    sync.Mutex
 	stmts map[string]*sqlx.Stmt
-	// preparing are the statements being prepared aside.
+	// preparing are the statements being prepared aside, by goroutines
+	// that aside counts and that stop cancels. Once closed, none starts.
 	preparing map[string]bool
+	aside     sync.WaitGroup
+	stop      context.CancelFunc
+	stopCtx   context.Context
+	closed    bool
 }
 
 // stmt returns the prepared statement of q (with ? placeholders).
@@ -38,6 +44,10 @@ func (p *prepared) stmt(ctx context.Context, q string) (*sqlx.Stmt, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		_ = st.Close()
+		return nil, errors.New("store: closed")
+	}
 	if prev, ok := p.stmts[q]; ok {
 		_ = st.Close()
 		return prev, nil
@@ -60,20 +70,24 @@ func (p *prepared) in(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt, e
 	}
 	p.mu.Lock()
 	st, ok := p.stmts[q]
-	start := !ok && !p.preparing[q]
+	start := !ok && !p.preparing[q] && !p.closed
 	if start {
 		if p.preparing == nil {
 			p.preparing = map[string]bool{}
+			p.stopCtx, p.stop = context.WithCancel(context.Background())
 		}
 		p.preparing[q] = true
+		p.aside.Add(1)
 	}
+	base := p.stopCtx
 	p.mu.Unlock()
 	if ok {
 		return tx.StmtxContext(ctx, st), nil
 	}
 	if start {
 		go func() {
-			pctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer p.aside.Done()
+			pctx, cancel := context.WithTimeout(base, time.Minute)
 			defer cancel()
 			_, _ = p.stmt(pctx, q)
 			p.mu.Lock()
@@ -120,8 +134,18 @@ func (p *prepared) Exec(ctx context.Context, tx *sqlx.Tx, q string, args ...any)
 	return st.ExecContext(ctx, args...)
 }
 
-// close closes the prepared statements.
+// close closes the prepared statements, once those being prepared aside
+// are done: a statement still being parsed holds locks on its tables
+// after the store is closed (and a test's drop of its schema, waiting for
+// them, deadlocked with it).
 func (p *prepared) close() {
+	p.mu.Lock()
+	p.closed = true
+	if p.stop != nil {
+		p.stop()
+	}
+	p.mu.Unlock()
+	p.aside.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, st := range p.stmts {
