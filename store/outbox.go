@@ -159,24 +159,17 @@ func (s *Store) insertOutboxPostgres(ctx context.Context, tx *sqlx.Tx, rows [][]
 	add func(item int64, kind, state, key, domain string)) error {
 	n := len(rows)
 	var (
-		items, origAt, offsets, sizes                        = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		items, origAt                                        = make([]int64, n), make([]int64, n)
 		kinds, channels, recipients, keys, domains, subjects = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		encodings, states, reasons, due, created             = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		total                                                int
 	)
-	for _, r := range rows {
-		total += len(r[7].([]byte))
-	}
-	bodies := make([]byte, 0, total)
+	bodies, _, offsets, sizes := joinBytes(nil, n, func(i int) []byte { return rows[i][7].([]byte) })
 	for i, r := range rows {
 		if id, ok := r[0].(int64); ok {
 			items[i] = id
 		}
 		kinds[i], channels[i], recipients[i], keys[i], domains[i], subjects[i] =
 			r[1].(string), r[2].(string), r[3].(string), r[4].(string), r[5].(string), r[6].(string)
-		body := r[7].([]byte)
-		offsets[i], sizes[i] = int64(len(bodies)+1), int64(len(body))
-		bodies = append(bodies, body...)
 		origAt[i], encodings[i], states[i], reasons[i] = int64(r[8].(int)), r[9].(string), r[10].(string), r[11].(string)
 		due[i], created[i] = r[12].(time.Time).Format(time.RFC3339Nano), r[13].(time.Time).Format(time.RFC3339Nano)
 	}

@@ -74,6 +74,8 @@ func (p *prepared) in(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt, e
 	if start {
 		if p.preparing == nil {
 			p.preparing = map[string]bool{}
+		}
+		if p.stop == nil {
 			p.stopCtx, p.stop = context.WithCancel(context.Background())
 		}
 		p.preparing[q] = true

@@ -80,30 +80,13 @@ func (s *Store) insertItemsPostgres(ctx context.Context, tx *sqlx.Tx, items []*m
 	n := len(items)
 	var (
 		kinds, ids, hashes, metas, received = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		offsets, sizes                      = make([]int64, n), make([]int64, n)
 		truncated                           = make([]bool, n)
 	)
-	var off int64
 	for i, it := range items {
 		kinds[i], ids[i], hashes[i], metas[i] = string(it.Kind), cleanText(it.MessageID), it.ContentHash, metaOf(it)
-		received[i] = recv(it).Format(time.RFC3339Nano)
-		offsets[i], sizes[i], truncated[i] = off+1, int64(len(it.Raw)), it.Truncated
-		off += sizes[i]
+		received[i], truncated[i] = recv(it).Format(time.RFC3339Nano), it.Truncated
 	}
-	raws := items[0].Raw // a single message, often a large one, is not copied
-	if n > 1 {
-		if int64(cap(blob)) < off {
-			blob = make([]byte, 0, off)
-		}
-		blob = blob[:0]
-		for _, it := range items {
-			blob = append(blob, it.Raw...)
-		}
-		raws = blob
-	}
-	if raws == nil {
-		raws = []byte{} // nil would go as null
-	}
+	raws, blob, offsets, sizes := joinBytes(blob, n, func(i int) []byte { return items[i].Raw })
 	var got []string
 	err := s.hot.Select(ctx, tx, &got, `insert into items (kind, message_id, content_hash, raw, raw_size, raw_truncated,
 			meta, received_at, next_attempt_at)
@@ -116,6 +99,38 @@ func (s *Store) insertItemsPostgres(ctx context.Context, tx *sqlx.Tx, items []*m
 		pq.Array(kinds), pq.Array(ids), pq.Array(hashes), pq.Array(metas), pq.Array(received), pq.Array(sizes),
 		pq.Array(truncated), now, pq.Array(offsets), raws)
 	return got, blob, err
+}
+
+// joinBytes concatenates the n byte strings part gives, for a statement
+// that takes them as one bytea and cuts them up with substr: it returns
+// the concatenation, each string's 1-based offset in it and its size.
+// The concatenation is made in buf, grown only when too small, which is
+// returned for reuse. A single string, often a large one, is not copied.
+// The concatenation is never nil, which would go as null.
+func joinBytes(buf []byte, n int, part func(int) []byte) (joined, reuse []byte, offsets, sizes []int64) {
+	offsets, sizes = make([]int64, n), make([]int64, n)
+	var total int64
+	for i := range n {
+		offsets[i], sizes[i] = total+1, int64(len(part(i)))
+		total += sizes[i]
+	}
+	switch {
+	case n == 1:
+		joined = part(0)
+	case int64(cap(buf)) < total:
+		buf = make([]byte, 0, total)
+		fallthrough
+	default:
+		buf = buf[:0]
+		for i := range n {
+			buf = append(buf, part(i)...)
+		}
+		joined = buf
+	}
+	if joined == nil {
+		joined = []byte{}
+	}
+	return joined, buf, offsets, sizes
 }
 
 // receiveChunk stores items with a handful of set-based statements: find
