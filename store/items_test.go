@@ -329,12 +329,14 @@ func TestCompleteMarksNotified(t *testing.T) {
 }
 
 // A claim carries small items' bytes and leaves large ones to ReadRaw,
-// which reads them in chunks, whole and unchanged, on both databases.
+// which reads them in growing chunks, whole and unchanged, on both
+// databases: sizes at and around the ends of its chunks of 1, 2 and 4 MB.
 func TestClaimLeavesLargeRawToReadRaw(t *testing.T) {
 	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
 		ctx := context.Background()
 		s.EnsureSource(ctx, "feedback", "imap")
-		sizes := []int{store.InlineRaw, store.InlineRaw + 1, 2 * store.InlineRaw, 2*store.InlineRaw + 12345}
+		const mb = 1 << 20
+		sizes := []int{store.InlineRaw, store.InlineRaw + 1, 2 * mb, 2*mb + 12345, 3 * mb, 3*mb + 1, 7*mb - 1, 11*mb + 5}
 		var items []model.RawItem
 		want := map[string][]byte{}
 		for i, n := range sizes {
