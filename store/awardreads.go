@@ -30,7 +30,8 @@ type AwardReads struct {
 	totals map[int64]int64
 	// allTime are the reps' points ever.
 	allTime map[int64]int64
-	// reasons are the reps' ledger entries this month, by reason.
+	// reasons are the reps' ledger entries this month, by reason, as
+	// rep_month_reasons counts them.
 	reasons map[int64]map[string]reasonCount
 	// statuses are the reps' items by current status decided since
 	// StatusSince.
@@ -134,9 +135,9 @@ func (s *Store) ReadAwards(ctx context.Context, month model.Month, reps []int64,
 		r.allTime[t.RepID] = t.Points
 	}
 	var reasons []reasonCount
-	if err := s.selectIDs(ctx, nil, &reasons, `select rep_id, reason, count(*) as n, count(item_id) as with_item,
-			coalesce(min(item_id), 0) as min_item
-		from points_ledger where rep_id in (?) and month = ? group by rep_id, reason`, reps, string(month)); err != nil {
+	if err := s.selectIDs(ctx, nil, &reasons, `select rep_id, reason, entries as n, with_item,
+			coalesce(min_item, 0) as min_item
+		from rep_month_reasons where rep_id in (?) and month = ?`, reps, string(month)); err != nil {
 		return fail("ledger", err)
 	}
 	for _, c := range reasons {

@@ -205,3 +205,75 @@ func TestAwardReadsAnswerFirstReports(t *testing.T) {
 		}
 	})
 }
+
+// TestReasonCountsFollowLedger checks that rep_month_reasons, which the
+// award reads and tallies count from, holds what the ledger holds: the
+// migration counts the entries written before it, and the trigger each
+// entry written after, several of a rep and reason in one batch, and
+// adjustments without an item.
+func TestReasonCountsFollowLedger(t *testing.T) {
+	at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	dialects(t, func(t *testing.T, s *store.Store, clk *testenv.Clock) {
+		ctx := context.Background()
+		ids := dashReps(t, s, "ana/West", "bo/West")
+		ana, bo := ids["ana"], ids["bo"]
+		check := func(when string) {
+			t.Helper()
+			type count struct {
+				Month    string `db:"month"`
+				Rep      int64  `db:"rep_id"`
+				Reason   string `db:"reason"`
+				Entries  int    `db:"entries"`
+				WithItem int    `db:"with_item"`
+				MinItem  int64  `db:"min_item"`
+			}
+			var want, got []count
+			if err := s.DB().SelectContext(ctx, &want, `select month, rep_id, reason, count(*) as entries,
+				count(item_id) as with_item, coalesce(min(item_id), 0) as min_item
+				from points_ledger group by month, rep_id, reason order by month, rep_id, reason`); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DB().SelectContext(ctx, &got, `select month, rep_id, reason, entries, with_item,
+				coalesce(min_item, 0) as min_item from rep_month_reasons order by month, rep_id, reason`); err != nil {
+				t.Fatal(err)
+			}
+			if len(want) < 3 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: rep_month_reasons = %+v; the ledger holds %+v", when, got, want)
+			}
+		}
+		adjust := func(rep int64, reason, month string) {
+			t.Helper()
+			if _, err := s.AdjustPoints(ctx, model.LedgerEntry{RepID: rep, Points: 2, Reason: reason,
+				Month: model.Month(month), Actor: "kim"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pay := func(n int, month string) {
+			t.Helper()
+			k := 0
+			won, _ := completeBatch(t, s, n, at, func(model.Item) model.Processed {
+				k++
+				rep := []int64{ana, bo}[k%2]
+				return model.Processed{RepID: rep, Ledger: paid(rep, month, "category:intel", 3, "channel:email", 1)}
+			})
+			if won != n {
+				t.Fatalf("%d of %d items completed", won, n)
+			}
+		}
+
+		if err := store.MigrateDownTo(ctx, s, 20); err != nil {
+			t.Fatal(err)
+		}
+		pay(3, "2026-02")
+		adjust(ana, "adjust:a good month", "2026-02")
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after the migration")
+		pay(5, "2026-03")
+		adjust(bo, "adjust:a good month", "2026-03")
+		adjust(bo, "adjust:a good month", "2026-03")
+		pay(1, "2026-02")
+		check("after new entries")
+	})
+}

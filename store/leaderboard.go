@@ -143,12 +143,13 @@ func (s *Store) RepEntries(ctx context.Context, repID int64, limit int) ([]RepEn
 
 // Tally computes a rep's standing: its month total, rank and all-time
 // total in one statement over rep_month_totals, then its counts toward
-// the goals from the ledger.
+// the goals from rep_month_reasons.
 func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, error) {
 	t := model.Tally{Month: q.Month}
-	// rep_month_totals holds each rep's month total (a trigger keeps it in
-	// step with the ledger), so a tally reads one row per rep, not the
-	// month's ledger. Pending points of the item being processed count for
+	// rep_month_totals holds each rep's month total and rep_month_reasons
+	// its entries per reason (triggers keep both in step with the ledger),
+	// so a tally reads one row per rep and per goal, not the month's
+	// ledger. Pending points of the item being processed count for
 	// the rep as if paid.
 	var row struct {
 		Points int64 `db:"points"`
@@ -177,8 +178,8 @@ func (s *Store) Tally(ctx context.Context, q model.TallyQuery) (model.Tally, err
 	}
 	counts := map[string]int{}
 	if len(q.Reasons) > 0 {
-		query, cargs, err := sqlx.In(`select reason, count(*) as n from points_ledger
-			where rep_id = ? and month = ? and reason in (?) group by reason`, q.RepID, string(q.Month), q.Reasons)
+		query, cargs, err := sqlx.In(`select reason, entries as n from rep_month_reasons
+			where month = ? and rep_id = ? and reason in (?)`, string(q.Month), q.RepID, q.Reasons)
 		if err != nil {
 			return t, err
 		}
