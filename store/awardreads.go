@@ -297,13 +297,14 @@ func (s *Store) readReports(ctx context.Context, qs []ReportQuery) (map[reportKe
 // reportsQuery asks competitorReportedQuery's question for each of the
 // competitors $1, items $2 and windows from $3 to $4, on PostgreSQL,
 // answering with each question's index. It is not prepared either, and
-// its exists stays in the select list, where PostgreSQL runs it per
-// question: in the where clause it became a join that hashed every
-// competitor tag for each batch.
-const reportsQuery = `select u.n - 1 as n, exists (select 1 from tags t
-		where t.kind = 'competitor' and t.value = u.competitor and t.item_id <> u.except_item
-		and (select i.state = 'processed' and i.received_at >= u.since and i.received_at <= u.until
-			from items i where i.id = t.item_id)) as found
+// its subquery stays in the select list, where PostgreSQL runs it per
+// question: as an exists in the where clause it became a join that
+// hashed every competitor tag for each batch.
+const reportsQuery = `select u.n - 1 as n, coalesce((select true from tags t
+		where t.kind = 'competitor' and t.value = u.competitor and t.received_at >= u.since
+		and t.received_at <= u.until and t.item_id <> u.except_item
+		and (select i.state = 'processed' from items i where i.id = t.item_id)
+		order by t.received_at desc limit 1), false) as found
 	from unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[])
 		with ordinality as u(competitor, except_item, since, until, n)`
 

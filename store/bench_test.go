@@ -415,3 +415,47 @@ func BenchmarkReadRaw(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCompetitorReported measures the first-report check after a
+// year of mail on PostgreSQL: 52,560 processed items ten minutes apart,
+// oldest first, a third of them naming Acme, each with three other tags.
+// The check asks for Acme and for Globex (never named) in the last
+// month's window, as the award of the year's last item does.
+func BenchmarkCompetitorReported(b *testing.B) {
+	url := benchURL(b, "postgres")
+	end := time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)
+	s := open(b, url, testenv.NewClock(end))
+	ctx := context.Background()
+	for _, q := range []string{
+		`insert into items (kind, content_hash, raw, raw_size, received_at, next_attempt_at, state)
+			select 'email', 'h' || g, '\x00', 1, $1::timestamptz - (52560 - g) * interval '10 minutes', $1, 'processed'
+			from generate_series(1, 52560) g`,
+		`insert into tags (item_id, kind, value, origin, received_at)
+			select id, k, case when k = 'competitor' then 'Acme' else 'x' end, 'alias', received_at
+			from items, unnest(array['category', 'product', 'topic', 'competitor']) as k
+			where k <> 'competitor' or id % 3 = 0`,
+		`analyze items`,
+		`analyze tags`,
+	} {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = append(args, end)
+		}
+		if _, err := s.DB().ExecContext(ctx, q, args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		competitor string
+		want       bool
+	}{{"Acme", true}, {"Globex", false}} {
+		b.Run(c.competitor, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				found, err := s.CompetitorReported(ctx, c.competitor, end.AddDate(0, 0, -30), end, 0)
+				if err != nil || found != c.want {
+					b.Fatalf("%s reported = %v, %v; want %v", c.competitor, found, err, c.want)
+				}
+			}
+		})
+	}
+}

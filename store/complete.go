@@ -118,6 +118,7 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 				errs[i] = fmt.Errorf("complete item %d: %w", it.id, ErrNotClaimed)
 				continue
 			}
+			it.received = b.received[it.id]
 			it.filter(b.removed[it.id])
 			if err := s.checkItem(ctx, tx, b, kept, it); err != nil {
 				if errors.Is(err, ErrConflict) {
@@ -153,8 +154,10 @@ func (s *Store) keepOriginals(id int64, msgs []model.OutboxMessage) {
 
 // doneItem is an item of a batch on its way into the database.
 type doneItem struct {
-	id         int64
-	p          model.Processed
+	id int64
+	p  model.Processed
+	// received is when the item was received, read with its lock.
+	received   time.Time
 	warn, norm string
 	// body and bodyLen are what the row keeps of the body (storedBody).
 	body    string
@@ -516,7 +519,7 @@ func (s *Store) writeBatch(ctx context.Context, tx *sqlx.Tx, items []*doneItem) 
 			if err != nil {
 				return err
 			}
-			tags.add(it.id, string(t.Kind), t.Value, ev, t.Origin)
+			tags.add(it.id, string(t.Kind), t.Value, ev, t.Origin, it.received)
 		}
 		for _, a := range it.p.Assignments {
 			var told any // null: not notified
@@ -675,14 +678,17 @@ func (s *Store) insertAssignments(ctx context.Context, tx *sqlx.Tx, rows [][]any
 type tagRows struct {
 	items                         []int64
 	kinds, values, evidence, from []string
+	// received are the items' received_at.
+	received []time.Time
 }
 
-func (r *tagRows) add(item int64, kind, value, evidence, origin string) {
+func (r *tagRows) add(item int64, kind, value, evidence, origin string, received time.Time) {
 	r.items = append(r.items, item)
 	r.kinds = append(r.kinds, kind)
 	r.values = append(r.values, value)
 	r.evidence = append(r.evidence, evidence)
 	r.from = append(r.from, origin)
+	r.received = append(r.received, ts(received))
 }
 
 // insertTags inserts a batch's tags, leaving those stored already. On
@@ -695,17 +701,22 @@ func (s *Store) insertTags(ctx context.Context, tx *sqlx.Tx, r tagRows) error {
 		return nil
 	}
 	if s.dialect == Postgres {
-		_, err := s.hot.Exec(ctx, tx, `insert into tags (item_id, kind, value, evidence, origin)
-			select * from unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
+		received := make([]string, len(r.received))
+		for i, t := range r.received {
+			received[i] = t.Format(time.RFC3339Nano)
+		}
+		_, err := s.hot.Exec(ctx, tx, `insert into tags (item_id, kind, value, evidence, origin, received_at)
+			select * from unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[])
 			on conflict (item_id, kind, value) do nothing`,
-			pq.Array(r.items), pq.Array(r.kinds), pq.Array(r.values), pq.Array(r.evidence), pq.Array(r.from))
+			pq.Array(r.items), pq.Array(r.kinds), pq.Array(r.values), pq.Array(r.evidence), pq.Array(r.from),
+			pq.Array(received))
 		return err
 	}
 	rows := make([][]any, len(r.items))
 	for i := range rows {
-		rows[i] = []any{r.items[i], r.kinds[i], r.values[i], r.evidence[i], r.from[i]}
+		rows[i] = []any{r.items[i], r.kinds[i], r.values[i], r.evidence[i], r.from[i], r.received[i]}
 	}
-	return s.insertRows(ctx, tx, "tags", []string{"item_id", "kind", "value", "evidence", "origin"}, rows,
+	return s.insertRows(ctx, tx, "tags", []string{"item_id", "kind", "value", "evidence", "origin", "received_at"}, rows,
 		"on conflict (item_id, kind, value) do nothing")
 }
 

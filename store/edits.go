@@ -22,9 +22,10 @@ import (
 // an earlier removal of the same tag.
 func (s *Store) SetManagerTag(ctx context.Context, itemID int64, kind, value, manager string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, s.rebind(`insert into tags (item_id, kind, value, evidence, origin)
-			values (?, ?, ?, '[]', ?) on conflict (item_id, kind, value) do update set origin = excluded.origin`),
-			itemID, kind, value, "manager:"+manager)
+		_, err := tx.ExecContext(ctx, s.rebind(`insert into tags (item_id, kind, value, evidence, origin, received_at)
+			values (?, ?, ?, '[]', ?, (select received_at from items where id = ?))
+			on conflict (item_id, kind, value) do update set origin = excluded.origin`),
+			itemID, kind, value, "manager:"+manager, itemID)
 		if err != nil {
 			return fmt.Errorf("item %d: tag %s=%s: %w", itemID, kind, value, err)
 		}

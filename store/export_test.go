@@ -87,8 +87,8 @@ func ReportPlans(ctx context.Context, s *Store, competitor string, from, to time
 	lit := func(t time.Time) string { return pq.QuoteLiteral(t.Format(time.RFC3339Nano)) }
 	plans := map[string]string{}
 	for name, c := range map[string]struct{ prepare, args string }{
-		"one": {s.rebind(competitorReportedQuery), fmt.Sprintf("%s, %d, %s, %s",
-			pq.QuoteLiteral(competitor), exceptItem, lit(from), lit(to))},
+		"one": {s.rebind(competitorReportedQuery), fmt.Sprintf("%s, %s, %s, %d",
+			pq.QuoteLiteral(competitor), lit(from), lit(to), exceptItem)},
 		"batch": {reportsQuery, fmt.Sprintf("array_fill(%s::text, array[%d]), array_fill(%d::bigint, array[%d]), "+
 			"array_fill(%s::timestamptz, array[%d]), array_fill(%s::timestamptz, array[%d])",
 			pq.QuoteLiteral(competitor), n, exceptItem, n, lit(from), n, lit(to), n)},

@@ -173,31 +173,36 @@ func (s *Store) CompetitorReported(ctx context.Context, competitor string, from,
 // competitorReported is CompetitorReported in tx, a transaction that must
 // see its own state, or on the database when tx is nil.
 func (s *Store) competitorReported(ctx context.Context, tx *sqlx.Tx, competitor string, from, to time.Time, exceptItem int64) (bool, error) {
-	// exists stops at the first report; a count grew with every report.
+	// The first report found ends it; a count grew with every report.
 	var found bool
 	q := sqlx.QueryerContext(s.db)
 	if tx != nil {
 		q = tx
 	}
-	err := sqlx.GetContext(ctx, q, &found, s.rebind(competitorReportedQuery), competitor, exceptItem, ts(from), ts(to))
+	err := sqlx.GetContext(ctx, q, &found, s.rebind(competitorReportedQuery), competitor, ts(from), ts(to), exceptItem)
 	if err != nil {
 		return false, fmt.Errorf("competitor %s reported: %w", competitor, err)
 	}
 	return found, nil
 }
 
-// competitorReportedQuery asks whether a processed item other than $2,
-// received from $3 to $4, names competitor $1. The competitor's tags drive
-// it, each probing its item by key in a subquery PostgreSQL runs per tag
-// and never turns into a join: as a join, its plan followed the items'
-// statistics, and those taken while a backlog was all 'received' made it
-// scan every item, for every check, in search of a 'processed' one. It is
-// not prepared: a generic plan of it scans far more than the plan made
-// for its competitor and window.
-const competitorReportedQuery = `select exists (select 1 from tags t
-	where t.kind = 'competitor' and t.value = ? and t.item_id <> ?
-	and (select i.state = 'processed' and i.received_at >= ? and i.received_at <= ?
-		from items i where i.id = t.item_id))`
+// competitorReportedQuery asks whether a processed item other than $4,
+// received from $2 to $3, names competitor $1. It reads the competitor's
+// tags of the window, newest first, by their own copy of their item's
+// received_at (tags_competitor_received), and stops at the first whose
+// item is processed. Newest first, it finds a competitor named lately at
+// once; its order and limit keep the index from losing to a scan that
+// hopes to meet a match early, which, the tags being stored oldest first,
+// read a year of them. Each tag probes its item by key in a subquery
+// PostgreSQL runs per tag and never turns into a join: as a join, its
+// plan followed the items' statistics, and those taken while a backlog
+// was all 'received' made it scan every item, for every check, in search
+// of a 'processed' one. It is not prepared: a generic plan of it scans far
+// more than the plan made for its competitor and window.
+const competitorReportedQuery = `select coalesce((select true from tags t
+	where t.kind = 'competitor' and t.value = ? and t.received_at >= ? and t.received_at <= ? and t.item_id <> ?
+	and (select i.state = 'processed' from items i where i.id = t.item_id)
+	order by t.received_at desc limit 1), false)`
 
 // writeLedger appends entries for item id; an entry already paid for the
 // same (item, reason) is skipped.

@@ -284,7 +284,10 @@ func TestCompetitorReported(t *testing.T) {
 // goes from the competitor's tags to their items by key even when the
 // items' statistics were taken while none was processed, as after a
 // backlog's arrival: a plan led by those statistics scanned every item,
-// for every check.
+// for every check. It also reads only the tags of its window, newest
+// first, after a year of mail stored oldest first, with a month's window
+// and with a year's: reading the competitor's tags from the oldest, it
+// went through the whole history before the window.
 func TestCompetitorReportedPlanIgnoresStaleStatistics(t *testing.T) {
 	s := open(t, testenv.Postgres(t), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	ctx := context.Background()
@@ -295,9 +298,13 @@ func TestCompetitorReportedPlanIgnoresStaleStatistics(t *testing.T) {
 	}
 	seed(t, s, 3000)
 	for _, q := range []string{
+		// A year of mail, three hours apart, the last at the clock's time.
+		`update items set received_at = timestamptz '2026-03-01 12:00:00+00' - (3000 - id) * interval '3 hours'`,
 		`analyze items`,
 		`update items set state = 'processed'`,
-		`insert into tags (item_id, kind, value, origin) select id, 'competitor', 'Acme', 'alias' from items where id % 3 = 0`,
+		`insert into tags (item_id, kind, value, origin, received_at) select id, 'competitor', 'Acme', 'alias', received_at from items where id % 3 = 0`,
+		`insert into tags (item_id, kind, value, origin, received_at) select id, k, 'x', 'alias', received_at
+			from items, unnest(array['category', 'product', 'topic']) as k`,
 		`analyze tags`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
@@ -305,17 +312,25 @@ func TestCompetitorReportedPlanIgnoresStaleStatistics(t *testing.T) {
 		}
 	}
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	for _, c := range []string{"Acme", "Globex"} {
-		plans, err := store.ReportPlans(ctx, s, c, at.AddDate(0, 0, -30), at.Add(time.Hour), 5, 20)
+	for _, c := range []struct {
+		competitor string
+		days       int
+	}{{"Acme", 30}, {"Globex", 30}, {"Acme", 365}} {
+		plans, err := store.ReportPlans(ctx, s, c.competitor, at.AddDate(0, 0, -c.days), at.Add(time.Hour), 5, 20)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for name, plan := range plans {
-			// By the competitor's tags, one probe of items by key per tag:
-			// no scan of all items, no hash of all competitor tags.
+			// By the competitor's tags of the window, one probe of items
+			// by key per tag: no scan of all items, no hash of all
+			// competitor tags, no tag received outside the window read.
 			if strings.Contains(plan, "Seq Scan on items") || strings.Contains(plan, "Hash") ||
 				!strings.Contains(plan, "using items_pkey") {
-				t.Errorf("%s, %s: the first-report check does not go from the competitor's tags to items by key:\n%s", c, name, plan)
+				t.Errorf("%+v, %s: the first-report check does not go from the competitor's tags to items by key:\n%s", c, name, plan)
+			}
+			if !strings.Contains(plan, "Index Scan Backward using tags_competitor_received") ||
+				!strings.Contains(plan, "(received_at >= ") {
+				t.Errorf("%+v, %s: the first-report check does not read the tags of its window newest first:\n%s", c, name, plan)
 			}
 		}
 	}
