@@ -696,7 +696,7 @@ func TestManagerRemovalDuringCompletion(t *testing.T) {
 	}{
 		{"tag", func() error { return s.RemoveTag(ctx, item, "competitor", "Acme", "maria") }, []string{
 			`delete from tags where item_id = $1 and origin not like 'manager%'`,
-			`insert into tags (item_id, kind, value, evidence, origin, received_at) values ($1, 'competitor', 'Acme', '[]', 'alias', now())
+			`insert into tags (item_id, kind, value, evidence, origin) values ($1, 'competitor', 'Acme', '[]', 'alias')
 				on conflict (item_id, kind, value) do nothing`}},
 		{"owner", func() error { return s.Unassign(ctx, item, "sales-ops", "maria") }, []string{
 			`insert into assignments (item_id, owner, route, created_at) values ($1, 'sales-ops', 'rule', now())

@@ -74,7 +74,7 @@ func TestMigrationWriteCost(t *testing.T) {
 		if err := s.DB().GetContext(ctx, &item, `select item_id from tags limit 1`); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.DB().ExecContext(ctx, s.DB().Rebind(`insert into tags (item_id, kind, value, received_at) values (?, 'category', 'intel', '2026-03-01T12:00:00Z')`), item)
+		_, err := s.DB().ExecContext(ctx, s.DB().Rebind(`insert into tags (item_id, kind, value) values (?, 'category', 'intel')`), item)
 		if err == nil {
 			t.Error("a tag stored twice was taken")
 		}

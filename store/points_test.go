@@ -302,7 +302,7 @@ func TestCompetitorReportedPlanIgnoresStaleStatistics(t *testing.T) {
 		`update items set received_at = timestamptz '2026-03-01 12:00:00+00' - (3000 - id) * interval '3 hours'`,
 		`analyze items`,
 		`update items set state = 'processed'`,
-		`insert into tags (item_id, kind, value, origin, received_at) select id, 'competitor', 'Acme', 'alias', received_at from items where id % 3 = 0`,
+		`insert into tags (item_id, kind, value, origin) select id, 'competitor', 'Acme', 'alias' from items where id % 3 = 0`,
 		`insert into tags (item_id, kind, value, origin, received_at) select id, k, 'x', 'alias', received_at
 			from items, unnest(array['category', 'product', 'topic']) as k`,
 		`analyze tags`,
@@ -336,6 +336,33 @@ func TestCompetitorReportedPlanIgnoresStaleStatistics(t *testing.T) {
 	}
 	if found, err := s.CompetitorReported(ctx, "Acme", at.AddDate(0, 0, -30), at.Add(time.Hour), 3); err != nil || !found {
 		t.Errorf("Acme reported = %v, %v; want true", found, err)
+	}
+}
+
+// TestTagOfPreviousVersionGetsItsTime checks, on PostgreSQL, that a tag
+// stored without received_at, as a replica of the previous version still
+// running during an upgrade stores it, gets its item's, and counts for the
+// first-report check.
+func TestTagOfPreviousVersionGetsItsTime(t *testing.T) {
+	s := open(t, testenv.Postgres(t), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
+	ctx := context.Background()
+	seed(t, s, 1) // received 2026-03-01 12:00 UTC
+	item, err := completeNext(t, s, model.Processed{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `insert into tags (item_id, kind, value, evidence, origin)
+		values ($1, 'competitor', 'Globex', '[]', 'alias')`, item); err != nil {
+		t.Fatal(err)
+	}
+	var same bool
+	if err := s.DB().GetContext(ctx, &same, `select t.received_at = i.received_at from tags t
+		join items i on i.id = t.item_id where t.item_id = $1 and t.value = 'Globex'`, item); err != nil || !same {
+		t.Fatalf("the tag's received_at is its item's: %v, %v", same, err)
+	}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	if found, err := s.CompetitorReported(ctx, "Globex", at.AddDate(0, 0, -30), at.Add(time.Hour), 0); err != nil || !found {
+		t.Errorf("Globex reported = %v, %v; want true", found, err)
 	}
 }
 
