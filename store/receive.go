@@ -241,6 +241,7 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 	vals = vals[:0]
 	sb.WriteString(`insert into receipts (source_id, source_key, item_id, mailbox, received_at) values `)
 	counted := map[string]bool{}
+	var relinked []relink
 	for i, it := range fresh {
 		id, ok := ids[it.ContentHash]
 		if !ok {
@@ -259,19 +260,57 @@ func (s *Store) receiveChunk(ctx context.Context, tx *sqlx.Tx, srcID int64, item
 		// The same content is stored already: another mailbox, the folder
 		// re-scanned after a UIDVALIDITY change, or twice in this batch.
 		res.Linked++
-		// A receipt from a new mailbox may add a category: process again.
-		// Processing is idempotent, so this changes tags, never doubles
-		// points. Clearing the claim also voids a worker that is processing
-		// the item right now with the old list of mailboxes.
-		if _, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'received', claimed_by = '', next_attempt_at = ?
-			where id = ? and state in ('received', 'processed') and not exists
-			(select 1 from receipts r where r.item_id = items.id and r.mailbox = ?)`),
-			now, id, it.Mailbox); err != nil {
-			return fmt.Errorf("item %d: mark for reprocessing: %w", id, err)
-		}
+		relinked = append(relinked, relink{id, it.Mailbox})
+	}
+	if err := s.reprocessRelinked(ctx, tx, relinked, now); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, s.rebind(sb.String()), vals...); err != nil {
 		return fmt.Errorf("insert receipts: %w", err)
+	}
+	return nil
+}
+
+// relink is a receipt of content stored already: its item and the
+// mailbox it came from this time.
+type relink struct {
+	item    int64
+	mailbox string
+}
+
+// reprocessRelinked makes due again the items that a receipt from a new
+// mailbox links to, before the receipts are inserted: the mailbox may add
+// a category. Processing is idempotent, so this changes tags, never
+// doubles points. Clearing the claim also voids a worker that is
+// processing such an item right now with the old list of mailboxes. On
+// PostgreSQL it is one statement for the batch, which locks the items in
+// id order, the order completion locks its items in; SQLite has one
+// writer and takes them one by one.
+func (s *Store) reprocessRelinked(ctx context.Context, tx *sqlx.Tx, rs []relink, now time.Time) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if s.dialect != Postgres {
+		for _, r := range rs {
+			if _, err := tx.ExecContext(ctx, s.rebind(`update items set state = 'received', claimed_by = '', next_attempt_at = ?
+				where id = ? and state in ('received', 'processed') and not exists
+				(select 1 from receipts r where r.item_id = items.id and r.mailbox = ?)`),
+				now, r.item, r.mailbox); err != nil {
+				return fmt.Errorf("item %d: mark for reprocessing: %w", r.item, err)
+			}
+		}
+		return nil
+	}
+	ids, boxes := make([]int64, len(rs)), make([]string, len(rs))
+	for i, r := range rs {
+		ids[i], boxes[i] = r.item, r.mailbox
+	}
+	if _, err := s.hot.Exec(ctx, tx, `update items set state = 'received', claimed_by = '', next_attempt_at = $1
+		where id in (select i.id from items i join unnest($2::bigint[], $3::text[]) as v(id, mailbox) on i.id = v.id
+			where i.state in ('received', 'processed') and not exists
+				(select 1 from receipts r where r.item_id = i.id and r.mailbox = v.mailbox)
+			order by i.id for update of i)`, now, pq.Array(ids), pq.Array(boxes)); err != nil {
+		return fmt.Errorf("mark %d items for reprocessing: %w", len(rs), err)
 	}
 	return nil
 }

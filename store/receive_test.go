@@ -227,3 +227,60 @@ func TestReceiveKeepsEveryByte(t *testing.T) {
 		}
 	})
 }
+
+// TestRelinkLocksInCompletionOrder checks, on PostgreSQL, that a batch
+// linking stored items to a new mailbox locks them in id order, as
+// completion locks its items: a completion holding the lower item and
+// then asking for the higher one, while the batch links the higher one
+// first, finishes, and so does the batch. Taken in delivery order, the
+// batch held the higher item and waited for the lower: a deadlock that
+// PostgreSQL broke by failing one of them.
+func TestRelinkLocksInCompletionOrder(t *testing.T) {
+	s := open(t, testenv.Postgres(t), testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
+	ctx := context.Background()
+	ensureSources(t, s, "feedback", "intel")
+	if _, err := s.Receive(ctx, model.Batch{Source: "feedback", Items: []model.RawItem{raw(1), raw(2)}}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.Claim(ctx, "w", 2, time.Minute)
+	if err != nil || len(claimed) != 2 || claimed[0].ID >= claimed[1].ID {
+		t.Fatalf("claim = %v, %v", claimed, err)
+	}
+	low, high := claimed[0].ID, claimed[1].ID
+
+	completion, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer completion.Rollback()
+	if _, err := completion.ExecContext(ctx, `select id from items where id = $1 for update`, low); err != nil {
+		t.Fatal(err)
+	}
+	// The same contents from the other mailbox, the higher item first.
+	var again []model.RawItem
+	for i, it := range []model.RawItem{raw(2), raw(1)} {
+		it.SourceKey, it.Mailbox = fmt.Sprintf("8:%d", i+1), "intel@example.test"
+		again = append(again, it)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Receive(ctx, model.Batch{Source: "intel", Items: again})
+		done <- err
+	}()
+	awaitBlocked(t, s, completion, done)
+	if _, err := completion.ExecContext(ctx, `select id from items where id = $1 for update`, high); err != nil {
+		t.Fatalf("the completion, locking the higher item: %v", err)
+	}
+	if err := completion.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the batch linking both items: %v", err)
+	}
+	for _, id := range []int64{low, high} {
+		it, err := s.Item(ctx, id)
+		if err != nil || it.State != model.StateReceived || it.ClaimedBy != "" {
+			t.Errorf("item %d = %s claimed by %q, %v; want received and unclaimed, to be processed again", id, it.State, it.ClaimedBy, err)
+		}
+	}
+}
