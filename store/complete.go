@@ -114,11 +114,12 @@ func (s *Store) CompleteBatch(ctx context.Context, worker string, batch []Done) 
 		var kept []*doneItem
 		for i := range items {
 			it := &items[i]
-			if _, ok := b.received[it.id]; !ok {
+			received, ok := b.received[it.id]
+			if !ok {
 				errs[i] = fmt.Errorf("complete item %d: %w", it.id, ErrNotClaimed)
 				continue
 			}
-			it.received = b.received[it.id]
+			it.received = received
 			it.filter(b.removed[it.id])
 			if err := s.checkItem(ctx, tx, b, kept, it); err != nil {
 				if errors.Is(err, ErrConflict) {
@@ -412,7 +413,7 @@ func (s *Store) checkFirstReport(ctx context.Context, tx *sqlx.Tx, b batchState,
 		if found {
 			break
 		}
-		at := b.received[k.id]
+		at := k.received
 		if at.Before(fr.Since) || at.After(fr.Until) {
 			continue
 		}
