@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -219,11 +220,14 @@ func (c *Composer) item(ct Contribution, loc *time.Location) templates.Item {
 	return it
 }
 
-// phrases are the phrases of a tag's evidence, spaces folded.
+// phrases are the phrases of a tag's evidence, spaces folded, each once
+// in its first spelling: the evidence holds every place a phrase occurs,
+// and a reader wants to know which words matched, not how often.
 func phrases(evidence []model.Evidence) []string {
 	var out []string
 	for _, e := range evidence {
-		if p := strings.Join(strings.Fields(e.Phrase), " "); p != "" {
+		p := strings.Join(strings.Fields(e.Phrase), " ")
+		if p != "" && !slices.ContainsFunc(out, func(q string) bool { return strings.EqualFold(p, q) }) {
 			out = append(out, p)
 		}
 	}
