@@ -214,6 +214,7 @@ func BuildEmailDeferred(e Envelope, r Rendered, attachments ...Attachment) ([]by
 	}
 
 	var buf bytes.Buffer
+	buf.Grow(sizeHint(r, attachments))
 	if len(attachments) == 0 {
 		w, err := mail.CreateInlineWriter(&buf, h)
 		if err != nil {
@@ -251,6 +252,21 @@ func BuildEmailDeferred(e Envelope, r Rendered, attachments ...Attachment) ([]by
 		return nil, "", gap, fmt.Errorf("build email: %w", err)
 	}
 	return buf.Bytes(), id, gap, nil
+}
+
+// sizeHint is about the size of the message BuildEmailDeferred writes, a
+// little more rather than less, so that its buffer is allocated once
+// instead of doubling its way there: the header, the text parts in base64
+// or in quoted-printable with some escaping, and the attachments written
+// now in base64.
+func sizeHint(r Rendered, attachments []Attachment) int {
+	n := 4<<10 + (len(r.Text)+len(r.HTML))*7/5
+	for _, a := range attachments {
+		if !a.Deferred {
+			n += 1<<10 + len(a.Data)*7/5
+		}
+	}
+	return n
 }
 
 // writeAlternatives writes the text part and, when present, the HTML part.

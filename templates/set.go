@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 )
 
@@ -185,14 +186,16 @@ func (s *Set) Render(name string, d Data) (Rendered, error) {
 	}
 	var r Rendered
 	file := name + textSuffix
-	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, file, d); err != nil {
+	b := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(b)
+	b.Reset()
+	if err := t.ExecuteTemplate(b, file, d); err != nil {
 		return r, fmt.Errorf("template %s: %w", s.origin[file], err)
 	}
 	r.Text = tidy(b.String())
 	if t.Lookup("subject") != nil {
 		b.Reset()
-		if err := t.ExecuteTemplate(&b, "subject", d); err != nil {
+		if err := t.ExecuteTemplate(b, "subject", d); err != nil {
 			return r, fmt.Errorf("template %s: subject: %w", s.origin[file], err)
 		}
 		r.Subject = strings.Join(strings.Fields(b.String()), " ")
@@ -200,7 +203,7 @@ func (s *Set) Render(name string, d Data) (Rendered, error) {
 	if h := s.html[name]; h != nil {
 		file := name + htmlSuffix
 		b.Reset()
-		if err := h.ExecuteTemplate(&b, file, d); err != nil {
+		if err := h.ExecuteTemplate(b, file, d); err != nil {
 			return r, fmt.Errorf("template %s: %w", s.origin[file], err)
 		}
 		r.HTML = b.String()
@@ -208,19 +211,41 @@ func (s *Set) Render(name string, d Data) (Rendered, error) {
 	return r, nil
 }
 
+// renderBuffers hold what a template writes until Render copies it out:
+// kept from one render to the next, they no longer grow from nothing each
+// time.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putRenderBuffer returns b to renderBuffers unless a large text made it
+// too big to keep.
+func putRenderBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 64<<10 {
+		renderBuffers.Put(b)
+	}
+}
+
 // tidy trims trailing spaces from lines, collapses runs of blank lines
 // that conditional blocks leave behind, and ends the text with one newline.
 func tidy(s string) string {
-	lines := strings.Split(s, "\n")
-	out := make([]string, 0, len(lines))
-	blank := true
-	for _, l := range lines {
-		l = strings.TrimRight(l, " \t\r")
-		if l == "" && blank {
+	var b strings.Builder
+	b.Grow(len(s) + 1)
+	// gap: a blank line comes before the next line that is not.
+	gap := false
+	for line := range strings.Lines(s) {
+		l := strings.TrimRight(line, " \t\r\n")
+		if l == "" {
+			gap = b.Len() > 0
 			continue
 		}
-		blank = l == ""
-		out = append(out, l)
+		if gap {
+			b.WriteByte('\n')
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		gap = false
+		b.WriteString(l)
 	}
-	return strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
+	b.WriteByte('\n')
+	return b.String()
 }
