@@ -7,25 +7,51 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-// afterIngest runs the after_ingest step for stored messages. A failure
-// does not lose anything (the messages are stored and the cursor is past
-// them): it is logged and counted, and the next sync retries it. Only a
-// broken connection is returned as an error.
+// afterIngest runs the after_ingest step for stored messages and waits
+// for the server's answer (awaitAfterIngest).
 func (s *Source) afterIngest(ss *session, uids []goimap.UID, res *SyncResult) error {
+	return s.awaitAfterIngest(ss, s.startAfterIngest(ss, uids), res)
+}
+
+// pendingAfter is an after_ingest step sent to the server whose answer
+// has not been read yet.
+type pendingAfter struct {
+	uids []goimap.UID
+	wait func() error
+}
+
+// startAfterIngest sends the after_ingest step for stored messages
+// without waiting for the answer, so that the next batch is stored
+// meanwhile. It returns nil when there is nothing to do.
+func (s *Source) startAfterIngest(ss *session, uids []goimap.UID) *pendingAfter {
 	if s.cfg.AfterIngest == AfterKeep || len(uids) == 0 {
 		return nil
 	}
-	var err error
+	p := &pendingAfter{uids: uids}
 	switch s.cfg.AfterIngest {
 	case AfterSeen:
-		err = ss.c.Store(goimap.UIDSetNum(uids...), &goimap.StoreFlags{
+		p.wait = ss.c.Store(goimap.UIDSetNum(uids...), &goimap.StoreFlags{
 			Op: goimap.StoreFlagsAdd, Silent: true, Flags: []goimap.Flag{goimap.FlagSeen},
-		}, nil).Close()
+		}, nil).Close
 	case AfterMove:
 		// Move falls back to COPY, STORE \Deleted and (UID) EXPUNGE when
 		// the server lacks MOVE.
-		_, err = ss.c.Move(goimap.UIDSetNum(uids...), s.cfg.MoveTo).Wait()
+		cmd := ss.c.Move(goimap.UIDSetNum(uids...), s.cfg.MoveTo)
+		p.wait = func() error { _, err := cmd.Wait(); return err }
 	}
+	return p
+}
+
+// awaitAfterIngest reads the answer to a step startAfterIngest sent (none
+// when p is nil). A failure does not lose anything (the messages are
+// stored and the cursor is past them): it is logged and counted, and the
+// next sync retries it. Only a broken connection is returned as an error.
+func (s *Source) awaitAfterIngest(ss *session, p *pendingAfter, res *SyncResult) error {
+	if p == nil {
+		return nil
+	}
+	uids := p.uids
+	err := p.wait()
 	if err == nil {
 		res.AfterIngest += len(uids)
 		return nil

@@ -214,42 +214,48 @@ func TestAfterIngestMove(t *testing.T) {
 }
 
 // A failed move leaves the stored messages in the folder; later syncs must
-// move them without storing them again.
+// move them without storing them again. The failure is counted whether it
+// is answered while the next batch is stored (one message per batch) or
+// at the end of the sync (one batch).
 func TestAfterIngestRetried(t *testing.T) {
-	srv := startMemIMAP(t, []goimap.Cap{goimap.CapMove}, nil)
-	st := openSQLite(t)
-	cfg := loopbackConfig(t, srv.addr, memUser, memPass)
-	cfg.AfterIngest, cfg.MoveTo = AfterMove, "Done"
-	reg := prometheus.NewRegistry()
-	s := newSource(t, st, cfg, &Options{Registerer: reg})
-	ctx := context.Background()
-	if _, err := s.SyncOnce(ctx); err != nil { // connects and creates Done
-		t.Fatal(err)
-	}
-	if err := srv.user.Delete("Done"); err != nil {
-		t.Fatal(err)
-	}
-	srv.add(t, "INBOX", message(1), time.Now())
-	srv.add(t, "INBOX", message(2), time.Now())
-	res, err := s.SyncOnce(ctx)
-	if err != nil || res.Inserted != 2 || res.AfterFailed != 2 {
-		t.Fatalf("sync with missing Done: %+v, %v; want 2 stored and 2 failed moves", res, err)
-	}
-	if got := testutil.ToFloat64(s.metrics.afterFailed); got != 2 {
-		t.Fatalf("after_ingest failure metric %v, want 2", got)
-	}
-	if err := srv.user.Create("Done", nil); err != nil {
-		t.Fatal(err)
-	}
-	res, err = s.SyncOnce(ctx)
-	if err != nil || res.Fetched != 0 || res.AfterIngest != 2 {
-		t.Fatalf("retry sync: %+v, %v; want nothing fetched and 2 moved", res, err)
-	}
-	if fs := inspect(t, srv.addr, memUser, memPass, "Done"); len(fs.uids) != 2 {
-		t.Fatalf("Done has %d messages, want 2", len(fs.uids))
-	}
-	if n := countItems(t, st); n != 2 {
-		t.Fatalf("%d items, want 2", n)
+	for _, batch := range []int{100, 1} {
+		t.Run(fmt.Sprintf("batch %d", batch), func(t *testing.T) {
+			srv := startMemIMAP(t, []goimap.Cap{goimap.CapMove}, nil)
+			st := openSQLite(t)
+			cfg := loopbackConfig(t, srv.addr, memUser, memPass)
+			cfg.AfterIngest, cfg.MoveTo, cfg.BatchSize = AfterMove, "Done", batch
+			reg := prometheus.NewRegistry()
+			s := newSource(t, st, cfg, &Options{Registerer: reg})
+			ctx := context.Background()
+			if _, err := s.SyncOnce(ctx); err != nil { // connects and creates Done
+				t.Fatal(err)
+			}
+			if err := srv.user.Delete("Done"); err != nil {
+				t.Fatal(err)
+			}
+			srv.add(t, "INBOX", message(1), time.Now())
+			srv.add(t, "INBOX", message(2), time.Now())
+			res, err := s.SyncOnce(ctx)
+			if err != nil || res.Inserted != 2 || res.AfterFailed != 2 {
+				t.Fatalf("sync with missing Done: %+v, %v; want 2 stored and 2 failed moves", res, err)
+			}
+			if got := testutil.ToFloat64(s.metrics.afterFailed); got != 2 {
+				t.Fatalf("after_ingest failure metric %v, want 2", got)
+			}
+			if err := srv.user.Create("Done", nil); err != nil {
+				t.Fatal(err)
+			}
+			res, err = s.SyncOnce(ctx)
+			if err != nil || res.Fetched != 0 || res.AfterIngest != 2 {
+				t.Fatalf("retry sync: %+v, %v; want nothing fetched and 2 moved", res, err)
+			}
+			if fs := inspect(t, srv.addr, memUser, memPass, "Done"); len(fs.uids) != 2 {
+				t.Fatalf("Done has %d messages, want 2", len(fs.uids))
+			}
+			if n := countItems(t, st); n != 2 {
+				t.Fatalf("%d items, want 2", n)
+			}
+		})
 	}
 }
 

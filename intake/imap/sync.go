@@ -30,8 +30,9 @@ type SyncResult struct {
 
 // sync stores what is new in the folder, batch by batch, each batch with
 // the cursor that follows it; upstream changes come only after a commit.
-func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
-	var res SyncResult
+// A batch's after_ingest step is answered while the next batch is stored;
+// sync reads the last answer before it returns.
+func (s *Source) sync(ctx context.Context, ss *session) (res SyncResult, err error) {
 	// NOOP makes the server bring the session's view of the folder up to
 	// date (Dovecot evaluates "UID n:*" against the view as of the last
 	// command) and proves the connection alive.
@@ -79,6 +80,12 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 	}
 	fetched, stop := s.prefetch(ss, cur.UIDValidity, planBatches(msgs, s.cfg.BatchSize, s.cfg.MaxMessageBytes))
 	defer stop()
+	var after *pendingAfter // the last stored batch's step, unanswered
+	defer func() {
+		if aerr := s.awaitAfterIngest(ss, after, &res); err == nil {
+			err = aerr
+		}
+	}()
 	for f := range fetched {
 		// A batch that stopped at a message sent short still stores the
 		// messages before it.
@@ -86,7 +93,7 @@ func (s *Source) sync(ctx context.Context, ss *session) (SyncResult, error) {
 			if err := s.Renew(ctx); err != nil {
 				return res, err
 			}
-			if cur, err = s.ingest(ctx, ss, cur, f, &res); err != nil {
+			if cur, err = s.ingest(ctx, ss, cur, f, &res, &after); err != nil {
 				return res, err
 			}
 			if len(msgs) > s.cfg.BatchSize {
@@ -139,9 +146,10 @@ func (s *Source) prefetch(ss *session, validity uint32, batches [][]meta) (<-cha
 	return out, func() { close(done); wg.Wait() }
 }
 
-// ingest stores one fetched batch with the cursor after it, and then runs
-// the after_ingest step. It returns the new cursor.
-func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, f fetchedBatch, res *SyncResult) (Cursor, error) {
+// ingest stores one fetched batch with the cursor after it, and then sends
+// its after_ingest step, leaving the answer in *after, and reads the
+// previous batch's answer. It returns the new cursor.
+func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, f fetchedBatch, res *SyncResult, after **pendingAfter) (Cursor, error) {
 	batch, items := f.batch, f.items
 	next := Cursor{UIDValidity: cur.UIDValidity, LastUID: uint32(batch[len(batch)-1].uid)}
 	r, err := s.sink.Receive(ctx, model.Batch{Source: s.name, Holder: s.Holder(), Cursor: next.String(), Items: items})
@@ -159,8 +167,7 @@ func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, f fetchedB
 		}
 	}
 	s.metrics.ingested.Add(float64(r.Inserted + r.Linked))
-	if err := s.afterIngest(ss, uidsOf(batch), res); err != nil {
-		return next, err
-	}
-	return next, nil
+	prev := *after
+	*after = s.startAfterIngest(ss, uidsOf(batch))
+	return next, s.awaitAfterIngest(ss, prev, res)
 }
