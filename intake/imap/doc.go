@@ -10,12 +10,16 @@
 // crash anywhere loses nothing and stores nothing twice: a restart resumes
 // from the stored cursor, and a step cut short is finished by the next
 // sync, which searches the folder for stored messages still waiting for it.
+// The connection carries commands side by side, as IMAP allows, on
+// different UIDs: the next batch is fetched while one is stored, and a
+// stored batch's after_ingest step is answered while the next is stored.
 // When UIDVALIDITY changes the folder is re-scanned; the store links
 // messages it already holds (same content hash) instead of inserting them.
 //
 // # Goroutines
 //
-// Run (or SyncOnce) owns the connection: it alone issues IMAP commands.
+// Run (or SyncOnce) owns the connection: it issues the IMAP commands,
+// and during a sync a goroutine of its own fetches the batches ahead.
 // go-imap's reader goroutine calls the unilateral-data handler, which only
 // signals new messages on a buffered channel. Commands take no context, so
 // the end of a context closes the connection to interrupt them. Status and
