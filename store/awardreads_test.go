@@ -277,3 +277,74 @@ func TestReasonCountsFollowLedger(t *testing.T) {
 		check("after new entries")
 	})
 }
+
+// The totals trigger looks each new entry's item up by its key, whatever
+// the size of items when a session first ran it. PostgreSQL keeps the
+// trigger's plan for the session: made while items was small (a new
+// database taking in a backlog), it read the whole table at every
+// statement, a scan that grew with the table until an ANALYZE replanned
+// it.
+func TestTotalsTriggerReadsItemsByKey(t *testing.T) {
+	clk := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	s := open(t, testenv.Postgres(t), clk)
+	ctx := context.Background()
+	ana := dashReps(t, s, "ana/West")["ana"]
+	conn, err := s.DB().Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items := func(from, to int) {
+		t.Helper()
+		exec(`insert into items (kind, content_hash, raw, raw_size, received_at, next_attempt_at)
+			select case when g % 3 = 0 then 'voicemail' else 'email' end, 'h' || g, '', 0, now(), now()
+			from generate_series($1::int, $2::int) g`, from, to)
+	}
+	pay := func(from, to int) {
+		t.Helper()
+		exec(`insert into points_ledger (rep_id, item_id, points, reason, month)
+			select $1, first + g - 1, 3, 'category:intel', '2026-03'
+			from generate_series($2::int, $3::int) g, (select min(id) as first from items) f`, ana, from, to)
+	}
+	// The session runs the trigger first on a table of three items.
+	items(1, 3)
+	pay(1, 3)
+	items(4, 5000)
+	// The session's counts not yet reported to the server are counted in
+	// with the transaction's: the difference is the payment's.
+	seqScans := func() int64 {
+		t.Helper()
+		var n int64
+		if err := conn.GetContext(ctx, &n, `select coalesce(seq_scan, 0) from pg_stat_xact_user_tables
+			where relid = 'items'::regclass`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	exec(`begin`)
+	before := seqScans()
+	pay(4, 40)
+	scans := seqScans() - before
+	exec(`commit`)
+	if scans != 0 {
+		t.Errorf("paying 37 items of 5,000 read the items table %d time(s) from end to end", scans)
+	}
+	var got struct {
+		Points     int `db:"points"`
+		Intel      int `db:"intel"`
+		Voicemails int `db:"voicemails"`
+	}
+	if err := conn.GetContext(ctx, &got, `select points, intel, voicemails from rep_month_totals
+		where rep_id = $1 and month = '2026-03'`, ana); err != nil {
+		t.Fatal(err)
+	}
+	if got.Points != 3*40 || got.Intel != 40 || got.Voicemails != 13 {
+		t.Errorf("totals = %+v; want 120 points, 40 intel, 13 voicemails", got)
+	}
+}
