@@ -47,3 +47,20 @@ func BenchmarkTruncate(b *testing.B) {
 		truncate(4000, s)
 	}
 }
+
+func TestTidy(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "\n"},
+		{"\n\n \t\n", "\n"},
+		{"a", "a\n"},
+		{"\n\na\nb\n", "a\nb\n"},
+		{"a  \t\r\nb\r\n", "a\nb\n"},
+		{"a\n\n\n  \nb", "a\n\nb\n"},
+		{"a\n\nb\n\n\n", "a\n\nb\n"},
+		{"a\rb \n", "a\rb\n"},
+	} {
+		if got := tidy(tc.in); got != tc.want {
+			t.Errorf("tidy(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
