@@ -34,12 +34,41 @@ func (s *Source) startAfterIngest(ss *session, uids []goimap.UID) *pendingAfter 
 			Op: goimap.StoreFlagsAdd, Silent: true, Flags: []goimap.Flag{goimap.FlagSeen},
 		}, nil).Close
 	case AfterMove:
-		// Move falls back to COPY, STORE \Deleted and (UID) EXPUNGE when
-		// the server lacks MOVE.
-		cmd := ss.c.Move(goimap.UIDSetNum(uids...), s.cfg.MoveTo)
-		p.wait = func() error { _, err := cmd.Wait(); return err }
+		set := goimap.UIDSetNum(uids...)
+		if ss.c.Caps().Has(goimap.CapMove) {
+			cmd := ss.c.Move(set, s.cfg.MoveTo)
+			p.wait = func() error { _, err := cmd.Wait(); return err }
+			break
+		}
+		// Without MOVE, go-imap's Move sends COPY, STORE \Deleted and
+		// EXPUNGE at once, so a COPY the server refuses (the folder is
+		// gone) still removes the messages from the folder. They are
+		// flagged and expunged here only once the COPY succeeded.
+		cmd := ss.c.Copy(set, s.cfg.MoveTo)
+		p.wait = func() error {
+			if _, err := cmd.Wait(); err != nil {
+				return err
+			}
+			return expungeCopied(ss.c, set)
+		}
 	}
 	return p
+}
+
+// expungeCopied removes from the folder the messages a COPY has put in
+// the move_to folder: flagged \Deleted, then expunged, by UID where the
+// server has UIDPLUS (else EXPUNGE, which also removes any other message
+// flagged \Deleted, as a client's own move would).
+func expungeCopied(c *imapclient.Client, set goimap.UIDSet) error {
+	if err := c.Store(set, &goimap.StoreFlags{
+		Op: goimap.StoreFlagsAdd, Silent: true, Flags: []goimap.Flag{goimap.FlagDeleted},
+	}, nil).Close(); err != nil {
+		return err
+	}
+	if c.Caps().Has(goimap.CapUIDPlus) {
+		return c.UIDExpunge(set).Close()
+	}
+	return c.Expunge().Close()
 }
 
 // awaitAfterIngest reads the answer to a step startAfterIngest sent (none

@@ -216,11 +216,22 @@ func TestAfterIngestMove(t *testing.T) {
 // A failed move leaves the stored messages in the folder; later syncs must
 // move them without storing them again. The failure is counted whether it
 // is answered while the next batch is stored (one message per batch) or
-// at the end of the sync (one batch).
+// at the end of the sync (one batch). A server without MOVE gets COPY
+// first, and the messages are flagged and expunged only once it succeeded.
 func TestAfterIngestRetried(t *testing.T) {
-	for _, batch := range []int{100, 1} {
-		t.Run(fmt.Sprintf("batch %d", batch), func(t *testing.T) {
-			srv := startMemIMAP(t, []goimap.Cap{goimap.CapMove}, nil)
+	for _, tc := range []struct {
+		name  string
+		caps  []goimap.Cap
+		batch int
+	}{
+		{"move, batch 100", []goimap.Cap{goimap.CapMove}, 100},
+		{"move, batch 1", []goimap.Cap{goimap.CapMove}, 1},
+		{"copy and uid expunge, batch 1", []goimap.Cap{goimap.CapUIDPlus}, 1},
+		{"copy and expunge, batch 100", nil, 100},
+	} {
+		batch := tc.batch
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startMemIMAP(t, tc.caps, nil)
 			st := openSQLite(t)
 			cfg := loopbackConfig(t, srv.addr, memUser, memPass)
 			cfg.AfterIngest, cfg.MoveTo, cfg.BatchSize = AfterMove, "Done", batch
