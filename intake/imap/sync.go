@@ -93,7 +93,7 @@ func (s *Source) sync(ctx context.Context, ss *session) (res SyncResult, err err
 			if err := s.Renew(ctx); err != nil {
 				return res, err
 			}
-			if cur, err = s.ingest(ctx, ss, cur, f, &res, &after); err != nil {
+			if cur, after, err = s.ingest(ctx, ss, cur, f, &res, after); err != nil {
 				return res, err
 			}
 			if len(msgs) > s.cfg.BatchSize {
@@ -146,15 +146,17 @@ func (s *Source) prefetch(ss *session, validity uint32, batches [][]meta) (<-cha
 	return out, func() { close(done); wg.Wait() }
 }
 
-// ingest stores one fetched batch with the cursor after it, and then sends
-// its after_ingest step, leaving the answer in *after, and reads the
-// previous batch's answer. It returns the new cursor.
-func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, f fetchedBatch, res *SyncResult, after **pendingAfter) (Cursor, error) {
+// ingest stores one fetched batch with the cursor after it, sends its
+// after_ingest step and reads the answer to prev, the previous batch's.
+// It returns the new cursor and the step whose answer is still to be
+// read: this batch's, or prev when the batch was not stored.
+func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, f fetchedBatch, res *SyncResult,
+	prev *pendingAfter) (Cursor, *pendingAfter, error) {
 	batch, items := f.batch, f.items
 	next := Cursor{UIDValidity: cur.UIDValidity, LastUID: uint32(batch[len(batch)-1].uid)}
 	r, err := s.sink.Receive(ctx, model.Batch{Source: s.name, Holder: s.Holder(), Cursor: next.String(), Items: items})
 	if err != nil {
-		return cur, fmt.Errorf("store messages up to uid %d: %w", next.LastUID, err)
+		return cur, prev, fmt.Errorf("store messages up to uid %d: %w", next.LastUID, err)
 	}
 	s.setCursor(next)
 	res.Fetched += len(items)
@@ -167,7 +169,6 @@ func (s *Source) ingest(ctx context.Context, ss *session, cur Cursor, f fetchedB
 		}
 	}
 	s.metrics.ingested.Add(float64(r.Inserted + r.Linked))
-	prev := *after
-	*after = s.startAfterIngest(ss, uidsOf(batch))
-	return next, s.awaitAfterIngest(ss, prev, res)
+	after := s.startAfterIngest(ss, uidsOf(batch))
+	return next, after, s.awaitAfterIngest(ss, prev, res)
 }
