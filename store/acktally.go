@@ -95,7 +95,7 @@ func (s *Store) tallyAcks(ctx context.Context, tx *sqlx.Tx, at time.Time, acks [
 		_, err = s.hot.Exec(ctx, tx, `insert into ack_day_tally (scope, key, quarter, stripe, acks)
 			select v.scope, v.key, $3::bigint, $4::int, v.acks from unnest($1::text[], $2::text[], $5::bigint[])
 				with ordinality as v(scope, key, acks, n)
-			order by v.n `+conflict, pq.Array(scopes), pq.Array(names), q, stripe, pq.Array(counts))
+			order by v.n `+conflict, textArray(scopes), textArray(names), q, stripe, pq.Array(counts))
 	} else {
 		rows := make([][]any, len(keys))
 		for i, k := range keys {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/earshot-dev/earshot/internal/procstat"
 	"github.com/earshot-dev/earshot/internal/testenv"
 	"github.com/earshot-dev/earshot/model"
@@ -456,6 +458,60 @@ func BenchmarkCompetitorReported(b *testing.B) {
 					b.Fatalf("%s reported = %v, %v; want %v", c.competitor, found, err, c.want)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkTextArray measures sending twenty item texts of 6 KB, as a
+// completion sends them, to a statement that stores nothing: as lib/pq's
+// text literal (pq.Array) and in the binary array format (textArray),
+// with the CPU per array of this process and of the server.
+func BenchmarkTextArray(b *testing.B) {
+	url := benchURL(b, "postgres")
+	s := open(b, url, testenv.NewClock(time.Now()))
+	ctx := context.Background()
+	server := serverPID(b, s, "postgres")
+	// Mail text: mostly plain lines, one in three with quotation marks,
+	// which a text literal escapes.
+	lines := []string{
+		"We met the customer's IT team on Tuesday and went through the renewal terms line by line.",
+		"They said Acme offered them \"unlimited seats\" at a lower price, and the CFO liked it.",
+		"The dashboard export is still the main complaint; reports time out on large accounts.",
+	}
+	texts := make([]string, 20)
+	for i := range texts {
+		var sb strings.Builder
+		for j := 0; sb.Len() < 6000; j++ {
+			fmt.Fprintf(&sb, "%s (%d)\n", lines[j%len(lines)], i)
+		}
+		texts[i] = sb.String()
+	}
+	for _, enc := range []struct {
+		name  string
+		value func([]string) any
+	}{{"literal", func(a []string) any { return pq.Array(a) }}, {"binary", store.TextArray}} {
+		b.Run(enc.name, func(b *testing.B) {
+			db := s.DB()
+			stmt, err := db.PreparexContext(ctx, `select sum(octet_length(t)) from unnest($1::text[]) as t`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer stmt.Close()
+			want := 0
+			for _, t := range texts {
+				want += len(t)
+			}
+			pg0, go0 := serverCPU(server), processCPU()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var got int
+				if err := stmt.GetContext(ctx, &got, enc.value(texts)); err != nil || got != want {
+					b.Fatalf("sum of lengths %d, %v; want %d", got, err, want)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64((processCPU()-go0).Microseconds())/float64(b.N), "go-cpu-µs/op")
+			b.ReportMetric(float64((serverCPU(server)-pg0).Microseconds())/float64(b.N), "pg-cpu-µs/op")
 		})
 	}
 }

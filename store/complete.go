@@ -218,7 +218,7 @@ func (s *Store) lockNames(ctx context.Context, tx *sqlx.Tx, names []string) erro
 		names[i] = "earshot:" + names[i]
 	}
 	if _, err := s.hot.Exec(ctx, tx, `select count(pg_advisory_xact_lock(h)) from (
-		select distinct hashtext(n) as h from unnest($1::text[]) as n order by h) l`, pq.Array(names)); err != nil {
+		select distinct hashtext(n) as h from unnest($1::text[]) as n order by h) l`, textArray(names)); err != nil {
 		return fmt.Errorf("lock %s: %w", strings.Join(names, ", "), err)
 	}
 	return nil
@@ -616,8 +616,8 @@ func (s *Store) updateItems(ctx context.Context, tx *sqlx.Tx, items []*doneItem)
 			$10::text[], $11::text[], $12::text[], $13::text[])
 			as v(id, rep_id, sender, subject, body_text, body_len, full_text, auto_reason, warnings, normalized, trust,
 				trust_reason)
-		where i.id = v.id`, now, pq.Array(ids), pq.Array(reps), pq.Array(sender), pq.Array(subj), pq.Array(body),
-		pq.Array(blen), pq.Array(full), pq.Array(auto), pq.Array(warn), pq.Array(norm), pq.Array(trust), pq.Array(reason))
+		where i.id = v.id`, now, pq.Array(ids), pq.Array(reps), textArray(sender), textArray(subj), textArray(body),
+		pq.Array(blen), textArray(full), textArray(auto), textArray(warn), textArray(norm), textArray(trust), textArray(reason))
 	if err != nil {
 		return fmt.Errorf("complete items: %w", err)
 	}
@@ -666,7 +666,7 @@ func (s *Store) insertAssignments(ctx context.Context, tx *sqlx.Tx, rows [][]any
 		from unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
 			with ordinality as v(item_id, owner, route, created_at, notified_at, n)
 		order by v.n
-		`+conflict, pq.Array(items), pq.Array(owners), pq.Array(routes), pq.Array(created), pq.Array(notified)); err != nil {
+		`+conflict, pq.Array(items), textArray(owners), textArray(routes), pq.Array(created), pq.Array(notified)); err != nil {
 		return err
 	}
 	for _, g := range got {
@@ -707,9 +707,11 @@ func (s *Store) insertTags(ctx context.Context, tx *sqlx.Tx, r tagRows) error {
 			received[i] = t.Format(time.RFC3339Nano)
 		}
 		_, err := s.hot.Exec(ctx, tx, `insert into tags (item_id, kind, value, evidence, origin, received_at)
-			select * from unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamptz[])
+			select v.item_id, v.kind, v.value, v.evidence::jsonb, v.origin, v.received_at
+			from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+				as v(item_id, kind, value, evidence, origin, received_at)
 			on conflict (item_id, kind, value) do nothing`,
-			pq.Array(r.items), pq.Array(r.kinds), pq.Array(r.values), pq.Array(r.evidence), pq.Array(r.from),
+			pq.Array(r.items), textArray(r.kinds), textArray(r.values), textArray(r.evidence), textArray(r.from),
 			pq.Array(received))
 		return err
 	}

@@ -119,3 +119,6 @@ func (o *originals) held() (n, size int) {
 	defer o.mu.Unlock()
 	return len(o.byItem), o.size
 }
+
+// TextArray is a text[] parameter in the binary array format.
+func TextArray(a []string) any { return textArray(a) }

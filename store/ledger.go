@@ -84,7 +84,7 @@ func (s *Store) insertLedger(ctx context.Context, tx *sqlx.Tx, rows [][]any) err
 				with ordinality as v(rep_id, item_id, points, reason, month, actor, created_at, n)
 			order by v.n
 			on conflict (item_id, reason) do nothing`,
-			pq.Array(reps), pq.Array(items), pq.Array(pts), pq.Array(reasons), pq.Array(months), pq.Array(actors),
+			pq.Array(reps), pq.Array(items), pq.Array(pts), textArray(reasons), textArray(months), textArray(actors),
 			pq.Array(created))
 		return err
 	}

@@ -191,9 +191,9 @@ func (s *Store) insertOutboxPostgres(ctx context.Context, tx *sqlx.Tx, rows [][]
 				original_at, original_encoding, state, reason, next_attempt_at, created_at, n)
 		order by v.n
 		`+outboxConflict,
-		pq.Array(items), pq.Array(kinds), pq.Array(channels), pq.Array(recipients), pq.Array(keys), pq.Array(domains),
-		pq.Array(subjects), pq.Array(offsets), pq.Array(sizes), pq.Array(origAt), pq.Array(encodings), pq.Array(states),
-		pq.Array(reasons), pq.Array(due), pq.Array(created), bodies); err != nil {
+		pq.Array(items), textArray(kinds), textArray(channels), textArray(recipients), textArray(keys), textArray(domains),
+		textArray(subjects), pq.Array(offsets), pq.Array(sizes), pq.Array(origAt), textArray(encodings), textArray(states),
+		textArray(reasons), pq.Array(due), pq.Array(created), bodies); err != nil {
 		return err
 	}
 	for _, g := range got {
@@ -327,7 +327,7 @@ func (s *Store) MarkOutboxSentBatch(ctx context.Context, sent []model.SentMessag
 	}
 	if _, err := s.hot.Exec(ctx, nil, `update outbox o set state = 'sent', provider_id = v.provider_id, sent_at = $1,
 		claimed_by = '', last_error = '' from unnest($2::bigint[], $3::text[]) as v(id, provider_id)
-		where o.id = v.id and o.state = 'pending'`, now, pq.Array(ids), pq.Array(providers)); err != nil {
+		where o.id = v.id and o.state = 'pending'`, now, pq.Array(ids), textArray(providers)); err != nil {
 		return fmt.Errorf("mark %d outbox messages sent: %w", len(sent), err)
 	}
 	return nil

@@ -96,7 +96,7 @@ func (s *Store) insertItemsPostgres(ctx context.Context, tx *sqlx.Tx, items []*m
 			with ordinality as v(kind, message_id, content_hash, meta, received_at, size, truncated, off, n)
 		order by v.n
 		on conflict (content_hash) do nothing returning content_hash`,
-		pq.Array(kinds), pq.Array(ids), pq.Array(hashes), pq.Array(metas), pq.Array(received), pq.Array(sizes),
+		textArray(kinds), textArray(ids), textArray(hashes), textArray(metas), pq.Array(received), pq.Array(sizes),
 		pq.Array(truncated), now, pq.Array(offsets), raws)
 	return got, blob, err
 }
@@ -309,7 +309,7 @@ func (s *Store) reprocessRelinked(ctx context.Context, tx *sqlx.Tx, rs []relink,
 		where id in (select i.id from items i join unnest($2::bigint[], $3::text[]) as v(id, mailbox) on i.id = v.id
 			where i.state in ('received', 'processed') and not exists
 				(select 1 from receipts r where r.item_id = i.id and r.mailbox = v.mailbox)
-			order by i.id for update of i)`, now, pq.Array(ids), pq.Array(boxes)); err != nil {
+			order by i.id for update of i)`, now, pq.Array(ids), textArray(boxes)); err != nil {
 		return fmt.Errorf("mark %d items for reprocessing: %w", len(rs), err)
 	}
 	return nil

@@ -108,8 +108,8 @@ func (s *Store) IndexSearch(ctx context.Context, n int) (int64, error) {
 			ids[i], docs[i] = it.ID, tsvectorOf(searchText(it.Subject, it.Text, it.Transcript))
 		}
 		if _, err := s.hot.Exec(ctx, tx, `insert into item_search (item_id, doc)
-			select v.id, v.doc from unnest($1::bigint[], $2::tsvector[]) with ordinality as v(id, doc, n) order by v.n
-			on conflict (item_id) do update set doc = excluded.doc`, pq.Array(ids), pq.Array(docs)); err != nil {
+			select v.id, v.doc::tsvector from unnest($1::bigint[], $2::text[]) with ordinality as v(id, doc, n) order by v.n
+			on conflict (item_id) do update set doc = excluded.doc`, pq.Array(ids), textArray(docs)); err != nil {
 			return err
 		}
 		indexed = int64(len(items))

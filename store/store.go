@@ -144,9 +144,15 @@ func parseURL(raw string, timeout time.Duration) (Dialect, string, error) {
 			q.Set("connect_timeout", fmt.Sprint(int(timeout.Seconds())))
 		}
 		// Binary parameters send bytea as raw bytes instead of hex text,
-		// which matters for the raw message column.
-		if q.Get("binary_parameters") == "" {
+		// which matters for the raw message column, and the store's text
+		// arrays in the binary array format (textArray), which the server
+		// would read as a malformed literal in text mode.
+		switch q.Get("binary_parameters") {
+		case "", "yes":
 			q.Set("binary_parameters", "yes")
+		default:
+			return "", "", fmt.Errorf("database url: binary_parameters=%s: the store needs binary parameters; leave it out",
+				q.Get("binary_parameters"))
 		}
 		u.RawQuery = q.Encode()
 		return Postgres, u.String(), nil
