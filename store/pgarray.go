@@ -29,25 +29,21 @@ const textOID = 25
 // element type), the length and lower bound of its one dimension, then
 // each element's length and bytes. An empty array has no dimension.
 func (a textArray) Value() (driver.Value, error) {
-	size := 12
-	if len(a) > 0 {
-		size += 8
-	}
+	size := 12 + 8 // header, and the dimension if there is one
 	for _, s := range a {
 		if len(s) > math.MaxInt32 {
 			return nil, fmt.Errorf("text array: an element of %d bytes", len(s))
 		}
 		size += 4 + len(s)
 	}
+	dims := uint32(min(len(a), 1))
 	b := make([]byte, 0, size)
-	if len(a) == 0 {
-		b = binary.BigEndian.AppendUint32(b, 0) // dimensions
-		b = binary.BigEndian.AppendUint32(b, 0) // no nulls
-		return binary.BigEndian.AppendUint32(b, textOID), nil
-	}
-	b = binary.BigEndian.AppendUint32(b, 1)
-	b = binary.BigEndian.AppendUint32(b, 0)
+	b = binary.BigEndian.AppendUint32(b, dims)
+	b = binary.BigEndian.AppendUint32(b, 0) // no nulls
 	b = binary.BigEndian.AppendUint32(b, textOID)
+	if dims == 0 {
+		return b, nil
+	}
 	b = binary.BigEndian.AppendUint32(b, uint32(len(a)))
 	b = binary.BigEndian.AppendUint32(b, 1) // lower bound
 	for _, s := range a {
