@@ -36,6 +36,8 @@ owners:
   - {name: product-ops, email: ops@example.test}
 competitors:
   - {name: Acme, aliases: [Acme Corp], owner: ci-lead}
+  - {name: Hooli}
+  - {name: Vandelay}
 products:
   - {name: Billing, keywords: [billing, invoice], owner: billing-pm, weight: 2}
 route:

@@ -345,15 +345,27 @@ func (w *Workers) oneWithLease(ctx context.Context, worker string, it model.Item
 	w.settle(ictx, worker, it, res, err)
 }
 
+// maxConflictRetries bounds how often an item that lost a race is
+// processed again at once. Each conflict means another item's claim was
+// stored meanwhile (the first report of one of the competitors the item
+// names, a first-intel bonus, the last acks under a cap), which the next
+// attempt sees, so a few suffice; an item still in conflict after them
+// fails and is retried after a backoff, like any failure.
+const maxConflictRetries = 5
+
 // settle finishes an item whose processing or completion returned err:
 // counted processed, processed again and completed alone after a
 // conflict, left to the worker that now holds it, or failed.
 func (w *Workers) settle(ctx context.Context, worker string, it model.Item, res model.Processed, err error) {
 	log := w.Log.With("item", it.ID, "kind", it.Kind, "attempt", it.Attempts)
-	if errors.Is(err, store.ErrConflict) {
+	for range maxConflictRetries {
+		if !errors.Is(err, store.ErrConflict) {
+			break
+		}
 		// Another item won a race: for a unique row (the rep's
 		// first-intel bonus of the month) or for the first report of
-		// a competitor. Doing it again sees the winner.
+		// a competitor. Doing it again sees the winner; an item that
+		// names several competitors may lose a race for each.
 		log.Info("concurrent write conflict; processing again at once", "err", err)
 		if res, err = w.Processor.Process(ctx, it); err == nil {
 			err = w.Store.Complete(ctx, it.ID, worker, res)
