@@ -83,6 +83,7 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 	fs.StringVar(&b.peerKit, "peer-kit", "../shared/peers/n8n", "bench: `directory` of the n8n kit (n8n-bench.sh, workflow.json, credentials.json)")
 	fs.StringVar(&b.peerCache, "peer-cache", defaultPeerCache(), "bench: `directory` the peer is installed into once and reused from")
 	fs.BoolVar(&b.pgFloor, "pg-floor", true, "bench: measure PostgreSQL's own rate at storing the same raw mail")
+	fs.IntVar(&b.rounds, "rounds", 3, "bench: measure PostgreSQL's floor, the intake alone and the whole pipeline this many times each and report the median (1 under -profile unless given)")
 	fs.StringVar(&b.note, "note", "", "bench: a `note` kept in the report (e.g. the machine was busy)")
 	fs.StringVar(&f.label, "label", "", "bench: write bench-<time>-`LABEL`.json, a file git keeps (see bench/README.md)")
 	fl := &f.faults
@@ -118,6 +119,12 @@ func parseFlags(cmd string, args []string) (*flags, error) {
 		}
 		if b.profile != "" && !isSet(fs, "peer") {
 			b.peer = "none"
+		}
+		if b.profile != "" && !isSet(fs, "rounds") {
+			b.rounds = 1
+		}
+		if b.rounds < 1 {
+			return nil, fmt.Errorf("-rounds %d: want at least 1", b.rounds)
 		}
 		if b.peer != "n8n" && b.peer != "none" {
 			return nil, fmt.Errorf("-peer %q: want n8n or none", b.peer)

@@ -123,3 +123,27 @@ func (pg *postgres) CreateDB(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// DropDB drops a database, disconnecting its clients.
+func (pg *postgres) DropDB(ctx context.Context, name string) error {
+	return pg.exec(ctx, "drop database if exists "+name+" with (force)")
+}
+
+// Checkpoint writes every dirty buffer out, so that a measured phase
+// does not pay for what an earlier one left.
+func (pg *postgres) Checkpoint(ctx context.Context) error {
+	return pg.exec(ctx, "checkpoint")
+}
+
+// exec runs one statement on the server's postgres database.
+func (pg *postgres) exec(ctx context.Context, q string) error {
+	db, err := sql.Open("postgres", pg.URL("postgres"))
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("postgres: %s: %w", q, err)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 )
 
 // printSummary writes the human summary of a bench report: CPU per item
@@ -28,6 +29,11 @@ func (r *benchReport) printSummary(w io.Writer) {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "    pipeline through acks %.1f items/s (%.1f s); ingest alone %.1f items/s (%.1f s); raw fetch %.1f msgs/s\n",
 			run.Pipeline.ItemsPerS, run.Pipeline.Seconds, run.IngestAlone.ItemsPerS, run.IngestAlone.Seconds, run.RawFetch.MsgsPerSec)
+		if len(run.PipelineRounds) > 1 {
+			fmt.Fprintf(w, "    rounds (median marked *): pipeline CPU-ms per item %s; ingest alone items/s %s\n",
+				roundList(run.PipelineRounds, func(r roundFigures) float64 { return r.CPUPerItem.Total }, "%.3f"),
+				roundList(run.IngestRounds, func(r roundFigures) float64 { return r.ItemsPerS }, "%.1f"))
+		}
 		if p := run.N8N; p != nil {
 			if p.Status == "failed" {
 				fmt.Fprintf(w, "    n8n: failed: %s\n", p.Error)
@@ -65,4 +71,17 @@ func (r *benchReport) printSummary(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "  goals: %d met, %d missed\n", met, len(r.Goals)-met)
+}
+
+// roundList writes one figure of each round, in the order they ran,
+// marking the median round with a star.
+func roundList(rs []roundFigures, fig func(roundFigures) float64, format string) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = fmt.Sprintf(format, fig(r))
+		if r.Median {
+			out[i] += "*"
+		}
+	}
+	return strings.Join(out, " ")
 }
