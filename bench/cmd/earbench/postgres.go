@@ -110,18 +110,10 @@ func (pg *postgres) URL(db string) string {
 
 // CreateDB creates a fresh database, dropping an old one of that name.
 func (pg *postgres) CreateDB(ctx context.Context, name string) error {
-	db, err := sql.Open("postgres", pg.URL("postgres"))
-	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
+	if err := pg.DropDB(ctx, name); err != nil {
+		return err
 	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, "drop database if exists "+name+" with (force)"); err != nil {
-		return fmt.Errorf("postgres: drop %s: %w", name, err)
-	}
-	if _, err := db.ExecContext(ctx, "create database "+name); err != nil {
-		return fmt.Errorf("postgres: create %s: %w", name, err)
-	}
-	return nil
+	return pg.exec(ctx, "create database "+name)
 }
 
 // DropDB drops a database, disconnecting its clients.
