@@ -388,13 +388,13 @@ func roundName(base string, r int) string {
 	return fmt.Sprintf("%s_r%d", base, r)
 }
 
-// settle readies PostgreSQL for a measured round: the database of the
-// round before is dropped (the last round's is kept, for -keep) so that
-// its autovacuum does not run on this round's account, and a checkpoint
-// writes out what earlier phases left dirty.
-func settle(ctx context.Context, env *environment, drop string) error {
-	if drop != "" {
-		if err := env.pg.DropDB(ctx, drop); err != nil {
+// settle readies PostgreSQL for round r of databases named after base:
+// the round before's database is dropped (the last round's is kept, for
+// -keep) so that its autovacuum does not run on this round's account,
+// and a checkpoint writes out what earlier phases left dirty.
+func settle(ctx context.Context, env *environment, base string, r int) error {
+	if r > 1 {
+		if err := env.pg.DropDB(ctx, roundName(base, r-1)); err != nil {
 			return err
 		}
 	}
@@ -408,11 +408,7 @@ func measureIngestRounds(ctx context.Context, env *environment, o benchOptions, 
 	c *corpus, n int) error {
 	var rounds []ingestRound
 	for r := 1; r <= o.rounds; r++ {
-		prev := ""
-		if r > 1 {
-			prev = roundName(dbName, r-1)
-		}
-		if err := settle(ctx, env, prev); err != nil {
+		if err := settle(ctx, env, dbName, r); err != nil {
 			return err
 		}
 		ir, err := measureIngestAlone(ctx, env, run, dir, roundName("earshot-intake", r), roundName(dbName, r), imapAddr, smtpAddr, c, o, n)
@@ -490,15 +486,11 @@ func measurePipelineRounds(ctx context.Context, env *environment, o benchOptions
 	dc *dovecot.Server, c *corpus, n int) error {
 	var rounds []benchRun
 	for r := 1; r <= o.rounds; r++ {
-		prev := ""
-		if r > 1 {
-			prev = roundName(dbName, r-1)
+		if err := settle(ctx, env, dbName, r); err != nil {
+			return err
 		}
 		db := roundName(dbName, r)
 		if err := env.pg.CreateDB(ctx, db); err != nil {
-			return err
-		}
-		if err := settle(ctx, env, prev); err != nil {
 			return err
 		}
 		snk, err := startSink()

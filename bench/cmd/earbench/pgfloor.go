@@ -105,57 +105,54 @@ func measurePGFloor(ctx context.Context, env *environment, dir, dbName string, c
 		{"insert of one bytea cut up by the server, prepared, one connection per half", 2, floorBlob},
 		{"copy (text format)", 1, floorCopy},
 	}
-	run := func(name string, conns int, how floorInsert) (floorResult, float64, error) {
+	run := func(name string, conns int, how floorInsert) (floorResult, error) {
 		note, err := resetFloorTable(ctx, url)
 		if err != nil {
-			return floorResult{}, 0, err
+			return floorResult{}, err
 		}
 		fl.Compression, fl.CompressionNote = "lz4", note
 		if note != "" {
 			fl.Compression = "pglz"
 		}
 		if err := env.pg.Checkpoint(ctx); err != nil {
-			return floorResult{}, 0, err
+			return floorResult{}, err
 		}
 		meter := newCPUMeter(map[string]int{"postgres": env.pg.p.Pid()})
 		start := time.Now()
 		if err := insertSpool(ctx, url, spool, conns, how); err != nil {
-			return floorResult{}, 0, fmt.Errorf("pg floor: %s: %w", name, err)
+			return floorResult{}, fmt.Errorf("pg floor: %s: %w", name, err)
 		}
 		el := time.Since(start).Seconds()
 		r := floorResult{Name: name, Conns: conns, Seconds: round3(el), MsgsPerSec: round(float64(n) / el), CPU: meter.Used()}
 		slog.Info("pg floor", "variant", name, "seconds", r.Seconds, "msgs_per_s", r.MsgsPerSec, "cpu_seconds", r.CPU)
-		return r, el, nil
+		return r, nil
 	}
-	best, bestSec := -1, 0.0
+	best := 0
 	for i, v := range variants {
-		r, el, err := run(v.name, v.conns, v.how)
+		r, err := run(v.name, v.conns, v.how)
 		if err != nil {
 			return nil, err
 		}
 		fl.Variants = append(fl.Variants, r)
-		if best < 0 || el < bestSec {
-			best, bestSec = i, el
+		if r.Seconds < fl.Variants[best].Seconds {
+			best = i
 		}
 	}
 	v := variants[best]
 	fl.Best = v.name
 	fl.BestRounds = []floorResult{fl.Variants[best]}
-	secs := []float64{bestSec}
 	for len(fl.BestRounds) < rounds {
-		r, el, err := run(v.name, v.conns, v.how)
+		r, err := run(v.name, v.conns, v.how)
 		if err != nil {
 			return nil, err
 		}
 		fl.BestRounds = append(fl.BestRounds, r)
-		secs = append(secs, el)
 	}
-	m := medianIndex(len(secs), func(i, j int) bool { return secs[i] < secs[j] })
-	fl.Seconds = secs[m]
-	fl.PostgresCPUMsPerMsg = round3(fl.BestRounds[m].CPU["postgres"] * 1000 / float64(n))
-	fl.MsgsPerSec = round(float64(n) / fl.Seconds)
-	fl.MBPerSec = round(float64(fl.Bytes) / (1 << 20) / fl.Seconds)
-	fl.Seconds = round3(fl.Seconds)
+	rs := fl.BestRounds
+	r := rs[medianIndex(len(rs), func(i, j int) bool { return rs[i].Seconds < rs[j].Seconds })]
+	fl.Seconds, fl.MsgsPerSec = r.Seconds, r.MsgsPerSec
+	fl.PostgresCPUMsPerMsg = round3(r.CPU["postgres"] * 1000 / float64(n))
+	fl.MBPerSec = round(float64(fl.Bytes) / (1 << 20) / r.Seconds)
 	return fl, nil
 }
 
